@@ -1,0 +1,320 @@
+"""One typed settings object, read from the environment (and an optional settings file).
+
+Variables use the ``SECONDROUND_`` prefix, except the platforms' customary names (``SLACK_*``,
+``DISCORD_*``). Everything is validated when the program starts; :func:`load_settings` raises
+:class:`ConfigError` with one line per problem, each naming the variable (never its value when the
+variable is a secret).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REMINDER_KINDS = ("prepare", "thank_you", "check_in", "follow_up", "offer_deadline")
+DEFAULT_OFFSETS = "prepare=-24h,thank_you=+2h,check_in=+1d,follow_up=+1d,offer_deadline=-1d"
+_OFFSET = re.compile(r"^\s*([a-z_]+)\s*=\s*([+-]?)(\d+)\s*([mhdw])\s*$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_QUIET = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+class ConfigError(Exception):
+    """The configuration is unusable. The message names each offending variable."""
+
+
+def parse_offsets(spec: str) -> dict[str, timedelta]:
+    """Parse ``prepare=-24h,thank_you=+2h`` into offsets by reminder kind (kinds left out are off)."""
+    offsets: dict[str, timedelta] = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        m = _OFFSET.match(part)
+        if not m:
+            raise ValueError(f"{part!r} is not of the form kind=+2h (units m, h, d, w)")
+        kind, sign, amount, unit = m.groups()
+        if kind not in REMINDER_KINDS:
+            raise ValueError(f"unknown reminder kind {kind!r} (known: {', '.join(REMINDER_KINDS)})")
+        delta = timedelta(**{_UNITS[unit]: int(amount)})
+        offsets[kind] = -delta if sign == "-" else delta
+    return offsets
+
+
+def parse_quiet_hours(spec: str) -> tuple[time, time] | None:
+    """Parse ``22:00-08:00`` into (start, end); an empty string turns quiet hours off."""
+    if not spec.strip():
+        return None
+    m = _QUIET.match(spec)
+    if not m:
+        raise ValueError(f"{spec!r} is not of the form HH:MM-HH:MM")
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    try:
+        start, end = time(h1, m1), time(h2, m2)
+    except ValueError as exc:
+        raise ValueError(f"{spec!r}: {exc}") from None
+    if start == end:
+        raise ValueError(f"{spec!r}: start and end are the same")
+    return start, end
+
+
+def check_zone(name: str) -> str:
+    """Return ``name`` if it is a known IANA time zone, else raise ValueError."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Europe/Berlin)") from None
+    return name
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("secondround", appauthor=False))
+
+
+def _default_instance_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class Settings(BaseSettings):
+    """Everything the program can be configured with. See ``docs/configuration.md``."""
+
+    model_config = SettingsConfigDict(env_prefix="SECONDROUND_", extra="ignore", frozen=True)
+
+    # storage
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Where the SQLite file lives.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in data_dir.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            backend = make_url(v.strip()).get_backend_name()
+        except ArgumentError:
+            raise ValueError("not a database URL (e.g. postgresql://user@host/db or sqlite:///path.db)") from None
+        if backend not in {"sqlite", "postgresql", "postgres"}:
+            raise ValueError(f"unsupported database {backend!r}: use SQLite or PostgreSQL")
+        return v.strip()
+
+    # people and time
+    default_tz: str = Field("UTC", description="Time zone of users who have not set one.")
+    reminder_offsets: Annotated[dict[str, timedelta], NoDecode] = Field(
+        default_factory=lambda: parse_offsets(DEFAULT_OFFSETS),
+        description="When each reminder kind goes out, relative to its interview or date.",
+    )
+    quiet_hours: Annotated[tuple[time, time] | None, NoDecode] = Field(
+        default_factory=lambda: parse_quiet_hours("22:00-08:00"),
+        description="No reminders in this window of the user's day; empty turns it off.",
+    )
+    reminder_sweep_seconds: float = Field(5.0, gt=0, le=300)
+    reminder_claim_timeout_seconds: float = Field(300.0, gt=0)
+    reminder_max_attempts: int = Field(5, ge=1, le=50)
+    reminder_late_after_minutes: int = Field(60, ge=1)
+    reminder_batch_size: int = Field(200, ge=1, le=10_000)
+    retention_days: int = Field(180, ge=1)
+    # behaviour
+    flood_messages: int = Field(10, ge=1, description="Messages allowed per user per flood window.")
+    flood_window_seconds: float = Field(10.0, gt=0)
+    max_message_chars: int = Field(4000, ge=100)
+    instance_id: str = Field(default_factory=_default_instance_id)
+    now: datetime | None = Field(None, description="Start the clock at this instant (demos and process tests).")
+    # operations
+    log_level: str = "INFO"
+    log_format: str = Field("console", pattern="^(console|json)$")
+    health_addr: str = Field("127.0.0.1:8080", description="host:port of /healthz; empty turns it off.")
+    # Slack
+    slack_bot_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
+    slack_app_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_APP_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET"))
+    slack_api_url: str = "https://slack.com/api/"
+    # Discord
+    discord_token: SecretStr | None = Field(None, validation_alias=AliasChoices("DISCORD_TOKEN"))
+    discord_guild_id: int | None = Field(None, validation_alias=AliasChoices("DISCORD_GUILD_ID"))
+    discord_api_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str = "wss://gateway.discord.gg/"
+    discord_shard_ids: Annotated[list[int] | None, NoDecode] = None
+    discord_shard_count: int | None = Field(None, ge=1)
+
+    @field_validator("now")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            raise ValueError("give a time zone offset, e.g. 2026-03-05T09:00+00:00")
+        return v
+
+    @field_validator("default_tz")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        return check_zone(v)
+
+    @field_validator("reminder_offsets", mode="before")
+    @classmethod
+    def _offsets(cls, v: Any) -> Any:
+        return parse_offsets(v) if isinstance(v, str) else v
+
+    @field_validator("quiet_hours", mode="before")
+    @classmethod
+    def _quiet(cls, v: Any) -> Any:
+        return parse_quiet_hours(v) if isinstance(v, str) else v
+
+    @field_validator("discord_shard_ids", mode="before")
+    @classmethod
+    def _shards(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            parts = [p.strip() for p in v.split(",") if p.strip()]
+            if not all(p.isdigit() for p in parts):
+                raise ValueError("expected shard numbers separated by commas, e.g. 0,1")
+            return [int(p) for p in parts] or None
+        return v
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        level = v.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("use DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @field_validator("health_addr")
+    @classmethod
+    def _addr(cls, v: str) -> str:
+        if v.strip() and not re.match(r"^[\w.\-:\[\]]+:\d{1,5}$", v.strip()):
+            raise ValueError("expected host:port, e.g. 127.0.0.1:8080, or empty to turn it off")
+        return v.strip()
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL in use: the configured one, or the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'secondround.db'}"
+
+    @property
+    def health_host_port(self) -> tuple[str, int] | None:
+        """``health_addr`` split into host and port, or None when turned off."""
+        if not self.health_addr:
+            return None
+        host, _, port = self.health_addr.rpartition(":")
+        return host.strip("[]"), int(port)
+
+    def require_slack(self) -> None:
+        """Check the Slack variables needed by ``secondround run slack``; raise ConfigError if unusable."""
+        problems = []
+        bot = self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""
+        app = self.slack_app_token.get_secret_value() if self.slack_app_token else ""
+        secret = self.slack_signing_secret.get_secret_value() if self.slack_signing_secret else ""
+        if not bot:
+            problems.append("SLACK_BOT_TOKEN is not set (the bot token, xoxb-…, from your Slack app).")
+        elif not bot.startswith("xoxb-"):
+            problems.append("SLACK_BOT_TOKEN does not look like a bot token (it should start with xoxb-).")
+        if app and not app.startswith("xapp-"):
+            problems.append("SLACK_APP_TOKEN does not look like an app-level token (it should start with xapp-).")
+        if not app and not secret:
+            problems.append(
+                "SLACK_SIGNING_SECRET is not set: HTTP mode needs it (or set SLACK_APP_TOKEN for Socket Mode)."
+            )
+        if problems:
+            raise ConfigError("\n".join(problems))
+
+    def require_discord(self) -> None:
+        """Check the Discord variables needed by ``secondround run discord``."""
+        token = self.discord_token.get_secret_value() if self.discord_token else ""
+        if not token:
+            raise ConfigError("DISCORD_TOKEN is not set (the bot token from the Discord developer portal).")
+        if len(token) < 20 or any(c.isspace() for c in token):
+            raise ConfigError("DISCORD_TOKEN does not look like a Discord bot token.")
+        if self.discord_shard_ids and self.discord_shard_count is None:
+            raise ConfigError("SECONDROUND_DISCORD_SHARD_IDS needs SECONDROUND_DISCORD_SHARD_COUNT.")
+        if self.discord_shard_ids and self.discord_shard_count is not None:
+            bad = [i for i in self.discord_shard_ids if i >= self.discord_shard_count]
+            if bad:
+                raise ConfigError(
+                    f"SECONDROUND_DISCORD_SHARD_IDS has shard(s) {bad} not below "
+                    f"SECONDROUND_DISCORD_SHARD_COUNT={self.discord_shard_count}."
+                )
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets ``field``."""
+    if field.isupper():
+        return field
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info else None
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"SECONDROUND_{field.upper()}"
+
+
+def secret_fields() -> set[str]:
+    """Names of the settings that hold secrets."""
+    return {name for name, f in Settings.model_fields.items() if "SecretStr" in str(f.annotation)}
+
+
+def load_settings(env_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Read and validate the settings; raise :class:`ConfigError` naming each bad variable.
+
+    ``env_file`` (or the ``SECONDROUND_ENV_FILE`` variable) names an optional file of ``NAME=value``
+    lines, the same format as Docker's ``.env`` and systemd's ``EnvironmentFile``; real environment
+    variables win over it. ``overrides`` (field names) win over both.
+    """
+    env_file = env_file or os.environ.get("SECONDROUND_ENV_FILE") or None
+    if env_file is not None and not Path(env_file).is_file():
+        raise ConfigError(f"SECONDROUND_ENV_FILE: no such settings file: {env_file}")
+    try:
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        secrets = secret_fields()
+        lines = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            msg = err["msg"].removeprefix("Value error, ")
+            if field in secrets or env_name(field) in {env_name(s) for s in secrets}:
+                msg = "is not valid"
+            lines.append(f"{env_name(field)}: {msg}")
+        raise ConfigError("\n".join(lines)) from None
+
+
+def describe(settings: Settings) -> list[tuple[str, str]]:
+    """Every setting as (variable name, value to show), secrets masked."""
+    secrets = secret_fields()
+    rows = []
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if name in secrets:
+            shown = "(not set)" if value is None else "********"
+        elif name == "reminder_offsets":
+            shown = ",".join(f"{k}={_fmt_delta(v)}" for k, v in value.items())
+        elif name == "quiet_hours":
+            shown = "" if value is None else f"{value[0]:%H:%M}-{value[1]:%H:%M}"
+        elif value is None:
+            shown = ""
+        elif isinstance(value, list):
+            shown = ",".join(str(v) for v in value)
+        else:
+            shown = str(value)
+        rows.append((env_name(name), shown))
+    rows.append(("(effective database)", _mask_url(settings.effective_database_url)))
+    return rows
+
+
+def _fmt_delta(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    sign = "-" if seconds < 0 else "+"
+    seconds = abs(seconds)
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{sign}{seconds // size}{unit}"
+    return f"{sign}{seconds // 60}m"
+
+
+def _mask_url(url: str) -> str:
+    return re.sub(r"://([^:/@]+):([^@]+)@", r"://\1:********@", url)
