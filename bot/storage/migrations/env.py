@@ -1,0 +1,34 @@
+"""Alembic environment: runs against the connection handed over by bot.storage.migrate."""
+
+from alembic import context
+
+from bot.storage.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run() -> None:
+    connection = config.attributes.get("connection")
+    if connection is None:
+        from sqlalchemy import create_engine
+
+        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        with engine.connect() as connection:
+            _migrate(connection)
+        return
+    _migrate(connection)
+
+
+def _migrate(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run()
