@@ -1,0 +1,281 @@
+"""Loads and validates the coaching content in ``knowledge/`` (see docs/knowledge-format.md).
+
+The content is data so a career counsellor can edit it; this module turns it into typed objects and
+refuses, at start-up, anything that would make the bot say something broken. Errors name the file,
+the item and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+COACHING_TOPICS = (
+    "expectations",
+    "interviewers",
+    "informal_setting",
+    "offer",
+    "salary",
+    "preparation",
+    "questions_to_ask",
+    "presentation",
+    "selling_yourself",
+    "company_fit",
+    "follow_up",
+    "nerves",
+)
+REMINDER_KINDS = ("prepare", "thank_you", "check_in", "follow_up", "offer_deadline")
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_SOURCE = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt$")
+MAX_ITEM_CHARS = 400
+
+
+class KnowledgeError(Exception):
+    """The knowledge base is invalid; the message says where and why."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Situation(_Strict):
+    """A fact that changes the advice (same vs new interviewer, a meal vs a bar…)."""
+
+    key: str
+    label: str = Field(min_length=1, max_length=60)
+    keywords: tuple[str, ...] = ()
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, v: str) -> str:
+        if not _KEY.match(v):
+            raise ValueError("use lowercase letters, digits and _ (at most 32)")
+        return v
+
+    @field_validator("keywords")
+    @classmethod
+    def _lower(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(k.lower().strip() for k in v if k.strip())
+
+
+class Ask(_Strict):
+    """The question asked when no situation is known yet, with situation keys as answers."""
+
+    question: str = Field(min_length=5, max_length=300)
+    options: tuple[str, ...] = Field(min_length=2, max_length=5)
+    yes: str | None = None  # the situation a plain "yes" means, for yes/no questions
+    no: str | None = None
+
+
+class Item(_Strict):
+    """One piece of advice, in our words, with the article it comes from."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]{1,80}$")
+    text: str = Field(min_length=10, max_length=MAX_ITEM_CHARS)
+    source: str
+    when: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, v: str) -> str:
+        if not _SOURCE.match(v):
+            raise ValueError("must be a seed article's file name, e.g. 000_271aedffcda74c74.txt")
+        return v
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, v: str) -> str:
+        return " ".join(v.split())
+
+    @field_validator("keywords")
+    @classmethod
+    def _lower(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(k.lower().strip() for k in v if k.strip())
+
+
+class Topic(_Strict):
+    """Everything the bot knows about one coaching intent."""
+
+    intent: str
+    title: str = Field(min_length=3, max_length=80)
+    intro: str = Field(min_length=5, max_length=300)
+    situations: tuple[Situation, ...] = ()
+    ask: Ask | None = None
+    items: tuple[Item, ...] = Field(min_length=1)
+    related: tuple[str, ...] = ()
+
+    @field_validator("intent")
+    @classmethod
+    def _intent(cls, v: str) -> str:
+        if v not in COACHING_TOPICS:
+            raise ValueError(f"unknown intent; expected one of {', '.join(COACHING_TOPICS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Topic:
+        keys = [s.key for s in self.situations]
+        if len(set(keys)) != len(keys):
+            raise ValueError("situation keys repeat")
+        declared = set(keys)
+        for item in self.items:
+            unknown = set(item.when) - declared
+            if unknown:
+                raise ValueError(f"item {item.id!r}: `when` uses undeclared situation(s) {sorted(unknown)}")
+        if self.ask:
+            unknown = (set(self.ask.options) | {k for k in (self.ask.yes, self.ask.no) if k}) - declared
+            if unknown:
+                raise ValueError(f"ask.options uses undeclared situation(s) {sorted(unknown)}")
+        for rel in self.related:
+            if rel not in COACHING_TOPICS or rel == self.intent:
+                raise ValueError(f"related topic {rel!r} is not another coaching intent")
+        return self
+
+    def situation(self, key: str) -> Situation | None:
+        """The situation called ``key``, if declared."""
+        return next((s for s in self.situations if s.key == key), None)
+
+
+class ReminderText(_Strict):
+    """The text of one reminder kind; placeholders {company}, {when}, {interviewers}."""
+
+    text: str = Field(min_length=10, max_length=400)
+    source: str
+
+    @field_validator("text")
+    @classmethod
+    def _placeholders(cls, v: str) -> str:
+        names = set(re.findall(r"{(\w*)}", v))
+        unknown = names - {"company", "when", "interviewers"}
+        if unknown:
+            raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; use {{company}}, {{when}}, {{interviewers}}")
+        return " ".join(v.split())
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """The whole validated knowledge base."""
+
+    topics: dict[str, Topic]
+    reminders: dict[str, ReminderText]
+    responses: dict[str, str]
+    sources: dict[str, str]
+
+    def item(self, item_id: str) -> Item | None:
+        """Find an item by id anywhere in the knowledge base."""
+        for topic in self.topics.values():
+            for item in topic.items:
+                if item.id == item_id:
+                    return item
+        return None
+
+    def response(self, key: str, **values: str) -> str:
+        """A fixed sentence from responses.yaml, with ``{placeholders}`` filled."""
+        return self.responses[key].format(**values) if values else self.responses[key]
+
+
+def default_dir() -> Path:
+    """Where the packaged knowledge base lives."""
+    return Path(str(resources.files("knowledge")))
+
+
+def _read(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise KnowledgeError(f"{path}: cannot read YAML: {exc}") from None
+
+
+def _explain(path: Path, exc: ValidationError, doc: Any) -> KnowledgeError:
+    lines = []
+    for err in exc.errors():
+        loc = list(err["loc"])
+        where = []
+        node = doc
+        for part in loc:
+            if isinstance(part, int) and isinstance(node, list) and part < len(node):
+                node = node[part]
+                label = node.get("id") or node.get("key") if isinstance(node, dict) else None
+                where.append(f"[{part}]" + (f" ({label})" if label else ""))
+            else:
+                node = node.get(part) if isinstance(node, dict) else None
+                where.append(f".{part}")
+        lines.append(f"{path.name}: {''.join(where).lstrip('.') or 'file'}: {err['msg'].removeprefix('Value error, ')}")
+    return KnowledgeError("\n".join(lines))
+
+
+REQUIRED_RESPONSES = (
+    "greeting",
+    "thanks",
+    "goodbye",
+    "help",
+    "fallback",
+    "empty",
+    "too_long",
+    "flood",
+    "storage_down",
+    "unknown_action",
+)
+
+
+def load_knowledge(directory: Path | None = None) -> Knowledge:
+    """Load and validate ``knowledge/`` (the packaged copy by default).
+
+    Raises :class:`KnowledgeError` listing every problem found in a file.
+    """
+    base = directory or default_dir()
+    sources = _read(base / "sources.yaml")
+    if not isinstance(sources, dict) or not sources:
+        raise KnowledgeError(f"{base / 'sources.yaml'}: expected a mapping of file name to title")
+
+    topics: dict[str, Topic] = {}
+    seen_ids: dict[str, str] = {}
+    for path in sorted((base / "topics").glob("*.yaml")):
+        doc = _read(path)
+        try:
+            topic = Topic.model_validate(doc)
+        except ValidationError as exc:
+            raise _explain(path, exc, doc) from None
+        if topic.intent != path.stem:
+            raise KnowledgeError(f"{path.name}: intent {topic.intent!r} does not match the file name")
+        for item in topic.items:
+            if item.id in seen_ids:
+                raise KnowledgeError(f"{path.name}: item id {item.id!r} is also used in {seen_ids[item.id]}")
+            seen_ids[item.id] = path.name
+            if item.source not in sources:
+                raise KnowledgeError(f"{path.name}: item {item.id!r}: source {item.source!r} is not in sources.yaml")
+        topics[topic.intent] = topic
+    missing = [t for t in COACHING_TOPICS if t not in topics]
+    if missing:
+        raise KnowledgeError(f"{base / 'topics'}: no file for topic(s) {', '.join(missing)}")
+
+    raw = _read(base / "reminders.yaml") or {}
+    reminders: dict[str, ReminderText] = {}
+    for kind in REMINDER_KINDS:
+        if kind not in raw:
+            raise KnowledgeError(f"reminders.yaml: no entry for reminder kind {kind!r}")
+        try:
+            reminders[kind] = ReminderText.model_validate(raw[kind])
+        except ValidationError as exc:
+            raise _explain(Path("reminders.yaml"), exc, raw[kind]) from None
+        if reminders[kind].source not in sources:
+            raise KnowledgeError(f"reminders.yaml: {kind}: source {reminders[kind].source!r} is not in sources.yaml")
+
+    responses = _read(base / "responses.yaml") or {}
+    if not isinstance(responses, dict) or not all(isinstance(v, str) for v in responses.values()):
+        raise KnowledgeError("responses.yaml: expected a mapping of name to text")
+    absent = [k for k in REQUIRED_RESPONSES if k not in responses]
+    if absent:
+        raise KnowledgeError(f"responses.yaml: missing {', '.join(absent)}")
+    return Knowledge(
+        topics=topics,
+        reminders=reminders,
+        responses={k: v.strip() for k, v in responses.items()},
+        sources={str(k): str(v) for k, v in sources.items()},
+    )
