@@ -1,0 +1,118 @@
+"""Reads the training examples in ``knowledge/nlu/intents/*.yaml`` (Rasa-style ``[span](label)`` marks)."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ENTITY_LABELS = ("company", "when", "interviewer", "setting")
+_MARK = re.compile(r"\[([^\]]+)\]\((company|when|interviewer|setting)\)")
+
+
+class TrainingDataError(Exception):
+    """A training file is malformed."""
+
+
+@dataclass(frozen=True)
+class Span:
+    """A labelled stretch of an example's plain text."""
+
+    start: int
+    end: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Example:
+    """One training message: its plain text, intent and entity spans."""
+
+    text: str
+    intent: str
+    spans: tuple[Span, ...] = ()
+
+
+def parse_marked(marked: str) -> tuple[str, tuple[Span, ...]]:
+    """Strip ``[text](label)`` marks, returning the plain text and the spans they covered."""
+    out: list[str] = []
+    spans: list[Span] = []
+    pos = 0
+    length = 0
+    for m in _MARK.finditer(marked):
+        before = marked[pos : m.start()]
+        out.append(before)
+        length += len(before)
+        spans.append(Span(length, length + len(m.group(1)), m.group(2)))
+        out.append(m.group(1))
+        length += len(m.group(1))
+        pos = m.end()
+    out.append(marked[pos:])
+    text = "".join(out)
+    if "[" in text and "](" in text:
+        raise TrainingDataError(f"unparsed annotation in {marked!r}")
+    return text, tuple(spans)
+
+
+def load_examples(directory: Path) -> list[Example]:
+    """Every example of every intent file in ``directory``."""
+    examples: list[Example] = []
+    files = sorted(directory.rglob("*.yaml"))
+    if not files:
+        raise TrainingDataError(f"{directory}: no intent files")
+    for path in files:
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise TrainingDataError(f"{path.name}: {exc}") from None
+        if not isinstance(doc, dict) or doc.get("intent") != path.stem or not isinstance(doc.get("examples"), list):
+            raise TrainingDataError(f"{path.name}: expected `intent: {path.stem}` and a list of `examples`")
+        for raw in doc["examples"]:
+            if not isinstance(raw, str) or not raw.strip():
+                raise TrainingDataError(f"{path.name}: every example must be a non-empty string")
+            text, spans = parse_marked(raw)
+            examples.append(Example(text=text, intent=doc["intent"], spans=spans))
+    return examples
+
+
+def augment(
+    examples: list[Example], companies: list[str], people: list[str], copies: int = 2, seed: int = 7
+) -> list[Example]:
+    """Copies of the annotated examples with other company and people names (and casings).
+
+    The entity tagger then learns where names sit in a sentence, not the names themselves.
+    Deterministic for a given seed.
+    """
+    rng = random.Random(seed)
+    out: list[Example] = []
+    for ex in examples:
+        if not any(s.label in {"company", "interviewer"} for s in ex.spans):
+            continue
+        for _ in range(copies):
+            pieces: list[str] = []
+            spans: list[Span] = []
+            pos = 0
+            length = 0
+            for span in sorted(ex.spans, key=lambda s: s.start):
+                before = ex.text[pos : span.start]
+                pieces.append(before)
+                length += len(before)
+                value = ex.text[span.start : span.end]
+                if span.label == "company":
+                    value = rng.choice(companies)
+                    value = value.lower() if rng.random() < 0.35 else value
+                elif span.label == "interviewer":
+                    value = rng.choice(people)
+                    value = value.lower() if rng.random() < 0.25 else value
+                pieces.append(value)
+                spans.append(Span(length, length + len(value), span.label))
+                length += len(value)
+                pos = span.end
+            pieces.append(ex.text[pos:])
+            text = "".join(pieces)
+            if rng.random() < 0.2:
+                text = text.lower()
+            out.append(Example(text, ex.intent, tuple(spans)))
+    return out
