@@ -69,8 +69,8 @@ class Ask(_Strict):
 
     question: str = Field(min_length=5, max_length=300)
     options: tuple[str, ...] = Field(min_length=2, max_length=5)
-    yes: str | None = None  # the situation a plain "yes" means, for yes/no questions
-    no: str | None = None
+    if_yes: str | None = None  # the situation a plain "yes" means, for yes/no questions
+    if_no: str | None = None
 
 
 class Item(_Strict):
@@ -129,7 +129,7 @@ class Topic(_Strict):
             if unknown:
                 raise ValueError(f"item {item.id!r}: `when` uses undeclared situation(s) {sorted(unknown)}")
         if self.ask:
-            unknown = (set(self.ask.options) | {k for k in (self.ask.yes, self.ask.no) if k}) - declared
+            unknown = (set(self.ask.options) | {k for k in (self.ask.if_yes, self.ask.if_no) if k}) - declared
             if unknown:
                 raise ValueError(f"ask.options uses undeclared situation(s) {sorted(unknown)}")
         for rel in self.related:

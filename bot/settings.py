@@ -87,6 +87,10 @@ class Settings(BaseSettings):
 
     # storage
     data_dir: Path = Field(default_factory=_default_data_dir, description="Where the SQLite file lives.")
+    cache_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_cache_dir("secondround", appauthor=False)),
+        description="Where trained language models are cached (safe to delete).",
+    )
     database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in data_dir.")
 
     @field_validator("database_url")

@@ -170,7 +170,7 @@ class Found:
 
     day: date | None
     at: time | None
-    attempted: bool
+    attempted: bool  # a date was written (``day`` is None when it was not a real date, e.g. "Feb 30")
 
 
 def prepare(text: str) -> str:
@@ -419,14 +419,14 @@ def resolve(text: str, now: datetime, tz: str) -> Found:
                 h = _hour(int(lead.group(1)), None, new_part)
                 at = time(h, 0) if h is not None and 1 <= int(lead.group(1)) <= 12 else None
                 rest = new_part[lead.end() :]
-        day, _ = find_day(rest, now.date(), month_first(tz))
-        if day is None and at is not None:
-            day, _ = find_day(old_part, now.date(), month_first(tz))  # "from 2pm to 4pm tomorrow"
+        day, attempted = find_day(rest, now.date(), month_first(tz))
+        if day is None and not attempted and at is not None:
+            day, attempted = find_day(old_part, now.date(), month_first(tz))  # "from 2pm to 4pm tomorrow"
         if day is not None or at is not None:
-            return Found(day, at, True)
+            return Found(day, at, attempted)
     at, rest = find_time(prepared)
     day, attempted = find_day(rest, now.date(), month_first(tz))
-    return Found(day, at, attempted or at is not None)
+    return Found(day, at, attempted)
 
 
 def moved_to(prepared: str) -> tuple[str, str] | None:
@@ -442,8 +442,8 @@ def moved_to(prepared: str) -> tuple[str, str] | None:
 
 def to_when(found: Found, now: datetime) -> When | None:
     """Turn what was read into a :class:`When`: a time alone means today, or tomorrow once it has passed."""
-    if found.day is None and found.at is None:
-        return None
+    if found.day is None and (found.at is None or found.attempted):
+        return None  # nothing said, or a date that does not exist
     if found.day is None:
         assert found.at is not None
         day = now.date() if found.at > now.time() else now.date() + timedelta(days=1)

@@ -1,0 +1,144 @@
+"""The console adapter behind ``secondround chat``.
+
+Buttons become numbered choices (``/1``); ``--jsonl`` speaks one JSON object per line for scripts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TextIO
+
+from bot import markup
+from bot.app import App
+from bot.types import Button, ConversationRef, IncomingMessage, Reply
+
+PLATFORM = "console"
+
+
+def reply_json(reply: Reply) -> dict[str, Any]:
+    """A reply in the ``--jsonl`` form."""
+    return {
+        "text": markup.to_plain(reply.text),
+        "buttons": [{"label": b.label, "value": b.value} for b in reply.buttons],
+        "private": reply.private,
+    }
+
+
+def render(replies: list[Reply]) -> str:
+    """Replies as terminal text, buttons numbered ``/1``, ``/2``…."""
+    out: list[str] = []
+    n = 0
+    for reply in replies:
+        out.append(markup.to_plain(reply.text))
+        if reply.buttons:
+            choices = []
+            for button in reply.buttons:
+                n += 1
+                choices.append(f"[/{n}] {button.label}")
+            out.append("   ".join(choices))
+    return "\n".join(out)
+
+
+class ConsoleAdapter:
+    """A conversation between one local user and the bot on stdin/stdout."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        user: str = "local",
+        jsonl: bool = False,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+    ) -> None:
+        self.app = app
+        self.user = user
+        self.jsonl = jsonl
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.ref = ConversationRef(PLATFORM, "", "console", user)
+        self.only_user = user  # reminders of other console users wait for their own chat
+        self._buttons: list[Button] = []
+        self._write_lock = asyncio.Lock()
+        self._running = False
+
+    # the Adapter protocol ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Nothing to connect to."""
+        self._running = True
+
+    async def stop(self) -> None:
+        """Nothing to disconnect."""
+        self._running = False
+
+    def ready(self) -> bool:
+        """Always ready while the chat runs."""
+        return self._running
+
+    async def deliver(self, ref: ConversationRef, replies: list[Reply]) -> None:
+        """Show a reminder in the open chat."""
+        if self.jsonl:
+            for reply in replies:
+                await self._write(
+                    json.dumps({"reminder": {"kind": "reminder", **reply_json(reply)}}, ensure_ascii=False)
+                )
+        else:
+            self._buttons = [b for r in replies for b in r.buttons]
+            await self._write("\n⏰ " + render(replies) + "\n")
+
+    # the conversation --------------------------------------------------------------------------------
+
+    def message(self, line: str) -> IncomingMessage:
+        """Turn an input line into a message: text, ``/N`` for a button, or JSON ``{"action": …}``."""
+        stripped = line.strip()
+        if self.jsonl and stripped.startswith("{"):
+            try:
+                obj = json.loads(stripped)
+            except json.JSONDecodeError:
+                obj = None
+            if isinstance(obj, dict) and isinstance(obj.get("action"), str):
+                return IncomingMessage(self.ref, action=obj["action"])
+            if isinstance(obj, dict) and isinstance(obj.get("text"), str):
+                return IncomingMessage(self.ref, text=obj["text"])
+        if not self.jsonl and stripped.startswith("/") and stripped[1:].isdigit():
+            index = int(stripped[1:]) - 1
+            if 0 <= index < len(self._buttons):
+                return IncomingMessage(self.ref, action=self._buttons[index].value)
+        return IncomingMessage(self.ref, text=line)
+
+    async def converse(self, handle: Callable[[IncomingMessage], Awaitable[list[Reply]]]) -> None:
+        """Read lines until end of input, answering each."""
+        loop = asyncio.get_running_loop()
+        if not self.jsonl:
+            await self._write("SecondRound: your second-interview coach. Type a question, “help”, or /quit.\n")
+        while True:
+            if not self.jsonl:
+                self.stdout.write("you> ")
+                self.stdout.flush()
+            line = await loop.run_in_executor(None, self.stdin.readline)
+            if line == "":
+                break
+            line = line.rstrip("\n")
+            if not self.jsonl and line.strip() in {"/quit", "/exit"}:
+                break
+            if not self.jsonl and not line.strip():
+                continue
+            replies = await handle(self.message(line))
+            if self.jsonl:
+                await self._write(
+                    json.dumps({"in": line, "replies": [reply_json(r) for r in replies]}, ensure_ascii=False)
+                )
+            else:
+                self._buttons = [b for r in replies for b in r.buttons]
+                await self._write(render(replies) + "\n")
+
+    async def _write(self, text: str) -> None:
+        async with self._write_lock:
+            self.stdout.write(text + "\n")
+            self.stdout.flush()

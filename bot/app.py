@@ -1,0 +1,79 @@
+"""Builds the whole bot from settings: the composition root shared by the CLI and the tests."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.clock import Clock, OffsetClock, SystemClock
+from bot.coach import Coach
+from bot.knowledge import Knowledge, load_knowledge
+from bot.nlu import NLU
+from bot.reminders import ReminderPlanner
+from bot.settings import ConfigError, Settings
+from bot.storage import migrate
+from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    """Every long-lived part of the bot, wired together. Adapters receive one of these."""
+
+    settings: Settings
+    clock: Clock
+    db: Database
+    knowledge: Knowledge
+    nlu: NLU
+    planner: ReminderPlanner
+    coach: Coach
+    extras: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        nlu: NLU | None = None,
+        knowledge: Knowledge | None = None,
+        migrate_db: bool | None = None,
+    ) -> App:
+        """Create the database, knowledge, understanding and coach.
+
+        The embedded SQLite database is migrated automatically; a PostgreSQL one must already be at
+        the newest revision (``secondround db upgrade``), unless ``migrate_db`` says otherwise.
+        """
+        clock = clock or (OffsetClock(settings.now) if settings.now else SystemClock())
+        db = Database(settings.effective_database_url)
+        auto = db.is_sqlite if migrate_db is None else migrate_db
+        if auto:
+            migrate.upgrade(db)
+        else:
+            check_schema(db)
+        knowledge = knowledge or load_knowledge()
+        nlu = nlu or NLU.load(cache_dir=nlu_cache_dir(settings))
+        planner = ReminderPlanner(settings, knowledge, clock)
+        coach = Coach(settings=settings, db=db, knowledge=knowledge, nlu=nlu, clock=clock, planner=planner)
+        return cls(settings, clock, db, knowledge, nlu, planner, coach)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.db.dispose()
+
+
+def nlu_cache_dir(settings: Settings) -> Path:
+    """Where trained language models are cached."""
+    return settings.cache_dir / "nlu"
+
+
+def check_schema(db: Database) -> None:
+    """Raise ConfigError unless the database is at the newest migration."""
+    current, head = migrate.current_revision(db), migrate.head_revision(db)
+    if current != head:
+        raise ConfigError(
+            f"SECONDROUND_DATABASE_URL: the database is at migration {current or 'none'}, this version needs "
+            f"{head}. Run `secondround db upgrade` first."
+        )

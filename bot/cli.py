@@ -1,0 +1,215 @@
+"""The ``secondround`` command line: chat, nlu, run, db, doctor, config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from importlib.metadata import entry_points
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot import __version__
+from bot.knowledge import KnowledgeError
+from bot.settings import ConfigError, Settings, check_zone, load_settings
+
+log = logging.getLogger("secondround")
+
+
+class UsageError(Exception):
+    """A command-line mistake; the message says what to do instead."""
+
+
+def load_adapter(name: str) -> Any:
+    """The adapter class registered under ``name`` (entry point group ``secondround.adapters``)."""
+    found = {ep.name: ep for ep in entry_points(group="secondround.adapters")}
+    if name not in found:
+        known = ", ".join(sorted(n for n in found if n != "console")) or "none installed"
+        raise UsageError(f"unknown platform {name!r} (available: {known})")
+    return found[name].load()
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="secondround",
+        description="SecondRound: a chat coach for second job interviews (console, Slack, Discord).",
+    )
+    p.add_argument("--version", action="version", version=f"secondround {__version__}")
+    p.add_argument("--env-file", help="a file of NAME=value settings (environment variables win)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = sub.add_parser("chat", help="talk to the coach in this terminal")
+    chat.add_argument("--user", default="local", help="who you are (keeps separate people's data apart)")
+    chat.add_argument("--tz", help="your IANA time zone, e.g. Europe/Berlin")
+    chat.add_argument("--jsonl", action="store_true", help="one JSON object per line in and out (for scripts)")
+
+    nlu = sub.add_parser("nlu", help="show how messages are understood (one per line on stdin)")
+    nlu.add_argument("--now", help="the local time the messages were sent, YYYY-MM-DDTHH:MM (default: now)")
+    nlu.add_argument("--tz", help="the sender's IANA time zone (default: SECONDROUND_DEFAULT_TZ)")
+
+    run = sub.add_parser("run", help="connect to chat platforms and serve users")
+    run.add_argument("platforms", nargs="+", metavar="PLATFORM", help="slack and/or discord")
+    run.add_argument("--host", default="127.0.0.1", help="Slack HTTP mode: address to listen on")
+    run.add_argument("--port", type=int, default=3000, help="Slack HTTP mode: port to listen on")
+
+    db = sub.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade", "current"], help="upgrade: apply migrations; current: show level")
+
+    sub.add_parser("doctor", help="check configuration, database and platform credentials")
+    sub.add_parser("config", help="print the effective configuration (secrets masked)")
+    return p
+
+
+def _setup_logging(settings: Settings, quiet: bool) -> None:
+    from bot.logs import configure
+
+    configure(settings, level="WARNING" if quiet else None)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        settings = load_settings(args.env_file)
+        _setup_logging(settings, quiet=args.command in {"chat", "nlu", "config", "db", "doctor"})
+        return int(COMMANDS[args.command](settings, args) or 0)
+    except (ConfigError, KnowledgeError, UsageError) as exc:
+        print(f"secondround: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # no traceback for users; the log has the details at DEBUG
+        log.debug("fatal", exc_info=True)
+        print(f"secondround: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _cmd_nlu(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import nlu_cache_dir
+    from bot.nlu import NLU
+
+    tz = args.tz or settings.default_tz
+    try:
+        check_zone(tz)
+    except ValueError as exc:
+        raise UsageError(f"--tz: {exc}") from None
+    if args.now:
+        try:
+            now = datetime.fromisoformat(args.now)
+        except ValueError:
+            raise UsageError(f"--now: {args.now!r} is not a date-time like 2026-03-02T10:00") from None
+        now = now.replace(tzinfo=None) if now.tzinfo is None else now.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+    else:
+        now = datetime.now(ZoneInfo(tz)).replace(tzinfo=None)
+    nlu = NLU.load(cache_dir=nlu_cache_dir(settings))
+    for line in sys.stdin:
+        text = line.rstrip("\n")
+        print(json.dumps(nlu.parse(text, now, tz).as_json(), ensure_ascii=False), flush=True)
+    return 0
+
+
+def _cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import App
+    from bot.runtime import Runtime
+
+    if args.tz:
+        try:
+            check_zone(args.tz)
+        except ValueError as exc:
+            raise UsageError(f"--tz: {exc}") from None
+    app = App.build(settings)
+    console = load_adapter("console")(app, user=args.user, jsonl=args.jsonl)
+    if args.tz:
+        app.coach.set_timezone(console.ref, args.tz)
+
+    async def chat() -> None:
+        runtime = Runtime(app, [console], health=False)
+        await runtime.start()
+        try:
+            await console.converse(runtime.handle)
+        finally:
+            await runtime.stop()
+
+    try:
+        asyncio.run(chat())
+    finally:
+        app.close()
+    return 0
+
+
+def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import App
+    from bot.runtime import Runtime, serve
+
+    names = list(dict.fromkeys(args.platforms))
+    checks = {"slack": settings.require_slack, "discord": settings.require_discord}
+    for name in names:
+        if name not in checks:
+            raise UsageError(f"unknown platform {name!r} (available: {', '.join(checks)})")
+        checks[name]()
+    classes = [load_adapter(n) for n in names]
+    app = App.build(settings)
+    try:
+        adapters = [
+            cls(app, host=args.host, port=args.port) if n == "slack" else cls(app)
+            for n, cls in zip(names, classes, strict=True)
+        ]
+        return asyncio.run(serve(Runtime(app, adapters)))
+    finally:
+        app.close()
+
+
+def _cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.storage import migrate
+    from bot.storage.db import Database
+
+    db = Database(settings.effective_database_url)
+    try:
+        if args.action == "upgrade":
+            before = migrate.current_revision(db)
+            migrate.upgrade(db)
+            after = migrate.current_revision(db)
+            print(
+                f"database at {after}" + (f" (was {before or 'empty'})" if before != after else " (already up to date)")
+            )
+        else:
+            print(f"current: {migrate.current_revision(db) or 'empty'}; newest: {migrate.head_revision(db)}")
+    finally:
+        db.dispose()
+    return 0
+
+
+def _cmd_config(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.settings import describe
+
+    for name, value in describe(settings):
+        print(f"{name}={value}")
+    return 0
+
+
+def _cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.doctor import run_checks
+
+    return asyncio.run(run_checks(settings, sys.stdout))
+
+
+COMMANDS = {
+    "chat": _cmd_chat,
+    "nlu": _cmd_nlu,
+    "run": _cmd_run,
+    "db": _cmd_db,
+    "config": _cmd_config,
+    "doctor": _cmd_doctor,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

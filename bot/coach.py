@@ -1,0 +1,215 @@
+"""The coaching core's one entry point: :meth:`Coach.handle` takes a message and returns replies."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time as _time
+import weakref
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from bot import handlers
+from bot.clock import Clock
+from bot.dialog import Pending
+from bot.knowledge import Knowledge
+from bot.nlu import NLU
+from bot.nlu.types import Parse
+from bot.registry import Registry, collect
+from bot.reminders import ReminderPlanner
+from bot.sanitize import clean, looks_like_words
+from bot.settings import Settings, check_zone
+from bot.storage.db import Database
+from bot.storage.repo import UserData, get_or_create_user
+from bot.throttle import FloodGuard
+from bot.turn import StorageUnavailable, Turn
+from bot.types import ConversationRef, Handled, IncomingMessage, Reply
+
+log = logging.getLogger(__name__)
+
+Observer = Callable[[Handled], None]
+
+
+class Coach:
+    """Understands a message, acts on the user's data and answers from the knowledge base.
+
+    Thread-safe: adapters may call :meth:`handle` from worker threads. Messages of one user are
+    handled one at a time; different users proceed in parallel.
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        db: Database,
+        knowledge: Knowledge,
+        nlu: NLU,
+        clock: Clock,
+        planner: ReminderPlanner | None = None,
+        registry: Registry | None = None,
+        unthrottled: frozenset[str] = frozenset({"console"}),
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.knowledge = knowledge
+        self.nlu = nlu
+        self.clock = clock
+        self.planner = planner or ReminderPlanner(settings, knowledge, clock)
+        self.registry = registry or collect(handlers.MODULES)
+        self.flood = FloodGuard(clock, settings.flood_messages, timedelta(seconds=settings.flood_window_seconds))
+        self.unthrottled = unthrottled  # the local console user is the operator, not a crowd
+        self.observers: list[Observer] = []
+        self._locks: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
+        self._locks_guard = threading.Lock()
+
+    # the entry point ------------------------------------------------------------------------------
+
+    def handle(self, msg: IncomingMessage) -> list[Reply]:
+        """Answer one message or button press. Never raises: failures become a friendly reply."""
+        started = _time.perf_counter()
+        key = f"{msg.ref.platform}:{msg.ref.workspace}:{msg.ref.user}"
+        verdict = "ok" if msg.ref.platform in self.unthrottled else self.flood.check(key)
+        if verdict != "ok":
+            self._tell(msg, "throttled", 0, False, started)
+            return [Reply(self.knowledge.response("flood"))] if verdict == "warn" else []
+        lock = self._lock_for(key)
+        with lock:
+            try:
+                replies, intent, changed = self._handle(msg)
+            except Exception:  # the last line of defence: log (no message text) and apologise
+                log.exception("handler_failed", extra={"platform": msg.ref.platform})
+                replies, intent, changed = [Reply(self.knowledge.response("internal_error"))], "error", False
+        self._tell(msg, intent, len(replies), changed, started)
+        return replies
+
+    def set_timezone(self, ref: ConversationRef, zone: str) -> None:
+        """Set a user's time zone (``--tz``, a platform's own setting).
+
+        Their interviews keep their local wall-clock times. Raises ValueError for an unknown zone.
+        """
+        check_zone(zone)
+        from bot.handlers.interviews import apply_timezone
+
+        now = self.clock.now()
+        with self.db.session() as session:
+            user, _ = get_or_create_user(session, ref, now)
+            data = UserData(session, user)
+            turn = self._turn(IncomingMessage(ref), now, user.tz or self.settings.default_tz, data)
+            turn.state = data.state(now)
+            apply_timezone(turn, zone)
+
+    # internals ------------------------------------------------------------------------------------
+
+    def _lock_for(self, key: str) -> threading.Lock:
+        with self._locks_guard:
+            lock = self._locks.get(key)
+            if lock is None:
+                lock = threading.Lock()
+                self._locks[key] = lock
+            return lock
+
+    def _tell(self, msg: IncomingMessage, intent: str, count: int, changed: bool, started: float) -> None:
+        event = Handled(msg.ref, intent, count, changed, _time.perf_counter() - started)
+        for observer in self.observers:
+            try:
+                observer(event)
+            except Exception:
+                log.exception("observer_failed")
+
+    def _handle(self, msg: IncomingMessage) -> tuple[list[Reply], str, bool]:
+        text = ""
+        if msg.action is None:
+            text = clean(msg.text)
+            if not text or not looks_like_words(text):
+                return [Reply(self.knowledge.response("empty"))], "empty", False
+            if len(text) > self.settings.max_message_chars:
+                reply = self.knowledge.response(
+                    "too_long", length=f"{len(text):,}", limit=f"{self.settings.max_message_chars:,}"
+                )
+                return [Reply(reply)], "too_long", False
+        now = self.clock.now()
+        try:
+            with self.db.session() as session:
+                user, _ = get_or_create_user(session, msg.ref, now)
+                if user.tz is None and msg.tz_hint:
+                    with contextlib.suppress(ValueError):
+                        user.tz, user.tz_source = check_zone(msg.tz_hint), "platform"
+                data = UserData(session, user)
+                turn = self._turn(msg, now, user.tz or self.settings.default_tz, data)
+                turn.state = data.state(now)
+                replies, intent = self._dispatch(turn, text)
+                if turn.forgotten:
+                    return replies, intent, True
+                notices = self._undelivered_notice(turn)
+                turn.state.updated_at = now
+                return notices + replies, intent, turn.changed
+        except (OperationalError, StorageUnavailable) as exc:
+            log.warning("storage_unavailable", extra={"error": type(exc).__name__})
+        except DBAPIError as exc:
+            if isinstance(exc, IntegrityError):
+                raise
+            log.warning("storage_unavailable", extra={"error": type(exc).__name__})
+        turn = self._turn(msg, now, msg.tz_hint or self.settings.default_tz, None)
+        try:
+            replies, intent = self._dispatch(turn, text)
+        except StorageUnavailable:
+            return [Reply(self.knowledge.response("storage_down"))], "storage_down", False
+        return replies, intent, False
+
+    def _turn(self, msg: IncomingMessage, now: object, tz: str, data: UserData | None) -> Turn:
+        try:
+            check_zone(tz)
+        except ValueError:
+            tz = self.settings.default_tz
+        return Turn(
+            msg=msg,
+            now=now,  # type: ignore[arg-type]
+            tz=tz,
+            knowledge=self.knowledge,
+            nlu=self.nlu,
+            settings=self.settings,
+            planner=self.planner,
+            _data=data,
+        )
+
+    def _dispatch(self, turn: Turn, text: str) -> tuple[list[Reply], str]:
+        if turn.msg.action is not None:
+            verb, _, rest = turn.msg.action.partition(":")
+            route = self.registry.get("action", verb)
+            if route is None:
+                return [Reply(self.knowledge.response("unknown_action"))], "action:unknown"
+            turn.close_question()
+            return route.func(turn, rest.split(":") if rest else []), f"action:{verb}"
+        parse: Parse = self.nlu.parse(text, turn.local_now, turn.tz)
+        pending = Pending.from_json(turn.state.pending) if turn.state is not None else None
+        if pending is not None and not pending.expired(turn.now):
+            route = self.registry.get("pending", pending.kind)
+            if route is not None:
+                answered = route.func(turn, pending, parse)
+                if answered is not None:
+                    turn.close_question()
+                    return answered, f"answer:{pending.kind}"
+        turn.close_question()
+        route = self.registry.get("intent", parse.intent) or self.registry.get("intent", "fallback")
+        assert route is not None
+        return route.func(turn, parse), parse.intent
+
+    def _undelivered_notice(self, turn: Turn) -> list[Reply]:
+        if not turn.has_storage:
+            return []
+        failed = self.planner.undelivered(turn.data.session, turn.data.user)
+        if not failed:
+            return []
+        for row in failed:
+            row.failure_told = True
+        reasons = sorted({(r.last_error or "unknown reason").split(":")[0] for r in failed})
+        count = len(failed)
+        what = "a reminder" if count == 1 else f"{count} reminders"
+        text = (
+            f"Heads-up: I couldn't deliver {what} to you ({'; '.join(reasons)}). "
+            "If your direct messages are closed, open them for this bot so reminders can reach you."
+        )
+        return [Reply(text, private=True)]

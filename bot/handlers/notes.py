@@ -1,0 +1,95 @@
+"""Notes: "note: they asked a lot about SQL", "show my notes"."""
+
+from __future__ import annotations
+
+import re
+
+from bot import formatting, markup
+from bot.dialog import Pending, is_other_action
+from bot.nlu.types import Parse
+from bot.registry import on_action, on_intent, on_pending
+from bot.storage.models import Interview
+from bot.turn import Turn
+from bot.types import Button, Reply
+
+SHOWN = 20
+_PREFIX = re.compile(
+    r"^\s*(?:@\w+[:,]?\s*)?(?:(?:hey|hi|ok|okay|pls|please|can you|could you|quick)\s+)*"
+    r"(?:(?:add|make|take|save|write|jot|put)\s+(?:down\s+)?(?:a\s+|this\s+|the\s+)?(?:note|memo)s?"
+    r"(?:\s+(?:for|about|on|re)\s+(?:the\s+)?\w+(?:\s+(?:interview|one))?)?"
+    r"|note(?:\s+(?:to\s+self|down|this|for\s+(?:the\s+)?\w+(?:\s+(?:interview|one))?))?"
+    r"|remember(?:\s+(?:this|that|for\s+me))?|jot(?:\s+(?:this|it))?\s+down|jot|write(?:\s+this)?\s+down|"
+    r"save(?:\s+this)?|memo|nb|log(?:\s+this)?)"
+    r"(?:\s+(?:that|this|please|pls))?\s*[:\-–—,]?\s*",
+    re.I,
+)
+
+
+def note_body(text: str) -> str:
+    """The note itself, without the "note:" / "remember that" framing."""
+    body = _PREFIX.sub("", text, count=1).strip()
+    return body or ""
+
+
+def _about(turn: Turn, text: str) -> Interview | None:
+    """The interview a note is about: one whose company it names, else the next or latest one."""
+    low = text.lower()
+    for interview in turn.data.interviews():
+        if interview.company and re.search(rf"(?<!\w){re.escape(interview.company.lower())}(?!\w)", low):
+            return interview
+    upcoming = turn.data.upcoming(turn.now)
+    if upcoming:
+        return upcoming[0]
+    past = turn.data.recent_past(turn.now)
+    return past[0] if past else None
+
+
+def _store(turn: Turn, body: str) -> list[Reply]:
+    interview = _about(turn, body)
+    turn.data.add_note(body, turn.now, interview)
+    turn.changed = True
+    where = f" for your {formatting.company(interview)} interview" if interview else ""
+    return [Reply(f"Noted{where}: “{markup.literal(body)}”", (Button("Show my notes", "notes:show"),), private=True)]
+
+
+@on_intent("add_note")
+def add_note(turn: Turn, parse: Parse) -> list[Reply]:
+    """Store a note (asks for the text if the message was only "add a note")."""
+    body = note_body(parse.text)
+    if len(body) < 2:
+        turn.ask("note_text")
+        return [Reply("Sure. What should I note?")]
+    return _store(turn, body)
+
+
+@on_pending("note_text")
+def answer_note(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | None:
+    """The text of a note we asked for."""
+    if is_other_action(parse.intent, parse.confidence, ("add_note",)):
+        return None
+    body = note_body(parse.text) or parse.text.strip()
+    return _store(turn, body) if body else None
+
+
+@on_intent("show_notes")
+def show_notes(turn: Turn, parse: Parse) -> list[Reply]:
+    """Read back the newest notes, with the interview each is about."""
+    total = turn.data.note_count()
+    if total == 0:
+        return [Reply("You have no notes yet. Start one with “note: …”.", private=True)]
+    names = {i.id: i.company for i in turn.data.interviews(include_cancelled=True)}
+    lines = ["**Your notes**" + (f" (the latest {SHOWN} of {total})" if total > SHOWN else "")]
+    for note in turn.data.notes(limit=SHOWN):
+        local = note.created_at.astimezone(turn.zone)
+        label = f"{local.day} {local:%b}"
+        company = names.get(note.interview_id) if note.interview_id else None
+        if company:
+            label += f", {markup.literal(company)}"
+        lines.append(f"- _{label}_: {markup.literal(note.text)}")
+    return [Reply("\n".join(lines), private=True)]
+
+
+@on_action("notes")
+def notes_button(turn: Turn, args: list[str]) -> list[Reply]:
+    """``notes:show``."""
+    return show_notes(turn, Parse("", "show_notes", 1.0))

@@ -1,0 +1,264 @@
+"""Plans the chain of reminders around each interview and writes what each one says.
+
+The reminders table is the truth. Planning writes rows; :mod:`bot.delivery` claims and sends them.
+Times: offsets apply to the wall clock of the interview's time zone (so "the day before" stays at the
+same local hour across a daylight-saving change), then quiet hours push a reminder out of the
+user's night, then the result is stored in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot import formatting
+from bot.clock import Clock
+from bot.knowledge import Knowledge
+from bot.settings import Settings
+from bot.storage.models import Interview, Reminder, User
+from bot.types import Button, Reply
+
+OPEN = ("pending", "sending")
+THANK_YOU_CHAIN = ("thank_you", "check_in")
+DAYTIME_DEFAULT = time(18, 0)  # when a day-only interview's reminders go out
+MORNING = time(9, 0)
+
+
+def to_utc(local: datetime, tz: str) -> datetime:
+    """Naive wall-clock time in ``tz`` → aware UTC. Times in a DST gap move forward, not back."""
+    zone = ZoneInfo(tz)
+    aware = local.replace(tzinfo=zone, fold=0)
+    utc = aware.astimezone(UTC)
+    if utc.astimezone(zone).replace(tzinfo=None) != local:  # nonexistent (spring-forward gap)
+        utc = local.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    return utc
+
+
+def to_local(instant: datetime, tz: str) -> datetime:
+    """Aware instant → naive wall-clock time in ``tz``."""
+    return instant.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+
+
+class ReminderPlanner:
+    """Decides which reminders exist for an interview and when they are due."""
+
+    def __init__(self, settings: Settings, knowledge: Knowledge, clock: Clock) -> None:
+        self.settings = settings
+        self.knowledge = knowledge
+        self.clock = clock
+
+    # planning -----------------------------------------------------------------------------------
+
+    def quiet(self, local: datetime) -> bool:
+        """Whether a local wall-clock time falls in quiet hours."""
+        window = self.settings.quiet_hours
+        if window is None:
+            return False
+        start, end = window
+        t = local.time()
+        return (start <= t or t < end) if start > end else (start <= t < end)
+
+    def out_of_quiet(self, local: datetime, *, before: datetime | None = None) -> datetime:
+        """Move a local time out of quiet hours.
+
+        It goes to when they end, or, if that is not comfortably before ``before`` (the interview), to
+        half an hour before they began.
+        """
+        if self.settings.quiet_hours is None or not self.quiet(local):
+            return local
+        start, end = self.settings.quiet_hours
+        ends = datetime.combine(local.date(), end)
+        later = ends if ends > local else ends + timedelta(days=1)
+        if before is None or later <= before - timedelta(minutes=30):
+            return later
+        begins = datetime.combine(local.date(), start)
+        began = begins if begins <= local else begins - timedelta(days=1)
+        return began - timedelta(minutes=30)
+
+    def due_times(self, interview: Interview) -> dict[str, datetime]:
+        """Local due times, by kind, for everything this interview should have (before filtering)."""
+        offsets = self.settings.reminder_offsets
+        due: dict[str, datetime] = {}
+        start = interview.local_start
+        if interview.status == "scheduled" and start is not None:
+            if "prepare" in offsets:
+                if interview.has_time:
+                    due["prepare"] = self.out_of_quiet(start + offsets["prepare"], before=start)
+                else:
+                    day_before = datetime.combine(
+                        start.date() + timedelta(days=offsets["prepare"].days or -1), DAYTIME_DEFAULT
+                    )
+                    due["prepare"] = self.out_of_quiet(day_before)
+            if interview.thank_you_sent_at is None:
+                base = start if interview.has_time else datetime.combine(start.date(), DAYTIME_DEFAULT)
+                if "thank_you" in offsets:
+                    due["thank_you"] = self.out_of_quiet(
+                        base + (offsets["thank_you"] if interview.has_time else timedelta())
+                    )
+                if "check_in" in offsets:
+                    due["check_in"] = self.out_of_quiet(base + offsets["check_in"])
+        if interview.status == "scheduled" and interview.decision_by is not None and "follow_up" in offsets:
+            decision = datetime.combine(interview.decision_by, MORNING)
+            due["follow_up"] = self.out_of_quiet(decision + offsets["follow_up"])
+        if interview.offer_deadline is not None and "offer_deadline" in offsets:
+            deadline = to_local(interview.offer_deadline, interview.tz)
+            due["offer_deadline"] = self.out_of_quiet(deadline + offsets["offer_deadline"], before=deadline)
+        return due
+
+    def plan(self, session: Session, user: User, interview: Interview) -> list[Reminder]:
+        """(Re)plan an interview's reminders: open ones are replaced; sent ones are left as history.
+
+        A reminder whose time has already passed when it is planned is not created, except an offer
+        deadline that has not passed yet (it goes out now).
+        """
+        now = self.clock.now()
+        self.cancel(session, interview)
+        created = []
+        for kind, local in self.due_times(interview).items():
+            due = to_utc(local, interview.tz)
+            if due <= now:
+                if kind == "offer_deadline" and interview.offer_deadline and interview.offer_deadline > now:
+                    due = now
+                else:
+                    continue
+            row = Reminder(
+                user_id=user.id,
+                interview_id=interview.id,
+                kind=kind,
+                due_at=due,
+                planned_at=due,
+                status="pending",
+                attempts=0,
+                platform=user.platform,
+                workspace=user.workspace,
+                channel=user.dm_channel or "",
+                external_user=user.external_id,
+                created_at=now,
+            )
+            session.add(row)
+            created.append(row)
+        session.flush()
+        return created
+
+    def cancel(self, session: Session, interview: Interview, kinds: tuple[str, ...] | None = None) -> None:
+        """Cancel an interview's pending reminders (of ``kinds``, or all)."""
+        query = update(Reminder).where(
+            Reminder.interview_id == interview.id,
+            Reminder.user_id == interview.user_id,
+            Reminder.status == "pending",
+        )
+        if kinds:
+            query = query.where(Reminder.kind.in_(kinds))
+        session.execute(query.values(status="cancelled"))
+
+    def thank_you_sent(self, session: Session, interview: Interview) -> None:
+        """The thank-yous went out: stop the thank-you chain."""
+        self.cancel(session, interview, THANK_YOU_CHAIN)
+
+    def next_for(self, session: Session, interview: Interview) -> Reminder | None:
+        """The interview's next pending reminder."""
+        return session.scalars(
+            select(Reminder)
+            .where(
+                Reminder.interview_id == interview.id,
+                Reminder.user_id == interview.user_id,
+                Reminder.status == "pending",
+            )
+            .order_by(Reminder.due_at)
+            .limit(1)
+        ).first()
+
+    def snooze(self, session: Session, user: User, reminder_id: int, until: datetime) -> Reminder | None:
+        """Send the user's reminder again at ``until`` (UTC, pushed out of quiet hours)."""
+        row = session.scalars(
+            select(Reminder).where(Reminder.id == reminder_id, Reminder.user_id == user.id)
+        ).one_or_none()
+        if row is None or row.status == "cancelled":
+            return None
+        tz = user.tz or self.settings.default_tz
+        local = self.out_of_quiet(to_local(until, tz))
+        row.due_at = to_utc(local, tz)
+        row.status = "pending"
+        row.attempts = 0
+        row.last_error = None
+        row.claimed_by = None
+        row.claimed_at = None
+        return row
+
+    def undelivered(self, session: Session, user: User) -> list[Reminder]:
+        """Reminders that failed and the user has not been told about yet."""
+        return list(
+            session.scalars(
+                select(Reminder)
+                .where(Reminder.user_id == user.id, Reminder.status == "failed", Reminder.failure_told.is_(False))
+                .order_by(Reminder.due_at)
+            )
+        )
+
+    # wording -------------------------------------------------------------------------------------
+
+    def compose(self, reminder: Reminder, interview: Interview | None, tz: str, *, late: bool) -> Reply:
+        """What a reminder says, with its buttons."""
+        template = self.knowledge.reminders[reminder.kind].text
+        today = to_local(self.clock.now(), tz).date()
+        company = formatting.company(interview) if interview and interview.company else "the company"
+        when = formatting.when(interview, today) if interview else ""
+        names = list(interview.interviewers or []) if interview else []
+        text = template.format(
+            company=company,
+            when=when,
+            interviewers=f" ({formatting.people(names)})" if names else "",
+        )
+        if late:
+            text = "_Sorry, this reminder is late: I was offline when it was due._\n" + text
+        return Reply(text, self.buttons(reminder, interview), private=True)
+
+    @staticmethod
+    def buttons(reminder: Reminder, interview: Interview | None) -> tuple[Button, ...]:
+        """The buttons under a reminder; their values carry ids, so they work after a restart."""
+        snooze = (
+            Button("Remind me later", f"reminder:snooze:{reminder.id}:180"),
+            Button("Tomorrow", f"reminder:snooze:{reminder.id}:tomorrow"),
+        )
+        if reminder.kind in THANK_YOU_CHAIN and interview is not None:
+            return (Button("Sent ✓", f"thanks:sent:{interview.id}", "primary"), *snooze)
+        if reminder.kind == "prepare":
+            return (
+                Button("Preparation tips", "topic:preparation"),
+                Button("Questions to ask", "topic:questions_to_ask"),
+            )
+        if reminder.kind == "follow_up":
+            return (Button("How to follow up", "topic:follow_up"), *snooze)
+        if reminder.kind == "offer_deadline":
+            return (Button("Offer tips", "topic:offer"), Button("Negotiating", "topic:salary"), *snooze)
+        return snooze
+
+    def still_relevant(self, reminder: Reminder, interview: Interview | None, now: datetime) -> str | None:
+        """Why a due reminder should be skipped now (None when it should go out)."""
+        if reminder.interview_id is not None and interview is None:
+            return "interview deleted"
+        if interview is not None and interview.status != "scheduled" and reminder.kind != "offer_deadline":
+            return "interview cancelled"
+        started = interview is not None and interview.starts_at is not None and interview.starts_at <= now
+        if reminder.kind == "prepare" and started:
+            return "the interview has already started"
+        if reminder.kind in THANK_YOU_CHAIN and interview is not None and interview.thank_you_sent_at:
+            return "thank-yous already marked sent"
+        deadline = interview.offer_deadline if interview is not None else None
+        if reminder.kind == "offer_deadline" and deadline is not None and deadline <= now:
+            return "the offer deadline has passed"
+        return None
+
+
+def tomorrow_morning(now: datetime, tz: str) -> datetime:
+    """9:00 tomorrow in ``tz``, as UTC."""
+    local = to_local(now, tz)
+    return to_utc(datetime.combine(local.date() + timedelta(days=1), MORNING), tz)
+
+
+def day_only(d: date) -> datetime:
+    """A date as a naive local midnight."""
+    return datetime.combine(d, time(0, 0))

@@ -1,0 +1,221 @@
+"""Conversations a student has with the coach, read as transcripts."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import BotHarness
+
+
+def test_greeting_offers_topics(bot: BotHarness) -> None:
+    me = bot.chat()
+    r = me.say("hi")
+    assert "SecondRound" in r.text
+    assert r.button("Who you'll meet") == "topic:interviewers"
+
+
+def test_who_is_interviewing_me_asks_then_tailors(bot: BotHarness) -> None:
+    me = bot.chat()
+    r = me.say("who's interviewing me this time?")
+    assert "same person as in your first interview" in r.text
+    assert "situation:interviewers:new" in r.buttons.values()
+
+    r = me.say("someone new")
+    assert "(someone new)" in r.text
+    assert "second set of examples" in r.text
+    # the fact is remembered: the next answer on the topic does not ask again
+    again = me.say("any more advice about the interviewers?")
+    assert "same person as in your first interview" not in again.text
+
+
+def test_same_interviewer_gets_different_advice_than_new(bot: BotHarness, knowledge) -> None:
+    same = bot.chat("sam").press("situation:interviewers:same").text
+    new = bot.chat("nina").press("situation:interviewers:new").text
+    items = knowledge.topics["interviewers"].items
+    assert any(i.text in same for i in items if "same" in i.when)
+    assert not any(i.text in same for i in items if i.when == ("new",))
+    assert any(i.text in new for i in items if "new" in i.when)
+
+
+def test_dinner_interview_wine_question_gets_alcohol_advice(bot: BotHarness) -> None:
+    r = bot.chat().say("it's a dinner interview, can I order wine?")
+    assert "glass" in r.text.lower() or "alcohol" in r.text.lower()
+    assert "More tips" in r.buttons
+
+
+def test_offer_on_the_spot(bot: BotHarness) -> None:
+    r = bot.chat().say("they offered me the job on the spot, what do I say?")
+    assert "time" in r.text.lower()
+    assert "accept" in r.text.lower() or "thank" in r.text.lower()
+
+
+def test_more_tips_pages_through_a_topic(bot: BotHarness, knowledge) -> None:
+    me = bot.chat()
+    first = me.say("how do I prepare?")
+    second = me.press(first.button("More tips"))
+    assert first.text != second.text
+    typed = me.say("more")
+    assert typed.text not in (first.text, second.text)
+
+
+def test_schedule_confirms_and_asks_about_interviewer(bot: BotHarness) -> None:
+    me = bot.chat()
+    r = me.say("I have a second interview with Acme on Friday at 3pm with Sarah Chen, over dinner")
+    assert "Acme" in r.text
+    assert "Friday 6 March, 3:00 PM" in r.text
+    assert "Sarah Chen" in r.text
+    assert r[0].private
+    assert "informal" in r.text.lower()  # setting-specific tips follow
+    assert "Is Sarah Chen someone you met in round one" in r.text
+
+    r = me.say("what's coming up?")
+    assert "Acme" in r.text and "Friday 6 March, 3:00 PM" in r.text
+    assert "Next reminder (prepare): Thursday 5 March, 3:00 PM" in r.text
+
+
+def test_missing_time_is_asked_and_a_short_answer_lands(bot: BotHarness) -> None:
+    me = bot.chat()
+    r = me.say("got a second interview with Globex next monday")
+    assert "What time does it start?" in r.text
+    r = me.say("3pm")
+    assert "Monday 9 March, 3:00 PM" in r.text
+
+
+def test_missing_company_is_asked(bot: BotHarness) -> None:
+    me = bot.chat()
+    r = me.say("I have my second interview tomorrow at 10am")
+    assert "Which company is it with?" in r.text
+    r = me.say("Initech")
+    assert "Initech" in r.text and "(Tuesday 3 March), 10:00 AM" in r.text
+
+
+def test_move_and_cancel(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I have a second interview with Acme on Friday at 3pm")
+    r = me.say("my Acme interview moved to Thursday 10am")
+    assert "Thursday 5 March, 10:00 AM" in r.text
+    assert "moved" in r.text.lower()
+    listing = me.say("what's coming up?")
+    assert "Friday" not in listing.text
+
+    r = me.say("cancel the Acme one")
+    assert "Cancelled" in r.text and "Acme" in r.text
+    assert "no upcoming interviews" in me.say("what's coming up?").text
+    # undo brings it back
+    me.press(r.button("Undo"))
+    assert "Acme" in me.say("what's coming up?").text
+
+
+def test_cancel_asks_which_when_there_are_several(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("second interview with Acme on Friday at 3pm")
+    me.say("second interview with Globex on Thursday at 11am")
+    r = me.say("cancel my interview")
+    assert "Which interview" in r.text
+    r = me.press(r.button("Globex"))
+    assert "Cancelled your Globex interview" in r.text
+    assert "Acme" in me.say("what's coming up?").text
+
+
+def test_notes(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I have a second interview with Acme on Friday at 3pm")
+    r = me.say("note: they asked a lot about SQL")
+    assert "Noted for your Acme interview" in r.text and "they asked a lot about SQL" in r.text
+    me.say("note: the range they gave was 65-75k")
+    r = me.say("show my notes")
+    assert "they asked a lot about SQL" in r.text and "65-75k" in r.text
+    assert r.private
+
+
+def test_thank_you_sent_stops_the_reminders(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I have a second interview with Acme tomorrow at 9am")
+    bot.advance(days=1, hours=2)
+    r = me.say("I sent my thank-you emails")
+    assert "marked the thank-yous for Acme as sent" in r.text
+
+
+def test_time_zone_change_keeps_wall_clock_time(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I have a second interview with Acme on Friday at 3pm")
+    r = me.say("set my time zone to Europe/Berlin")
+    assert "Europe/Berlin" in r.text
+    assert "Friday 6 March, 3:00 PM" in me.say("what's coming up?").text
+    r = me.say("set my timezone to Mars/Base")
+    assert "don't know the time zone" in r.text and "Mars/Base" in r.text
+
+
+def test_export_contains_everything_and_only_mine(bot: BotHarness) -> None:
+    me, other = bot.chat("alice"), bot.chat("bob")
+    me.say("I have a second interview with Acme on Friday at 3pm with Sarah Chen")
+    me.say("note: bring the portfolio")
+    other.say("I have a second interview with Hooli on Monday at 9am")
+    other.say("note: bob's secret")
+    r = me.say("export my data")
+    assert r.private
+    body = r.text.split("```json", 1)[1].rsplit("```", 1)[0]
+    data = json.loads(body)
+    assert [i["company"] for i in data["interviews"]] == ["Acme"]
+    assert [n["text"] for n in data["notes"]] == ["bring the portfolio"]
+    assert "Hooli" not in r.text and "secret" not in r.text
+
+
+def test_forget_me_confirms_then_leaves_nothing(bot: BotHarness) -> None:
+    from sqlalchemy import func, select
+
+    from bot.storage.models import ConversationState, Interview, Note, Reminder, User
+
+    me = bot.chat()
+    me.say("I have a second interview with Acme on Friday at 3pm")
+    me.say("note: something personal")
+    r = me.say("forget me")
+    assert "can't be undone" in r.text
+    assert me.say("no").text.startswith("OK, I kept everything")
+    assert "Acme" in me.say("what's coming up?").text
+
+    me.say("forget me")
+    r = me.say("yes")
+    assert "deleted" in r.text
+    with bot.app.db.session() as s:
+        for model in (User, Interview, Note, Reminder, ConversationState):
+            assert s.scalar(select(func.count()).select_from(model)) == 0, model.__name__
+
+
+def test_users_never_see_each_other(bot: BotHarness) -> None:
+    alice, bob = bot.chat("alice"), bot.chat("bob")
+    r = alice.say("I have a second interview with Acme on Friday at 3pm")
+    interview_button = r.button("Cancel")
+    alice.say("note: alice only")
+    assert "no upcoming interviews" in bob.say("what's coming up?").text
+    assert "no notes" in bob.say("show my notes").text
+    # pressing someone else's button does nothing to their data
+    r = bob.press(interview_button)
+    assert "can't find that interview" in r.text
+    assert "Acme" in alice.say("what's coming up?").text
+
+
+def test_same_user_id_on_two_platforms_is_two_people(bot: BotHarness) -> None:
+    bot.chat("u1", platform="slack", workspace="T1").say("I have a second interview with Acme on Friday at 3pm")
+    assert "no upcoming" in bot.chat("u1", platform="discord").say("what's coming up?").text
+    assert "no upcoming" in bot.chat("u1", platform="slack", workspace="T2").say("what's coming up?").text
+
+
+def test_out_of_scope_gets_a_clear_answer(bot: BotHarness) -> None:
+    r = bot.chat().say("what's the weather in Paris?")
+    assert "outside what I can help with" in r.text
+    assert "Help" in r.buttons
+
+
+def test_offer_deadline_is_recorded(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I had a second interview with Acme today at 9am")
+    r = me.say("they made me an offer, I need to answer by friday")
+    assert "offer deadline" in r.text.lower() and "Friday 6 March" in r.text
+
+
+def test_decision_date_is_recorded(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I have a second interview with Acme tomorrow at 9am")
+    r = me.say("they said they'll decide by the 20th, when should I follow up?")
+    assert "decide by Friday 20 March" in r.text

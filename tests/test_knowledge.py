@@ -1,0 +1,98 @@
+"""The knowledge base loads, is complete, is reachable, and explains its own errors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot import advice
+from bot.knowledge import COACHING_TOPICS, KnowledgeError, default_dir, load_knowledge
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+
+
+def test_every_topic_has_advice_with_a_source(knowledge) -> None:
+    assert set(knowledge.topics) == set(COACHING_TOPICS)
+    for topic in knowledge.topics.values():
+        assert len(topic.items) >= 5, topic.intent
+        for item in topic.items:
+            assert item.source in knowledge.sources
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="the seed articles (../shared/seeds) are not beside this checkout")
+def test_sources_are_the_seed_articles(knowledge) -> None:
+    articles = {p.name for p in SEEDS.glob("*.txt")}
+    assert set(knowledge.sources) == articles
+    used = {item.source for topic in knowledge.topics.values() for item in topic.items}
+    assert used == articles  # every article contributes
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="the seed articles (../shared/seeds) are not beside this checkout")
+def test_advice_is_in_our_own_words(knowledge) -> None:
+    """No item shares a run of eight words with an article (facts carry over, sentences do not)."""
+
+    def runs(text: str, n: int = 8) -> set[tuple[str, ...]]:
+        words = "".join(c.lower() if c.isalnum() else " " for c in text).split()
+        return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+    article_runs = set().union(*(runs(p.read_text(encoding="utf-8")) for p in SEEDS.glob("*.txt")))
+    texts = [i.text for t in knowledge.topics.values() for i in t.items] + [
+        r.text for r in knowledge.reminders.values()
+    ]
+    copied = [t for t in texts if runs(t) & article_runs]
+    assert copied == []
+
+
+def test_every_item_is_reachable_by_asking(knowledge) -> None:
+    """Each item shows up on some page of its topic, for some situation (topic button + More tips)."""
+    for topic in knowledge.topics.values():
+        seen: set[str] = set()
+        for situation in [None, *(s.key for s in topic.situations)]:
+            offset = 0
+            while True:
+                page = advice.page(knowledge, topic.intent, "", situation, offset)
+                seen.update(i.id for i in page.items)
+                if not page.more:
+                    break
+                offset += advice.PAGE
+        assert seen == {i.id for i in topic.items}, topic.intent
+
+
+def test_situation_keywords_are_detected(knowledge) -> None:
+    topics = knowledge.topics
+    assert advice.detect_situation(topics["interviewers"], "it's the same person as last time") == "same"
+    assert advice.detect_situation(topics["informal_setting"], "dinner at a restaurant") == "meal"
+    assert advice.detect_situation(topics["offer"], "they offered me the job on the spot") == "on_the_spot"
+
+
+def _copy(tmp_path: Path) -> Path:
+    target = tmp_path / "knowledge"
+    shutil.copytree(default_dir(), target, ignore=shutil.ignore_patterns("nlu", "__pycache__", "*.py"))
+    return target
+
+
+def test_a_broken_file_is_reported_with_file_item_and_field(tmp_path: Path) -> None:
+    kb = _copy(tmp_path)
+    path = kb / "topics" / "salary.yaml"
+    path.write_text(path.read_text().replace("source: 000_271aedffcda74c74.txt", "source: made-up.txt", 1))
+    with pytest.raises(KnowledgeError) as err:
+        load_knowledge(kb)
+    message = str(err.value)
+    assert "salary.yaml" in message and "source" in message and "items[" in message
+
+
+def test_undeclared_situation_is_refused(tmp_path: Path) -> None:
+    kb = _copy(tmp_path)
+    path = kb / "topics" / "offer.yaml"
+    path.write_text(path.read_text().replace("when: [on_the_spot]", "when: [on_the_moon]", 1))
+    with pytest.raises(KnowledgeError, match="on_the_moon"):
+        load_knowledge(kb)
+
+
+def test_yaml_syntax_errors_name_the_file(tmp_path: Path) -> None:
+    kb = _copy(tmp_path)
+    (kb / "topics" / "nerves.yaml").write_text("intent: nerves\nitems: [unclosed\n")
+    with pytest.raises(KnowledgeError, match=r"nerves\.yaml"):
+        load_knowledge(kb)
