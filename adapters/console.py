@@ -85,9 +85,8 @@ class ConsoleAdapter:
         """Show a reminder in the open chat."""
         if self.jsonl:
             for reply in replies:
-                await self._write(
-                    json.dumps({"reminder": {"kind": "reminder", **reply_json(reply)}}, ensure_ascii=False)
-                )
+                payload = {"kind": reply.kind or "reminder", **reply_json(reply)}
+                await self._write(json.dumps({"reminder": payload}, ensure_ascii=False))
         else:
             self._buttons = [b for r in replies for b in r.buttons]
             await self._write("\n⏰ " + render(replies) + "\n")

@@ -133,6 +133,8 @@ def _cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     async def chat() -> None:
         runtime = Runtime(app, [console], health=False)
         await runtime.start()
+        if runtime.reminder_engine is not None:
+            await runtime.reminder_engine.tick()  # what fell due while no chat was open comes first
         try:
             await console.converse(runtime.handle)
         finally:

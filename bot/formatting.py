@@ -29,9 +29,9 @@ def day(d: date, today: date | None = None) -> str:
         text += f" {d.year}"
     if today is not None:
         if d == today:
-            text = f"today ({text})"
+            text = f"today, {text}"
         elif (d - today).days == 1:
-            text = f"tomorrow ({text})"
+            text = f"tomorrow, {text}"
     return text
 
 

@@ -206,6 +206,11 @@ class ReminderPlanner:
         today = to_local(self.clock.now(), tz).date()
         company = formatting.company(interview) if interview and interview.company else "the company"
         when = formatting.when(interview, today) if interview else ""
+        if reminder.kind == "offer_deadline" and interview is not None and interview.offer_deadline:
+            deadline = to_local(interview.offer_deadline, tz)
+            when = f"{formatting.day(deadline.date(), today)}, {formatting.clock(deadline)}"
+        elif reminder.kind == "follow_up" and interview is not None and interview.decision_by:
+            when = formatting.day(interview.decision_by, today)
         names = list(interview.interviewers or []) if interview else []
         text = template.format(
             company=company,
@@ -214,7 +219,7 @@ class ReminderPlanner:
         )
         if late:
             text = "_Sorry, this reminder is late: I was offline when it was due._\n" + text
-        return Reply(text, self.buttons(reminder, interview), private=True)
+        return Reply(text, self.buttons(reminder, interview), private=True, kind=reminder.kind)
 
     @staticmethod
     def buttons(reminder: Reminder, interview: Interview | None) -> tuple[Button, ...]:

@@ -124,6 +124,7 @@ class Settings(BaseSettings):
     reminder_max_attempts: int = Field(5, ge=1, le=50)
     reminder_late_after_minutes: int = Field(60, ge=1)
     reminder_batch_size: int = Field(200, ge=1, le=10_000)
+    reminder_rate_per_second: float = Field(20.0, gt=0, description="Reminder sends per second per platform.")
     retention_days: int = Field(180, ge=1)
     # behaviour
     flood_messages: int = Field(10, ge=1, description="Messages allowed per user per flood window.")
@@ -295,6 +296,8 @@ def describe(settings: Settings) -> list[tuple[str, str]]:
         value = getattr(settings, name)
         if name in secrets:
             shown = "(not set)" if value is None else "********"
+        elif name == "database_url" and value:
+            shown = _mask_url(value)
         elif name == "reminder_offsets":
             shown = ",".join(f"{k}={_fmt_delta(v)}" for k, v in value.items())
         elif name == "quiet_hours":

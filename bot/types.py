@@ -48,6 +48,7 @@ class Reply:
     text: str
     buttons: tuple[Button, ...] = ()
     private: bool = False
+    kind: str | None = None  # what the reply is, when adapters may show it differently (a reminder's kind)
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,7 +79,7 @@ def test_impossible_date(bot: BotHarness) -> None:
     r = me.say("I have a second interview with Acme on Feb 30 at 3pm")
     assert "couldn't make a real date" in r.text and "Feb 30" in r.text
     r = me.say("march 3 at 3pm")
-    assert "(Tuesday 3 March), 3:00 PM" in r.text
+    assert "tomorrow, Tuesday 3 March, 3:00 PM" in r.text
 
 
 def test_date_in_the_past(bot: BotHarness) -> None:

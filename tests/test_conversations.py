@@ -86,7 +86,7 @@ def test_missing_company_is_asked(bot: BotHarness) -> None:
     r = me.say("I have my second interview tomorrow at 10am")
     assert "Which company is it with?" in r.text
     r = me.say("Initech")
-    assert "Initech" in r.text and "(Tuesday 3 March), 10:00 AM" in r.text
+    assert "Initech" in r.text and "tomorrow, Tuesday 3 March, 10:00 AM" in r.text
 
 
 def test_move_and_cancel(bot: BotHarness) -> None:

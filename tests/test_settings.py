@@ -1,0 +1,74 @@
+"""Settings: validated at start-up, errors name the variable, everything documented."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.settings import ConfigError, Settings, describe, env_name, load_settings
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+
+
+def test_every_setting_is_documented() -> None:
+    text = DOCS.read_text()
+    missing = [env_name(f) for f in Settings.model_fields if f"`{env_name(f)}`" not in text]
+    assert missing == []
+
+
+def test_defaults(monkeypatch) -> None:
+    for name in Settings.model_fields:
+        monkeypatch.delenv(env_name(name), raising=False)
+    s = load_settings()
+    assert s.reminder_offsets["prepare"] == timedelta(hours=-24)
+    assert s.reminder_offsets["thank_you"] == timedelta(hours=2)
+    assert s.quiet_hours == (time(22), time(8))
+    assert s.default_tz == "UTC"
+
+
+def test_offsets_leave_out_kinds_and_quiet_hours_can_be_off(monkeypatch) -> None:
+    monkeypatch.setenv("SECONDROUND_REMINDER_OFFSETS", "prepare=-24h,thank_you=+2h,check_in=+1d")
+    monkeypatch.setenv("SECONDROUND_QUIET_HOURS", "")
+    s = load_settings()
+    assert set(s.reminder_offsets) == {"prepare", "thank_you", "check_in"}
+    assert s.quiet_hours is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("SECONDROUND_DEFAULT_TZ", "Mars/Base", "unknown time zone"),
+        ("SECONDROUND_REMINDER_OFFSETS", "prepare=tomorrow", "kind=+2h"),
+        ("SECONDROUND_REMINDER_OFFSETS", "nap=+1h", "unknown reminder kind"),
+        ("SECONDROUND_QUIET_HOURS", "22-8", "HH:MM-HH:MM"),
+        ("SECONDROUND_HEALTH_ADDR", "nowhere", "host:port"),
+        ("SECONDROUND_LOG_FORMAT", "xml", ""),
+        ("DISCORD_GUILD_ID", "abc", ""),
+    ],
+)
+def test_errors_name_the_variable(monkeypatch, name: str, value: str, expected: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert str(err.value).startswith(name) and expected in str(err.value)
+
+
+def test_secrets_are_masked_and_never_echoed(monkeypatch) -> None:
+    token = "xoxb-1234567890-abcdefghijklmnop"
+    monkeypatch.setenv("SLACK_BOT_TOKEN", token)
+    monkeypatch.setenv("SECONDROUND_DATABASE_URL", "postgresql://bot:hunter2@db.example/sr")
+    shown = dict(describe(load_settings()))
+    assert token not in str(shown) and "hunter2" not in str(shown)
+    assert shown["SLACK_BOT_TOKEN"] == "********"
+
+
+def test_settings_file_and_environment_precedence(tmp_path: Path, monkeypatch) -> None:
+    env_file = tmp_path / "secondround.env"
+    env_file.write_text("SECONDROUND_DEFAULT_TZ=Europe/Berlin\nSECONDROUND_RETENTION_DAYS=30\n")
+    monkeypatch.setenv("SECONDROUND_RETENTION_DAYS", "90")
+    s = load_settings(env_file)
+    assert s.default_tz == "Europe/Berlin" and s.retention_days == 90
+    with pytest.raises(ConfigError, match="no such settings file"):
+        load_settings(tmp_path / "missing.env")
