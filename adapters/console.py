@@ -8,11 +8,10 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
 
 from bot import markup
-from bot.app import App
+from bot.runtime import Runtime
 from bot.types import Button, ConversationRef, IncomingMessage, Reply
 
 PLATFORM = "console"
@@ -49,19 +48,20 @@ class ConsoleAdapter:
 
     def __init__(
         self,
-        app: App,
+        runtime: Runtime,
         *,
         user: str = "local",
         jsonl: bool = False,
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
     ) -> None:
-        self.app = app
+        self.runtime = runtime
         self.user = user
         self.jsonl = jsonl
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.ref = ConversationRef(PLATFORM, "", "console", user)
+        self.tz_hint = runtime.settings.default_tz
         self.only_user = user  # reminders of other console users wait for their own chat
         self._buttons: list[Button] = []
         self._write_lock = asyncio.Lock()
@@ -102,16 +102,16 @@ class ConsoleAdapter:
             except json.JSONDecodeError:
                 obj = None
             if isinstance(obj, dict) and isinstance(obj.get("action"), str):
-                return IncomingMessage(self.ref, action=obj["action"])
+                return IncomingMessage(self.ref, action=obj["action"], tz_hint=self.tz_hint)
             if isinstance(obj, dict) and isinstance(obj.get("text"), str):
-                return IncomingMessage(self.ref, text=obj["text"])
+                return IncomingMessage(self.ref, text=obj["text"], tz_hint=self.tz_hint)
         if not self.jsonl and stripped.startswith("/") and stripped[1:].isdigit():
             index = int(stripped[1:]) - 1
             if 0 <= index < len(self._buttons):
-                return IncomingMessage(self.ref, action=self._buttons[index].value)
-        return IncomingMessage(self.ref, text=line)
+                return IncomingMessage(self.ref, action=self._buttons[index].value, tz_hint=self.tz_hint)
+        return IncomingMessage(self.ref, text=line, tz_hint=self.tz_hint)
 
-    async def converse(self, handle: Callable[[IncomingMessage], Awaitable[list[Reply]]]) -> None:
+    async def converse(self) -> None:
         """Read lines until end of input, answering each."""
         loop = asyncio.get_running_loop()
         if not self.jsonl:
@@ -128,7 +128,7 @@ class ConsoleAdapter:
                 break
             if not self.jsonl and not line.strip():
                 continue
-            replies = await handle(self.message(line))
+            replies = await self.runtime.handle(self.message(line))
             if self.jsonl:
                 await self._write(
                     json.dumps({"in": line, "replies": [reply_json(r) for r in replies]}, ensure_ascii=False)

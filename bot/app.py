@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.clock import Clock, OffsetClock, SystemClock
 from bot.coach import Coach
+from bot.events import EventLog
 from bot.knowledge import Knowledge, load_knowledge
 from bot.nlu import NLU
 from bot.reminders import ReminderPlanner
@@ -29,6 +30,7 @@ class App:
     nlu: NLU
     planner: ReminderPlanner
     coach: Coach
+    events: EventLog
     extras: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -57,7 +59,7 @@ class App:
         nlu = nlu or NLU.load(cache_dir=nlu_cache_dir(settings))
         planner = ReminderPlanner(settings, knowledge, clock)
         coach = Coach(settings=settings, db=db, knowledge=knowledge, nlu=nlu, clock=clock, planner=planner)
-        return cls(settings, clock, db, knowledge, nlu, planner, coach)
+        return cls(settings, clock, db, knowledge, nlu, planner, coach, EventLog(db, clock))
 
     def close(self) -> None:
         """Release the database connections."""

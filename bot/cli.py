@@ -126,17 +126,18 @@ def _cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(f"--tz: {exc}") from None
     app = App.build(settings)
-    console = load_adapter("console")(app, user=args.user, jsonl=args.jsonl)
+    runtime = Runtime(app, health=False)
+    console = load_adapter("console")(runtime, user=args.user, jsonl=args.jsonl)
+    runtime.add(console)
     if args.tz:
         app.coach.set_timezone(console.ref, args.tz)
 
     async def chat() -> None:
-        runtime = Runtime(app, [console], health=False)
         await runtime.start()
         if runtime.reminder_engine is not None:
             await runtime.reminder_engine.tick()  # what fell due while no chat was open comes first
         try:
-            await console.converse(runtime.handle)
+            await console.converse()
         finally:
             await runtime.stop()
 
@@ -160,11 +161,11 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     classes = [load_adapter(n) for n in names]
     app = App.build(settings)
     try:
-        adapters = [
-            cls(app, host=args.host, port=args.port) if n == "slack" else cls(app)
-            for n, cls in zip(names, classes, strict=True)
-        ]
-        return asyncio.run(serve(Runtime(app, adapters)))
+        runtime = Runtime(app)
+        for name, cls in zip(names, classes, strict=True):
+            options = {"host": args.host, "port": args.port} if name == "slack" else {}
+            runtime.add(cls(runtime, **options))
+        return asyncio.run(serve(runtime))
     finally:
         app.close()
 

@@ -9,6 +9,7 @@ import time as _time
 import weakref
 from collections.abc import Callable
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
@@ -23,10 +24,10 @@ from bot.reminders import ReminderPlanner
 from bot.sanitize import clean, looks_like_words
 from bot.settings import Settings, check_zone
 from bot.storage.db import Database
-from bot.storage.repo import UserData, get_or_create_user
+from bot.storage.repo import UserData, find_user, get_or_create_user
 from bot.throttle import FloodGuard
 from bot.turn import StorageUnavailable, Turn
-from bot.types import ConversationRef, Handled, IncomingMessage, Reply
+from bot.types import Button, ConversationRef, Handled, IncomingMessage, Reply
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,71 @@ class Coach:
             turn = self._turn(IncomingMessage(ref), now, user.tz or self.settings.default_tz, data)
             turn.state = data.state(now)
             apply_timezone(turn, zone)
+
+    def home(self, ref: ConversationRef) -> list[Reply]:
+        """A summary of the user's own data, for a platform's home view.
+
+        Upcoming interviews with their next reminder, thank-yous still to send, and the coaching topics.
+        """
+        from bot import advice, formatting
+
+        now = self.clock.now()
+        topics = Reply(
+            "**Coaching topics**\nAsk me anything about your second interview, or pick a topic:",
+            advice.topic_buttons(tuple(advice.TOPIC_LABELS)),
+        )
+        with self.db.session() as session:
+            user = find_user(session, ref)
+            if user is None:
+                return [Reply(self.knowledge.response("greeting"), private=True), topics]
+            data = UserData(session, user)
+            tz = user.tz or self.settings.default_tz
+            today = now.astimezone(ZoneInfo(tz)).date()
+            lines = ["**Your upcoming interviews**"]
+            upcoming = data.upcoming(now)
+            for interview in upcoming:
+                line = f"- {formatting.summary(interview, today)}"
+                nxt = self.planner.next_for(session, interview)
+                if nxt is not None:
+                    due = nxt.due_at.astimezone(ZoneInfo(tz))
+                    line += f"\n  Next reminder: {formatting.day(due.date(), today)}, {formatting.clock(due)}"
+                lines.append(line)
+            if not upcoming:
+                lines.append(
+                    "None yet. Tell me about one, e.g. “I have a second interview with Acme on Friday at 3pm”."
+                )
+            todo = [i for i in data.recent_past(now) if i.thank_you_sent_at is None][:5]
+            replies = [Reply("\n".join(lines), private=True)]
+            if todo:
+                replies.append(
+                    Reply(
+                        "**To do**\n" + "\n".join(f"- Send thank-you emails for {formatting.company(i)}" for i in todo),
+                        tuple(
+                            Button(f"Sent ✓ {i.company or ''}".strip()[:75], f"thanks:sent:{i.id}", "primary")
+                            for i in todo
+                        ),
+                        private=True,
+                    )
+                )
+        return [*replies, topics]
+
+    def interview_choices(self, ref: ConversationRef, typed: str = "", limit: int = 25) -> list[tuple[str, str]]:
+        """The user's upcoming interviews matching ``typed``, as (label, id) pairs (for autocomplete)."""
+        from bot import formatting
+
+        now = self.clock.now()
+        with self.db.session() as session:
+            user = find_user(session, ref)
+            if user is None:
+                return []
+            tz = user.tz or self.settings.default_tz
+            today = now.astimezone(ZoneInfo(tz)).date()
+            out = []
+            for interview in UserData(session, user).upcoming(now):
+                label = f"{interview.company or 'Interview'}, {formatting.when(interview, today)}"
+                if typed.lower() in label.lower():
+                    out.append((label[:100], str(interview.id)))
+            return out[:limit]
 
     # internals ------------------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 ButtonStyle = Literal["primary", "danger"] | None
@@ -56,7 +57,8 @@ class IncomingMessage:
     """A user's message or button press, as the core sees it.
 
     Exactly one of ``text`` (typed words) and ``action`` (a pressed button's value) is meaningful:
-    when ``action`` is set, ``text`` is ignored. ``tz_hint`` is a time zone the platform knows for
+    when ``action`` is set, ``text`` is ignored. ``fields`` is the action's payload when a platform
+    collects structured input (a slash command's options). ``tz_hint`` is a time zone the platform knows for
     the user (a Slack profile); it is used only until the user sets one themselves. ``direct`` is
     false in shared channels, where adapters must route private replies privately.
     """
@@ -64,6 +66,7 @@ class IncomingMessage:
     ref: ConversationRef
     text: str = ""
     action: str | None = None
+    fields: Mapping[str, str] = field(default_factory=dict)
     direct: bool = True
     tz_hint: str | None = None
 

@@ -219,3 +219,56 @@ def test_decision_date_is_recorded(bot: BotHarness) -> None:
     me.say("I have a second interview with Acme tomorrow at 9am")
     r = me.say("they said they'll decide by the 20th, when should I follow up?")
     assert "decide by Friday 20 March" in r.text
+
+
+def test_structured_commands_take_the_same_path(bot: BotHarness) -> None:
+    """Slash-command forms (an action with fields) do what typed messages do."""
+    from bot.types import IncomingMessage
+
+    me = bot.chat()
+    r = me.send(
+        IncomingMessage(
+            me.ref,
+            action="interview:add",
+            tz_hint=me.tz,
+            fields={"company": "Acme", "when": "friday 3pm", "with": "Sarah Chen, Tom", "setting": "dinner"},
+        )
+    )
+    assert "Acme" in r.text and "Friday 6 March, 3:00 PM" in r.text and "Sarah Chen and Tom" in r.text
+    assert "informal" in r.text
+    [(label, interview_id)] = bot.app.coach.interview_choices(me.ref, "acm")
+    assert label.startswith("Acme") and bot.app.coach.interview_choices(me.ref, "globex") == []
+    assert bot.app.coach.interview_choices(bot.chat("bob").ref) == []
+    r = me.send(IncomingMessage(me.ref, action=f"interview:move:{interview_id}", fields={"when": "thursday 10am"}))
+    assert "Thursday 5 March, 10:00 AM" in r.text
+    r = me.send(IncomingMessage(me.ref, action="note:add", fields={"text": "<!channel> bring the deck"}))
+    assert "bring the deck" in r.text
+    assert "Salary" in me.press("tips:salary").text
+    assert "Meals, drinks" in me.press("tips:dinner").text
+    assert "export" in me.press("export").text.lower() or "everything I store" in me.press("export").text
+    assert "can't be undone" in me.press("forget:ask").text
+
+
+def test_home_view_summarises_my_data(bot: BotHarness) -> None:
+    me = bot.chat()
+    home = bot.app.coach.home(me.ref)
+    assert "Coaching topics" in home[-1].text and home[-1].buttons
+    me.say("I had a second interview with Globex today at 9am")
+    me.say("I have a second interview with Acme on Friday at 3pm")
+    home = bot.app.coach.home(me.ref)
+    text = "\n".join(r.text for r in home)
+    assert "Acme" in text and "Next reminder" in text
+    assert "Send thank-you emails for Globex" in text
+    assert any(b.value.startswith("thanks:sent:") for r in home for b in r.buttons)
+    assert "Your upcoming interviews" not in "\n".join(r.text for r in bot.app.coach.home(bot.chat("bob").ref))
+
+
+def test_time_zone_is_asked_when_nobody_knows_it(bot: BotHarness) -> None:
+    me = bot.chat("dora", tz=None, platform="discord")
+    r = me.say("I have a second interview with Acme on Friday at 3pm")
+    assert "Which time zone are you in?" in r.text
+    assert "tz:Europe/Berlin" in r.buttons.values()
+    r = me.say("Europe/Berlin")
+    assert "Europe/Berlin" in r.text
+    assert "Friday 6 March, 3:00 PM" in me.say("what's coming up?").text
+    assert "Which time zone" not in me.say("second interview with Globex on Monday at 9am").text

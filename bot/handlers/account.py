@@ -68,7 +68,9 @@ def answer_forget(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | N
 
 @on_action("forget")
 def forget_button(turn: Turn, args: list[str]) -> list[Reply]:
-    """The confirmation buttons."""
+    """``forget:ask`` (a command) and the confirmation buttons ``forget:yes`` / ``forget:no``."""
+    if args[:1] == ["ask"]:
+        return forget_me(turn, Parse("", "forget_me", 1.0))
     if args[:1] == ["yes"]:
         return _forget(turn)
     return [Reply("OK, I kept everything.", private=True)]
@@ -117,9 +119,17 @@ def thank_you_sent(turn: Turn, parse: Parse) -> list[Reply]:
     return _mark_sent(turn, interview)
 
 
+@on_action("export")
+def export_command(turn: Turn, args: list[str]) -> list[Reply]:
+    """``export`` (a command)."""
+    return export_data(turn, Parse("", "export_data", 1.0))
+
+
 @on_action("thanks")
 def thanks_button(turn: Turn, args: list[str]) -> list[Reply]:
-    """``thanks:sent:<interview id>`` ("Sent ✓")."""
+    """``thanks:sent:<interview id>`` ("Sent ✓"), or ``thanks:sent`` for the latest interview."""
+    if args == ["sent"]:
+        return thank_you_sent(turn, Parse("", "thank_you_sent", 1.0))
     if len(args) < 2 or args[0] != "sent" or not args[1].isdigit():
         return [Reply(turn.knowledge.response("unknown_action"))]
     interview = turn.data.interview(int(args[1]))

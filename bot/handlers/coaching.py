@@ -102,6 +102,36 @@ def topic_button(turn: Turn, args: list[str]) -> list[Reply]:
     return coach_topic(turn, args[0], "")
 
 
+@on_action("tips", needs_storage=False)
+def tips_command(turn: Turn, args: list[str]) -> list[Reply]:
+    """``tips:<words>`` (``/coach tips dinner``): the topic the words name, or the closest one."""
+    words = " ".join(":".join(args).replace("_", " ").split()).lower()
+    if not words:
+        return [Reply("Which topic? Pick one:", advice.topic_buttons(tuple(advice.TOPIC_LABELS)))]
+    topic = find_topic(turn, words)
+    if topic is None:
+        return [
+            Reply(
+                f"I have no tips on that. Topics I know: {', '.join(advice.TOPIC_LABELS.values())}.",
+                advice.topic_buttons(),
+            )
+        ]
+    return coach_topic(turn, topic, words)
+
+
+def find_topic(turn: Turn, words: str) -> str | None:
+    """The coaching topic named by ``words`` (its id, title or label), else the one the words are about."""
+    for intent, topic in turn.knowledge.topics.items():
+        names = {intent.replace("_", " "), topic.title.lower(), advice.TOPIC_LABELS.get(intent, "").lower()}
+        if words in names or any(words == n.split()[0] for n in names if n):
+            return intent
+    parse = turn.nlu.parse(words, turn.local_now, turn.tz)
+    if parse.intent in turn.knowledge.topics:
+        return parse.intent
+    parse = turn.nlu.parse(f"tips about {words} for my second interview", turn.local_now, turn.tz)
+    return parse.intent if parse.intent in turn.knowledge.topics else None
+
+
 @on_action("situation", needs_storage=False)
 def situation_button(turn: Turn, args: list[str]) -> list[Reply]:
     """An answer button to a topic's question: tailored advice."""

@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 
 from bot import advice, formatting, markup
 from bot.dialog import Pending, is_other_action, yes_no
-from bot.nlu.types import Parse, When
+from bot.nlu.types import Entities, Parse, When
 from bot.registry import on_action, on_intent, on_pending
 from bot.reminders import to_utc
 from bot.storage.models import Interview
@@ -152,7 +152,7 @@ def confirm(turn: Turn, interview: Interview, verb: str, text: str = "") -> list
         lines.append(question)
     else:
         extra = _setting_tips(turn, interview, text)
-        asked = _interviewer_question(turn, interview)
+        asked = ask_timezone_if_unknown(turn) or _interviewer_question(turn, interview)
         if asked:
             extra.append(Reply(asked[0], asked[1]))
     return [Reply("\n".join(lines), tuple(buttons), private=True), *extra]
@@ -249,6 +249,27 @@ def schedule(turn: Turn, parse: Parse) -> list[Reply]:
     else:
         verb = "Updated your interview:"
     return confirm(turn, interview, verb, parse.text)
+
+
+COMMON_ZONES = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "Europe/London",
+    "Europe/Berlin",
+    "Asia/Kolkata",
+)
+
+
+def ask_timezone_if_unknown(turn: Turn) -> tuple[str, tuple[Button, ...]] | None:
+    """When neither the user nor their platform has told us a time zone, ask once (and remember)."""
+    user = turn.data.user
+    if user.tz is not None or turn.msg.tz_hint or turn.context.get("asked_tz"):
+        return None
+    turn.remember("asked_tz", True)
+    turn.ask("timezone")
+    question = f"Which time zone are you in? I've assumed {turn.tz} for now. Type it (e.g. Europe/Berlin) or pick one:"
+    return question, tuple(Button(z, f"tz:{z}") for z in COMMON_ZONES)
 
 
 @on_pending("missing_company")
@@ -362,6 +383,10 @@ def interview_button(turn: Turn, args: list[str]) -> list[Reply]:
     """Buttons about one interview: ``interview:cancel:<id>``, ``interview:restore:<id>``, ``interview:list``."""
     if args[:1] == ["list"]:
         return list_interviews(turn, Parse("", "list_interviews", 1.0))
+    if args[:1] == ["add"]:
+        return add_from_fields(turn)
+    if args[:1] == ["move"] and len(args) == 2 and args[1].isdigit() and turn.msg.fields.get("when"):
+        return move_from_fields(turn, int(args[1]))
     if len(args) < 2 or not args[1].isdigit():
         return [Reply(turn.knowledge.response("unknown_action"))]
     interview = turn.data.interview(int(args[1]))
@@ -387,6 +412,42 @@ def interview_button(turn: Turn, args: list[str]) -> list[Reply]:
         _plan(turn, interview)
         return confirm(turn, interview, "Moved. Here's the interview now (its reminders moved too):")
     return [Reply(turn.knowledge.response("unknown_action"))]
+
+
+def _fields_entities(turn: Turn) -> tuple[Entities, str]:
+    """Entities from a form (a slash command's options) rather than from free text."""
+    f = turn.msg.fields
+    company = (f.get("company") or "").strip()[:MAX_COMPANY] or None
+    when_text = (f.get("when") or "").strip() or None
+    when = turn.nlu.parse_when(when_text, turn.local_now, turn.tz) if when_text else None
+    people = [p.strip() for p in re.split(r",|\band\b|&|\+", f.get("with") or "") if p.strip()]
+    setting_text = (f.get("setting") or "").strip()
+    setting = setting_text.lower() if setting_text.lower() in formatting.SETTING_WORDS else None
+    if setting is None and setting_text:
+        setting = turn.nlu.setting_of(setting_text)
+    text = " ".join(x for x in (f.get("with"), setting_text) if x)
+    return Entities(company=company, when=when, interviewers=tuple(people), setting=setting, when_text=when_text), text
+
+
+def add_from_fields(turn: Turn) -> list[Reply]:
+    """``interview:add`` with fields company, when, with, setting (Discord's /interview add)."""
+    entities, text = _fields_entities(turn)
+    return schedule(turn, Parse(text, "schedule_interview", 1.0, entities))
+
+
+def move_from_fields(turn: Turn, interview_id: int) -> list[Reply]:
+    """``interview:move:<id>`` with a ``when`` field."""
+    interview = turn.data.interview(interview_id)
+    if interview is None:
+        return [Reply("I can't find that interview any more (it may have been deleted).", private=True)]
+    entities, _ = _fields_entities(turn)
+    problem = check_when(turn, Parse("", "schedule_interview", 1.0, entities))
+    if problem or entities.when is None:
+        return [Reply(problem or "When should it be? For example “Thursday 10am”.", private=True)]
+    set_when(interview, entities.when, turn.tz)
+    interview.updated_at = turn.now
+    _plan(turn, interview)
+    return confirm(turn, interview, "Moved. Here's the interview now (its reminders moved too):")
 
 
 @on_pending("pick_interview")

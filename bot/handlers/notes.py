@@ -93,3 +93,21 @@ def show_notes(turn: Turn, parse: Parse) -> list[Reply]:
 def notes_button(turn: Turn, args: list[str]) -> list[Reply]:
     """``notes:show``."""
     return show_notes(turn, Parse("", "show_notes", 1.0))
+
+
+@on_action("note")
+def note_command(turn: Turn, args: list[str]) -> list[Reply]:
+    """``note:add`` with a ``text`` field (a slash command)."""
+    body = (turn.msg.fields.get("text") or "").strip()
+    if args[:1] != ["add"] or not body:
+        turn.ask("note_text")
+        return [Reply("Sure. What should I note?")]
+    if len(body) > turn.settings.max_message_chars:
+        return [
+            Reply(
+                turn.knowledge.response(
+                    "too_long", length=f"{len(body):,}", limit=f"{turn.settings.max_message_chars:,}"
+                )
+            )
+        ]
+    return _store(turn, body)

@@ -95,6 +95,10 @@ class NLU:
             entities = Entities()
         return Parse(text, intent, confidence, entities)
 
+    def setting_of(self, text: str) -> str | None:
+        """The setting category of a phrase ("dinner" -> informal), from the lexicon."""
+        return self.tagger.lexicon.setting_of(text)
+
     @staticmethod
     def parse_when(text: str, now: datetime, tz: str) -> When | None:
         """Only the date/time in ``text`` (for answers to "when is it?")."""
