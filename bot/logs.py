@@ -1,20 +1,258 @@
-"""Logging set-up: readable lines for a terminal, JSON lines for production."""
+"""Logging set-up: readable lines for a terminal, JSON lines for production, secrets never written.
+
+Everything goes through one stdlib handler on the root logger, formatted by structlog: the code's
+``logging.getLogger(__name__).info("event", extra={...})`` calls (their ``extra`` fields become
+key=value pairs or JSON keys), third-party libraries (slack_sdk, discord.py, aiohttp, SQLAlchemy)
+and ``structlog.get_logger()`` alike.
+
+Redaction happens twice, at every level: :class:`RedactingFilter` on the handler cleans each record
+(message, arguments, ``extra`` fields, exception text) before it is formatted, and the formatter
+cleans the finished line again, so nothing token-shaped gets out by a path the filter did not
+foresee. What is removed: Slack tokens (``xoxb-``, ``xoxp-``, ``xapp-``…), Slack signing secrets,
+Discord bot tokens, ``Bearer``/``Bot`` authorization values, passwords in database URLs and
+``password=``/``token=``-style fields, and the exact secret values configured in the settings.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import sys
+from collections.abc import Iterable, Mapping
+from typing import Any, TextIO
+from urllib.parse import quote, quote_plus
 
-from bot.settings import Settings
+import structlog
+from sqlalchemy.engine import make_url
+
+from bot.settings import Settings, secret_fields
+
+REDACTED = "[REDACTED]"
+MIN_SECRET_CHARS = 6  # exact values shorter than this are not hunted for (they would shred the log)
+
+_SENSITIVE_KEY = re.compile(
+    r"(?i)(password|passwd|secret|token|authorization|cookie|api[_-]?key|credential)s?$|^(pwd|auth)$"
+)
+_PATTERNS: list[tuple[re.Pattern[str], Any]] = [
+    # Authorization header values (before the key=value rule, which would take only the word "Bearer")
+    (re.compile(r"\b(Bearer)\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE), rf"\1 {REDACTED}"),
+    (re.compile(r"\b(Bot)\s+[A-Za-z0-9._~+/=-]{20,}"), rf"\1 {REDACTED}"),
+    # Slack tokens: bot, user, app-level, refresh, configuration (the prefix stays: it says which)
+    (re.compile(r"\b(xox[a-z]|xapp)-[A-Za-z0-9-]+"), rf"\1-{REDACTED}"),
+    # Discord bot tokens and JWTs: three base64url parts separated by dots
+    (re.compile(r"[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{20,}"), REDACTED),
+    # passwords inside URLs: scheme://user:password@host
+    (re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s'\"]*:)[^@\s'\"/]+@"), rf"\1{REDACTED}@"),
+    # key=value and "key": "value" forms (form bodies, DSNs, repr'd dicts)
+    (
+        re.compile(
+            r"""(?i)(\b(?:password|passwd|pwd|client_secret|signing_secret|secret|token|authorization)"""
+            r"""['"]?\s*[=:]\s*)(?!\[REDACTED\]|'\[REDACTED\]'|"\[REDACTED\]")("[^"]*"|'[^']*'|[^\s,;&'"})]+)"""
+        ),
+        lambda m: m.group(1) + _quoted_like(m.group(2)),
+    ),
+    # Slack signing secrets: 32 lower-case hex digits
+    (re.compile(r"\b[0-9a-f]{32}\b"), REDACTED),
+]
 
 
-def configure(settings: Settings, level: str | None = None) -> None:
-    """Configure the root logger once from settings (``level`` overrides the configured one)."""
+def _quoted_like(value: str) -> str:
+    if value[:1] in {"'", '"'} and value[-1:] == value[:1] and len(value) > 1:
+        return f"{value[0]}{REDACTED}{value[0]}"
+    return REDACTED
+
+
+class Redactor:
+    """Removes token-shaped text and the given exact secret values from strings and structures."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        forms: set[str] = set()
+        for secret in secrets:
+            if secret and len(secret) >= MIN_SECRET_CHARS:
+                forms.update({secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]})
+        ordered = sorted(forms, key=len, reverse=True)
+        self._exact = re.compile("|".join(re.escape(s) for s in ordered)) if ordered else None
+
+    def text(self, text: str) -> str:
+        """``text`` with every secret replaced by ``[REDACTED]``."""
+        if self._exact is not None:
+            text = self._exact.sub(REDACTED, text)
+        for pattern, replacement in _PATTERNS:
+            text = pattern.sub(replacement, text)
+        return text
+
+    def value(self, value: Any, key: str | None = None) -> Any:
+        """A log field's value, cleaned: strings redacted, containers walked, secret-named keys blanked."""
+        if key is not None and isinstance(value, str | bytes) and value and _SENSITIVE_KEY.search(key):
+            return REDACTED
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, bytes):
+            return self.text(value.decode("utf-8", "replace"))
+        if isinstance(value, Mapping):
+            return {k: self.value(v, str(k)) for k, v in value.items()}
+        if isinstance(value, list | tuple | set | frozenset):
+            return [self.value(v) for v in value]
+        return value
+
+
+_redactor = Redactor()
+
+
+def redact(text: str) -> str:
+    """``text`` as it may appear in a log or on a terminal: tokens and configured secrets removed."""
+    return _redactor.text(text)
+
+
+def settings_secrets(settings: Settings) -> list[str]:
+    """The secret values in ``settings``: tokens, the signing secret, the database password."""
+    values = []
+    for name in secret_fields():
+        secret = getattr(settings, name)
+        if secret is not None:
+            values.append(secret.get_secret_value())
+    if settings.database_url:
+        password = make_url(settings.database_url).password
+        if password:
+            values.append(str(password))
+    return values
+
+
+_STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+class RedactingFilter(logging.Filter):
+    """Cleans each record in place before any formatter sees it (installed on the handlers)."""
+
+    def __init__(self, redactor: Redactor | None = None) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact the message, its arguments, the ``extra`` fields and the exception text."""
+        r = self.redactor or _redactor
+        if isinstance(record.msg, dict):  # a structlog event dict on its way to the formatter
+            record.msg = r.value(record.msg)
+        else:
+            try:
+                message = record.getMessage()
+            except Exception:  # a bad format string: keep what there is rather than lose the line
+                message = f"{record.msg} {record.args!r}"
+            record.msg, record.args = r.text(message), ()
+        for key, value in list(vars(record).items()):
+            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+                setattr(record, key, r.value(value, key))
+        if record.exc_info and record.exc_info[0] is not None:
+            record.exc_text = r.text(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = r.text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = r.text(record.stack_info)
+        return True
+
+
+class _Formatter(structlog.stdlib.ProcessorFormatter):
+    """structlog's formatter, with the finished line redacted once more."""
+
+    def __init__(self, redactor: Redactor, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.redactor = redactor
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redactor.text(super().format(record))
+
+
+def _extra_fields(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """Copy a stdlib record's ``extra`` fields, and the exception text the filter left, into the event."""
+    record = event_dict.get("_record")
+    if record is None:
+        return event_dict
+    for key, value in vars(record).items():
+        if key not in _STANDARD_ATTRS and not key.startswith("_"):
+            event_dict.setdefault(key, value)
+    if record.exc_text and "exception" not in event_dict:
+        event_dict["exception"] = record.exc_text
+    return event_dict
+
+
+def _redact_processor(redactor: Redactor) -> Any:
+    def process(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        return {k: (v if k.startswith("_") else redactor.value(v, k)) for k, v in event_dict.items()}
+
+    return process
+
+
+_QUIET_LIBRARIES = ("alembic", "apscheduler", "aiohttp.access", "asyncio")
+
+
+def configure(
+    settings: Settings,
+    level: str | None = None,
+    *,
+    stream: TextIO | None = None,
+    extra_secrets: Iterable[str] = (),
+) -> logging.Handler:
+    """Configure logging once from settings (``level`` overrides the configured one).
+
+    Installs one handler on the root logger writing to ``stream`` (standard error by default) in
+    ``settings.log_format`` (``console`` or ``json``), with the redaction filter. Calling it again
+    replaces the handler it installed before and leaves other handlers alone. Returns the handler.
+    """
+    global _redactor
+    redactor = Redactor([*settings_secrets(settings), *extra_secrets])
+    _redactor = redactor
+    level_name = (level or settings.log_level).upper()
+    renderer: Any
+    if settings.log_format == "json":
+        renderer = structlog.processors.JSONRenderer(default=str)
+    else:
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback, pad_event_to=24
+        )
+    shared: list[Any] = [
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    if settings.log_format == "json":
+        instance = settings.instance_id
+        shared.append(lambda _, __, ed: {**ed, "instance": instance})
+    formatter = _Formatter(
+        redactor,
+        foreign_pre_chain=[*shared, _extra_fields],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            _redact_processor(redactor),
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(formatter)
+    handler.addFilter(RedactingFilter(redactor))
+    handler._secondround = True  # type: ignore[attr-defined]
+
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    for old in [h for h in root.handlers if getattr(h, "_secondround", False)]:
+        root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(level or settings.log_level)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    root.setLevel(level_name)
+    # libraries that chatter at INFO (a scheduler line every sweep, migrations, probe requests)
+    chatty = logging.DEBUG if level_name == "DEBUG" else max(logging.WARNING, logging.getLevelName(level_name))
+    for name in _QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(chatty)
+
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    return handler
