@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from bot import markup
 from bot.knowledge import Item, Knowledge, Topic
@@ -12,8 +13,13 @@ from bot.types import Button, Reply
 PAGE = 3
 
 
+@cache
+def _phrase(phrase: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)")
+
+
 def _has(text: str, phrase: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text) is not None
+    return _phrase(phrase).search(text) is not None
 
 
 def detect_situation(topic: Topic, text: str) -> str | None:

@@ -52,6 +52,15 @@ class Outgoing:
     due_at: datetime
 
 
+@dataclass(frozen=True)
+class Sent:
+    """How one delivery went: ``error`` is None when the platform took it, ``lag`` seconds late."""
+
+    item: Outgoing
+    error: DeliveryError | None
+    lag: float | None
+
+
 class Pacer:
     """Spaces messages to the same conversation at least ``interval`` seconds apart."""
 
@@ -189,7 +198,9 @@ class ReminderEngine:
                 for task in tasks:
                     self._sends.add(task)
                     task.add_done_callback(self._sends.discard)
-                await asyncio.gather(*tasks, return_exceptions=True)
+                results = [r for r in await asyncio.gather(*tasks, return_exceptions=True) if isinstance(r, Sent)]
+                for outcome, item, lag in await asyncio.to_thread(self._finish, results):
+                    self._notify(outcome, item, lag)
                 if len(batch) < self.settings.reminder_batch_size:
                     break
             await self._rearm()
@@ -263,16 +274,19 @@ class ReminderEngine:
             if not ids:
                 return []
             rows = list(session.scalars(select(Reminder).where(Reminder.id.in_(ids)).order_by(Reminder.due_at)))
+            users = {u.id: u for u in session.scalars(select(User).where(User.id.in_({r.user_id for r in rows})))}
+            wanted = {r.interview_id for r in rows if r.interview_id is not None}
+            interviews = (
+                {i.id: i for i in session.scalars(select(Interview).where(Interview.id.in_(wanted)))} if wanted else {}
+            )
             out = []
             for row in rows:
-                item = self._compose(session, row, now)
+                item = self._compose(row, users.get(row.user_id), interviews.get(row.interview_id or 0), now)
                 if item is not None:
                     out.append(item)
             return out
 
-    def _compose(self, session: Any, row: Reminder, now: datetime) -> Outgoing | None:
-        interview = session.get(Interview, row.interview_id) if row.interview_id else None
-        user = session.get(User, row.user_id)
+    def _compose(self, row: Reminder, user: User | None, interview: Interview | None, now: datetime) -> Outgoing | None:
         reason = self.app.planner.still_relevant(row, interview, now)
         if reason is not None or user is None:
             row.status = "skipped"
@@ -286,7 +300,8 @@ class ReminderEngine:
         ref = ConversationRef(row.platform, row.workspace, row.channel or user.dm_channel or "", row.external_user)
         return Outgoing(row.id, row.user_id, row.interview_id, ref, [reply], row.kind, row.due_at)
 
-    async def _send(self, item: Outgoing) -> None:
+    async def _send(self, item: Outgoing) -> Sent:
+        """Deliver one reminder; the outcome is written back with the rest of its batch."""
         deliverer = self.deliverers[item.ref.platform]
         async with self._semaphore:
             await self.pacer.wait(f"{item.ref.platform}:{item.ref.workspace}:{item.ref.user}")
@@ -294,13 +309,11 @@ class ReminderEngine:
             try:
                 await asyncio.wait_for(deliverer.deliver(item.ref, item.replies), timeout=SEND_TIMEOUT)
             except DeliveryError as exc:
-                self._notify(await asyncio.to_thread(self._failed, item, exc), item, None)
-                return
+                return Sent(item, exc, None)
             except Exception as exc:  # a bug or an unexpected platform error: retry, bounded
                 log.exception("reminder_send_error", extra={"reminder": item.reminder_id})
-                self._notify(await asyncio.to_thread(self._failed, item, DeliveryError(type(exc).__name__)), item, None)
-                return
-        self._notify("sent", item, await asyncio.to_thread(self._sent, item))
+                return Sent(item, DeliveryError(type(exc).__name__), None)
+        return Sent(item, None, (self.clock.now() - item.due_at).total_seconds())
 
     def _notify(self, outcome: str | None, item: Outgoing, lag: float | None) -> None:
         """Tell observers (metrics, benchmarks) on the event loop's thread, never from a worker thread."""
@@ -312,69 +325,70 @@ class ReminderEngine:
             except Exception:
                 log.exception("observer_failed")
 
-    def _sent(self, item: Outgoing) -> float:
+    def _finish(self, results: list[Sent]) -> list[tuple[str, Outgoing, float | None]]:
+        """Record a batch's outcomes in one transaction: sent rows, retries, failures."""
         now = self.clock.now()
+        done: list[tuple[str, Outgoing, float | None]] = []
+        sent = [r for r in results if r.error is None]
         with self.app.db.session() as session:
-            session.execute(
-                update(Reminder)
-                .where(Reminder.id == item.reminder_id, Reminder.claimed_by == self.instance)
-                .values(status="sent", sent_at=now, last_error=None)
-            )
-            state = session.get(ConversationState, item.user_id)
-            current = Pending.from_json(state.pending) if state else None
-            if state is not None and (current is None or current.expired(now) or current.kind == "reminder"):
-                state.pending = Pending(
-                    "reminder",
-                    now + REMINDER_REPLY_TTL,
-                    {"reminder_id": item.reminder_id, "interview_id": item.interview_id},
-                ).to_json()
-        self.stats["sent"] += 1
-        lag = (now - item.due_at).total_seconds()
-        log.info(
-            "reminder_sent",
-            extra={"reminder": item.reminder_id, "kind": item.kind, "lag_seconds": round(lag, 3)},
-        )
-        return lag
+            if sent:
+                session.execute(
+                    update(Reminder)
+                    .where(Reminder.id.in_([r.item.reminder_id for r in sent]), Reminder.claimed_by == self.instance)
+                    .values(status="sent", sent_at=now, last_error=None)
+                )
+                states = {
+                    st.user_id: st
+                    for st in session.scalars(
+                        select(ConversationState).where(ConversationState.user_id.in_({r.item.user_id for r in sent}))
+                    )
+                }
+                for r in sent:  # a typed "remind me later" or "sent" now answers this reminder
+                    state = states.get(r.item.user_id)
+                    current = Pending.from_json(state.pending) if state else None
+                    if state is not None and (current is None or current.expired(now) or current.kind == "reminder"):
+                        state.pending = Pending(
+                            "reminder",
+                            now + REMINDER_REPLY_TTL,
+                            {"reminder_id": r.item.reminder_id, "interview_id": r.item.interview_id},
+                        ).to_json()
+                    self.stats["sent"] += 1
+                    log.info(
+                        "reminder_sent",
+                        extra={
+                            "reminder": r.item.reminder_id,
+                            "kind": r.item.kind,
+                            "lag_seconds": round(r.lag or 0.0, 3),
+                        },
+                    )
+                    done.append(("sent", r.item, r.lag))
+            for r in results:
+                if r.error is not None:
+                    outcome = self._failed(session, r.item, r.error, now)
+                    if outcome is not None:
+                        done.append((outcome, r.item, None))
+        return done
 
-    def _failed(self, item: Outgoing, exc: DeliveryError) -> str | None:
-        now = self.clock.now()
-        with self.app.db.session() as session:
-            row = session.get(Reminder, item.reminder_id)
-            if row is None or row.claimed_by != self.instance:
-                return None
-            row.last_error = exc.reason[:500]
-            row.claimed_by = None
-            row.claimed_at = None
-            if exc.permanent or row.attempts >= self.settings.reminder_max_attempts:
-                row.status = "failed"
-                self.stats["failed"] += 1
-                log.warning(
-                    "reminder_failed",
-                    extra={
-                        "reminder": row.id,
-                        "kind": row.kind,
-                        "reason": row.last_error,
-                        "attempts": row.attempts,
-                    },
-                )
-                outcome = "failed"
-            else:
-                backoff = exc.retry_after if exc.retry_after is not None else min(30 * 2 ** (row.attempts - 1), 3600)
-                row.status = "pending"
-                row.due_at = now + timedelta(seconds=backoff)
-                self.stats["retried"] += 1
-                log.info(
-                    "reminder_retry",
-                    extra={
-                        "reminder": row.id,
-                        "kind": row.kind,
-                        "reason": row.last_error,
-                        "attempts": row.attempts,
-                        "in_seconds": backoff,
-                    },
-                )
-                outcome = "retried"
-        return outcome
+    def _failed(self, session: Any, item: Outgoing, exc: DeliveryError, now: datetime) -> str | None:
+        """Schedule a retry with back-off, or give up (permanent error, or out of attempts)."""
+        row = session.get(Reminder, item.reminder_id)
+        if row is None or row.claimed_by != self.instance:
+            return None
+        row.last_error = exc.reason[:500]
+        row.claimed_by = None
+        row.claimed_at = None
+        fields = {"reminder": row.id, "kind": row.kind, "reason": row.last_error, "attempts": row.attempts}
+        if exc.permanent or row.attempts >= self.settings.reminder_max_attempts:
+            row.status = "failed"
+            self.stats["failed"] += 1
+            log.warning("reminder_failed", extra=fields)
+            return "failed"
+        backoff = exc.retry_after if exc.retry_after is not None else min(30 * 2 ** (row.attempts - 1), 3600)
+        row.status = "pending"
+        row.due_at = now + timedelta(seconds=backoff)
+        self.stats["retried"] += 1
+        log.info("reminder_retry", extra={**fields, "in_seconds": backoff})
+        return "retried"
 
     def _release_claims(self) -> None:
         """Hand back rows this instance claimed but did not finish (shutdown)."""
