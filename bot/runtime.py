@@ -1,20 +1,23 @@
 """Runs adapters on one event loop around the (thread-safe, synchronous) coach.
 
 The runtime owns what lives for the whole process: the worker threads that run the coach, the
-reminder engine, the health endpoint, and the adapters. ``serve`` runs it until SIGTERM/SIGINT and
-then shuts down in order: stop taking events, finish in-flight replies, stop reminders, close.
+reminder engine, the data-retention job, the health endpoint, the metrics, and the adapters.
+``serve`` runs it until SIGTERM/SIGINT and then shuts down in order (see :meth:`Runtime.stop`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.app import App
-from bot.types import IncomingMessage, Reply
+from bot.metrics import Metrics, RuntimeCollector
+from bot.types import Handled, IncomingMessage, Reply
 
 if TYPE_CHECKING:
     from adapters.base import Adapter
@@ -35,8 +38,20 @@ class Runtime:
         self.reminders_enabled = reminders
         self._inflight: set[asyncio.Future[Any]] = set()
         self._accepting = True
+        self._running = False
+        self._stopped = False
         self.reminder_engine: Any = None
         self.health_server: Any = None
+        self.metrics = Metrics()
+        self.metrics.add_collector(
+            RuntimeCollector(
+                adapters=lambda: list(self.adapters),
+                database=app.db,
+                now=app.clock.now,
+                engine_stats=lambda: self.reminder_engine.stats if self.reminder_engine is not None else None,
+                inflight=lambda: len(self._inflight),
+            )
+        )
 
     @property
     def settings(self) -> Any:
@@ -48,7 +63,10 @@ class Runtime:
         self.adapters.append(adapter)
 
     async def handle(self, msg: IncomingMessage) -> list[Reply]:
-        """Answer a message on a worker thread, so the event loop keeps serving others."""
+        """Answer a message on a worker thread, so the event loop keeps serving others.
+
+        Returns no replies once the runtime has stopped taking events (late in :meth:`stop`).
+        """
         if not self._accepting:
             return []
         task = asyncio.ensure_future(asyncio.to_thread(self.app.coach.handle, msg))
@@ -59,54 +77,151 @@ class Runtime:
             self._inflight.discard(task)
 
     async def start(self) -> None:
-        """Start the adapters, then the reminder engine, then the health endpoint."""
-        for adapter in self.adapters:
-            await adapter.start()
-        if self.reminders_enabled:
-            from bot.delivery_engine import ReminderEngine
+        """Start the health endpoint, the adapters, then the reminder engine.
 
-            self.reminder_engine = ReminderEngine(self.app, {a.platform: a for a in self.adapters})
-            await self.reminder_engine.start()
-        if self.health_enabled and self.settings.health_host_port:
-            from bot.health import HealthServer
+        The health endpoint comes first so a liveness probe is answered during a slow connect (it
+        says "not ready" until everything is up). If any part fails to start, what was started is
+        stopped again and the error is raised.
+        """
+        self._accepting, self._stopped = True, False
+        self.metrics.watch_logs()
+        self.app.coach.observers.extend([self.metrics.on_handled, _log_handled])
+        try:
+            if self.health_enabled and self.settings.health_host_port:
+                from bot.health import HealthServer
 
-            self.health_server = HealthServer(self)
-            await self.health_server.start()
+                self.health_server = HealthServer(self)
+                await self.health_server.start()
+            for adapter in self.adapters:
+                await adapter.start()
+            if self.reminders_enabled:
+                from bot.delivery_engine import ReminderEngine
 
-    def ready(self) -> bool:
-        """Whether every adapter is connected and the database answers."""
+                self.reminder_engine = ReminderEngine(self.app, {a.platform: a for a in self.adapters})
+                self.reminder_engine.observers.append(self.metrics.on_reminder)
+                await self.reminder_engine.start()
+        except BaseException:
+            await self.stop()
+            raise
+        self._running = True
+
+    def readiness(self) -> dict[str, bool]:
+        """Each readiness check by name: ``running``, ``database``, ``adapter:<platform>``."""
+        checks = {"running": self._running and self._accepting}
         try:
             self.app.db.ping()
+            checks["database"] = True
         except Exception:
-            return False
-        return all(adapter.ready() for adapter in self.adapters)
+            checks["database"] = False
+        for adapter in self.adapters:
+            try:
+                checks[f"adapter:{adapter.platform}"] = bool(adapter.ready())
+            except Exception:
+                checks[f"adapter:{adapter.platform}"] = False
+        return checks
+
+    def ready(self) -> bool:
+        """Whether the runtime is running, every adapter is connected and the database answers."""
+        return all(self.readiness().values())
 
     async def stop(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
-        """Stop taking events, let in-flight replies finish (up to ``grace`` s), stop reminders, close."""
-        self._accepting = False
-        if self._inflight:
-            await asyncio.wait(list(self._inflight), timeout=grace)
+        """Shut down in order; safe to call twice.
+
+        1. Report not ready (``/readyz`` answers 503 at once, so load balancers stop sending work).
+        2. Stop the reminder engine: no new claims, sends in progress finish (each is bounded by
+           the engine's send timeout), claimed-but-unsent reminders are released for others.
+        3. Stop each adapter (up to ``grace`` seconds each): it stops taking events, finishes the
+           replies it has in flight (the coach still answers them), and disconnects.
+        4. Stop taking events at all, and wait for any reply still being composed (up to ``grace``).
+        5. Close the health endpoint.
+        """
+        if self._stopped:
+            return
+        self._stopped, self._running = True, False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
         if self.reminder_engine is not None:
-            await self.reminder_engine.stop()
+            try:
+                await self.reminder_engine.stop()
+            except Exception:
+                log.exception("reminder_engine_stop_failed")
         for adapter in reversed(self.adapters):
             try:
-                await asyncio.wait_for(adapter.stop(), timeout=grace)
+                await asyncio.wait_for(adapter.stop(), timeout=max(1.0, deadline - loop.time()))
             except Exception:
                 log.exception("adapter_stop_failed", extra={"platform": adapter.platform})
+        self._accepting = False
+        if self._inflight:
+            await asyncio.wait(list(self._inflight), timeout=max(0.1, deadline - loop.time()))
         if self.health_server is not None:
             await self.health_server.stop()
+            self.health_server = None
+        for observer in (self.metrics.on_handled, _log_handled):
+            with contextlib.suppress(ValueError):
+                self.app.coach.observers.remove(observer)
+        self.metrics.unwatch_logs()
+
+
+def _log_handled(event: Handled) -> None:
+    """One INFO line per handled message: ids and timing, never the message text."""
+    ref = event.ref
+    log.info(
+        "message_handled",
+        extra={
+            "platform": ref.platform,
+            "workspace": ref.workspace,
+            "channel": ref.channel,
+            "user": ref.user,
+            "intent": event.intent,
+            "replies": event.replies,
+            "data_changed": event.data_changed,
+            "ms": round(event.seconds * 1000, 1),
+        },
+    )
 
 
 async def serve(runtime: Runtime) -> int:
-    """Run until SIGTERM or SIGINT, then shut down gracefully; returns the exit status."""
+    """Run until SIGTERM or SIGINT, then shut down gracefully; returns the exit status (0).
+
+    A signal during start-up stops the start and shuts down the same way. A second signal while
+    shutting down exits at once (status 130): claimed reminders are then taken over by another
+    instance, or by this one on its next start, after ``SECONDROUND_REMINDER_CLAIM_TIMEOUT_SECONDS``.
+    """
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await runtime.start()
-    log.info("started", extra={"platforms": [a.platform for a in runtime.adapters]})
-    await stop.wait()
-    log.info("stopping")
-    await runtime.stop()
-    log.info("stopped")
-    return 0
+    received: list[str] = []
+
+    def on_signal(sig: signal.Signals) -> None:
+        if received:
+            log.warning("shutdown_forced", extra={"signal": sig.name})
+            os._exit(130)
+        received.append(sig.name)
+        stop.set()
+
+    sigs = (signal.SIGTERM, signal.SIGINT)
+    for sig in sigs:
+        loop.add_signal_handler(sig, on_signal, sig)
+    waiter = asyncio.ensure_future(stop.wait())
+    try:
+        starting = asyncio.ensure_future(runtime.start())
+        await asyncio.wait({starting, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if starting.done():
+            starting.result()  # a failed start has cleaned up after itself; report it
+            log.info(
+                "started",
+                extra={"platforms": [a.platform for a in runtime.adapters], "instance": runtime.settings.instance_id},
+            )
+            await waiter
+        else:
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+        log.info("stopping", extra={"signal": received[0] if received else None})
+        began = loop.time()
+        await runtime.stop()
+        log.info("stopped", extra={"seconds": round(loop.time() - began, 3)})
+        return 0
+    finally:
+        waiter.cancel()
+        for sig in sigs:
+            loop.remove_signal_handler(sig)
