@@ -1,0 +1,672 @@
+"""The Slack adapter: DMs, mentions, ``/coach``, buttons, App Home and reminders, through slack-bolt.
+
+It translates and nothing more. Slack events become :class:`~bot.types.IncomingMessage` for
+``runtime.handle``; the core's neutral replies become Block Kit messages, routed so that private
+replies never reach a shared channel:
+
+==================  =============================================================================
+where it started    where the answer goes
+==================  =============================================================================
+DM with the app     the same DM (same thread)
+mention             public replies in a thread under the mention; private ones by DM, and the
+                    thread says so
+``/coach``          ephemeral (only the student sees it); a "Share in channel" button when nothing
+                    in the answer is private
+button              in a DM: the DM; on an ephemeral message: ephemeral; in a channel: public in
+                    the thread, private ephemeral; in App Home: by DM
+reminder            by DM (the engine calls :meth:`SlackAdapter.deliver`)
+==================  =============================================================================
+
+Slack gets its acknowledgement first (events before any work; commands and buttons call ``ack()``
+before anything else), then the coaching work runs. Event ids are remembered in the database
+(``runtime.app.events``), so an event Slack retries is handled once, across restarts and instances.
+
+Socket Mode when ``SLACK_APP_TOKEN`` is set; otherwise HTTP on ``host:port`` at ``/slack/events``,
+where Bolt verifies each request's signature and timestamp (401 for anything forged or stale).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from adapters.slack import api, render
+from bot.settings import ConfigError
+from bot.types import ConversationRef, Handled, IncomingMessage, Reply
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+EVENTS_PATH = "/slack/events"
+DM_PACE_SECONDS = 1.0  # Slack allows about one message per second per channel
+HANDLED_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
+CACHE_LIMIT = 50_000
+ANY = re.compile(".*")  # a catch-all, registered after the specific listeners
+PRIVATE_NOTICE = "That answer holds your personal details, so I've sent it to you in our direct messages."
+PRIVATE_NOTICE_EPHEMERAL = "That answer holds your personal details, so only you can see it."
+SHARE_REFUSED = "That answer holds your personal details, so I've kept it visible only to you."
+SETUP_TOKEN_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"})
+
+Mode = Literal["dm", "open_dm", "channel", "ephemeral"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where the answers to one incoming message go (see the module's table)."""
+
+    ref: ConversationRef
+    mode: Mode
+    response_url: str | None = None
+    share: str | None = None  # value of a "Share in channel" button, for ephemeral answers
+
+
+def _secret(value: Any) -> str:
+    return value.get_secret_value() if value is not None else ""
+
+
+class SlackAdapter:
+    """SecondRound in a Slack workspace (registered as the ``slack`` adapter)."""
+
+    platform = PLATFORM
+
+    def __init__(self, runtime: Any, *, host: str = "127.0.0.1", port: int = 3000) -> None:
+        self.runtime = runtime
+        settings = runtime.settings
+        self.host = host
+        self.port = port
+        self.api_url: str = settings.slack_api_url
+        self._bot_token = _secret(settings.slack_bot_token)
+        self._app_token = _secret(settings.slack_app_token)
+        self._signing_secret = _secret(settings.slack_signing_secret)
+        self.socket_mode = bool(self._app_token)
+        self.bolt: AsyncApp | None = None
+        self.client: AsyncWebClient | None = None  # answers (429 retried after Retry-After)
+        self._background: AsyncWebClient | None = None  # reminders (429 → DeliveryError)
+        self._session: aiohttp.ClientSession | None = None
+        self._auth: AuthorizeResult | None = None
+        self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._accepting = False
+        self._inflight: set[asyncio.Task[Any]] = set()
+        self._tz: dict[tuple[str, str], str | None] = {}
+        self._dm: dict[tuple[str, str], str] = {}
+        self._home_due: set[tuple[str, str]] = set()
+
+    # --- the Adapter protocol --------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Check the tokens with Slack, then take events (Socket Mode, or HTTP on host:port).
+
+        Raises ConfigError naming the variable (never its value) when Slack rejects a token.
+        """
+        self.runtime.settings.require_slack()
+        self._loop = asyncio.get_running_loop()
+        self._session = aiohttp.ClientSession()
+        try:
+            self.client = api.make_client(self._session, self.api_url, self._bot_token, retry_429=True)
+            self._background = api.make_client(self._session, self.api_url, self._bot_token, retry_429=False)
+            self._auth = await self._check_bot_token()
+            self.bolt = self._build_bolt()
+            if self.socket_mode:
+                await self._start_socket_mode()
+            else:
+                await self._start_http()
+        except BaseException:
+            await self._close_connections()
+            raise
+        self.runtime.app.coach.observers.append(self._on_handled)
+        self._accepting = True
+        log.info(
+            "slack_started",
+            extra={
+                "mode": "socket" if self.socket_mode else "http",
+                "team": self._auth.team_id,
+                "address": None if self.socket_mode else f"{self.host}:{self.port}{EVENTS_PATH}",
+            },
+        )
+
+    async def stop(self, grace: float = 20.0) -> None:
+        """Stop taking events, let answers in progress finish (up to ``grace`` s), disconnect."""
+        self._accepting = False
+        with contextlib.suppress(ValueError):
+            self.runtime.app.coach.observers.remove(self._on_handled)
+        if self._site is not None:
+            await self._site.stop()  # no new connections; requests already in flight finish
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        await self.idle(grace)
+        await self._close_connections()
+        log.info("slack_stopped")
+
+    def ready(self) -> bool:
+        """Whether events can reach the bot: the HTTP endpoint is up or the socket is connected."""
+        if not self._accepting:
+            return False
+        if self._socket is not None:
+            client = self._socket.client
+            session = client.current_session
+            return not client.closed and session is not None and not session.closed
+        return self._site is not None
+
+    async def deliver(self, ref: ConversationRef, replies: list[Reply]) -> None:
+        """Send a reminder by direct message; raise DeliveryError (permanent, or retry later) on failure."""
+        assert self._background is not None, "deliver() before start()"
+        try:
+            channel = ref.channel if ref.channel.startswith("D") else await self._open_dm(ref.workspace, ref.user)
+            for i, message in enumerate(render.messages(replies)):
+                if i:  # a reminder too long for one message: about one message per second
+                    await asyncio.sleep(DM_PACE_SECONDS)
+                await self._background.chat_postMessage(
+                    channel=channel, text=message.text, blocks=message.blocks, unfurl_links=False, unfurl_media=False
+                )
+        except api.API_ERRORS as exc:
+            error = api.delivery_error(exc)
+            log.warning("slack_delivery_failed", extra={"error": api.error_code(exc), "permanent": error.permanent})
+            raise error from None
+
+    # --- for tests and shutdown ------------------------------------------------------------------
+
+    async def idle(self, timeout: float = 20.0) -> bool:
+        """Wait until no event is being worked on (or ``timeout`` passes); True if idle."""
+        deadline = time.monotonic() + timeout
+        current = asyncio.current_task()
+        while True:
+            pending = [t for t in self._inflight if t is not current and not t.done()]
+            if not pending:
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            await asyncio.wait(pending, timeout=left)
+
+    @property
+    def bot_user_id(self) -> str | None:
+        """The app's own Slack user id (known after :meth:`start`)."""
+        return self._auth.bot_user_id if self._auth else None
+
+    # --- start-up ----------------------------------------------------------------------------------
+
+    async def _check_bot_token(self) -> AuthorizeResult:
+        assert self.client is not None
+        try:
+            resp = await self.client.auth_test()
+        except SlackApiError as exc:
+            code = api.error_code(exc)
+            if code in SETUP_TOKEN_ERRORS:
+                raise ConfigError(
+                    f"SLACK_BOT_TOKEN was rejected by Slack ({code}): check the app's bot token."
+                ) from None
+            raise ConfigError(f"SLACK_BOT_TOKEN could not be checked with Slack's auth.test ({code}).") from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ConfigError(
+                f"SECONDROUND_SLACK_API_URL: could not reach the Slack Web API at {self.api_url} "
+                f"({api.error_code(exc)})."
+            ) from None
+        if not resp.get("bot_id"):
+            raise ConfigError("SLACK_BOT_TOKEN is not a bot token (auth.test returned no bot_id).")
+        return AuthorizeResult(
+            enterprise_id=resp.get("enterprise_id"),
+            team_id=resp.get("team_id"),
+            bot_user_id=resp.get("user_id"),
+            bot_id=resp.get("bot_id"),
+            bot_token=self._bot_token,
+        )
+
+    def _build_bolt(self) -> AsyncApp:
+        assert self._session is not None
+        auth = self._auth
+
+        async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult | None:
+            return auth  # one workspace, checked once at start-up: no auth.test per request
+
+        app = AsyncApp(
+            client=api.make_client(self._session, self.api_url, None, retry_429=True),
+            authorize=authorize,
+            signing_secret=self._signing_secret,
+            request_verification_enabled=not self.socket_mode,
+            process_before_response=False,
+            logger=logging.getLogger("slack_bolt.AsyncApp"),
+        )
+        app.event("message")(self._on_message)
+        app.event("app_mention")(self._on_mention)
+        app.event("app_home_opened")(self._on_home_opened)
+        app.event(ANY)(self._ack_only_event)  # everything else: acknowledged, not 404 (Slack would retry)
+        app.command(ANY)(self._on_command)
+        app.action({"action_id": render.SHARE_ACTION})(self._on_share)
+        app.action({"action_id": ANY})(self._on_button)
+        app.shortcut(ANY)(self._ack_only)
+        app.view(ANY)(self._ack_only)
+        app.options({"action_id": ANY})(self._ack_only)
+        return app
+
+    async def _start_http(self) -> None:
+        assert self.bolt is not None
+        web_app = web.Application()
+        web_app.router.add_post(EVENTS_PATH, self._on_http)
+        self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=5.0)
+        await self._runner.setup()
+        self._site = web.TCPSite(self._runner, self.host, self.port)
+        await self._site.start()
+        for address in self._runner.addresses:
+            if isinstance(address, tuple) and len(address) >= 2:
+                self.port = int(address[1])  # the real port when 0 asked for any free one
+                break
+
+    async def _on_http(self, request: web.Request) -> web.Response:
+        assert self.bolt is not None
+        response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def _start_socket_mode(self) -> None:
+        assert self.bolt is not None and self.client is not None
+        handler = AsyncSocketModeHandler(self.bolt, self._app_token, web_client=self.client)
+        try:
+            handler.client.wss_uri = await handler.client.issue_new_wss_url()
+        except SlackApiError as exc:
+            await handler.client.close()
+            code = api.error_code(exc)
+            raise ConfigError(
+                f"SLACK_APP_TOKEN was rejected by Slack ({code}): it must be an app-level token "
+                "with the connections:write scope, from an app with Socket Mode on."
+            ) from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            await handler.client.close()
+            raise ConfigError(
+                f"SECONDROUND_SLACK_API_URL: could not reach the Slack Web API at {self.api_url} "
+                f"({api.error_code(exc)})."
+            ) from None
+        self._socket = handler
+        await handler.connect_async()
+
+    async def _close_connections(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+            self._site = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    # --- listeners -----------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _working(self, what: str) -> AsyncIterator[None]:
+        """Track the work in progress (for :meth:`stop`), and keep one failure from stopping the bot."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+        try:
+            yield
+        except Exception:
+            log.exception("slack_listener_failed", extra={"listener": what})
+        finally:
+            if task is not None:
+                self._inflight.discard(task)
+
+    async def _ack_only(self, ack: Any) -> None:
+        await ack()
+
+    async def _ack_only_event(self, body: dict[str, Any]) -> None:
+        log.debug("slack_event_ignored", extra={"type": (body.get("event") or {}).get("type")})
+
+    async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """A direct message to the app (channel messages reach the bot as mentions instead)."""
+        if event.get("bot_id") or event.get("subtype") not in HANDLED_SUBTYPES:
+            return
+        if event.get("channel_type") != "im" or not event.get("user"):
+            return
+        async with self._working("message"):
+            if not await self._first_time(body):
+                return
+            team, user, channel = _team(body), event["user"], event["channel"]
+            self._remember_dm(team, user, channel)
+            ref = ConversationRef(PLATFORM, team, channel, user, event.get("thread_ts"))
+            text = render.incoming_text(event.get("text", ""), self.bot_user_id)
+            replies = await self.runtime.handle(
+                IncomingMessage(ref, text=text, direct=True, tz_hint=await self._tz_hint(team, user))
+            )
+            await self._send(Route(ref, "dm"), replies)
+
+    async def _on_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """``@SecondRound …`` in a channel: answered in a thread, anything personal by DM."""
+        if event.get("bot_id") or not event.get("user"):
+            return
+        async with self._working("app_mention"):
+            if not await self._first_time(body):
+                return
+            team, user, channel = _team(body), event["user"], event["channel"]
+            ref = ConversationRef(PLATFORM, team, channel, user, event.get("thread_ts") or event.get("ts"))
+            text = render.incoming_text(event.get("text", ""), self.bot_user_id)
+            replies = await self.runtime.handle(
+                IncomingMessage(ref, text=text, direct=False, tz_hint=await self._tz_hint(team, user))
+            )
+            await self._send(Route(ref, "channel"), replies)
+
+    async def _on_home_opened(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """The App Home tab was opened: show the student's interviews, to-dos and topics."""
+        if event.get("tab", "home") != "home" or not event.get("user"):
+            return
+        async with self._working("app_home_opened"):
+            team = _team(body)
+            if event.get("channel"):
+                self._remember_dm(team, event["user"], event["channel"])
+            await self._publish_home(team, event["user"])
+
+    async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
+        """``/coach …``: acknowledged at once, answered ephemerally through the response URL."""
+        await ack()
+        async with self._working("command"):
+            team, user, channel = command.get("team_id", ""), command["user_id"], command.get("channel_id", "")
+            asked = render.command(command.get("text", ""))
+            ref = ConversationRef(PLATFORM, team, channel, user)
+            tz = await self._tz_hint(team, user)
+            replies = await self.runtime.handle(
+                IncomingMessage(ref, text=asked.text, action=asked.action, direct=False, tz_hint=tz)
+            )
+            share = render.share_value(text=asked.text, action=asked.action) if asked.shareable else None
+            await self._send(Route(ref, "ephemeral", command.get("response_url"), share), replies)
+
+    async def _on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """A core button: its value goes to the core as an action, the same path as typed text."""
+        await ack()
+        if not str(action.get("action_id", "")).startswith(render.BUTTON_ACTION) or not action.get("value"):
+            return
+        async with self._working("button"):
+            route = self._click_route(body)
+            team, user = route.ref.workspace, route.ref.user
+            replies = await self.runtime.handle(
+                IncomingMessage(
+                    route.ref,
+                    action=action["value"],
+                    direct=route.mode == "dm",
+                    tz_hint=await self._tz_hint(team, user),
+                )
+            )
+            await self._send(route, replies)
+
+    async def _on_share(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """The “Share in channel” button: ask again, and post the answer for everyone if nothing is private."""
+        await ack()
+        async with self._working("share"):
+            route = self._click_route(body)
+            response_url = route.response_url
+            wanted, text = render.parse_share_value(str(action.get("value", "")))
+            team, user = route.ref.workspace, route.ref.user
+            replies = await self.runtime.handle(
+                IncomingMessage(
+                    route.ref, text=text, action=wanted, direct=False, tz_hint=await self._tz_hint(team, user)
+                )
+            )
+            if any(r.private for r in replies) or not response_url:
+                await self._send(Route(route.ref, "ephemeral", response_url), [Reply(SHARE_REFUSED)])
+                return
+            sent = True
+            for message in render.messages(replies):
+                sent = sent and await self._post_response_url(response_url, message, in_channel=True)
+            if sent:
+                await self._post_response_url(response_url, None, delete_original=True)
+            else:
+                await self._tell_failure(route, "expired_url")
+
+    # --- routing and sending -------------------------------------------------------------------------
+
+    def _click_route(self, body: dict[str, Any]) -> Route:
+        team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
+        user = (body.get("user") or {}).get("id", "")
+        container = body.get("container") or {}
+        response_url = body.get("response_url")
+        channel = (body.get("channel") or {}).get("id") or container.get("channel_id") or ""
+        message = body.get("message") or {}
+        if container.get("type") == "view" or not channel:  # App Home (or a modal): answer by DM
+            return Route(ConversationRef(PLATFORM, team, "", user), "open_dm")
+        if container.get("is_ephemeral"):
+            return Route(ConversationRef(PLATFORM, team, channel, user), "ephemeral", response_url)
+        if channel.startswith("D"):  # a message the app posted in its DM with this student
+            self._remember_dm(team, user, channel)
+            return Route(ConversationRef(PLATFORM, team, channel, user, message.get("thread_ts")), "dm")
+        thread = message.get("thread_ts") or message.get("ts") or container.get("message_ts")
+        return Route(ConversationRef(PLATFORM, team, channel, user, thread), "channel", response_url)
+
+    async def _send(self, route: Route, replies: Sequence[Reply]) -> None:
+        """Post ``replies`` where ``route`` says, keeping private ones out of shared channels."""
+        if not replies:
+            return
+        ref = route.ref
+        if route.mode == "dm":
+            await self._post(route, ref.channel, replies, thread=ref.thread)
+        elif route.mode == "open_dm":
+            channel = await self._dm_channel(route)
+            if channel:
+                await self._post(route, channel, replies)
+        elif route.mode == "ephemeral":
+            share = route.share if not any(r.private for r in replies) else None
+            await self._ephemeral(route, replies, share=share)
+        else:
+            public = [r for r in replies if not r.private]
+            private = [r for r in replies if r.private]
+            if private:
+                if route.response_url:  # a click: the clicker sees it right there, nobody else does
+                    await self._ephemeral(route, [*private, Reply(PRIVATE_NOTICE_EPHEMERAL)])
+                else:
+                    channel = await self._dm_channel(route)
+                    if channel and await self._post(route, channel, private, tell=False):
+                        public.append(Reply(PRIVATE_NOTICE))
+                    else:
+                        await self._ephemeral(route, [*private, Reply(PRIVATE_NOTICE_EPHEMERAL)])
+            if public:
+                await self._post(route, ref.channel, public, thread=ref.thread)
+
+    async def _post(
+        self, route: Route, channel: str, replies: Sequence[Reply], *, thread: str | None = None, tell: bool = True
+    ) -> bool:
+        """chat.postMessage, split to Slack's limits; on a refusal, tell the student another way."""
+        assert self.client is not None
+        for message in render.messages(replies):
+            try:
+                await self.client.chat_postMessage(
+                    channel=channel,
+                    text=message.text,
+                    blocks=message.blocks,
+                    thread_ts=thread,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
+            except api.API_ERRORS as exc:
+                code = self._log_api_error("chat.postMessage", exc)
+                if tell:
+                    await self._tell_failure(route, code, failed_channel=channel)
+                return False
+        return True
+
+    async def _ephemeral(self, route: Route, replies: Sequence[Reply], *, share: str | None = None) -> None:
+        """Only the student sees these: the response URL if there is one, else chat.postEphemeral."""
+        assert self.client is not None
+        for message in render.messages(replies, share_value=share):
+            if route.response_url and await self._post_response_url(route.response_url, message):
+                continue
+            try:
+                await self.client.chat_postEphemeral(
+                    channel=route.ref.channel,
+                    user=route.ref.user,
+                    text=message.text,
+                    blocks=message.blocks,
+                    thread_ts=route.ref.thread,
+                )
+            except api.API_ERRORS as exc:
+                code = self._log_api_error("chat.postEphemeral", exc)
+                if route.mode == "ephemeral":  # last resort for private answers: the DM
+                    channel = await self._dm_channel(route)
+                    if channel:
+                        await self._post(Route(route.ref, "open_dm"), channel, replies)
+                else:
+                    await self._tell_failure(route, code, failed_channel=route.ref.channel)
+                return
+
+    async def _post_response_url(
+        self, url: str, message: render.Message | None, *, in_channel: bool = False, delete_original: bool = False
+    ) -> bool:
+        """Answer through a command's or button's response URL; False if Slack refused it."""
+        assert self._session is not None
+        webhook = AsyncWebhookClient(url, session=self._session, timeout=api.API_TIMEOUT)
+        try:
+            if delete_original:
+                resp = await webhook.send_dict({"delete_original": True})
+            else:
+                assert message is not None
+                resp = await webhook.send(
+                    text=message.text,
+                    blocks=message.blocks,
+                    response_type="in_channel" if in_channel else "ephemeral",
+                    replace_original=False,
+                )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self._log_api_error("response_url", exc)
+            return False
+        if resp.status_code != 200:
+            log.warning("slack_api_error", extra={"method": "response_url", "error": resp.body or resp.status_code})
+            return False
+        return True
+
+    async def _tell_failure(self, route: Route, code: str, *, failed_channel: str | None = None) -> None:
+        """Slack refused an answer: say so to the student, by DM or ephemerally, whichever works."""
+        assert self.client is not None
+        text = render.mrkdwn(api.helpful_sentence(code))
+        if route.mode in {"dm", "open_dm"} and failed_channel and failed_channel.startswith("D"):
+            return  # the DM itself failed: there is nowhere left to say it
+        dm = self._dm.get((route.ref.workspace, route.ref.user))
+        try:
+            if dm is None:
+                dm = await self._open_dm(route.ref.workspace, route.ref.user)
+            if dm != failed_channel:
+                await self.client.chat_postMessage(channel=dm, text=text, blocks=[render.section(text)])
+                return
+        except api.API_ERRORS as exc:
+            self._log_api_error("chat.postMessage", exc)
+        if route.ref.channel and route.ref.channel != failed_channel:
+            with contextlib.suppressapi.API_ERRORS:
+                await self.client.chat_postEphemeral(channel=route.ref.channel, user=route.ref.user, text=text)
+
+    def _log_api_error(self, method: str, exc: BaseException) -> str:
+        code = api.error_code(exc)
+        extra: dict[str, Any] = {"method": method, "error": code}
+        if isinstance(exc, SlackApiError):
+            data = getattr(exc.response, "data", None)
+            if isinstance(data, dict) and data.get("needed"):
+                extra["needed"] = data["needed"]
+        log.warning("slack_api_error", extra=extra)
+        return code
+
+    async def _dm_channel(self, route: Route) -> str | None:
+        try:
+            return await self._open_dm(route.ref.workspace, route.ref.user)
+        except api.API_ERRORS as exc:
+            self._log_api_error("conversations.open", exc)
+            return None
+
+    async def _open_dm(self, team: str, user: str) -> str:
+        """The DM channel with ``user`` (conversations.open, remembered)."""
+        assert self.client is not None
+        known = self._dm.get((team, user))
+        if known:
+            return known
+        resp = await self.client.conversations_open(users=user)
+        channel = str((resp.get("channel") or {}).get("id", ""))
+        if not channel:
+            raise SlackApiError("conversations.open returned no channel", resp)
+        self._remember_dm(team, user, channel)
+        return channel
+
+    def _remember_dm(self, team: str, user: str, channel: str) -> None:
+        if len(self._dm) > CACHE_LIMIT:
+            self._dm.clear()
+        self._dm[(team, user)] = channel
+
+    # --- time zones, de-duplication, App Home ----------------------------------------------------------
+
+    async def _tz_hint(self, team: str, user: str) -> str | None:
+        """The time zone of the student's Slack profile (users.info, once per user per process)."""
+        key = (team, user)
+        if key in self._tz:
+            return self._tz[key]
+        assert self.client is not None
+        tz: str | None = None
+        try:
+            resp = await self.client.users_info(user=user)
+            value = (resp.get("user") or {}).get("tz")
+            tz = value if isinstance(value, str) and value else None
+        except api.API_ERRORS as exc:
+            self._log_api_error("users.info", exc)
+        if len(self._tz) > CACHE_LIMIT:
+            self._tz.clear()
+        self._tz[key] = tz
+        return tz
+
+    async def _first_time(self, body: dict[str, Any]) -> bool:
+        """False if this event id was already handled (by this or another instance)."""
+        event_id = body.get("event_id")
+        if not event_id:
+            return True
+        try:
+            first = await asyncio.to_thread(self.runtime.app.events.first_time, PLATFORM, str(event_id))
+        except Exception:  # the database is down: answering twice beats never answering
+            log.warning("slack_event_log_unavailable", exc_info=True)
+            return True
+        if not first:
+            log.info("slack_event_duplicate", extra={"event_id": event_id})
+        return first
+
+    def _on_handled(self, event: Handled) -> None:
+        """Coach observer (a worker thread): a Slack student's data changed, refresh their App Home."""
+        if event.ref.platform != PLATFORM or not event.data_changed or self._loop is None:
+            return
+        key = (event.ref.workspace, event.ref.user)
+        with contextlib.suppress(RuntimeError):  # the loop is closing
+            self._loop.call_soon_threadsafe(self._schedule_home, key)
+
+    def _schedule_home(self, key: tuple[str, str]) -> None:
+        if not self._accepting or key in self._home_due:
+            return
+        self._home_due.add(key)
+
+        async def refresh() -> None:
+            async with self._working("home_refresh"):
+                self._home_due.discard(key)
+                await self._publish_home(*key)
+
+        task = asyncio.ensure_future(refresh())
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+
+    async def _publish_home(self, team: str, user: str) -> None:
+        assert self.client is not None
+        replies = await asyncio.to_thread(self.runtime.app.coach.home, ConversationRef(PLATFORM, team, "", user))
+        try:
+            await self.client.views_publish(user_id=user, view=render.home_view(replies))
+        except api.API_ERRORS as exc:
+            self._log_api_error("views.publish", exc)
+
+
+def _team(body: dict[str, Any]) -> str:
+    return str(body.get("team_id") or (body.get("event") or {}).get("team") or "")

@@ -1,0 +1,1 @@
+"""End-to-end tests of the Slack adapter against the local Slack stand-in."""

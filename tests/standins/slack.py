@@ -1,0 +1,378 @@
+"""A local stand-in for Slack: the Web API methods the bot uses, response URLs, and Socket Mode.
+
+It listens on 127.0.0.1 (a random port), records every call (method, parameters, Authorization
+header, when), and can be told to fail: a 429 with ``Retry-After``, or an error such as
+``channel_not_found``. Its Socket Mode side hands out ``ws://127.0.0.1:…`` URLs from
+``apps.connections.open``, says ``hello``, pushes envelopes (``events_api``, ``slash_commands``,
+``interactive``), collects the client's acknowledgements, and can send ``disconnect`` to force a
+reconnection. Nothing here reaches the internet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+TEAM_ID = "T0TEAM"
+BOT_USER_ID = "U0BOT"
+BOT_ID = "B0BOT"
+APP_ID = "A0APP"
+DEFAULT_TZ = "America/New_York"
+
+
+@dataclass
+class Call:
+    """One request the bot made."""
+
+    method: str  # Web API method, or "response_url"
+    body: dict[str, Any]
+    auth: str | None
+    at: float  # time.monotonic()
+    status: int = 200  # what the stand-in answered
+
+    @property
+    def ok(self) -> bool:
+        """Whether the stand-in answered this call successfully."""
+        return self.status == 200 and not self.body.get("_failed")
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        """The Block Kit blocks sent (a message, or a view's)."""
+        blocks = self.body.get("blocks")
+        if blocks is None and isinstance(self.body.get("view"), dict):
+            blocks = self.body["view"].get("blocks")
+        return blocks or []
+
+    @property
+    def shown(self) -> str:
+        """The text a person would read: every section, context and button label, in order."""
+        parts: list[str] = []
+        for block in self.blocks:
+            if block.get("type") == "section":
+                parts.append(block["text"]["text"])
+            elif block.get("type") == "context":
+                parts.extend(e.get("text", "") for e in block.get("elements", []))
+            elif block.get("type") == "actions":
+                parts.append(" | ".join(e["text"]["text"] for e in block.get("elements", [])))
+        return "\n".join(parts) if parts else str(self.body.get("text", ""))
+
+    @property
+    def buttons(self) -> dict[str, dict[str, Any]]:
+        """Button label → the button element (its value and action_id)."""
+        out: dict[str, dict[str, Any]] = {}
+        for block in self.blocks:
+            if block.get("type") == "actions":
+                for element in block.get("elements", []):
+                    out[element["text"]["text"]] = element
+        return out
+
+    def button(self, label_part: str) -> dict[str, Any]:
+        """The first button whose label contains ``label_part``."""
+        for label, element in self.buttons.items():
+            if label_part.lower() in label.lower():
+                return element
+        raise AssertionError(f"no button like {label_part!r} in {list(self.buttons)}")
+
+
+@dataclass
+class Failure:
+    """A scripted answer to the next call(s) of a method."""
+
+    error: str
+    status: int = 200
+    retry_after: float | None = None
+    times: int = 1
+
+
+@dataclass
+class Connection:
+    """One Socket Mode websocket connection."""
+
+    ws: web.WebSocketResponse
+    ticket: str
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+
+class SlackStandIn:
+    """Slack's Web API, response URLs and Socket Mode server, on 127.0.0.1."""
+
+    def __init__(self, *, bot_token: str, app_token: str | None = None) -> None:
+        self.bot_token = bot_token
+        self.app_token = app_token
+        self.calls: list[Call] = []
+        self.user_tz: dict[str, str | None] = {}
+        self.failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self.connections: list[Connection] = []
+        self.acks: dict[str, dict[str, Any]] = {}
+        self.port = 0
+        self._ts = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+
+    # --- life cycle ---------------------------------------------------------------------------------
+
+    async def start(self) -> SlackStandIn:
+        """Listen on a random port of 127.0.0.1."""
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/hooks/{hook}", self._hook)
+        app.router.add_get("/link", self._socket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def close(self) -> None:
+        """Close websockets and stop listening."""
+        for conn in self.connections:
+            await conn.ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def base_url(self) -> str:
+        """http://127.0.0.1:PORT"""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """The Web API base URL to give the bot (``SECONDROUND_SLACK_API_URL``)."""
+        return f"{self.base_url}/api/"
+
+    def response_url(self) -> str:
+        """A fresh response URL, as Slack puts in commands and interactions."""
+        return f"{self.base_url}/hooks/{uuid.uuid4().hex[:12]}"
+
+    # --- scripting ----------------------------------------------------------------------------------
+
+    def fail(self, method: str, error: str, *, times: int = 1, status: int = 200) -> None:
+        """The next ``times`` calls of ``method`` answer ``{"ok": false, "error": error}``."""
+        self.failures[method].append(Failure(error, status, None, times))
+
+    def rate_limit(self, method: str, retry_after: float, *, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` answer 429 with ``Retry-After``."""
+        self.failures[method].append(Failure("ratelimited", 429, retry_after, times))
+
+    # --- what happened ------------------------------------------------------------------------------
+
+    def calls_to(self, method: str, where: Callable[[Call], bool] | None = None) -> list[Call]:
+        """Successful calls of ``method`` (optionally only those ``where`` accepts)."""
+        return [c for c in self.calls if c.method == method and c.ok and (where is None or where(c))]
+
+    async def wait_for(
+        self,
+        method: str,
+        where: Callable[[Call], bool] | None = None,
+        *,
+        count: int = 1,
+        timeout: float = 15.0,
+    ) -> list[Call]:
+        """Wait until at least ``count`` successful calls of ``method`` match; returns them."""
+
+        def enough() -> bool:
+            return len(self.calls_to(method, where)) >= count
+
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(enough), timeout)
+            except TimeoutError:
+                seen = [(c.method, c.body.get("channel"), c.shown[:80]) for c in self.calls]
+                raise AssertionError(f"no {count}× {method} within {timeout} s; calls: {seen}") from None
+        return self.calls_to(method, where)
+
+    async def _record(self, call: Call) -> None:
+        self.calls.append(call)
+        async with self._changed:
+            self._changed.notify_all()
+
+    # --- the Web API ----------------------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        body: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                body.update(await request.json())
+            else:
+                body.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
+        for key in ("blocks", "view", "attachments", "users"):
+            if isinstance(body.get(key), str) and body[key][:1] in "[{":
+                body[key] = json.loads(body[key])
+        auth = request.headers.get("Authorization")
+        token = (auth or "").removeprefix("Bearer ") or str(body.get("token", ""))
+        call = Call(method, body, auth, time.monotonic())
+
+        queue = self.failures.get(method)
+        if queue:
+            failure = queue[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                queue.popleft()
+            call.status = failure.status
+            call.body["_failed"] = failure.error
+            await self._record(call)
+            headers = {"Retry-After": f"{failure.retry_after:g}"} if failure.retry_after is not None else {}
+            return web.json_response({"ok": False, "error": failure.error}, status=failure.status, headers=headers)
+
+        if method == "apps.connections.open":
+            if not self.app_token or not token.startswith("xapp-"):
+                answer: dict[str, Any] = {"ok": False, "error": "not_allowed_token_type"}
+            elif token != self.app_token:
+                answer = {"ok": False, "error": "invalid_auth"}
+            else:
+                answer = {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link?ticket={uuid.uuid4().hex}"}
+        elif token != self.bot_token:
+            answer = {"ok": False, "error": "invalid_auth" if token else "not_authed"}
+        else:
+            answer = self._answer(method, body)
+        if not answer.get("ok"):
+            call.body["_failed"] = answer.get("error")
+        await self._record(call)
+        return web.json_response(answer)
+
+    def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://standin.slack.com/",
+                "team": "Career Services",
+                "user": "secondround",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "is_enterprise_install": False,
+            }
+        if method == "chat.postMessage":
+            ts = self._next_ts()
+            message = {"type": "message", "text": body.get("text"), "bot_id": BOT_ID, "ts": ts}
+            return {"ok": True, "channel": body.get("channel"), "ts": ts, "message": message}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "conversations.open":
+            users = body.get("users")
+            user = users[0] if isinstance(users, list) else str(users).split(",")[0]
+            return {"ok": True, "channel": {"id": dm_channel(user)}}
+        if method == "users.info":
+            user = str(body.get("user"))
+            tz = self.user_tz.get(user, DEFAULT_TZ)
+            profile: dict[str, Any] = {"id": user, "team_id": TEAM_ID, "name": user.lower(), "is_bot": False}
+            if tz is not None:
+                profile["tz"] = tz
+            return {"ok": True, "user": profile}
+        if method == "views.publish":
+            return {"ok": True, "view": {"id": f"V{self._next_ts()}", **(body.get("view") or {})}}
+        return {"ok": False, "error": "unknown_method"}
+
+    def _next_ts(self) -> str:
+        return f"1772463600.{next(self._ts):06d}"
+
+    async def _hook(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        body["_url"] = str(request.url)
+        call = Call("response_url", body, request.headers.get("Authorization"), time.monotonic())
+        queue = self.failures.get("response_url")
+        if queue:
+            failure = queue[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                queue.popleft()
+            call.status, call.body["_failed"] = 404, failure.error
+            await self._record(call)
+            return web.Response(status=404, text=failure.error)
+        await self._record(call)
+        return web.Response(text="ok")
+
+    # --- Socket Mode --------------------------------------------------------------------------------
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        conn = Connection(ws, request.query.get("ticket", ""))
+        self.connections.append(conn)
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": sum(1 for c in self.connections if not c.ws.closed),
+                "debug_info": {"host": "standin", "approximate_connection_time": 3600},
+                "connection_info": {"app_id": APP_ID},
+            }
+        )
+        async with self._changed:
+            self._changed.notify_all()
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            data = json.loads(msg.data)
+            conn.received.append(data)
+            if "envelope_id" in data:
+                self.acks[data["envelope_id"]] = data
+            async with self._changed:
+                self._changed.notify_all()
+        async with self._changed:
+            self._changed.notify_all()
+        return ws
+
+    @property
+    def open_connections(self) -> list[Connection]:
+        """Socket Mode connections still open."""
+        return [c for c in self.connections if not c.ws.closed]
+
+    async def wait_connections(self, total: int, *, timeout: float = 15.0) -> Connection:
+        """Wait until ``total`` connections were made in all and one is open; returns the newest."""
+
+        def ready() -> bool:
+            return len(self.connections) >= total and bool(self.open_connections)
+
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(ready), timeout)
+            except TimeoutError:
+                raise AssertionError(f"{len(self.connections)} socket connections, wanted {total}") from None
+        return self.open_connections[-1]
+
+    async def send_envelope(self, kind: str, payload: dict[str, Any], *, retry_attempt: int = 0) -> str:
+        """Push an envelope (``events_api``, ``slash_commands``, ``interactive``) on the newest connection."""
+        conns = self.open_connections
+        if not conns:
+            raise AssertionError("no open Socket Mode connection")
+        envelope_id = uuid.uuid4().hex
+        envelope: dict[str, Any] = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": kind != "events_api",
+        }
+        if kind == "events_api":
+            envelope.update({"retry_attempt": retry_attempt, "retry_reason": "timeout" if retry_attempt else ""})
+        await conns[-1].ws.send_json(envelope)
+        return envelope_id
+
+    async def wait_ack(self, envelope_id: str, *, timeout: float = 10.0) -> dict[str, Any]:
+        """Wait for the client's acknowledgement of an envelope; returns it."""
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(lambda: envelope_id in self.acks), timeout)
+            except TimeoutError:
+                raise AssertionError(f"envelope {envelope_id} was not acknowledged within {timeout} s") from None
+        return self.acks[envelope_id]
+
+    async def disconnect(self, reason: str = "refresh_requested") -> None:
+        """Ask the connected client to reconnect, as Slack does every few hours."""
+        for conn in self.open_connections:
+            await conn.ws.send_json({"type": "disconnect", "reason": reason, "debug_info": {"host": "standin"}})
+
+
+def dm_channel(user: str) -> str:
+    """The id of the app's DM channel with ``user`` (Slack DM ids start with D)."""
+    return "D" + user[1:]
