@@ -208,7 +208,13 @@ class DiscordAdapter:
         self._accepting = True
         self._runner = asyncio.create_task(client.connect(reconnect=True), name="discord-gateway")
         ready = asyncio.create_task(client.wait_until_ready())
-        done, _ = await asyncio.wait({self._runner, ready}, timeout=self.connect_timeout, return_when="FIRST_COMPLETED")
+        try:
+            done, _ = await asyncio.wait(
+                {self._runner, ready}, timeout=self.connect_timeout, return_when="FIRST_COMPLETED"
+            )
+        except asyncio.CancelledError:  # a signal during start-up: stop() disconnects
+            ready.cancel()
+            raise
         if ready in done:
             log.info(
                 "discord_connected",

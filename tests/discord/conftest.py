@@ -8,7 +8,7 @@ the test calls :meth:`DiscordHarness.deliver_due` (the reminder engine's tick, n
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,13 +29,12 @@ TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.stand-in.bot-token-secret-0123456789"
 
 def discord_settings(tmp_path: Path, standin: DiscordStandIn, **extra: Any) -> Settings:
     """Settings for a bot that talks to ``standin`` (and an SQLite file in ``tmp_path``)."""
-    return make_settings(
-        tmp_path,
-        DISCORD_TOKEN=standin.token,
-        discord_api_url=standin.api_url,
-        discord_gateway_url=standin.gateway_url,
-        **extra,
-    )
+    values: dict[str, Any] = {
+        "DISCORD_TOKEN": standin.token,
+        "discord_api_url": standin.api_url,
+        "discord_gateway_url": standin.gateway_url,
+    }
+    return make_settings(tmp_path, **(values | extra))
 
 
 @dataclass
@@ -126,6 +125,21 @@ async def discord_bot(bot: BotHarness, standin: DiscordStandIn) -> AsyncIterator
     # whatever the test did, nothing the bot sent could ping anyone
     for payload in standin.sent_payloads():
         assert payload.get("allowed_mentions", {}).get("parse") == [], payload
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, standin: DiscordStandIn, bot: BotHarness) -> Iterator[Callable[..., App]]:
+    """Build more Apps on the test's database with other settings (another process, other shards)."""
+    apps: list[App] = []
+
+    def build(**extra: Any) -> App:
+        app = fresh_app(discord_settings(tmp_path, standin, **extra), bot)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.close()
 
 
 def fresh_app(settings: Settings, bot: BotHarness) -> App:

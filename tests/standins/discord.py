@@ -333,6 +333,10 @@ class DiscordStandIn:
             )
         )
 
+    def fail(self, method: str, path: str, status: int, code: int, *, times: int | None = None) -> None:
+        """Answer requests matching ``method`` and ``path`` (a regex) with an error ``status`` and ``code``."""
+        self.rules.append(_Rule(method, re.compile(path), status, {"message": "stand-in error", "code": code}, times))
+
     def expire_tokens(self) -> None:
         """Every interaction token handed out so far has expired (its 15 minutes are over)."""
         self.expired_tokens.update(self.by_token)
@@ -624,6 +628,7 @@ class DiscordStandIn:
         finally:
             if conn in self.gateways and conn.ws is ws:
                 self.gateways.remove(conn)
+            await self._notify()
         return ws
 
     async def _identify(self, conn: _Gateway, data: dict[str, Any]) -> None:
