@@ -1,0 +1,288 @@
+"""What Slack requires of an app: fast acks, retries handled once, signatures, rate limits, errors, logs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import App
+from bot.delivery_engine import ReminderEngine
+from bot.runtime import Runtime
+from bot.storage.models import Reminder
+from bot.types import ConversationRef, IncomingMessage, Reply
+from tests.slack.conftest import SIGNING_SECRET, SlackHarness, click_payload, dm_event, event_body, sign
+from tests.standins.slack import BOT_ID, BOT_USER_ID, TEAM_ID, dm_channel
+
+ALICE, BOB = "U0ALICE", "U0BOB"
+CHANNEL = "C0CAREER"
+
+
+VIEW_SUBMISSION = {
+    "type": "view_submission",
+    "team": {"id": TEAM_ID, "domain": "career-services"},
+    "user": {"id": ALICE, "team_id": TEAM_ID},
+    "api_app_id": "A0APP",
+    "trigger_id": "1.2.abc",
+    "view": {"id": "V1", "type": "modal", "callback_id": "someone_elses", "state": {"values": {}}},
+}
+SHORTCUT = {
+    "type": "shortcut",
+    "team": {"id": TEAM_ID, "domain": "career-services"},
+    "user": {"id": ALICE, "team_id": TEAM_ID},
+    "callback_id": "someone_elses",
+    "trigger_id": "1.2.abc",
+}
+
+
+def _reminders(slack: SlackHarness) -> list[Reminder]:
+    with slack.bot.app.db.session() as s:
+        rows = list(s.scalars(select(Reminder).order_by(Reminder.due_at, Reminder.id)))
+        s.expunge_all()
+        return rows
+
+
+async def test_slack_is_acknowledged_before_the_coaching_work(slack: SlackHarness) -> None:
+    """However long the coach takes, Slack gets its answer within 3 s (here: while the coach is stuck)."""
+    gate = asyncio.Event()
+    handle = slack.runtime.handle
+
+    async def stuck(msg: IncomingMessage) -> list[Reply]:
+        await gate.wait()
+        return await handle(msg)
+
+    slack.runtime.handle = stuck  # type: ignore[method-assign]
+    event = await slack.dm(ALICE, "how do I handle a dinner interview?")
+    command, url = await slack.command("tips salary", user=ALICE)
+    click = await slack.click(
+        click_payload(
+            {"action_id": "sr_btn_0", "value": "topic:salary", "text": {"type": "plain_text", "text": "Salary"}},
+            user=ALICE,
+            channel=dm_channel(ALICE),
+            response_url=slack.standin.response_url(),
+        )
+    )
+    for sent in (event, command, click):
+        assert sent.status == 200 and sent.seconds < 3.0
+    assert not slack.standin.calls_to("chat.postMessage") and not slack.standin.calls_to("response_url")
+
+    gate.set()
+    await slack.reply_in(dm_channel(ALICE), count=2)
+    assert "Salary" in (await slack.response(url)).shown
+
+
+async def test_a_retried_event_is_handled_once(slack: SlackHarness) -> None:
+    event = dm_event(ALICE, "how do I handle a dinner interview?")
+    first = await slack.event(event, event_id="Ev0RETRY1")
+    retry = await slack.event(
+        event, event_id="Ev0RETRY1", headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    )
+    assert first.status == retry.status == 200  # acknowledged, so Slack stops retrying
+    await slack.reply_in(dm_channel(ALICE))
+    await slack.settle()
+    assert len(slack.posts(dm_channel(ALICE))) == 1
+
+
+async def test_a_retried_event_is_handled_once_across_instances_and_restarts(slack: SlackHarness) -> None:
+    # a second instance: its own App (connections, coach) on the same database
+    other_app = App.build(slack.bot.app.settings, clock=slack.bot.clock, nlu=slack.bot.app.nlu)
+    try:
+        other = await slack.start_adapter(Runtime(other_app, health=False, reminders=False))
+        event = dm_event(ALICE, "how do I handle a dinner interview?")
+        await slack.event(event, event_id="Ev0SHARED")
+        await slack.event(event, event_id="Ev0SHARED", headers={"X-Slack-Retry-Num": "1"}, adapter=other)
+        await slack.reply_in(dm_channel(ALICE))
+
+        await slack.adapter.stop()  # a restart: the retry arrives at a fresh process
+        fresh = await slack.start_adapter()
+        await slack.event(event, event_id="Ev0SHARED", headers={"X-Slack-Retry-Num": "2"}, adapter=fresh)
+        await slack.event(dm_event(BOB, "hi"), adapter=fresh)  # something new is still answered
+        await slack.reply_in(dm_channel(BOB))
+        await slack.settle()
+        assert len(slack.posts(dm_channel(ALICE))) == 1
+    finally:
+        for adapter in slack.extra:
+            await adapter.stop()
+        slack.extra.clear()
+        other_app.close()
+
+
+@pytest.mark.parametrize(
+    "forgery",
+    ["wrong secret", "stale timestamp", "future timestamp", "no signature", "body changed after signing"],
+)
+async def test_forged_or_stale_requests_are_rejected_without_effect(slack: SlackHarness, forgery: str) -> None:
+    body = json.dumps(event_body(dm_event(ALICE, "note: my salary is 90k"), event_id="Ev0FORGED"))
+    now = int(time.time())
+    headers = {
+        "wrong secret": sign(body, secret="0" * 32),
+        "stale timestamp": sign(body, timestamp=now - 400),
+        "future timestamp": sign(body, timestamp=now + 400),
+        "no signature": {},
+        "body changed after signing": sign(body.replace("90k", "10k")),
+    }[forgery]
+    sent = await slack.post(body, "application/json", headers=headers, signed=False)
+    assert sent.status == 401
+    await slack.settle()
+    assert [c.method for c in slack.standin.calls] == ["auth.test"]  # nothing answered, nothing looked up
+
+    # the event id was not used up: the genuine delivery is still handled
+    genuine = await slack.post(body, "application/json")
+    assert genuine.status == 200
+    assert "Noted" in (await slack.reply_in(dm_channel(ALICE))).shown
+
+
+async def test_events_the_bot_does_not_handle_are_acknowledged_not_404(slack: SlackHarness) -> None:
+    form = "application/x-www-form-urlencoded"
+    others = [
+        await slack.event({"type": "reaction_added", "user": ALICE, "reaction": "tada", "item": {}}),
+        await slack.event(
+            {"type": "message", "channel_type": "channel", "channel": CHANNEL, "user": ALICE, "text": "hi"}
+        ),
+        await slack.event({**dm_event(ALICE, "edited"), "subtype": "message_changed"}),
+        await slack.event({"type": "app_home_opened", "user": ALICE, "tab": "messages"}),
+        await slack.post(urlencode({"payload": json.dumps(VIEW_SUBMISSION)}), form),
+        await slack.post(urlencode({"payload": json.dumps(SHORTCUT)}), form),
+        await slack.click(
+            click_payload(
+                {"action_id": "someone_elses", "value": "x", "text": {"text": "x"}},
+                user=ALICE,
+                channel=CHANNEL,
+                response_url=None,
+            )
+        ),
+    ]
+    assert [s.status for s in others] == [200] * len(others)
+    await slack.settle()
+    assert not slack.standin.calls_to("chat.postMessage") and not slack.standin.calls_to("views.publish")
+
+
+async def test_messages_from_the_app_itself_and_other_bots_are_ignored(slack: SlackHarness) -> None:
+    own = {**dm_event(BOT_USER_ID, "Hi! I'm SecondRound"), "channel": dm_channel(ALICE), "bot_id": BOT_ID}
+    other_bot = {**dm_event(ALICE, "beep"), "subtype": "bot_message", "bot_id": "B0OTHER", "user": None}
+    other_bot_as_user = {**dm_event("U0HELPER", "hello bot"), "bot_id": "B0HELPER"}
+    for event in (own, other_bot, other_bot_as_user):
+        assert (await slack.event(event)).status == 200
+    await slack.dm(ALICE, "hi")
+    await slack.reply_in(dm_channel(ALICE))
+    await slack.settle()
+    assert [c.body["channel"] for c in slack.standin.calls_to("chat.postMessage")] == [dm_channel(ALICE)]
+
+
+async def test_a_rate_limited_answer_is_sent_after_retry_after(slack: SlackHarness) -> None:
+    slack.standin.rate_limit("chat.postMessage", retry_after=1)
+    await slack.dm(ALICE, "hi")
+    await slack.reply_in(dm_channel(ALICE))
+    attempts = [c for c in slack.standin.calls if c.method == "chat.postMessage"]
+    assert [c.status for c in attempts] == [429, 200]
+    assert attempts[1].at - attempts[0].at >= 1.0  # Slack's Retry-After was honoured
+    await slack.settle()
+    assert len(slack.posts(dm_channel(ALICE))) == 1
+
+
+async def test_a_rate_limited_reminder_is_rescheduled_after_retry_after(slack: SlackHarness) -> None:
+    await slack.dm(ALICE, "I have a second interview with Acme on Friday at 3pm")
+    await slack.reply_in(dm_channel(ALICE))
+    engine = ReminderEngine(slack.bot.app, {"slack": slack.adapter}, pacing=0.0)
+    prepare = next(r for r in _reminders(slack) if r.kind == "prepare")
+    slack.bot.clock.set(prepare.due_at)
+    slack.standin.rate_limit("chat.postMessage", retry_after=30)
+    await engine.tick()
+    row = next(r for r in _reminders(slack) if r.id == prepare.id)
+    assert row.status == "pending" and row.due_at == prepare.due_at + timedelta(seconds=30)
+    assert len(slack.posts(dm_channel(ALICE))) == 1  # only the earlier answer
+
+    slack.bot.advance(seconds=30)
+    await engine.tick()
+    assert "Acme" in (await slack.reply_in(dm_channel(ALICE), count=2)).shown
+    assert next(r for r in _reminders(slack) if r.id == prepare.id).status == "sent"
+
+
+async def test_a_reminder_to_a_closed_dm_fails_permanently_and_the_student_hears_about_it(slack: SlackHarness) -> None:
+    await slack.dm(ALICE, "I have a second interview with Acme on Friday at 3pm")
+    await slack.reply_in(dm_channel(ALICE))
+    engine = ReminderEngine(slack.bot.app, {"slack": slack.adapter}, pacing=0.0)
+    prepare = next(r for r in _reminders(slack) if r.kind == "prepare")
+    slack.bot.clock.set(prepare.due_at)
+    slack.standin.fail("chat.postMessage", "channel_not_found")
+    await engine.tick()
+    row = next(r for r in _reminders(slack) if r.id == prepare.id)
+    assert row.status == "failed" and "channel_not_found" in (row.last_error or "")
+    assert row.attempts == 1  # not retried: it cannot work until something changes
+
+    await slack.dm(ALICE, "hi")
+    told = await slack.reply_in(dm_channel(ALICE), count=2)
+    assert "couldn't deliver a reminder" in told.shown
+
+
+async def test_a_refused_answer_is_logged_with_the_method_and_explained_to_the_student(
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    slack.standin.fail("chat.postMessage", "not_in_channel")
+    from tests.slack.conftest import mention_event
+
+    await slack.event(mention_event(ALICE, CHANNEL, "how do I handle a dinner interview?"))
+    told = await slack.reply_in(dm_channel(ALICE))
+    assert "not a member" in told.shown and "/invite" in told.shown
+    [record] = [r for r in caplog.records if r.getMessage() == "slack_api_error"]
+    assert (record.method, record.error) == ("chat.postMessage", "not_in_channel")  # type: ignore[attr-defined]
+
+    await slack.dm(ALICE, "hi")  # the bot goes on
+    assert "SecondRound" in (await slack.reply_in(dm_channel(ALICE), count=2)).shown
+
+
+async def test_message_text_is_not_logged_at_info(slack: SlackHarness, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    secret_words = "my manager Zebediah Quux said the offer is 123456"
+    slack.standin.fail("users.info", "missing_scope")  # a warning is logged for this one
+    slack.standin.rate_limit("chat.postMessage", retry_after=0)  # and an info line for this one
+    event = dm_event(ALICE, f"note: {secret_words}")
+    await slack.event(event, event_id="Ev0LOGGED")
+    await slack.event(event, event_id="Ev0LOGGED", headers={"X-Slack-Retry-Num": "1"})  # duplicate: info
+    _, url = await slack.command(f"tips {secret_words}", user=ALICE)
+    await slack.reply_in(dm_channel(ALICE))
+    await slack.response(url)
+    await slack.settle()
+    logged = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert {"slack_api_error", "slack_rate_limited", "slack_event_duplicate"} <= {r.getMessage() for r in logged}
+    for record in logged:
+        assert "Zebediah" not in record.getMessage()
+        assert not any("Zebediah" in str(v) for v in vars(record).values())
+
+
+async def test_tokens_and_signing_secret_never_reach_the_logs_at_debug(
+    slack: SlackHarness,
+) -> None:
+    """slack_sdk logs request bodies at DEBUG; bot.logs' filter must keep the secrets out."""
+    import io
+
+    from bot.logs import configure
+    from tests.slack.conftest import BOT_TOKEN
+
+    stream = io.StringIO()
+    root = logging.getLogger()
+    level = root.level
+    handler = configure(slack.bot.app.settings, level="DEBUG", stream=stream)
+    try:
+        await slack.dm(ALICE, "hi")
+        await slack.reply_in(dm_channel(ALICE))
+        _, url = await slack.command("tips salary", user=ALICE)
+        await slack.response(url)
+        await slack.adapter.deliver(ConversationRef("slack", TEAM_ID, "", ALICE), [Reply("A reminder")])
+        await slack.settle()
+        # an explicit attempt to log the secrets (a careless debug line) is redacted too
+        logging.getLogger("adapters.slack").debug("careless %s %s", BOT_TOKEN, SIGNING_SECRET)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    text = stream.getvalue()
+    assert "chat.postMessage" in text and "Sending a request" in text  # slack_sdk's DEBUG lines were on
+    assert BOT_TOKEN not in text and BOT_TOKEN.split("-")[-1] not in text
+    assert SIGNING_SECRET not in text
