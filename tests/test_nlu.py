@@ -85,7 +85,7 @@ def _rows(name: str) -> list[dict]:
     return [json.loads(line) for line in (DATA / name).read_text().splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize("name", ["nlu_dev.jsonl", "nlu_dev2.jsonl"])
+@pytest.mark.parametrize("name", ["nlu_dev.jsonl", "nlu_dev2.jsonl", "nlu_final.jsonl"])
 def test_dev_set_accuracy(nlu: NLU, name: str) -> None:
     """Blind dev sets (never used for training): intent ≥ 92%, entity fields ≥ 90% exact."""
     rows = _rows(name)
@@ -107,7 +107,11 @@ def test_training_and_dev_sets_do_not_overlap() -> None:
     from bot.nlu.training import load_examples
 
     train = {e.text.strip().lower() for e in load_examples(default_dir() / "nlu" / "intents")}
-    dev = {r["text"].strip().lower() for name in ("nlu_dev.jsonl", "nlu_dev2.jsonl") for r in _rows(name)}
+    dev = {
+        r["text"].strip().lower()
+        for name in ("nlu_dev.jsonl", "nlu_dev2.jsonl", "nlu_final.jsonl")
+        for r in _rows(name)
+    }
     assert sorted(train & dev) == []
 
 

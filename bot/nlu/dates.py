@@ -116,20 +116,23 @@ _NOT_DATE = re.compile(
 )
 _MOVE_FROM = re.compile(r"\bfrom\b(?P<old>.{1,40}?)(?:\bto\b|\buntil\b|\btill\b|→|->)(?P<new>.+)$")
 _MOVE_NOW = re.compile(
-    r"\b(?:now it'?s|now its|now is|now on|now at|it'?s now|new date|new time|instead)\b:?(?P<new>.+)$"
+    r"\b(?:now it'?s|now its|now is|is now|are now|now on|now at|it'?s now|new date|new time|now)\b:?(?P<new>.+)$"
 )
+_INSTEAD = re.compile(r"^(?P<new>.+?)\binstead of\b(?P<old>.+)$")
+_WAS = re.compile(r"[,;(]?\s*\b(?:it|which|that)?\s*(?:was|were|used to be)\b.*$")
 _MOVE_WORDS = re.compile(r"\b(mov\w*|re-?schedul\w*|push\w*|postpon\w*|chang\w*|shift\w*|bump\w*|switch\w*|delay\w*)\b")
 
 _TIME_HM = re.compile(r"(?<![\d/.:])(\d{1,2})[:.h](\d{2})(?!\d)\s*(am|pm|a|p)?\b(?!\s*(?:%|k\b))")
 _TIME_H_AMPM = re.compile(r"(?<![\d/.:])(\d{1,2})\s*(am|pm|a|p)\b")
 _TIME_MIL = re.compile(r"\b(?:at|@)\s*([01]\d|2[0-3])([0-5]\d)\b(?:\s*(?:hours|h))?")
 _TIME_UHR = re.compile(r"\b(\d{1,2})\s*uhr\b")
+_TIME_H = re.compile(r"(?<![\d.:/])(\d{1,2})h(\d{2})?\b")  # French and 24-hour styles: 15h, 9h30
 _TIME_HALF = re.compile(r"\bhalf (?:past )?(\d{1,2}|" + "|".join(_WORD_HOURS) + r")\b")
 _TIME_QUARTER = re.compile(r"\bquarter (past|after|to|till|before) (\d{1,2}|" + "|".join(_WORD_HOURS) + r")\b")
 _TIME_BARE = re.compile(
     r"\b(?:at|@|around|by|about|from|for|ard|arnd|abt|starts?|starting|is|it's|its|like)\s+(?:around\s+|about\s+)?"
     r"(\d{1,2}|" + "|".join(_WORD_HOURS) + r")\b(?!\s*(?:/|\.\d|%|k\b|people|persons|engineers|interviewers|of\b|"
-    r"hours?\b|days?\b|weeks?\b|mins?\b|minutes?\b|years?\b|months?\b|st\b|nd\b|rd\b|th\b|-\d))"
+    r"hours?\b|days?\b|weeks?\b|mins?\b|minutes?\b|years?\b|months?\b|st\b|nd\b|rd\b|th\b|-\w))"
 )
 _TIME_AFTER_DAY = re.compile(
     r"\b(?:" + "|".join(WEEKDAYS) + r"|mon|tue|tues|wed|weds|thu|thur|thurs|fri|sat|sun|tomorrow|today|tonight)"
@@ -232,6 +235,11 @@ def find_time(text: str) -> tuple[time | None, str]:
     m = _TIME_UHR.search(text)
     if m and int(m.group(1)) < 24:
         return time(int(m.group(1)), 0), text[: m.start()] + " " + text[m.end() :]
+    m = _TIME_H.search(text)
+    if m and int(m.group(1)) < 24 and int(m.group(2) or 0) < 60:
+        hour = int(m.group(1))
+        hour = hour + 12 if 1 <= hour <= 7 else hour  # nobody is interviewed at 3 in the morning
+        return time(hour, int(m.group(2) or 0)), text[: m.start()] + " " + text[m.end() :]
     if _NOON.search(text):
         return time(12, 0), _NOON.sub(" ", text)
     m = _TIME_HALF.search(text)
@@ -434,9 +442,19 @@ def moved_to(prepared: str) -> tuple[str, str] | None:
     m = _MOVE_FROM.search(prepared)
     if m and (_MOVE_WORDS.search(prepared) or re.search(r"\b(not|was)\b", prepared)):
         return m.group("new"), prepared[: m.start()] + " " + m.group("old")
+    m = _INSTEAD.search(prepared)
+    if m:
+        new = m.group("new")
+        now_m = _MOVE_NOW.search(new)
+        return (now_m.group("new") if now_m else new), m.group("old")
     m = _MOVE_NOW.search(prepared)
-    if m and re.search(r"\b(was|were|moved|changed|instead|new date|new time)\b", prepared):
-        return m.group("new"), prepared[: m.start()]
+    if m and re.search(r"\b(was|were|moved|changed|new date|new time|rescheduled|pushed)\b", prepared):
+        new = m.group("new")
+        was = _WAS.search(new)
+        old = prepared[: m.start()]
+        if was:
+            new, old = new[: was.start()], old + " " + new[was.start() :]
+        return new, old
     return None
 
 

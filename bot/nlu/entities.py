@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pycrfsuite
 import yaml
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from bot.nlu import dates
 from bot.nlu.training import Example
@@ -105,7 +106,47 @@ _CONTEXT_WORDS = {
     "second",
     "final",
 }
-MODEL_VERSION = 3
+MODEL_VERSION = 4
+# Words that can sit next to a company's name without being part of it ("Tesco HQ", "Wipro HR").
+_TRAILING = {
+    "hq",
+    "hr",
+    "office",
+    "offices",
+    "campus",
+    "team",
+    "corporate",
+    "headquarters",
+    "branch",
+    "store",
+    "round",
+    "interview",
+    "people",
+    "recruiting",
+    "recruiter",
+    "site",
+}
+_NOT_NAMES = ENGLISH_STOP_WORDS | {
+    "hi",
+    "hey",
+    "hello",
+    "yo",
+    "ok",
+    "okay",
+    "omg",
+    "lol",
+    "got",
+    "so",
+    "alright",
+    "xmas",
+    "round",
+    "interview",
+    "second",
+    "2nd",
+    "final",
+    "tmrw",
+    "today",
+}
 
 
 @dataclass(frozen=True)
@@ -130,10 +171,18 @@ def _shape(word: str) -> str:
 
 
 class Lexicon:
-    """The settings table and role words from ``knowledge/nlu/lexicon.yaml``."""
+    """Word lists the tagger uses.
+
+    The settings table and role words come from ``knowledge/nlu/lexicon.yaml``; the first-name and
+    organisation-word feature lists from ``knowledge/nlu/names.yaml``.
+    """
 
     def __init__(self, path: Path) -> None:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        names_path = path.with_name("names.yaml")
+        names = yaml.safe_load(names_path.read_text(encoding="utf-8")) if names_path.exists() else {}
+        self.first_names = {str(n).lower() for n in names.get("first_names", [])}
+        self.org_words = {str(n).lower() for n in names.get("organisation_words", [])}
         self.settings: dict[str, str] = {}
         for category, words in doc["settings"].items():
             for word in words:
@@ -191,6 +240,12 @@ def features(tokens: list[Token], lexicon: Lexicon) -> list[list[str]]:
             f.append("setting")
         if low in lexicon.roles:
             f.append("role")
+        if low in lexicon.first_names:
+            f.append("firstname")
+        if low in lexicon.org_words:
+            f.append("orgword")
+        if low in ENGLISH_STOP_WORDS:
+            f.append("stop")
         if low in _PREP:
             f.append("prep")
         if low in _CONTEXT_WORDS:
@@ -254,6 +309,22 @@ class EntityTagger:
         trainer.train(str(tmp_path))
         tmp_path.replace(model_path)  # atomic: another process may be loading the model
 
+    def _company(self, span: str) -> str | None:
+        """A company span cleaned of generic neighbours; None when only generic words are left."""
+        name = _clean_name(span)
+        name = re.split(r"\.\s|\s[-–—]\s|,", name, maxsplit=1)[0].strip()
+        words = name.split()
+        while len(words) > 1 and (
+            words[-1].lower() in _TRAILING
+            or any(c.isdigit() for c in words[-1])
+            and not any(c.isalpha() for c in words[-1])
+        ):
+            words.pop()
+        name = " ".join(words)
+        if not name or all(w.lower().strip(".,!?") in _NOT_NAMES for w in words):
+            return None
+        return name
+
     def spans(self, text: str) -> list[tuple[str, str]]:
         """(label, text) of every tagged span, in order."""
         tokens = tokenize(text)
@@ -274,7 +345,13 @@ class EntityTagger:
     def extract(self, text: str, now: datetime, tz: str, *, company_only: bool = False) -> Entities:
         """The entities of a message, with the time resolved against ``now`` (naive local) in ``tz``."""
         spans = self.spans(text)
-        company = next((_clean_name(s) for label, s in spans if label == "company" and _clean_name(s)), None)
+        company = next((c for label, s in spans if label == "company" and (c := self._company(s))), None)
+        if company is None:  # "with Zephyr Labs": tagged as a person, but it is an organisation's name
+            for i, (label, s) in enumerate(spans):
+                words = s.lower().split()
+                if label == "interviewer" and len(words) > 1 and words[-1] in self.lexicon.org_words:
+                    company, spans = self._company(s), spans[:i] + spans[i + 1 :]
+                    break
         if company_only:
             return Entities(company=company)
         people = []
@@ -323,7 +400,7 @@ _EDGE = re.compile(r"^[\s\"'“”‘’(\[{<,.;:!?\-–—]+|[\s\"'“”‘’
 
 
 def _clean_name(span: str) -> str:
-    name = _EDGE.sub("", span.strip())
+    name = span.split("(", 1)[0]  # "Lucía (head of design)": the role in brackets is not the name
+    name = _EDGE.sub("", name.strip())
     name = re.sub(r"^(?:a startup called|a company called|the company|company)\s+", "", name, flags=re.I)
-    name = re.sub(r"'s$|’s$", "", name)
     return name.strip()

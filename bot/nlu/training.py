@@ -77,6 +77,34 @@ def load_examples(directory: Path) -> list[Example]:
     return examples
 
 
+PREFIXES = (
+    "Hi, ",
+    "Hey! ",
+    "Hello, ",
+    "Hi! ",
+    "Hey ",
+    "ok so ",
+    "Alright so ",
+    "@coach ",
+    "Quick one: ",
+    "Good news: ",
+    "Update: ",
+    "So ",
+    "OMG ",
+    "yo ",
+    "Hi coach, ",
+    "Dear bot, ",
+    "Morning! ",
+    "FYI ",
+    "Hey there, ",
+    "Please note: ",
+    "guess what, ",
+    "Great news!! ",
+    "Hola! ",
+    "Okay, ",
+)
+
+
 def augment(
     examples: list[Example], companies: list[str], people: list[str], copies: int = 2, seed: int = 7
 ) -> list[Example]:
@@ -112,6 +140,10 @@ def augment(
                 pos = span.end
             pieces.append(ex.text[pos:])
             text = "".join(pieces)
+            if rng.random() < 0.3:  # people open with a greeting or filler that is not a name
+                prefix = rng.choice(PREFIXES)
+                text = prefix + text
+                spans = [Span(s.start + len(prefix), s.end + len(prefix), s.label) for s in spans]
             if rng.random() < 0.2:
                 text = text.lower()
             out.append(Example(text, ex.intent, tuple(spans)))
