@@ -82,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _setup_logging(settings, quiet=args.command in {"chat", "nlu", "config", "db", "doctor"})
         return int(COMMANDS[args.command](settings, args) or 0)
     except (ConfigError, KnowledgeError, UsageError) as exc:
+        if args.command == "doctor" and isinstance(exc, ConfigError):
+            from bot.doctor import report_config_error
+
+            return report_config_error(exc, sys.stdout)
         print(f"secondround: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
