@@ -64,17 +64,22 @@ def mrkdwn(text: str) -> str:
 
 
 def split_mrkdwn(text: str, limit: int = SECTION_CHARS) -> list[str]:
-    """Split converted text into chunks of at most ``limit`` characters, never inside ``&amp;``."""
-    chunks = markup.split(text, limit)
-    for i in range(len(chunks) - 1):
-        tail = _PARTIAL_ENTITY.search(chunks[i])
-        if tail and tail.start() > 0:
-            chunks[i + 1] = chunks[i][tail.start() :] + chunks[i + 1]
-            chunks[i] = chunks[i][: tail.start()]
-    out: list[str] = []
-    for chunk in chunks:  # a moved entity can push the next chunk over the limit: split again
-        out.extend(markup.split(chunk, limit) if len(chunk) > limit else [chunk])
-    return [c for c in out if c] or [""]
+    """Split converted text into chunks of at most ``limit`` characters, never inside ``&amp;``.
+
+    Cuts are :func:`bot.markup.split`'s (paragraph, then line, then space), moved back when they
+    would fall inside an escaped character.
+    """
+    chunks: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        head = markup.split(rest[: limit + 1], limit)[0]
+        partial = _PARTIAL_ENTITY.search(head)
+        if partial and partial.start() > 0:
+            head = head[: partial.start()]
+        chunks.append(head)
+        rest = rest[len(head) :]
+    chunks.append(rest)
+    return chunks
 
 
 def section(text: str) -> Block:
