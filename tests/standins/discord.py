@@ -247,6 +247,7 @@ class DiscordStandIn:
         self.closed_dms: set[int] = set()
         self.expired_tokens: set[str] = set()
         self.rules: list[_Rule] = []
+        self.listeners: list[Callable[[Message], None]] = []  # told of every message the bot creates
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Condition()
@@ -530,6 +531,8 @@ class DiscordStandIn:
         self.messages.append(msg)
         if interaction is not None:
             interaction.messages.append(msg)
+        for listener in self.listeners:
+            listener(msg)
         return msg
 
     async def _interaction_route(self, method: str, path: str, rec: Request) -> web.Response:
