@@ -113,6 +113,7 @@ class SlackStandIn:
         self.failures: dict[str, deque[Failure]] = defaultdict(deque)
         self.connections: list[Connection] = []
         self.acks: dict[str, dict[str, Any]] = {}
+        self.on_call: list[Callable[[Call], None]] = []  # told of every call (benchmarks count with it)
         self.port = 0
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -193,6 +194,8 @@ class SlackStandIn:
 
     async def _record(self, call: Call) -> None:
         self.calls.append(call)
+        for listener in self.on_call:
+            listener(call)
         async with self._changed:
             self._changed.notify_all()
 
