@@ -57,7 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=3000, help="Slack HTTP mode: port to listen on")
 
     db = sub.add_parser("db", help="database migrations")
-    db.add_argument("action", choices=["upgrade", "current"], help="upgrade: apply migrations; current: show level")
+    db.add_argument(
+        "action",
+        choices=["upgrade", "current", "purge"],
+        help="upgrade: apply migrations; current: show level; purge: delete data past SECONDROUND_RETENTION_DAYS now",
+    )
 
     sub.add_parser("doctor", help="check configuration, database and platform credentials")
     sub.add_parser("config", help="print the effective configuration (secrets masked)")
@@ -187,11 +191,27 @@ def _cmd_db(settings: Settings, args: argparse.Namespace) -> int:
             print(
                 f"database at {after}" + (f" (was {before or 'empty'})" if before != after else " (already up to date)")
             )
+        elif args.action == "purge":
+            _purge(settings, db)
         else:
             print(f"current: {migrate.current_revision(db) or 'empty'}; newest: {migrate.head_revision(db)}")
     finally:
         db.dispose()
     return 0
+
+
+def _purge(settings: Settings, db: Any) -> None:
+    from bot.app import check_schema
+    from bot.clock import OffsetClock, SystemClock
+    from bot.events import EventLog
+    from bot.retention import cutoff, purge
+
+    check_schema(db)
+    clock = OffsetClock(settings.now) if settings.now else SystemClock()
+    now = clock.now()
+    done = purge(db, now, settings.retention_days, EventLog(db, clock))
+    counts = ", ".join(f"{n} {table.replace('_', ' ')}" for table, n in done.as_dict().items())
+    print(f"deleted {counts} (past data from before {cutoff(now, settings.retention_days):%Y-%m-%d %H:%M} UTC)")
 
 
 def _cmd_config(settings: Settings, args: argparse.Namespace) -> int:

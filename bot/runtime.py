@@ -15,6 +15,7 @@ import signal
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from bot import retention
 from bot.app import App
 from bot.metrics import Metrics, RuntimeCollector
 from bot.types import Handled, IncomingMessage, Reply
@@ -42,6 +43,8 @@ class Runtime:
         self._stopped = False
         self.reminder_engine: Any = None
         self.health_server: Any = None
+        self._retention_task: asyncio.Task[None] | None = None
+        self._purging: asyncio.Future[retention.Purged] | None = None
         self.metrics = Metrics()
         self.metrics.add_collector(
             RuntimeCollector(
@@ -77,7 +80,7 @@ class Runtime:
             self._inflight.discard(task)
 
     async def start(self) -> None:
-        """Start the health endpoint, the adapters, then the reminder engine.
+        """Start the health endpoint, the adapters, then the reminder engine and the retention job.
 
         The health endpoint comes first so a liveness probe is answered during a slow connect (it
         says "not ready" until everything is up). If any part fails to start, what was started is
@@ -100,6 +103,7 @@ class Runtime:
                 self.reminder_engine = ReminderEngine(self.app, {a.platform: a for a in self.adapters})
                 self.reminder_engine.observers.append(self.metrics.on_reminder)
                 await self.reminder_engine.start()
+                self._retention_task = asyncio.ensure_future(self._retention_loop())
         except BaseException:
             await self.stop()
             raise
@@ -127,7 +131,8 @@ class Runtime:
     async def stop(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
         """Shut down in order; safe to call twice.
 
-        1. Report not ready (``/readyz`` answers 503 at once, so load balancers stop sending work).
+        1. Report not ready (``/readyz`` answers 503 at once, so load balancers stop sending work),
+           and stop the retention job (a pass under way finishes its batch).
         2. Stop the reminder engine: no new claims, sends in progress finish (each is bounded by
            the engine's send timeout), claimed-but-unsent reminders are released for others.
         3. Stop each adapter (up to ``grace`` seconds each): it stops taking events, finishes the
@@ -140,6 +145,11 @@ class Runtime:
         self._stopped, self._running = True, False
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace
+        if self._retention_task is not None:
+            self._retention_task.cancel()
+            self._retention_task = None
+        if self._purging is not None and not self._purging.done():  # a pass in a worker thread: let it end
+            await asyncio.wait([self._purging], timeout=grace)
         if self.reminder_engine is not None:
             try:
                 await self.reminder_engine.stop()
@@ -160,6 +170,29 @@ class Runtime:
             with contextlib.suppress(ValueError):
                 self.app.coach.observers.remove(observer)
         self.metrics.unwatch_logs()
+
+    async def purge(self) -> retention.Purged:
+        """Run one data-retention pass now (on a worker thread); log and count what it deleted."""
+        app = self.app
+        self._purging = asyncio.ensure_future(
+            asyncio.to_thread(retention.purge, app.db, app.clock.now(), self.settings.retention_days, app.events)
+        )
+        done = await asyncio.shield(self._purging)  # stop() waits for it rather than cutting it short
+        for table, count in done.as_dict().items():
+            if count:
+                self.metrics.retention_deleted.labels(table).inc(count)
+        log.info("retention_purged", extra={**done.as_dict(), "retention_days": self.settings.retention_days})
+        return done
+
+    async def _retention_loop(self) -> None:
+        """A pass a minute after start, then daily. The pass itself carries no state between runs."""
+        await asyncio.sleep(retention.FIRST_AFTER.total_seconds())
+        while True:
+            try:
+                await self.purge()
+            except Exception:  # the database may be away: try again at the next run
+                log.exception("retention_failed")
+            await asyncio.sleep(retention.EVERY.total_seconds())
 
 
 def _log_handled(event: Handled) -> None:
