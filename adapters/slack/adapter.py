@@ -47,6 +47,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import api, render
+from bot.runtime import Runtime
 from bot.settings import ConfigError
 from bot.types import ConversationRef, Handled, IncomingMessage, Reply
 
@@ -85,7 +86,7 @@ class SlackAdapter:
 
     platform = PLATFORM
 
-    def __init__(self, runtime: Any, *, host: str = "127.0.0.1", port: int = 3000) -> None:
+    def __init__(self, runtime: Runtime, *, host: str = "127.0.0.1", port: int = 3000) -> None:
         self.runtime = runtime
         settings = runtime.settings
         self.host = host
@@ -394,7 +395,7 @@ class SlackAdapter:
         if not str(action.get("action_id", "")).startswith(render.BUTTON_ACTION) or not action.get("value"):
             return
         async with self._working("button"):
-            route = self._click_route(body)
+            route = await self._click_route(body)
             team, user = route.ref.workspace, route.ref.user
             replies = await self.runtime.handle(
                 IncomingMessage(
@@ -410,7 +411,7 @@ class SlackAdapter:
         """The “Share in channel” button: ask again, and post the answer for everyone if nothing is private."""
         await ack()
         async with self._working("share"):
-            route = self._click_route(body)
+            route = await self._click_route(body)
             response_url = route.response_url
             wanted, text = render.parse_share_value(str(action.get("value", "")))
             team, user = route.ref.workspace, route.ref.user
@@ -432,7 +433,7 @@ class SlackAdapter:
 
     # --- routing and sending -------------------------------------------------------------------------
 
-    def _click_route(self, body: dict[str, Any]) -> Route:
+    async def _click_route(self, body: dict[str, Any]) -> Route:
         team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
         user = (body.get("user") or {}).get("id", "")
         container = body.get("container") or {}
@@ -443,8 +444,8 @@ class SlackAdapter:
             return Route(ConversationRef(PLATFORM, team, "", user), "open_dm")
         if container.get("is_ephemeral"):
             return Route(ConversationRef(PLATFORM, team, channel, user), "ephemeral", response_url)
-        if channel.startswith("D"):  # a message the app posted in its DM with this student
-            self._remember_dm(team, user, channel)
+        if channel.startswith("D") and channel == await self._dm_channel(team, user):
+            # the app's own DM with this student (not a DM between people where an answer was shared)
             return Route(ConversationRef(PLATFORM, team, channel, user, message.get("thread_ts")), "dm")
         thread = message.get("thread_ts") or message.get("ts") or container.get("message_ts")
         return Route(ConversationRef(PLATFORM, team, channel, user, thread), "channel", response_url)
@@ -457,7 +458,7 @@ class SlackAdapter:
         if route.mode == "dm":
             await self._post(route, ref.channel, replies, thread=ref.thread)
         elif route.mode == "open_dm":
-            channel = await self._dm_channel(route)
+            channel = await self._dm_channel(route.ref.workspace, route.ref.user)
             if channel:
                 await self._post(route, channel, replies)
         elif route.mode == "ephemeral":
@@ -470,7 +471,7 @@ class SlackAdapter:
                 if route.response_url:  # a click: the clicker sees it right there, nobody else does
                     await self._ephemeral(route, [*private, Reply(PRIVATE_NOTICE_EPHEMERAL)])
                 else:
-                    channel = await self._dm_channel(route)
+                    channel = await self._dm_channel(route.ref.workspace, route.ref.user)
                     if channel and await self._post(route, channel, private, tell=False):
                         public.append(Reply(PRIVATE_NOTICE))
                     else:
@@ -517,7 +518,7 @@ class SlackAdapter:
             except api.API_ERRORS as exc:
                 code = self._log_api_error("chat.postEphemeral", exc)
                 if route.mode == "ephemeral":  # last resort for private answers: the DM
-                    channel = await self._dm_channel(route)
+                    channel = await self._dm_channel(route.ref.workspace, route.ref.user)
                     if channel:
                         await self._post(Route(route.ref, "open_dm"), channel, replies)
                 else:
@@ -578,9 +579,10 @@ class SlackAdapter:
         log.warning("slack_api_error", extra=extra)
         return code
 
-    async def _dm_channel(self, route: Route) -> str | None:
+    async def _dm_channel(self, team: str, user: str) -> str | None:
+        """The DM channel with ``user``, or None (logged) if Slack won't open one."""
         try:
-            return await self._open_dm(route.ref.workspace, route.ref.user)
+            return await self._open_dm(team, user)
         except api.API_ERRORS as exc:
             self._log_api_error("conversations.open", exc)
             return None

@@ -230,3 +230,15 @@ async def test_long_answers_are_split_into_sections_without_losing_a_word(slack:
     assert len(sections) >= 2 and all(len(s) <= 3000 for s in sections)
     joined = " ".join(sections).split()
     assert [w for w in joined if w.startswith("point")] == words
+
+
+async def test_a_click_in_a_dm_between_people_never_posts_private_data_there(slack: SlackHarness) -> None:
+    """Alice shared an answer in her DM with Bob; Bob presses one of its buttons."""
+    shared_dm = "D0ALICEBOB"
+    url = slack.standin.response_url()
+    element = {"action_id": "sr_btn_0", "value": "interview:list", "text": {"type": "plain_text", "text": "List"}}
+    await slack.click(click_payload(element, user=BOB, channel=shared_dm, response_url=url))
+    answer = await slack.response(url)
+    assert answer.body["response_type"] == "ephemeral" and "no upcoming interviews" in answer.shown
+    await slack.settle()
+    assert not slack.posts(shared_dm)
