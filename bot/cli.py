@@ -59,9 +59,11 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database migrations")
     db.add_argument(
         "action",
-        choices=["upgrade", "current", "purge"],
-        help="upgrade: apply migrations; current: show level; purge: delete data past SECONDROUND_RETENTION_DAYS now",
+        choices=["upgrade", "current", "purge", "copy"],
+        help="upgrade: apply migrations; current: show level; purge: delete data past SECONDROUND_RETENTION_DAYS "
+        "now; copy: copy every row into the empty database given with --to",
     )
+    db.add_argument("--to", metavar="URL", help="copy: the target database, e.g. postgresql://user:pass@host/db")
 
     sub.add_parser("doctor", help="check configuration, database and platform credentials")
     sub.add_parser("config", help="print the effective configuration (secrets masked)")
@@ -193,6 +195,8 @@ def _cmd_db(settings: Settings, args: argparse.Namespace) -> int:
             )
         elif args.action == "purge":
             _purge(settings, db)
+        elif args.action == "copy":
+            _copy(settings, db, args.to)
         else:
             print(f"current: {migrate.current_revision(db) or 'empty'}; newest: {migrate.head_revision(db)}")
     finally:
@@ -212,6 +216,30 @@ def _purge(settings: Settings, db: Any) -> None:
     done = purge(db, now, settings.retention_days, EventLog(db, clock))
     counts = ", ".join(f"{n} {table.replace('_', ' ')}" for table, n in done.as_dict().items())
     print(f"deleted {counts} (past data from before {cutoff(now, settings.retention_days):%Y-%m-%d %H:%M} UTC)")
+
+
+def _copy(settings: Settings, db: Any, to: str | None) -> None:
+    from bot.dbcopy import CopyError, copy_database
+    from bot.logs import redact
+    from bot.storage.db import Database
+
+    if not to:
+        raise UsageError("db copy needs --to URL, the (empty) database to copy into")
+    try:
+        Settings(database_url=to)  # the same URL checks as SECONDROUND_DATABASE_URL
+    except ValueError:
+        raise UsageError(f"--to: {redact(to)} is not an SQLite or PostgreSQL database URL") from None
+    target = Database(to)
+    try:
+        done = copy_database(db, target, progress=lambda table, n: print(f"{table}: {n} rows", flush=True))
+    except CopyError as exc:
+        raise UsageError(f"db copy: {exc}") from None
+    finally:
+        target.dispose()
+    print(
+        f"copied {done.total} rows into {redact(to)}; the row counts match. "
+        "Point SECONDROUND_DATABASE_URL at it and start the bot."
+    )
 
 
 def _cmd_config(settings: Settings, args: argparse.Namespace) -> int:
