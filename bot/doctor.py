@@ -22,6 +22,7 @@ from typing import Any, Literal, TextIO
 
 import aiohttp
 import yaml
+from pydantic import SecretStr
 
 from bot.logs import Redactor, settings_secrets
 from bot.settings import ConfigError, Settings
@@ -66,12 +67,12 @@ async def run_checks(settings: Settings, out: TextIO, *, manifest: Path | None =
         report(check)
     timeout = aiohttp.ClientTimeout(total=TIMEOUT)
     async with aiohttp.ClientSession(timeout=timeout) as http:
-        if settings.slack_bot_token is None:
+        if not _set(settings.slack_bot_token):
             report(Check("SKIP", "slack", "SLACK_BOT_TOKEN is not set (Slack is not configured)"))
         else:
             for check in await _slack(http, settings, manifest if manifest is not None else _find_manifest()):
                 report(check)
-        if settings.discord_token is None:
+        if not _set(settings.discord_token):
             report(Check("SKIP", "discord", "DISCORD_TOKEN is not set (Discord is not configured)"))
         else:
             report(await _discord(http, settings))
@@ -100,8 +101,8 @@ def _configuration(settings: Settings) -> list[Check]:
         Check("PASS", "configuration", f"valid (database {db}; health endpoint {health}; logs {settings.log_format})")
     ]
     for platform, configured, require in (
-        ("slack", settings.slack_bot_token is not None, settings.require_slack),
-        ("discord", settings.discord_token is not None, settings.require_discord),
+        ("slack", _set(settings.slack_bot_token), settings.require_slack),
+        ("discord", _set(settings.discord_token), settings.require_discord),
     ):
         if not configured:
             continue
@@ -112,11 +113,16 @@ def _configuration(settings: Settings) -> list[Check]:
         else:
             mode = ""
             if platform == "slack":
-                mode = " (Socket Mode)" if settings.slack_app_token else " (HTTP mode, signing secret set)"
+                mode = " (Socket Mode)" if _set(settings.slack_app_token) else " (HTTP mode, signing secret set)"
             checks.append(
                 Check("PASS", f"{platform} configuration", f"the variables `run {platform}` needs are set{mode}")
             )
     return checks
+
+
+def _set(secret: SecretStr | None) -> bool:
+    """Whether a secret setting has a value (``NAME=`` with nothing after it counts as unset)."""
+    return secret is not None and bool(secret.get_secret_value())
 
 
 def _knowledge() -> Check:
@@ -248,7 +254,7 @@ async def _slack(http: aiohttp.ClientSession, settings: Settings, manifest: Path
     who = f"bot user {body.get('user_id', '?')} in workspace {body.get('team', '?')!r} ({body.get('team_id', '?')})"
     checks = [Check("PASS", "slack credentials", f"SLACK_BOT_TOKEN is valid: {who}")]
     checks.append(_slack_scopes(headers.get("X-OAuth-Scopes"), manifest))
-    if settings.slack_app_token is not None:
+    if _set(settings.slack_app_token):
         checks.append(await _slack_socket_mode(http, settings))
     return checks
 

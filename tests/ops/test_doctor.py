@@ -218,3 +218,11 @@ async def test_the_command_prints_and_exits_like_the_function(tmp_path, env, sla
     stdout, _ = await asyncio.wait_for(proc.communicate(), 120)
     assert proc.returncode == 1
     assert stdout.decode().startswith("FAIL  configuration: SECONDROUND_REMINDER_OFFSETS:")
+
+
+async def test_empty_token_lines_count_as_not_configured(tmp_path, slack, discord) -> None:
+    """``SLACK_BOT_TOKEN=`` left empty in an env file means Slack is not used, not a broken Slack."""
+    settings = _settings(tmp_path, slack, discord, SLACK_BOT_TOKEN="", SLACK_APP_TOKEN="", DISCORD_TOKEN="")
+    status, lines = await _doctor(settings, None)
+    assert status == 0
+    assert lines["slack"].startswith("SKIP") and lines["discord"].startswith("SKIP")
