@@ -56,6 +56,7 @@ DMS_CLOSED = (
     "(your DMs are closed to me). Use a slash command instead, such as `/interview list` or `/notes`: "
     "only you will see the answer."
 )
+RESTARTING = "I'm restarting right now. Please try again in a minute."
 PICK_INTERVIEW = "Pick one of your interviews from the list (start typing the company name)."
 
 
@@ -256,6 +257,8 @@ class DiscordAdapter:
         """Send a reminder to the member by DM; raise DeliveryError when that is not possible."""
         if self.client is None or self.client.is_closed():
             raise DeliveryError("Discord adapter not running", retry_after=30.0)
+        if not ref.user.isdigit():
+            raise DeliveryError("not a Discord user id", permanent=True)
         user_id = int(ref.user)
         closed_at = self._closed_dms.get(user_id)
         if closed_at is not None and time.monotonic() - closed_at < CLOSED_DMS_MEMORY:
@@ -375,7 +378,9 @@ class DiscordAdapter:
         fields: dict[str, str] | None = None,
     ) -> None:
         """Ask the core and show its replies: directly if it answers in time, else defer and follow up."""
-        if not self._accepting:
+        if not self._accepting:  # shutting down: say so rather than let Discord report a failure
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.response.send_message(RESTARTING, ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
         with self._tracked():
             self._closed_dms.pop(interaction.user.id, None)
@@ -385,14 +390,22 @@ class DiscordAdapter:
             )
             work = asyncio.ensure_future(self._first_time_then_handle(f"i:{interaction.id}", msg))
             done, _ = await asyncio.wait({work}, timeout=self.defer_after)
-            deferred = False
+            deferred = lost = False
             if not done:
-                await interaction.response.defer(ephemeral=interaction.guild_id is not None, thinking=True)
-                deferred = True
+                try:
+                    await interaction.response.defer(ephemeral=interaction.guild_id is not None, thinking=True)
+                    deferred = True
+                except discord.HTTPException as exc:  # too late already (the event came in late): DM the answer
+                    log.warning("discord_defer_failed", extra={"status": exc.status, "code": exc.code})
+                    lost = True
             replies = await work
             if replies is None:  # another instance took it
                 return
-            await self._respond(interaction, render_all(replies), deferred)
+            outs = render_all(replies)
+            if lost:
+                await self._dm_fallback(interaction, outs)
+            else:
+                await self._respond(interaction, outs, deferred)
 
     async def _first_time_then_handle(self, event_id: str, msg: IncomingMessage) -> list[Reply] | None:
         first = await asyncio.to_thread(self.runtime.app.events.first_time, PLATFORM, event_id)
@@ -438,10 +451,14 @@ class DiscordAdapter:
             if isinstance(exc, discord.HTTPException) and not _expired(exc):
                 raise
             log.info("discord_interaction_expired", extra={"undelivered": len(outs) - sent, "fallback": "dm"})
-            try:
-                await self._send_dm(interaction.user.id, outs[sent:])
-            except discord.HTTPException as dm_exc:
-                log.warning("discord_dm_fallback_failed", extra={"status": dm_exc.status, "code": dm_exc.code})
+            await self._dm_fallback(interaction, outs[sent:])
+
+    async def _dm_fallback(self, interaction: discord.Interaction[Any], outs: Sequence[Outgoing]) -> None:
+        """The interaction can no longer be answered: send the rest of the answer by DM."""
+        try:
+            await self._send_dm(interaction.user.id, outs)
+        except discord.HTTPException as exc:
+            log.warning("discord_dm_fallback_failed", extra={"status": exc.status, "code": exc.code})
 
     # messages (DMs and mentions) --------------------------------------------------------------------
 

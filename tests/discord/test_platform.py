@@ -76,6 +76,20 @@ async def test_a_follow_up_after_the_token_expired_goes_by_dm(
     assert "Acme" in later.text
 
 
+async def test_an_interaction_too_late_to_defer_is_answered_by_dm(discord_bot: DiscordHarness) -> None:
+    standin, ann = discord_bot.standin, discord_bot.standin.user("ann")
+    assert discord_bot.adapter is not None
+    discord_bot.adapter.defer_after = 0.05
+    release = slow_core(discord_bot)
+    ix = await standin.slash(ann, "coach ask", channel_id=general(standin), question="how do I prepare?")
+    standin.expire_tokens()  # the event reached the bot too late for Discord to take an answer
+    await standin.wait_for(lambda: standin.calls("POST", r"/interactions/.*"))
+    release.set()
+    await standin.wait_for(lambda: standin.dms(ann))
+    await discord_bot.settle()
+    assert not ix.callbacks and "prepar" in standin.dms(ann)[0].content.lower()
+
+
 async def test_stop_finishes_answers_in_progress(discord_bot: DiscordHarness) -> None:
     standin, ann = discord_bot.standin, discord_bot.standin.user("ann")
     adapter = discord_bot.adapter
@@ -88,6 +102,9 @@ async def test_stop_finishes_answers_in_progress(discord_bot: DiscordHarness) ->
     for _ in range(20):
         await asyncio.sleep(0)
     assert not stopping.done()  # it waits for the answer in progress
+    late = await standin.slash(ann, "interview list", channel_id=general(standin))
+    await standin.wait_for(lambda: late.messages)
+    assert "restarting" in late.text and late.messages[0].ephemeral  # not Discord's "interaction failed"
     release.set()
     await stopping
     assert ix.messages[0].edits == 1 and ix.messages[0].content
