@@ -272,3 +272,9 @@ def test_time_zone_is_asked_when_nobody_knows_it(bot: BotHarness) -> None:
     assert "Europe/Berlin" in r.text
     assert "Friday 6 March, 3:00 PM" in me.say("what's coming up?").text
     assert "Which time zone" not in me.say("second interview with Globex on Monday at 9am").text
+
+
+def test_everything_said_about_my_interview_is_private(bot: BotHarness) -> None:
+    r = bot.chat().say("I have a second interview with Acme on Friday at 3pm with Sarah Chen, over dinner")
+    assert all(reply.private for reply in r)
+    assert list(r.buttons)[-1] == "Cancel interview"  # the destructive choice comes last

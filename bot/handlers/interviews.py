@@ -146,7 +146,7 @@ def confirm(turn: Turn, interview: Interview, verb: str, text: str = "") -> list
     if interview.has_time:
         lines.append(_tz_note(turn))
     question = _ask_missing(turn, interview)
-    buttons: list[Button] = [Button("Cancel interview", f"interview:cancel:{interview.id}", "danger")]
+    cancel = Button("Cancel interview", f"interview:cancel:{interview.id}", "danger")
     extra: list[Reply] = []
     if question:
         lines.append(question)
@@ -155,7 +155,11 @@ def confirm(turn: Turn, interview: Interview, verb: str, text: str = "") -> list
         asked = ask_timezone_if_unknown(turn) or _interviewer_question(turn, interview)
         if asked:
             extra.append(Reply(asked[0], asked[1]))
-    return [Reply("\n".join(lines), tuple(buttons), private=True), *extra]
+    if extra:  # about this student's interview, so private; the destructive choice goes last
+        extra = [Reply(r.text, r.buttons, True, r.kind) for r in extra]
+        extra[-1] = Reply(extra[-1].text, (*extra[-1].buttons, cancel), True, extra[-1].kind)
+        return [Reply("\n".join(lines), private=True), *extra]
+    return [Reply("\n".join(lines), (cancel,), private=True)]
 
 
 def _pick(turn: Turn, parse: Parse, purpose: str) -> tuple[Interview | None, list[Reply] | None]:
