@@ -520,7 +520,12 @@ def set_timezone(turn: Turn, parse: Parse) -> list[Reply]:
                 )
             ]
         turn.ask("timezone")
-        return [Reply(f"Your time zone is {turn.tz}. Which one should I use? (e.g. Europe/Berlin or America/Chicago)")]
+        return [
+            Reply(
+                f"Your time zone is {turn.tz}. Which one should I use? (e.g. Europe/Berlin or America/Chicago)",
+                private=True,
+            )
+        ]
     return apply_timezone(turn, zone)
 
 
