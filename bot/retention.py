@@ -18,6 +18,7 @@ purge`` runs one now.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -70,12 +71,22 @@ def _stale_interviews(before: datetime) -> Any:
 
 
 def purge(
-    db: Database, now: datetime, retention_days: int, events: EventLog | None = None, batch: int = BATCH
+    db: Database,
+    now: datetime,
+    retention_days: int,
+    events: EventLog | None = None,
+    *,
+    batch: int = BATCH,
+    keep_going: Callable[[], bool] = lambda: True,
 ) -> Purged:
-    """Delete what is past the retention period (see the module's description); returns the counts."""
+    """Delete what is past the retention period (see the module's description); returns the counts.
+
+    ``keep_going`` is asked before each batch: returning False (shutting down) ends the pass early;
+    the next pass carries on where this one stopped.
+    """
     before = cutoff(now, retention_days)
     done = Purged()
-    while True:
+    while keep_going():
         with db.session() as s:
             ids = list(s.scalars(select(Interview.id).where(_stale_interviews(before)).limit(batch)))
             if not ids:
@@ -83,26 +94,28 @@ def purge(
             done.notes += _count(s.execute(delete(Note).where(Note.interview_id.in_(ids))))
             done.reminders += _count(s.execute(delete(Reminder).where(Reminder.interview_id.in_(ids))))
             done.interviews += _count(s.execute(delete(Interview).where(Interview.id.in_(ids))))
-    done.notes += _batched(db, Note, and_(Note.interview_id.is_(None), Note.created_at < before), batch)
+    done.notes += _batched(db, Note, and_(Note.interview_id.is_(None), Note.created_at < before), batch, keep_going)
     done.reminders += _batched(
         db,
         Reminder,
         and_(Reminder.interview_id.is_(None), Reminder.status.in_(FINISHED), Reminder.due_at < before),
         batch,
+        keep_going,
     )
-    if events is not None:
+    if events is not None and keep_going():
         done.processed_events = events.prune()
     return done
 
 
-def _batched(db: Database, model: Any, where: Any, batch: int) -> int:
+def _batched(db: Database, model: Any, where: Any, batch: int, keep_going: Callable[[], bool]) -> int:
     deleted = 0
-    while True:
+    while keep_going():
         with db.session() as s:
             ids = list(s.scalars(select(model.id).where(where).limit(batch)))
             if not ids:
                 return deleted
             deleted += _count(s.execute(delete(model).where(model.id.in_(ids))))
+    return deleted
 
 
 def _count(result: Any) -> int:

@@ -132,7 +132,7 @@ class Runtime:
         """Shut down in order; safe to call twice.
 
         1. Report not ready (``/readyz`` answers 503 at once, so load balancers stop sending work),
-           and stop the retention job (a pass under way finishes its batch).
+           and stop the retention job (a pass under way stops after its current batch).
         2. Stop the reminder engine: no new claims, sends in progress finish (each is bounded by
            the engine's send timeout), claimed-but-unsent reminders are released for others.
         3. Stop each adapter (up to ``grace`` seconds each): it stops taking events, finishes the
@@ -148,7 +148,7 @@ class Runtime:
         if self._retention_task is not None:
             self._retention_task.cancel()
             self._retention_task = None
-        if self._purging is not None and not self._purging.done():  # a pass in a worker thread: let it end
+        if self._purging is not None and not self._purging.done():  # its worker thread ends after one batch
             await asyncio.wait([self._purging], timeout=grace)
         if self.reminder_engine is not None:
             try:
@@ -175,7 +175,14 @@ class Runtime:
         """Run one data-retention pass now (on a worker thread); log and count what it deleted."""
         app = self.app
         self._purging = asyncio.ensure_future(
-            asyncio.to_thread(retention.purge, app.db, app.clock.now(), self.settings.retention_days, app.events)
+            asyncio.to_thread(
+                retention.purge,
+                app.db,
+                app.clock.now(),
+                self.settings.retention_days,
+                app.events,
+                keep_going=lambda: not self._stopped,
+            )
         )
         done = await asyncio.shield(self._purging)  # stop() waits for it rather than cutting it short
         for table, count in done.as_dict().items():

@@ -175,3 +175,19 @@ def test_db_purge_command(env: dict[str, str]) -> None:
     p = run(["chat", "--jsonl", "--user", "ann"], later, "export my data\n")
     assert '\\"interviews\\": []' in p.stdout  # the student's own export: no interviews left
     assert "Zorblax" not in p.stdout  # and no months-late reminders about it either
+
+
+def test_a_pass_cut_short_by_shutdown_is_finished_by_the_next(bot: BotHarness) -> None:
+    for n in range(5):
+        _add(bot, "frank", company=f"Old {n}", starts_at=START)
+    bot.clock.set(START + timedelta(days=200))
+    asked: list[int] = []
+
+    def until_shutdown() -> bool:  # the runtime's "not stopping yet", turning False after one batch
+        asked.append(1)
+        return len(asked) == 1
+
+    first = purge(bot.app.db, bot.clock.now(), 180, batch=2, keep_going=until_shutdown)
+    assert first.interviews == 2
+    assert purge(bot.app.db, bot.clock.now(), 180, batch=2).interviews == 3
+    assert _rows(bot, "frank")["interviews"] == []
