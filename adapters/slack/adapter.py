@@ -12,8 +12,9 @@ mention             public replies in a thread under the mention; private ones b
                     thread says so
 ``/coach``          ephemeral (only the student sees it); a "Share in channel" button when nothing
                     in the answer is private
-button              in a DM: the DM; on an ephemeral message: ephemeral; in a channel: public in
-                    the thread, private ephemeral; in App Home: by DM
+button              in the app's DM: the DM; on an ephemeral message: ephemeral; elsewhere (a
+                    channel, a DM between people): public in the thread, private ephemeral; in
+                    App Home: by DM
 reminder            by DM (the engine calls :meth:`SlackAdapter.deliver`)
 ==================  =============================================================================
 

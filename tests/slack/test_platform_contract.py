@@ -138,6 +138,21 @@ async def test_forged_or_stale_requests_are_rejected_without_effect(slack: Slack
     assert "Noted" in (await slack.reply_in(dm_channel(ALICE))).shown
 
 
+async def test_the_request_url_check_of_http_mode_is_answered(slack: SlackHarness) -> None:
+    """Slack's url_verification when an admin enters the Request URL (docs/slack.md, HTTP mode)."""
+    body = json.dumps(
+        {
+            "token": "legacy",
+            "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+            "type": "url_verification",
+        }
+    )
+    sent = await slack.post(body, "application/json")
+    assert sent.status == 200 and "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in sent.body
+    forged = await slack.post(body, "application/json", headers=sign(body, secret="1" * 32), signed=False)
+    assert forged.status == 401
+
+
 async def test_events_the_bot_does_not_handle_are_acknowledged_not_404(slack: SlackHarness) -> None:
     form = "application/x-www-form-urlencoded"
     others = [
