@@ -51,9 +51,7 @@ PERMANENT_DM_ERRORS = frozenset(
     }
 )
 # the app's credentials or permissions: the office must act, the student cannot
-SETUP_ERRORS = frozenset(
-    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "missing_scope"}
-)
+SETUP_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "missing_scope"})
 
 
 def retry_after(headers: object) -> float | None:

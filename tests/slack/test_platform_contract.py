@@ -301,3 +301,25 @@ async def test_tokens_and_signing_secret_never_reach_the_logs_at_debug(
     assert "chat.postMessage" in text and "Sending a request" in text  # slack_sdk's DEBUG lines were on
     assert BOT_TOKEN not in text and BOT_TOKEN.split("-")[-1] not in text
     assert SIGNING_SECRET not in text
+
+
+@pytest.mark.parametrize(
+    ("method", "error", "permanent"),
+    [
+        ("conversations.open", "user_not_found", True),
+        ("chat.postMessage", "account_inactive", True),
+        ("chat.postMessage", "cannot_dm_bot", True),
+        ("chat.postMessage", "invalid_auth", False),  # the office can fix the app: try again later
+        ("chat.postMessage", "internal_error", False),
+    ],
+)
+async def test_delivery_failures_tell_the_reminder_engine_whether_to_try_again(
+    slack: SlackHarness, method: str, error: str, permanent: bool
+) -> None:
+    from bot.delivery import DeliveryError
+
+    slack.standin.fail(method, error)
+    with pytest.raises(DeliveryError) as failed:
+        await slack.adapter.deliver(ConversationRef("slack", TEAM_ID, "", "U0DAVE"), [Reply("Your reminder")])
+    assert failed.value.permanent is permanent
+    assert error in failed.value.reason and ":" not in failed.value.reason  # the core shows text before a colon
