@@ -278,3 +278,10 @@ def test_everything_said_about_my_interview_is_private(bot: BotHarness) -> None:
     r = bot.chat().say("I have a second interview with Acme on Friday at 3pm with Sarah Chen, over dinner")
     assert all(reply.private for reply in r)
     assert list(r.buttons)[-1] == "Cancel interview"  # the destructive choice comes last
+
+
+def test_a_time_answer_keeps_the_interview_day_even_when_that_hour_passed_today(bot: BotHarness) -> None:
+    me = bot.chat(tz="UTC")  # 15:00 UTC now: "3pm" today has just passed
+    me.say("got a second interview with Globex next monday")
+    r = me.say("3pm")
+    assert "Monday 9 March, 3:00 PM" in r.text

@@ -345,11 +345,11 @@ def answer_time(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
         parse.intent != "schedule_interview" and len(parse.text.split()) > 6
     ):
         return None
-    when = parse.entities.when
-    at: time | None = when.at if when else turn.nlu.parse_time(parse.text)
+    written = turn.nlu.read_when(parse.text, turn.local_now, turn.tz)
+    at: time | None = written.at or turn.nlu.parse_time(parse.text)
     if at is None:
         return None
-    day = when.day if when and when.day != turn.local_now.date() else interview.local_start.date()
+    day = written.day or interview.local_start.date()  # a day only when one was actually written
     set_when(interview, When(day, at), turn.tz)
     interview.updated_at = turn.now
     _plan(turn, interview)

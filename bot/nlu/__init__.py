@@ -105,6 +105,11 @@ class NLU:
         return dates.parse_when(text, now, tz)
 
     @staticmethod
+    def read_when(text: str, now: datetime, tz: str) -> dates.Found:
+        """What ``text`` literally says: a day and a time, either missing (no guessing of "today")."""
+        return dates.resolve(text, now, tz)
+
+    @staticmethod
     def parse_time(text: str) -> time | None:
         """Only a clock time (for answers to "what time?")."""
         return dates.parse_time(text)
