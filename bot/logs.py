@@ -39,7 +39,8 @@ _PATTERNS: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"\b(Bearer)\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE), rf"\1 {REDACTED}"),
     (re.compile(r"\b(Bot)\s+[A-Za-z0-9._~+/=-]{20,}"), rf"\1 {REDACTED}"),
     # Slack tokens: bot, user, app-level, refresh, configuration (the prefix stays: it says which)
-    (re.compile(r"\b(xox[a-z]|xapp)-[A-Za-z0-9-]+"), rf"\1-{REDACTED}"),
+    # (anywhere, not only after a word boundary: "token%3Dxoxb-…" in an encoded URL counts too)
+    (re.compile(r"(xox[a-z]|xapp)-[A-Za-z0-9-]+"), rf"\1-{REDACTED}"),
     # Discord bot tokens and JWTs: three base64url parts separated by dots
     (re.compile(r"[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{20,}"), REDACTED),
     # passwords inside URLs: scheme://user:password@host

@@ -76,6 +76,9 @@ def _plant_everywhere() -> None:
         raise RuntimeError(f"login failed for {DISCORD} with {SIGNING} via {CONFIGURED_ONLY}")
     except RuntimeError:
         log.exception("exception_text", extra={"reminder": 42})
+    log.debug(
+        "encoded url https://slack.com/api/x?a=1%26token%3D" + SLACK_USER.replace("-", "%2D")[:4] + SLACK_USER[4:]
+    )
     log.debug("stack", stack_info=True, extra={"dsn": f"host=db password={DB_PASSWORD} user=x"})
     structlog.get_logger("tests.native").debug("structlog_native", token=SLACK_BOT, note=f"see {SIGNING}")
 
