@@ -285,3 +285,10 @@ def test_a_time_answer_keeps_the_interview_day_even_when_that_hour_passed_today(
     me.say("got a second interview with Globex next monday")
     r = me.say("3pm")
     assert "Monday 9 March, 3:00 PM" in r.text
+
+
+def test_a_long_note_is_stored_whole(bot: BotHarness) -> None:
+    me = bot.chat()
+    body = " ".join(f"word{i}" for i in range(450))  # about 3,500 characters: over what is read for meaning
+    me.say(f"note: {body}")
+    assert "word449" in me.say("export my data").text

@@ -30,6 +30,7 @@ from bot.zones import find_zone, zone_like
 
 log = logging.getLogger(__name__)
 
+READ_CHARS = 2000
 ENTITY_INTENTS = {"schedule_interview"}
 COMPANY_INTENTS = {"cancel_interview", "thank_you_sent", "offer", "follow_up", "expectations"}
 DATE_INTENTS = {"offer", "follow_up", "expectations"}
@@ -78,12 +79,16 @@ class NLU:
         return cls(classifier, EntityTagger(crf_path, lexicon))
 
     def parse(self, text: str, now: datetime, tz: str) -> Parse:
-        """Understand ``text`` sent at ``now`` (naive wall-clock time in the user's zone ``tz``)."""
-        text = text[:2000]
+        """Understand ``text`` sent at ``now`` (naive wall-clock time in the user's zone ``tz``).
+
+        Only the first :data:`READ_CHARS` characters are read for meaning; ``Parse.text`` keeps the
+        whole message (a long note is stored in full).
+        """
+        full, text = text, text[:READ_CHARS]
         if _MORE.match(text):
-            return Parse(text, "more", 1.0)
+            return Parse(full, "more", 1.0)
         if _TZ_WORDS.search(text) and (find_zone(text) or zone_like(text) or len(text.split()) <= 8):
-            return Parse(text, "set_timezone", 1.0)
+            return Parse(full, "set_timezone", 1.0)
         intent, confidence = self.classifier.predict(text)
         if intent in ENTITY_INTENTS:
             entities = self.tagger.extract(text, now, tz)
@@ -93,7 +98,7 @@ class NLU:
                 entities = Entities(company=entities.company, when=dates.parse_when(text, now, tz))
         else:
             entities = Entities()
-        return Parse(text, intent, confidence, entities)
+        return Parse(full, intent, confidence, entities)
 
     def setting_of(self, text: str) -> str | None:
         """The setting category of a phrase ("dinner" -> informal), from the lexicon."""

@@ -12,6 +12,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,13 +47,15 @@ def find_user(session: Session, ref: ConversationRef) -> User | None:
 
 
 def remember_event(session: Session, platform: str, event_id: str, now: datetime) -> bool:
-    """Record that a platform event was handled; False if it had been already (a retry)."""
-    try:
-        with session.begin_nested():
-            session.add(ProcessedEvent(platform=platform, event_id=event_id, seen_at=now))
-    except IntegrityError:
-        return False
-    return True
+    """Record that a platform event was handled; False if it had been already (a retry).
+
+    One ``INSERT … ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL), so no savepoint and no error path.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgres_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(ProcessedEvent).values(platform=platform, event_id=event_id, seen_at=now)
+    result = session.execute(stmt.on_conflict_do_nothing(index_elements=["platform", "event_id"]))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def forget_events_before(session: Session, cutoff: datetime) -> int:
