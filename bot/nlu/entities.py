@@ -316,8 +316,7 @@ class EntityTagger:
         words = name.split()
         while len(words) > 1 and (
             words[-1].lower() in _TRAILING
-            or (any(c.isdigit() for c in words[-1])
-            and not any(c.isalpha() for c in words[-1]))
+            or (any(c.isdigit() for c in words[-1]) and not any(c.isalpha() for c in words[-1]))
         ):
             words.pop()
         name = " ".join(words)

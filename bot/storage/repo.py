@@ -49,13 +49,14 @@ def find_user(session: Session, ref: ConversationRef) -> User | None:
 def remember_event(session: Session, platform: str, event_id: str, now: datetime) -> bool:
     """Record that a platform event was handled; False if it had been already (a retry).
 
-    One ``INSERT … ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL), so no savepoint and no error path.
+    One ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (SQLite and PostgreSQL): no savepoint, no error
+    path, and no reliance on the row count (psycopg reports -1 for it).
     """
     dialect = session.get_bind().dialect.name
     insert = postgres_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(ProcessedEvent).values(platform=platform, event_id=event_id, seen_at=now)
-    result = session.execute(stmt.on_conflict_do_nothing(index_elements=["platform", "event_id"]))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    stmt = stmt.on_conflict_do_nothing(index_elements=["platform", "event_id"]).returning(ProcessedEvent.event_id)
+    return session.execute(stmt).first() is not None  # a row comes back only when it was new
 
 
 def forget_events_before(session: Session, cutoff: datetime) -> int:
