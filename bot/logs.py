@@ -123,6 +123,30 @@ def settings_secrets(settings: Settings) -> list[str]:
 _STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
+# Loggers of the platform SDKs that write whole request, response and event bodies at DEBUG:
+# those bodies carry what students wrote (notes, questions), so they are dropped unless an operator
+# opts in with SECONDROUND_LOG_MESSAGE_BODIES=true (and even then they are redacted).
+BODY_LOGGERS = (
+    "slack_sdk",
+    "slack_bolt",
+    "discord.http",
+    "discord.gateway",
+    "discord.client",
+    "discord.state",
+    "discord.webhook",
+    "discord.shard",
+    "aiohttp.client",
+)
+
+
+class BodyFilter(logging.Filter):
+    """Drops DEBUG records of the SDK loggers that dump message bodies (see :data:`BODY_LOGGERS`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep INFO and above; keep DEBUG only from loggers that do not dump bodies."""
+        return record.levelno >= logging.INFO or not record.name.startswith(BODY_LOGGERS)
+
+
 class RedactingFilter(logging.Filter):
     """Cleans each record in place before any formatter sees it (installed on the handlers)."""
 
@@ -194,12 +218,15 @@ def configure(
     *,
     stream: TextIO | None = None,
     extra_secrets: Iterable[str] = (),
+    message_bodies: bool | None = None,
 ) -> logging.Handler:
     """Configure logging once from settings (``level`` overrides the configured one).
 
     Installs one handler on the root logger writing to ``stream`` (standard error by default) in
     ``settings.log_format`` (``console`` or ``json``), with the redaction filter. Calling it again
     replaces the handler it installed before and leaves other handlers alone. Returns the handler.
+    The platform SDKs' DEBUG body dumps are dropped unless ``message_bodies`` (default: the setting
+    ``log_message_bodies``) is true.
     """
     global _redactor
     redactor = Redactor([*settings_secrets(settings), *extra_secrets])
@@ -232,6 +259,8 @@ def configure(
     )
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(formatter)
+    if not (settings.log_message_bodies if message_bodies is None else message_bodies):
+        handler.addFilter(BodyFilter())
     handler.addFilter(RedactingFilter(redactor))
     handler._secondround = True  # type: ignore[attr-defined]
 

@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     # operations
     log_level: str = "INFO"
     log_format: str = Field("console", pattern="^(console|json)$")
+    log_message_bodies: bool = Field(
+        False, description="Let the platform SDKs log request bodies at DEBUG (they hold what students wrote)."
+    )
     health_addr: str = Field("127.0.0.1:8080", description="host:port of /healthz; empty turns it off.")
     # Slack
     slack_bot_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))

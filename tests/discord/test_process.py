@@ -44,6 +44,7 @@ def _discord_env(env: dict[str, str], standin: DiscordStandIn) -> dict[str, str]
         "SECONDROUND_DISCORD_API_URL": standin.api_url,
         "SECONDROUND_DISCORD_GATEWAY_URL": standin.gateway_url,
         "SECONDROUND_LOG_LEVEL": "DEBUG",
+        "SECONDROUND_LOG_MESSAGE_BODIES": "true",  # the bodies must come out redacted
     }
 
 

@@ -51,6 +51,7 @@ def _configure(tmp_path: Path, fmt: str, level: str = "DEBUG") -> io.StringIO:
         slack_signing_secret=SIGNING,
         discord_token=DISCORD,
         instance_id="pod-7",
+        log_message_bodies=True,  # the SDKs' body dumps must come out redacted too
     )
     out = io.StringIO()
     configure(settings, level, stream=out, extra_secrets=[CONFIGURED_ONLY])
@@ -181,3 +182,21 @@ def test_redact_is_harmless_on_ordinary_text() -> None:
         "Bot started in 3 guilds; bearer of good news; tokens=3 revision 0001abcd"
     )
     assert redact(ordinary) == ordinary
+
+
+def test_students_words_in_sdk_body_dumps_stay_out_by_default(tmp_path, restore_logging) -> None:
+    """At DEBUG the platform libraries dump request bodies; without the opt-in those lines are dropped."""
+    body = '{"content": "note: my salary floor is 61k", "allowed_mentions": {"parse": []}}'
+    out = io.StringIO()
+    configure(make_settings(tmp_path), "DEBUG", stream=out)
+    logging.getLogger("discord.http").debug("POST /channels/1/messages with %s has returned 200", body)
+    logging.getLogger("slack_sdk.web.base_client").debug("Sending a request - body: %s", body)
+    logging.getLogger("bot.coach").debug("handler_debug_line")
+    logging.getLogger("discord.http").info("an INFO line from discord.http")
+    text = out.getvalue()
+    assert "salary floor" not in text
+    assert "handler_debug_line" in text and "an INFO line from discord.http" in text
+    out = io.StringIO()
+    configure(make_settings(tmp_path, log_message_bodies=True), "DEBUG", stream=out)
+    logging.getLogger("discord.http").debug("POST with %s", body)
+    assert "salary floor" in out.getvalue()  # the operator asked for it

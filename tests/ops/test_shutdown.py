@@ -80,6 +80,7 @@ def _bot_env(env: dict[str, str], standin: DiscordStandIn, db_url: str, port: in
         "SECONDROUND_HEALTH_ADDR": f"127.0.0.1:{port}",
         "SECONDROUND_LOG_FORMAT": "json",
         "SECONDROUND_LOG_LEVEL": "DEBUG",
+        "SECONDROUND_LOG_MESSAGE_BODIES": "true",  # the bodies must come out redacted
     }
 
 

@@ -284,7 +284,7 @@ async def test_tokens_and_signing_secret_never_reach_the_logs_at_debug(
     stream = io.StringIO()
     root = logging.getLogger()
     level = root.level
-    handler = configure(slack.bot.app.settings, level="DEBUG", stream=stream)
+    handler = configure(slack.bot.app.settings, level="DEBUG", stream=stream, message_bodies=True)
     try:
         await slack.dm(ALICE, "hi")
         await slack.reply_in(dm_channel(ALICE))

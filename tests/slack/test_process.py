@@ -96,6 +96,7 @@ async def test_http_mode_in_a_real_process(env: dict[str, str], standin: SlackSt
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SECONDROUND_SLACK_API_URL": standin.api_url,
         "SECONDROUND_LOG_LEVEL": "DEBUG",
+        "SECONDROUND_LOG_MESSAGE_BODIES": "true",  # the bodies must come out redacted
     }
     proc = await launch(["run", "slack", "--host", "127.0.0.1", "--port", str(port)], env, log)
     try:
@@ -136,6 +137,7 @@ async def test_socket_mode_in_a_real_process(env: dict[str, str], standin: Slack
         "SLACK_APP_TOKEN": APP_TOKEN,
         "SECONDROUND_SLACK_API_URL": standin.api_url,
         "SECONDROUND_LOG_LEVEL": "DEBUG",
+        "SECONDROUND_LOG_MESSAGE_BODIES": "true",  # the bodies must come out redacted
     }
     proc = await launch(["run", "slack"], env, log)
     try:
