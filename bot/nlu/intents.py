@@ -49,8 +49,10 @@ class IntentClassifier:
         return cls(pipeline)
 
     def scores(self, text: str) -> np.ndarray:
-        """The SVM's margin for every label: the pipeline's own arithmetic, without its per-call
-        validation and job machinery (which cost more than the arithmetic for one message).
+        """The SVM's margin for every label.
+
+        It is the pipeline's own arithmetic, without its per-call validation and job machinery
+        (which cost more than the arithmetic itself for one message).
         """
         parts = getattr(self, "_parts", None)
         if parts is None:
