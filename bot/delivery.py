@@ -30,3 +30,23 @@ class Deliverer(Protocol):
     async def deliver(self, ref: ConversationRef, replies: list[Reply]) -> None:
         """Send ``replies`` to the user of ``ref`` (by direct message); raise DeliveryError on failure."""
         ...
+
+
+class Adapter(Deliverer, Protocol):
+    """A chat platform plugged into the core.
+
+    Implementations live in ``adapters/`` and are registered under the ``secondround.adapters``
+    entry points; the runtime builds them as ``Adapter(runtime, **options)``.
+    """
+
+    async def start(self) -> None:
+        """Connect and begin taking events; return once running."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop taking events, finish in-flight replies, disconnect."""
+        ...
+
+    def ready(self) -> bool:
+        """Whether the adapter is connected and taking events."""
+        ...

@@ -21,7 +21,7 @@ from bot.metrics import Metrics, RuntimeCollector
 from bot.types import Handled, IncomingMessage, Reply
 
 if TYPE_CHECKING:
-    from adapters.base import Adapter
+    from bot.delivery import Adapter
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 20.0
