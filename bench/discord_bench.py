@@ -36,21 +36,13 @@ import discord
 
 from adapters.discord import DiscordAdapter
 from adapters.discord.adapter import configure_endpoints, intents
+from bench.core_bench import COACHING
 from bot.app import App
 from bot.runtime import Runtime
 from bot.settings import load_settings
 from tests.standins.discord import DiscordStandIn, Message, User
 
-QUESTIONS = [
-    "who's interviewing me this time?",
-    "it's a dinner interview, can I order wine?",
-    "they offered me the job on the spot, what do I say?",
-    "what should I ask them?",
-    "how do I prepare?",
-    "how is round 2 different from the first one",
-    "they asked about my salary expectations, what number do i give",
-    "im so nervous about tmrw",
-]
+QUESTIONS = COACHING[:8]  # the same questions the core benchmark times
 
 
 @dataclass

@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, insert, select
 
@@ -51,6 +52,26 @@ class Result:
         )
 
 
+def seed_users(session: Any, count: int, now: datetime) -> None:
+    """Insert ``count`` bench users ``u0``, ``u1``, … in one statement."""
+    from bot.storage.models import User
+
+    session.execute(
+        insert(User),
+        [
+            {
+                "platform": "bench",
+                "workspace": "",
+                "external_id": f"u{i}",
+                "tz": "UTC",
+                "created_at": now,
+                "last_seen_at": now,
+            }
+            for i in range(count)
+        ],
+    )
+
+
 def seed(url: str, count: int, due: datetime) -> None:
     """Create ``count`` users with one reminder each, all due at ``due``."""
     from bot.storage.db import Database
@@ -59,20 +80,7 @@ def seed(url: str, count: int, due: datetime) -> None:
     db = Database(url)
     now = datetime.now(UTC)
     with db.session() as s:
-        s.execute(
-            insert(User),
-            [
-                {
-                    "platform": "bench",
-                    "workspace": "",
-                    "external_id": f"u{i}",
-                    "tz": "UTC",
-                    "created_at": now,
-                    "last_seen_at": now,
-                }
-                for i in range(count)
-            ],
-        )
+        seed_users(s, count, now)
         ids = dict(s.execute(select(User.external_id, User.id)).all())
         s.execute(
             insert(Reminder),

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
+from bench.reminder_instances import seed_users
 from bot.app import App
 from bot.delivery_engine import ReminderEngine
 from bot.settings import load_settings
@@ -47,20 +48,7 @@ def seed(url: str, pending: int, due_count: int, due: datetime) -> None:
     now = datetime.now(UTC)
     users = 5000
     with db.session() as s:
-        s.execute(
-            insert(User),
-            [
-                {
-                    "platform": "bench",
-                    "workspace": "",
-                    "external_id": f"u{i}",
-                    "tz": "UTC",
-                    "created_at": now,
-                    "last_seen_at": now,
-                }
-                for i in range(users)
-            ],
-        )
+        seed_users(s, users, now)
         ids = dict(s.execute(select(User.external_id, User.id)).all())
     rows = []
     for i in range(pending + due_count):
