@@ -70,14 +70,37 @@ class Runtime:
 
         Returns no replies once the runtime has stopped taking events (late in :meth:`stop`).
         """
+        return await self.handle_once(msg)
+
+    async def handle_once(self, msg: IncomingMessage, event_id: str | None = None) -> list[Reply] | None:
+        """Like :meth:`handle`, but None (no answer) for a platform event already handled.
+
+        ``event_id`` is the platform's id for the event; a retry of it, reaching this or another
+        instance, gets no answer.
+
+        The check and the answer share one worker-thread hop. When the database cannot say (it is
+        down), the message is answered: answering twice beats never answering.
+        """
         if not self._accepting:
             return []
-        task = asyncio.ensure_future(asyncio.to_thread(self.app.coach.handle, msg))
+        task = asyncio.ensure_future(asyncio.to_thread(self._answer_once, msg, event_id))
         self._inflight.add(task)
         try:
             return await task
         finally:
             self._inflight.discard(task)
+
+    def _answer_once(self, msg: IncomingMessage, event_id: str | None) -> list[Reply] | None:
+        if event_id:
+            try:
+                first = self.app.events.first_time(msg.ref.platform, event_id)
+            except Exception:
+                log.warning(f"{msg.ref.platform}_event_log_unavailable", exc_info=True)
+                first = True
+            if not first:
+                log.info(f"{msg.ref.platform}_event_duplicate", extra={"event_id": event_id})
+                return None
+        return self.app.coach.handle(msg)
 
     async def start(self) -> None:
         """Start the health endpoint, the adapters, then the reminder engine and the retention job.

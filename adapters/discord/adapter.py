@@ -388,7 +388,7 @@ class DiscordAdapter:
             msg = IncomingMessage(
                 ref, text=text, action=action, fields=dict(fields or {}), direct=interaction.guild_id is None
             )
-            work = asyncio.ensure_future(self._first_time_then_handle(f"i:{interaction.id}", msg))
+            work = asyncio.ensure_future(self.runtime.handle_once(msg, f"i:{interaction.id}"))
             done, _ = await asyncio.wait({work}, timeout=self.defer_after)
             deferred = lost = False
             if not done:
@@ -406,13 +406,6 @@ class DiscordAdapter:
                 await self._dm_fallback(interaction, outs)
             else:
                 await self._respond(interaction, outs, deferred)
-
-    async def _first_time_then_handle(self, event_id: str, msg: IncomingMessage) -> list[Reply] | None:
-        first = await asyncio.to_thread(self.runtime.app.events.first_time, PLATFORM, event_id)
-        if not first:
-            log.info("discord_duplicate_event")
-            return None
-        return await self.runtime.handle(msg)
 
     async def _respond(self, interaction: discord.Interaction[Any], outs: Sequence[Outgoing], deferred: bool) -> None:
         in_guild = interaction.guild_id is not None
@@ -474,9 +467,7 @@ class DiscordAdapter:
             self._closed_dms.pop(message.author.id, None)
             text = strip_mention(message.content, client.user.id) if not direct else message.content
             ref = ConversationRef(PLATFORM, "", str(message.channel.id), str(message.author.id))
-            replies = await self._first_time_then_handle(
-                f"m:{message.id}", IncomingMessage(ref, text=text, direct=direct)
-            )
+            replies = await self.runtime.handle_once(IncomingMessage(ref, text=text, direct=direct), f"m:{message.id}")
             if not replies:
                 return
             if direct:

@@ -340,31 +340,29 @@ class SlackAdapter:
         if event.get("channel_type") != "im" or not event.get("user"):
             return
         async with self._working("message"):
-            if not await self._first_time(body):
-                return
             team, user, channel = _team(body), event["user"], event["channel"]
             self._remember_dm(team, user, channel)
             ref = ConversationRef(PLATFORM, team, channel, user, event.get("thread_ts"))
             text = render.incoming_text(event.get("text", ""), self.bot_user_id)
-            replies = await self.runtime.handle(
-                IncomingMessage(ref, text=text, direct=True, tz_hint=await self._tz_hint(team, user))
+            replies = await self.runtime.handle_once(
+                IncomingMessage(ref, text=text, direct=True, tz_hint=await self._tz_hint(team, user)), _event_id(body)
             )
-            await self._send(Route(ref, "dm"), replies)
+            if replies is not None:  # None: a retry of an event already handled
+                await self._send(Route(ref, "dm"), replies)
 
     async def _on_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         """``@SecondRound …`` in a channel: answered in a thread, anything personal by DM."""
         if event.get("bot_id") or not event.get("user"):
             return
         async with self._working("app_mention"):
-            if not await self._first_time(body):
-                return
             team, user, channel = _team(body), event["user"], event["channel"]
             ref = ConversationRef(PLATFORM, team, channel, user, event.get("thread_ts") or event.get("ts"))
             text = render.incoming_text(event.get("text", ""), self.bot_user_id)
-            replies = await self.runtime.handle(
-                IncomingMessage(ref, text=text, direct=False, tz_hint=await self._tz_hint(team, user))
+            replies = await self.runtime.handle_once(
+                IncomingMessage(ref, text=text, direct=False, tz_hint=await self._tz_hint(team, user)), _event_id(body)
             )
-            await self._send(Route(ref, "channel"), replies)
+            if replies is not None:
+                await self._send(Route(ref, "channel"), replies)
 
     async def _on_home_opened(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         """The App Home tab was opened: show the student's interviews, to-dos and topics."""
@@ -626,20 +624,6 @@ class SlackAdapter:
         self._tz[key] = tz
         return tz
 
-    async def _first_time(self, body: dict[str, Any]) -> bool:
-        """False if this event id was already handled (by this or another instance)."""
-        event_id = body.get("event_id")
-        if not event_id:
-            return True
-        try:
-            first = await asyncio.to_thread(self.runtime.app.events.first_time, PLATFORM, str(event_id))
-        except Exception:  # the database is down: answering twice beats never answering
-            log.warning("slack_event_log_unavailable", exc_info=True)
-            return True
-        if not first:
-            log.info("slack_event_duplicate", extra={"event_id": event_id})
-        return first
-
     def _on_handled(self, event: Handled) -> None:
         """Coach observer (a worker thread): a Slack student's data changed, refresh their App Home."""
         if event.ref.platform != PLATFORM or not event.data_changed or self._loop is None:
@@ -669,6 +653,12 @@ class SlackAdapter:
             await self.client.views_publish(user_id=user, view=render.home_view(replies))
         except api.API_ERRORS as exc:
             self._log_api_error("views.publish", exc)
+
+
+def _event_id(body: dict[str, Any]) -> str | None:
+    """The Events API id Slack keeps across its retries of one event."""
+    event_id = body.get("event_id")
+    return str(event_id) if event_id else None
 
 
 def _team(body: dict[str, Any]) -> str:

@@ -24,14 +24,14 @@ from tests.standins.discord import DiscordStandIn
 def slow_core(harness: DiscordHarness) -> asyncio.Event:
     """Make the core wait (as if the database were slow) until the returned event is set."""
     assert harness.runtime is not None
-    real = harness.runtime.handle
+    real = harness.runtime.handle_once
     release = asyncio.Event()
 
-    async def handle(msg: IncomingMessage) -> list[Reply]:
+    async def handle_once(msg: IncomingMessage, event_id: str | None = None) -> list[Reply] | None:
         await release.wait()
-        return await real(msg)
+        return await real(msg, event_id)
 
-    harness.runtime.handle = handle  # type: ignore[method-assign]
+    harness.runtime.handle_once = handle_once  # type: ignore[method-assign]
     return release
 
 

@@ -51,13 +51,18 @@ def _reminders(slack: SlackHarness) -> list[Reminder]:
 async def test_slack_is_acknowledged_before_the_coaching_work(slack: SlackHarness) -> None:
     """However long the coach takes, Slack gets its answer within 3 s (here: while the coach is stuck)."""
     gate = asyncio.Event()
-    handle = slack.runtime.handle
+    handle, handle_once = slack.runtime.handle, slack.runtime.handle_once
 
     async def stuck(msg: IncomingMessage) -> list[Reply]:
         await gate.wait()
         return await handle(msg)
 
-    slack.runtime.handle = stuck  # type: ignore[method-assign]
+    async def stuck_once(msg: IncomingMessage, event_id: str | None = None) -> list[Reply] | None:
+        await gate.wait()
+        return await handle_once(msg, event_id)
+
+    slack.runtime.handle = stuck  # type: ignore[method-assign]  (commands and clicks)
+    slack.runtime.handle_once = stuck_once  # type: ignore[method-assign]  (events)
     event = await slack.dm(ALICE, "how do I handle a dinner interview?")
     command, url = await slack.command("tips salary", user=ALICE)
     click = await slack.click(
