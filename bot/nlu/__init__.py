@@ -89,7 +89,8 @@ class NLU:
             return Parse(full, "more", 1.0)
         if _TZ_WORDS.search(text) and (find_zone(text) or zone_like(text) or len(text.split()) <= 8):
             return Parse(full, "set_timezone", 1.0)
-        intent, confidence = self.classifier.predict(text)
+        ranked = self.classifier.ranked(text, 3)
+        intent, confidence = ranked[0]
         if intent in ENTITY_INTENTS:
             entities = self.tagger.extract(text, now, tz)
         elif intent in COMPANY_INTENTS:
@@ -98,7 +99,7 @@ class NLU:
                 entities = Entities(company=entities.company, when=dates.parse_when(text, now, tz))
         else:
             entities = Entities()
-        return Parse(full, intent, confidence, entities)
+        return Parse(full, intent, confidence, entities, tuple(ranked))
 
     def setting_of(self, text: str) -> str | None:
         """The setting category of a phrase ("dinner" -> informal), from the lexicon."""

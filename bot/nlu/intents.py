@@ -66,11 +66,15 @@ class IntentClassifier:
 
     def predict(self, text: str) -> tuple[str, float]:
         """The best intent for ``text`` and its confidence."""
+        return self.ranked(text, 1)[0]
+
+    def ranked(self, text: str, k: int = 3) -> list[tuple[str, float]]:
+        """The ``k`` likeliest intents for ``text`` with their confidences, best first."""
         scores = self.scores(text)
         exp = np.exp((scores - scores.max()) * 4.0)
         probs = exp / exp.sum()
-        best = int(np.argmax(probs))
-        return self.labels[best], float(probs[best])
+        order = np.argsort(-probs)[:k]
+        return [(self.labels[int(i)], float(probs[int(i)])) for i in order]
 
     def predict_many(self, texts: Sequence[str]) -> list[str]:
         """Intents for many texts at once (evaluation)."""

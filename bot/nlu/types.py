@@ -13,6 +13,7 @@ class When:
 
     day: date
     at: time | None = None
+    end: time | None = None  # the end of a range ("between 2 and 4"), when one was said
 
     def iso(self) -> str:
         """``YYYY-MM-DDTHH:MM`` with a time, ``YYYY-MM-DD`` without."""
@@ -34,6 +35,8 @@ class Entities:
     interviewers: tuple[str, ...] = ()
     setting: str | None = None
     when_text: str | None = None
+    venue: str | None = None  # where it happens ("Nobu"), never the company
+    when_problem: str | None = None  # why ``when_text`` gave no single day ("vague", "unreadable")
 
     def as_json(self) -> dict[str, Any]:
         """The form printed by ``secondround nlu``."""
@@ -53,6 +56,7 @@ class Parse:
     intent: str
     confidence: float
     entities: Entities = field(default_factory=Entities)
+    alternatives: tuple[tuple[str, float], ...] = ()  # the likeliest intents, best first, with confidences
 
     def as_json(self) -> dict[str, Any]:
         """The JSON object printed by ``secondround nlu`` for one message."""
