@@ -469,6 +469,40 @@ def to_when(found: Found, now: datetime) -> When | None:
     return When(found.day, found.at)
 
 
+def interview_when(text: str, when_parts: list[str], now: datetime, tz: str) -> tuple[When | None, str | None]:
+    """The interview's day and time in a message, and the date words it was read from.
+
+    ``when_parts`` are the stretches the entity tagger marked as date/time; the whole ``text`` fills in
+    what they miss (the tagger may catch only the day or only the time).
+    """
+    when_text = " ".join(when_parts) or None
+    when = None
+    found = None
+    if when_text and len(when_parts) > 1 and moved_to(prepare(text)) is not None:
+        when_text = text  # "moved from 2pm to 4pm tomorrow": the whole sentence says which is new
+    if when_text:
+        found = resolve(when_text, now, tz)
+        when = to_when(found, now)
+    if when is None:
+        whole = resolve(text, now, tz)
+        if whole.day is not None or (whole.at is not None and when_text):
+            found, when = whole, to_when(whole, now)
+    elif when.at is None or found is None or found.day is None:
+        # the tagger may have caught only the day or only the time: look around for the rest
+        whole = resolve(text, now, tz)
+        if (
+            found is not None
+            and found.day is not None
+            and when.at is None
+            and whole.at is not None
+            and whole.day in (None, found.day)
+        ):
+            when = to_when(Found(found.day, whole.at, True), now)
+        elif found is not None and found.day is None and whole.day is not None:
+            when = to_when(Found(whole.day, found.at, True), now)
+    return when, when_text
+
+
 def parse_when(text: str, now: datetime, tz: str) -> When | None:
     """The interview time in ``text``, or None."""
     return to_when(resolve(text, now, tz), now)

@@ -367,31 +367,7 @@ class EntityTagger:
         if setting is None:
             setting = self.lexicon.setting_of(text, strong_only=True)
         when_parts = [s for label, s in spans if label == "when"]
-        when_text = " ".join(when_parts) or None
-        when = None
-        found = None
-        if when_text and len(when_parts) > 1 and dates.moved_to(dates.prepare(text)) is not None:
-            when_text = text  # "moved from 2pm to 4pm tomorrow": the whole sentence says which is new
-        if when_text:
-            found = dates.resolve(when_text, now, tz)
-            when = dates.to_when(found, now)
-        if when is None:
-            whole = dates.resolve(text, now, tz)
-            if whole.day is not None or (whole.at is not None and when_text):
-                found, when = whole, dates.to_when(whole, now)
-        elif when.at is None or found is None or found.day is None:
-            # the tagger may have caught only the day or only the time: look around for the rest
-            whole = dates.resolve(text, now, tz)
-            if (
-                found is not None
-                and found.day is not None
-                and when.at is None
-                and whole.at is not None
-                and whole.day in (None, found.day)
-            ):
-                when = dates.to_when(dates.Found(found.day, whole.at, True), now)
-            elif found is not None and found.day is None and whole.day is not None:
-                when = dates.to_when(dates.Found(whole.day, found.at, True), now)
+        when, when_text = dates.interview_when(text, when_parts, now, tz)
         return Entities(company=company, when=when, interviewers=tuple(people), setting=setting, when_text=when_text)
 
 
