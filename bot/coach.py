@@ -15,10 +15,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from bot import handlers
 from bot.clock import Clock
-from bot.dialog import Pending
+from bot.dialog import dispatch
 from bot.knowledge import Knowledge
 from bot.nlu import NLU
-from bot.nlu.types import Parse
 from bot.registry import Registry, collect
 from bot.reminders import ReminderPlanner
 from bot.sanitize import clean, looks_like_words
@@ -206,7 +205,7 @@ class Coach:
                 data = UserData(session, user)
                 turn = self._turn(msg, now, user.tz or self.settings.default_tz, data)
                 turn.state = data.state(now)
-                replies, intent = self._dispatch(turn, text)
+                replies, intent = dispatch(self.registry, turn, text)
                 if turn.forgotten:
                     return replies, intent, True
                 notices = self._undelivered_notice(turn)
@@ -220,7 +219,7 @@ class Coach:
             log.warning("storage_unavailable", extra={"error": type(exc).__name__})
         turn = self._turn(msg, now, msg.tz_hint or self.settings.default_tz, None)
         try:
-            replies, intent = self._dispatch(turn, text)
+            replies, intent = dispatch(self.registry, turn, text)
         except StorageUnavailable:
             return [Reply(self.knowledge.response("storage_down"))], "storage_down", False
         return replies, intent, False
@@ -240,28 +239,6 @@ class Coach:
             planner=self.planner,
             _data=data,
         )
-
-    def _dispatch(self, turn: Turn, text: str) -> tuple[list[Reply], str]:
-        if turn.msg.action is not None:
-            verb, _, rest = turn.msg.action.partition(":")
-            route = self.registry.get("action", verb)
-            if route is None:
-                return [Reply(self.knowledge.response("unknown_action"))], "action:unknown"
-            turn.close_question()
-            return route.func(turn, rest.split(":") if rest else []), f"action:{verb}"
-        parse: Parse = self.nlu.parse(text, turn.local_now, turn.tz)
-        pending = Pending.from_json(turn.state.pending) if turn.state is not None else None
-        if pending is not None and not pending.expired(turn.now):
-            route = self.registry.get("pending", pending.kind)
-            if route is not None:
-                answered = route.func(turn, pending, parse)
-                if answered is not None:
-                    turn.close_question()
-                    return answered, f"answer:{pending.kind}"
-        turn.close_question()
-        route = self.registry.get("intent", parse.intent) or self.registry.get("intent", "fallback")
-        assert route is not None
-        return route.func(turn, parse), parse.intent
 
     def _undelivered_notice(self, turn: Turn) -> list[Reply]:
         if not turn.has_storage:

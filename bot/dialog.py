@@ -12,7 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from bot.types import Reply
+
+if TYPE_CHECKING:
+    from bot.nlu.types import Parse
+    from bot.registry import Registry
+    from bot.turn import Turn
 
 DEFAULT_TTL = timedelta(minutes=15)
 
@@ -92,3 +99,30 @@ ACTION_INTENTS = frozenset(
 def is_other_action(parse_intent: str, confidence: float, accepted: tuple[str, ...] = ()) -> bool:
     """Whether a message is confidently a request to do something else than answer the open question."""
     return parse_intent in ACTION_INTENTS and parse_intent not in accepted and confidence >= 0.6
+
+
+def dispatch(registry: Registry, turn: Turn, text: str) -> tuple[list[Reply], str]:
+    """Route one message: a button to its action, an answer to the open question, else the intent's handler.
+
+    Returns the replies and a label of what was handled (for metrics and logs).
+    """
+    if turn.msg.action is not None:
+        verb, _, rest = turn.msg.action.partition(":")
+        route = registry.get("action", verb)
+        if route is None:
+            return [Reply(turn.knowledge.response("unknown_action"))], "action:unknown"
+        turn.close_question()
+        return route.func(turn, rest.split(":") if rest else []), f"action:{verb}"
+    parse: Parse = turn.nlu.parse(text, turn.local_now, turn.tz)
+    pending = Pending.from_json(turn.state.pending) if turn.state is not None else None
+    if pending is not None and not pending.expired(turn.now):
+        route = registry.get("pending", pending.kind)
+        if route is not None:
+            answered = route.func(turn, pending, parse)
+            if answered is not None:
+                turn.close_question()
+                return answered, f"answer:{pending.kind}"
+    turn.close_question()
+    route = registry.get("intent", parse.intent) or registry.get("intent", "fallback")
+    assert route is not None
+    return route.func(turn, parse), parse.intent

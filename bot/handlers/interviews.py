@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, time, timedelta
 
-from bot import advice, formatting, markup
+from bot import formatting, markup, situation
 from bot.dialog import Pending, is_other_action, yes_no
 from bot.nlu.types import Entities, Parse, When
 from bot.registry import on_action, on_intent, on_pending
@@ -84,31 +84,6 @@ def _next_reminder_line(turn: Turn, interview: Interview) -> str:
     return f"Next reminder ({_KIND_WORDS.get(reminder.kind, reminder.kind)}): {day}, {formatting.clock(local)}."
 
 
-def _learn_from_text(turn: Turn, text: str) -> None:
-    for intent in ("interviewers", "informal_setting"):
-        key = advice.detect_situation(turn.knowledge.topics[intent], text)
-        if key:
-            turn.learn(intent, key)
-
-
-def _setting_tips(turn: Turn, interview: Interview, text: str) -> list[Reply]:
-    """Advice that fits the interview's setting and interviewers, right after it is recorded."""
-    replies: list[Reply] = []
-    if interview.setting == "informal":
-        situation = advice.detect_situation(turn.knowledge.topics["informal_setting"], text) or turn.facts().get(
-            "informal_setting"
-        )
-        page = advice.page(turn.knowledge, "informal_setting", text, situation)
-        tips = markup.bullets([item.text for item in page.items[:2]])
-        replies.append(
-            Reply(
-                f"Since it's in an informal setting, two things to keep in mind:\n{tips}",
-                (Button("More on dinner & drinks", "topic:informal_setting"),),
-            )
-        )
-    return replies
-
-
 def _ask_missing(turn: Turn, interview: Interview) -> str | None:
     if not interview.company:
         turn.ask("missing_company", interview_id=interview.id)
@@ -120,20 +95,6 @@ def _ask_missing(turn: Turn, interview: Interview) -> str | None:
         turn.ask("missing_time", interview_id=interview.id)
         return "What time does it start? (e.g. “3pm” or “10:30”)"
     return None
-
-
-def _interviewer_question(turn: Turn, interview: Interview) -> tuple[str, tuple[Button, ...]] | None:
-    topic = turn.knowledge.topics["interviewers"]
-    if topic.ask is None or "interviewers" in turn.facts():
-        return None
-    turn.ask("situation", topic="interviewers")
-    question = topic.ask.question
-    if interview.interviewers:
-        question = f"Is {formatting.people(interview.interviewers)} someone you met in round one, or new to you?"
-    buttons = tuple(
-        Button(s.label, f"situation:interviewers:{s.key}") for k in topic.ask.options if (s := topic.situation(k))
-    )
-    return question, buttons
 
 
 def confirm(turn: Turn, interview: Interview, verb: str, text: str = "") -> list[Reply]:
@@ -151,8 +112,8 @@ def confirm(turn: Turn, interview: Interview, verb: str, text: str = "") -> list
     if question:
         lines.append(question)
     else:
-        extra = _setting_tips(turn, interview, text)
-        asked = ask_timezone_if_unknown(turn) or _interviewer_question(turn, interview)
+        extra = situation.setting_tips(turn, interview, text)
+        asked = ask_timezone_if_unknown(turn) or situation.interviewer_question(turn, interview)
         if asked:
             extra.append(Reply(asked[0], asked[1]))
     if extra:  # about this student's interview, so private; the destructive choice goes last
@@ -237,7 +198,7 @@ def schedule(turn: Turn, parse: Parse) -> list[Reply]:
     if e.setting:
         interview.setting = e.setting
     interview.updated_at = turn.now
-    _learn_from_text(turn, parse.text)
+    situation.learn_from_text(turn, parse.text)
     _plan(turn, interview)
     if problem:
         turn.ask("missing_when", interview_id=interview.id)
