@@ -469,11 +469,14 @@ def to_when(found: Found, now: datetime) -> When | None:
     return When(found.day, found.at)
 
 
-def interview_when(text: str, when_parts: list[str], now: datetime, tz: str) -> tuple[When | None, str | None]:
-    """The interview's day and time in a message, and the date words it was read from.
+def interview_when(
+    text: str, when_parts: list[str], now: datetime, tz: str
+) -> tuple[When | None, str | None, str | None]:
+    """The interview's day and time in a message, the date words it was read from, and a problem.
 
     ``when_parts`` are the stretches the entity tagger marked as date/time; the whole ``text`` fills in
-    what they miss (the tagger may catch only the day or only the time).
+    what they miss (the tagger may catch only the day or only the time). The problem says why date
+    words gave no single day ("vague", "unreadable"), else None.
     """
     when_text = " ".join(when_parts) or None
     when = None
@@ -500,7 +503,8 @@ def interview_when(text: str, when_parts: list[str], now: datetime, tz: str) -> 
             when = to_when(Found(found.day, whole.at, True), now)
         elif found is not None and found.day is None and whole.day is not None:
             when = to_when(Found(whole.day, found.at, True), now)
-    return when, when_text
+    problem = "unreadable" if when is None and when_text else None
+    return when, when_text, problem
 
 
 def parse_when(text: str, now: datetime, tz: str) -> When | None:

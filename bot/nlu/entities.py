@@ -367,8 +367,15 @@ class EntityTagger:
         if setting is None:
             setting = self.lexicon.setting_of(text, strong_only=True)
         when_parts = [s for label, s in spans if label == "when"]
-        when, when_text = dates.interview_when(text, when_parts, now, tz)
-        return Entities(company=company, when=when, interviewers=tuple(people), setting=setting, when_text=when_text)
+        when, when_text, when_problem = dates.interview_when(text, when_parts, now, tz)
+        return Entities(
+            company=company,
+            when=when,
+            interviewers=tuple(people),
+            setting=setting,
+            when_text=when_text,
+            when_problem=when_problem,
+        )
 
 
 _EDGE = re.compile(r"^[\s\"'“”‘’(\[{<,.;:!?\-–—]+|[\s\"'“”‘’)\]}>,.;:!?\-–—]+$")
