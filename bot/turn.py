@@ -40,6 +40,7 @@ class Turn:
     planner: ReminderPlanner
     _data: UserData | None = None
     state: ConversationState | None = None
+    pending: Pending | None = None  # the question that was open when this message came (set by dispatch)
     changed: bool = False
     forgotten: bool = False
     _pending_set: bool = field(default=False, repr=False)

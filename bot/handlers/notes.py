@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot import formatting, markup
-from bot.dialog import Pending, is_other_action
+from bot.dialog import Pending, ask_first, is_other_action
 from bot.nlu.types import Parse
 from bot.registry import on_action, on_intent, on_pending
 from bot.storage.models import Interview
@@ -13,6 +13,7 @@ from bot.turn import Turn
 from bot.types import Button, Reply
 
 SHOWN = 20
+SHOWN_CHARS = 400  # of each note, in "show my notes"
 _PREFIX = re.compile(
     r"^\s*(?:@\w+[:,]?\s*)?(?:(?:hey|hi|ok|okay|pls|please|can you|could you|quick)\s+)*"
     r"(?:(?:add|make|take|save|write|jot|put)\s+(?:down\s+)?(?:a\s+|this\s+|the\s+)?(?:note|memo)s?"
@@ -59,7 +60,9 @@ def add_note(turn: Turn, parse: Parse) -> list[Reply]:
     if len(body) < 2:
         turn.ask("note_text")
         return [Reply("Sure. What should I note?")]
-    return _store(turn, body)
+    shown = body if len(body) <= 200 else body[:200] + "…"
+    asked = ask_first(turn, parse, f"Should I save this as a note? “{markup.literal(shown)}”", yes="Yes, save it")
+    return asked or _store(turn, body)
 
 
 @on_pending("note_text")
@@ -79,13 +82,17 @@ def show_notes(turn: Turn, parse: Parse) -> list[Reply]:
         return [Reply("You have no notes yet. Start one with “note: …”.", private=True)]
     names = {i.id: i.company for i in turn.data.interviews(include_cancelled=True)}
     lines = ["**Your notes**" + (f" (the latest {SHOWN} of {total})" if total > SHOWN else "")]
-    for note in turn.data.notes(limit=SHOWN):
+    notes = turn.data.notes(limit=SHOWN)
+    for note in notes:
         local = note.created_at.astimezone(turn.zone)
         label = f"{local.day} {local:%b}"
         company = names.get(note.interview_id) if note.interview_id else None
         if company:
             label += f", {markup.literal(company)}"
-        lines.append(f"- _{label}_: {markup.literal(note.text)}")
+        text = note.text if len(note.text) <= SHOWN_CHARS else note.text[:SHOWN_CHARS].rstrip() + "… (cut here)"
+        lines.append(f"- _{label}_: {markup.literal(text)}")
+    if any(len(n.text) > SHOWN_CHARS for n in notes):
+        lines.append("Long notes are cut here; “export my data” has them in full.")
     return [Reply("\n".join(lines), private=True)]
 
 
@@ -102,12 +109,4 @@ def note_command(turn: Turn, args: list[str]) -> list[Reply]:
     if args[:1] != ["add"] or not body:
         turn.ask("note_text")
         return [Reply("Sure. What should I note?")]
-    if len(body) > turn.settings.max_message_chars:
-        return [
-            Reply(
-                turn.knowledge.response(
-                    "too_long", length=f"{len(body):,}", limit=f"{turn.settings.max_message_chars:,}"
-                )
-            )
-        ]
-    return _store(turn, body)
+    return _store(turn, body)  # a note over limits.MAX_NOTE_CHARS is refused there, with the limit
