@@ -112,9 +112,12 @@ def is_other_action(parse_intent: str, confidence: float, accepted: tuple[str, .
     return parse_intent in ACTION_INTENTS and parse_intent not in accepted and confidence >= thresholds.ACT
 
 
-def sure(parse: Parse) -> bool:
-    """Whether the understanding is confident enough to change or delete the user's data."""
-    return parse.confidence >= thresholds.ACT
+def sure(turn: Turn, parse: Parse) -> bool:
+    """Whether the understanding is confident enough to change or delete the user's data.
+
+    Also true when the user has just said yes to the question :func:`ask_first` asked about it.
+    """
+    return turn.confirmed or parse.confidence >= thresholds.ACT
 
 
 def ask_first(
@@ -126,7 +129,7 @@ def ask_first(
     A yes carries the message out as meant; a no changes nothing. The message and the moment it
     was sent are kept with the open question, so the yes does exactly what was described.
     """
-    if sure(parse):
+    if sure(turn, parse):
         return None
     token = secrets.token_hex(4)
     turn.ask(CONFIRM, intent=parse.intent, text=parse.text, now=turn.local_now.isoformat(), token=token)
@@ -150,6 +153,7 @@ def _confirmed(registry: Registry, turn: Turn, pending: Pending | None, answer: 
     if route is None or not text:
         return [Reply("That question is no longer open, so I did nothing. Tell me again what you'd like to do.")]
     parse = turn.nlu.parse(text, then, turn.tz)
+    turn.confirmed = True
     return route.func(turn, replace(parse, intent=intent, confidence=1.0))  # type: ignore[no-any-return]
 
 

@@ -23,8 +23,11 @@ _DONE = re.compile(r"\b(sent|done|did it|finished|already)\b")
 
 @on_intent("export_data")
 def export_data(turn: Turn, parse: Parse) -> list[Reply]:
-    """Everything stored about the user, as JSON."""
-    payload = json.dumps(turn.data.export(), indent=2, ensure_ascii=False).replace("`", "\\u0060")
+    """Everything stored about the user, as JSON (with the question that was open when they asked)."""
+    data = turn.data.export()
+    if turn.pending is not None and data["conversation"] is not None and data["conversation"]["pending"] is None:
+        data["conversation"]["pending"] = turn.pending.to_json()  # asking for the export closed it
+    payload = json.dumps(data, indent=2, ensure_ascii=False).replace("`", "\\u0060")
     return [Reply(f"Here's everything I store about you:\n```json\n{payload}\n```", private=True)]
 
 

@@ -297,7 +297,7 @@ def split_correction(text: str) -> tuple[str, str | None]:
     if m and m.group("new").strip() and len(m.group("old").split()) <= 6:
         lead_words = m.group("lead").lower().split()
         if not lead_words or lead_words[-1] not in _VERBAL:
-            return (m.group("lead") + " " + m.group("new")).strip(), m.group("old").strip()
+            return " ".join(f"{m.group('lead')} {m.group('new')}".split()), m.group("old").strip()
     m = _THEN_NOT.match(text)
     if m and len(m.group("old").split()) <= 6:
         before = m.group("new").lower().split()
@@ -355,6 +355,10 @@ def read_change(turn: Turn, parse: Parse, target: Interview) -> Change:
             change.company = name[:MAX_COMPANY]
     elif company_in_new and not (target.company and _same_name(company_in_new, target.company)) and corrective:
         change.company = company_in_new[:MAX_COMPANY]
+    if change.company:
+        read = turn.nlu.read_when(change.company, turn.local_now, turn.tz)
+        if read.day is not None or read.at is not None or read.attempted:
+            change.company = None  # "it's feb 2nd": date words, not a company's name
     # the interviewers
     named = [p for p in e.interviewers if old is None or not _inside(p, old)]
     about_people = old_value and not old_field and (named or _PERSON_WORD.search(new.lower()))
@@ -918,7 +922,7 @@ def _cancel(turn: Turn, interview: Interview) -> list[Reply]:
 @on_intent("cancel_interview")
 def cancel(turn: Turn, parse: Parse) -> list[Reply]:
     """Cancel a tracked interview (asks which when it is unclear, and first when the request is unsure)."""
-    if not sure(parse) and not parse.entities.company:
+    if not sure(turn, parse) and not parse.entities.company:
         upcoming = turn.data.upcoming(turn.now)
         if len(upcoming) > 1:
             asked = ask_first(
@@ -1042,7 +1046,7 @@ def record_dates(turn: Turn, parse: Parse) -> list[Reply]:
     """
     e = parse.entities
     low = parse.text.lower()
-    if not sure(parse) or e.when is None or e.when.day < turn.local_now.date():
+    if not sure(turn, parse) or e.when is None or e.when.day < turn.local_now.date():
         return []
     if parse.intent == "offer" and _DEADLINE.search(low):
         kind = "offer"
