@@ -7,7 +7,6 @@ from datetime import date, time
 import pytest
 from sqlalchemy import select
 
-from bot.handlers.interviews import check_when, set_when, split_correction
 from bot.nlu.types import Entities, Parse, When
 from bot.storage.models import Interview
 from tests.conftest import BotHarness
@@ -140,10 +139,14 @@ def test_corrections_with_nothing_on_file_create_nothing(bot: BotHarness) -> Non
     ],
 )
 def test_split_correction(text: str, new: str, old: str | None) -> None:
+    from bot.handlers.interviews import split_correction
+
     assert split_correction(text) == (new, old)
 
 
 def test_a_vague_date_is_asked_for() -> None:
+    from bot.handlers.interviews import check_when
+
     class _Turn:  # check_when only needs the local time for past dates
         pass
 
@@ -155,6 +158,8 @@ def test_a_vague_date_is_asked_for() -> None:
 
 
 def test_a_range_end_becomes_the_interview_length_and_a_move_keeps_it() -> None:
+    from bot.handlers.interviews import set_when
+
     interview = Interview(company="Acme", tz="UTC")
     set_when(interview, When(date(2026, 3, 5), time(14, 0), time(16, 0)), "UTC")
     assert interview.duration_minutes == 120
