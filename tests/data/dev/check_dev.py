@@ -242,9 +242,9 @@ def check_intent_file(name: str, with_venue: bool = False) -> None:
         ):
             problem(where, "entities must be empty for this intent")
         days = {m.group(1).lower() for m in WEEKDAY.finditer(r["text"])}
-        if len(days) == 1 and e["when"] and not re.search(r"\bfrom \w+ to\b|instead of|no wait", r["text"]):
-            if datetime.fromisoformat(e["when"][:10]).weekday() != DAYS.index(days.pop()):
-                problem(where, f"when {e['when']} is not the weekday named in the text")
+        plain = len(days) == 1 and e["when"] and not re.search(r"\bfrom \w+ to\b|instead of|no wait", r["text"])
+        if plain and datetime.fromisoformat(e["when"][:10]).weekday() != DAYS.index(days.pop()):
+            problem(where, f"when {e['when']} is not the weekday named in the text")
         if name == "scheduling.jsonl" and r["intent"] != "schedule_interview":
             problem(where, "scheduling set holds schedule_interview only")
 
