@@ -39,12 +39,10 @@ _FIX = re.compile(
 )
 # words that say "this is one more interview", which a correction never is
 _ANOTHER = re.compile(r"\b(another|also|one more|new interview|a new one|as well|other one|different one|too)\b")
-# a message that starts by pointing back at the interview being talked about
-_BACK = re.compile(
-    r"^\W*(?:(?:no|nope|wait|sorry|actually|oops|oh|ah|ok|okay|hmm|correction|update|so)\W+)*"
-    r"(?:it'?s|its|it is|it was|it'?ll be|it will be|it'?s now|that'?s|that is|the interview|that interview|"
-    r"the meeting|it)\b"
-)
+# a message that starts by pointing back at an interview: "it" is the one just talked about
+_OPENERS = r"^\W*(?:(?:no|nope|wait|sorry|actually|oops|oh|ah|ok|okay|hmm|correction|update|so)\W+)*"
+_IT = re.compile(_OPENERS + r"(?:it'?s|its|it is|it was|it'?ll be|it will be|that'?s|that is|it)\b")
+_BACK = re.compile(_OPENERS + r"(?:the interview|that interview|my interview|the meeting|the call)\b")
 _LAST_NUMBER = re.compile(r"(\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)?)\W*$", re.I)
 _COMPANY_WORD = re.compile(r"\b(company|firm|employer|organi[sz]ation|company'?s name|company name)\b")
 _PERSON_WORD = re.compile(r"\b(with|w/|interviewer|interviewers|interviewing me|meeting|meet)\b")
@@ -479,13 +477,13 @@ def _target(turn: Turn, parse: Parse) -> tuple[Interview | None, list[Reply] | N
             return same[0], None
         if not (corrective or _COMPANY_WORD.search(low)) or _ANOTHER.search(low):
             return None, None  # an interview with another company is a new interview
-    refers_back = corrective or bool(_BACK.match(low))
+    it = corrective or bool(_IT.match(low))
     details_only = e.when is None and not e.when_text and (e.interviewers or e.setting)
-    if refers_back or details_only:
+    if it or details_only:  # "no, at 10", "it's with Priya": the interview just talked about
         recent = _just_discussed(turn)
         if recent is not None:
             return recent, None
-    if refers_back or details_only or _MOVE.search(low):
+    if it or details_only or _BACK.match(low) or _MOVE.search(low):  # one upcoming, or ask which
         if len(upcoming) == 1:
             return upcoming[0], None
         if len(upcoming) > 1:
