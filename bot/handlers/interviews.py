@@ -44,6 +44,7 @@ _OPENERS = r"^\W*(?:(?:no|nope|wait|sorry|actually|oops|oh|ah|ok|okay|hmm|correc
 _IT = re.compile(_OPENERS + r"(?:it'?s|its|it is|it was|it'?ll be|it will be|that'?s|that is|it)\b")
 _BACK = re.compile(_OPENERS + r"(?:the interview|that interview|my interview|the meeting|the call)\b")
 _LAST_NUMBER = re.compile(r"(\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)?)\W*$", re.I)
+_TO_NUMBER = re.compile(r"\b(?:to|at|for|till|until|now)\s+(\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm)?)(?![\w/.:])", re.I)
 _COMPANY_WORD = re.compile(r"\b(company|firm|employer|organi[sz]ation|company'?s name|company name)\b")
 _PERSON_WORD = re.compile(r"\b(with|w/|interviewer|interviewers|interviewing me|meeting|meet)\b")
 _ALSO = re.compile(r"\b(also|too|as well|and also|plus)\b")
@@ -374,8 +375,9 @@ def read_change(turn: Turn, parse: Parse, target: Interview) -> Change:
     # the date and time: only what the message states; the rest stays as it was
     source = new if old is not None else text
     lit = turn.nlu.read_when(source, turn.local_now, turn.tz)
-    if lit.at is None and old_field == "when":  # "4 not 3": a bare hour, read as the one it replaces
-        bare = _LAST_NUMBER.search(new)
+    if lit.at is None and (old_field == "when" or _MOVE.search(text.lower())):
+        # "4 not 3", "pushed back to 11": a bare hour, read as the new start time
+        bare = _LAST_NUMBER.search(new) if old_field == "when" else _TO_NUMBER.search(new)
         at_new = turn.nlu.parse_time(bare.group(1)) if bare else None
         if at_new is not None:
             lit = type(lit)(lit.day, at_new, lit.attempted)
@@ -483,6 +485,11 @@ def _target(turn: Turn, parse: Parse) -> tuple[Interview | None, list[Reply] | N
         recent = _just_discussed(turn)
         if recent is not None:
             return recent, None
+    if not e.company and e.when is not None and len(low.split()) <= 4:
+        # a bare "2pm" / "friday at 10" after the question has moved on: the interview it completes
+        untimed = [i for i in upcoming if not i.has_time and (e.when.at is not None or i.local_start is None)]
+        if len(untimed) == 1:
+            return untimed[0], None
     if it or details_only or _BACK.match(low) or _MOVE.search(low):  # one upcoming, or ask which
         if len(upcoming) == 1:
             return upcoming[0], None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot import formatting, markup
-from bot.dialog import Pending, ask_first, is_other_action
+from bot.dialog import Pending, ask_first, is_other_action, sure
 from bot.nlu.types import Parse
 from bot.registry import on_action, on_intent, on_pending
 from bot.storage.models import Interview
@@ -67,9 +67,11 @@ def add_note(turn: Turn, parse: Parse) -> list[Reply]:
 
 @on_pending("note_text")
 def answer_note(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | None:
-    """The text of a note we asked for."""
+    """The text of a note we asked for (a confident request or question of another kind is not it)."""
     if is_other_action(parse.intent, parse.confidence, ("add_note",)):
         return None
+    if parse.intent not in {"add_note", "fallback"} and sure(turn, parse) and parse.text.rstrip().endswith("?"):
+        return None  # "how do I negotiate salary?": asked instead of noting something
     body = note_body(parse.text) or parse.text.strip()
     return _store(turn, body) if body else None
 
