@@ -91,8 +91,9 @@ def test_show_notes_stays_short_with_long_notes(bot: BotHarness) -> None:
         user = s.scalars(select(User)).one()
         s.add_all(Note(user_id=user.id, text=f"{i} " + "z" * 3900, created_at=START) for i in range(24))
     r = me.say("show my notes")
-    assert "latest 20 of 25" in r.text and "export my data" in r.text
-    assert len(r.text) < 12_000
+    assert "the latest 3 of 25" in r.text and "export my data" in r.text
+    assert "23 " + "z" * 3900 in r.text  # the newest notes are shown whole
+    assert len(r.text) < 13_000
 
 
 def test_the_reminder_limit_is_explained_and_the_interview_not_kept(

@@ -13,7 +13,7 @@ from bot.turn import Turn
 from bot.types import Button, Reply
 
 SHOWN = 20
-SHOWN_CHARS = 400  # of each note, in "show my notes"
+SHOWN_CHARS = 12_000  # of notes in one "show my notes" reply
 _PREFIX = re.compile(
     r"^\s*(?:@\w+[:,]?\s*)?(?:(?:hey|hi|ok|okay|pls|please|can you|could you|quick)\s+)*"
     r"(?:(?:add|make|take|save|write|jot|put)\s+(?:down\s+)?(?:a\s+|this\s+|the\s+)?(?:note|memo)s?"
@@ -78,24 +78,32 @@ def answer_note(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
 
 @on_intent("show_notes")
 def show_notes(turn: Turn, parse: Parse) -> list[Reply]:
-    """Read back the newest notes, with the interview each is about."""
+    """Read back the newest notes whole, with the interview each is about.
+
+    At most :data:`SHOWN` notes and about :data:`SHOWN_CHARS` characters of them (always at least the
+    newest one); the reply says how many there are, and the export has them all.
+    """
     total = turn.data.note_count()
     if total == 0:
         return [Reply("You have no notes yet. Start one with “note: …”.", private=True)]
     names = {i.id: i.company for i in turn.data.interviews(include_cancelled=True)}
-    lines = ["**Your notes**" + (f" (the latest {SHOWN} of {total})" if total > SHOWN else "")]
-    notes = turn.data.notes(limit=SHOWN)
-    for note in notes:
+    shown: list[str] = []
+    size = 0
+    for note in reversed(turn.data.notes(limit=SHOWN)):  # newest first, until the budget is spent
         local = note.created_at.astimezone(turn.zone)
         label = f"{local.day} {local:%b}"
         company = names.get(note.interview_id) if note.interview_id else None
         if company:
             label += f", {markup.literal(company)}"
-        text = note.text if len(note.text) <= SHOWN_CHARS else note.text[:SHOWN_CHARS].rstrip() + "… (cut here)"
-        lines.append(f"- _{label}_: {markup.literal(text)}")
-    if any(len(n.text) > SHOWN_CHARS for n in notes):
-        lines.append("Long notes are cut here; “export my data” has them in full.")
-    return [Reply("\n".join(lines), private=True)]
+        line = f"- _{label}_: {markup.literal(note.text)}"
+        if shown and size + len(line) > SHOWN_CHARS:
+            break
+        shown.append(line)
+        size += len(line)
+    head = "**Your notes**"
+    if len(shown) < total:
+        head += f" (the latest {len(shown)} of {total}; “export my data” has them all)"
+    return [Reply("\n".join([head, *reversed(shown)]), private=True)]
 
 
 @on_action("notes")
