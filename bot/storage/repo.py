@@ -56,8 +56,8 @@ def remember_event(session: Session, platform: str, event_id: str, now: datetime
     """
     dialect = session.get_bind().dialect.name
     insert = postgres_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(ProcessedEvent).values(platform=platform, event_id=event_id, seen_at=now)
-    stmt = stmt.on_conflict_do_nothing(index_elements=["platform", "event_id"]).returning(ProcessedEvent.event_id)
+    values = insert(ProcessedEvent).values(platform=platform, event_id=event_id, seen_at=now)
+    stmt = values.on_conflict_do_nothing(index_elements=["platform", "event_id"]).returning(ProcessedEvent.event_id)
     return session.execute(stmt).first() is not None  # a row comes back only when it was new
 
 
