@@ -165,3 +165,21 @@ def test_a_range_end_becomes_the_interview_length_and_a_move_keeps_it() -> None:
     assert interview.duration_minutes == 120
     set_when(interview, When(date(2026, 3, 6), time(9, 0)), "UTC")
     assert interview.duration_minutes == 120
+
+
+@pytest.mark.parametrize("answer", ["the thursday one", "the first one", "Globex pls"])
+def test_which_one_is_answered_by_day_place_or_name(bot: BotHarness, answer: str) -> None:
+    me = bot.chat()
+    me.say("second interview with Acme on Friday at 3pm")
+    me.say("second interview with Globex on Thursday at 11am")  # listed first: it comes first
+    assert "Which interview" in me.say("cancel my interview").text
+    r = me.say(answer)
+    assert "Cancelled your Globex interview" in r.text
+    assert rows(bot) == [("Acme", "2026-03-06T15:00", [], None)]
+
+
+def test_make_it_a_bare_hour_changes_the_time(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I have a second interview with Wayfair on Friday at 10am")
+    me.say("actually make it 4")
+    assert rows(bot) == [("Wayfair", "2026-03-06T16:00", [], None)]

@@ -35,6 +35,7 @@ _DEADLINE = re.compile(r"\b(deadline|by|until|till|before|answer|respond|decide|
 # words that say "what I said was wrong"
 _FIX = re.compile(
     r"^\W*(no|nope|nah)\b|\b(wait|sorry|actually|oops|correction|i meant|i mean|meant|my bad|typo|mistake|"
+    r"scratch that|make (?:it|that)|change (?:it|that)|"
     r"wrong|instead|rather than|not|isn'?t|wasn'?t)\b"
 )
 # words that say "this is one more interview", which a correction never is
@@ -44,7 +45,9 @@ _OPENERS = r"^\W*(?:(?:no|nope|wait|sorry|actually|oops|oh|ah|ok|okay|hmm|correc
 _IT = re.compile(_OPENERS + r"(?:it'?s|its|it is|it was|it'?ll be|it will be|that'?s|that is|it)\b")
 _BACK = re.compile(_OPENERS + r"(?:the interview|that interview|my interview|the meeting|the call)\b")
 _LAST_NUMBER = re.compile(r"(\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)?)\W*$", re.I)
-_TO_NUMBER = re.compile(r"\b(?:to|at|for|till|until|now)\s+(\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm)?)(?![\w/.:])", re.I)
+_TO_NUMBER = re.compile(
+    r"\b(?:to|at|for|till|until|now|make it|make that)\s+(\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm)?)(?![\w/.:])", re.I
+)
 _COMPANY_WORD = re.compile(r"\b(company|firm|employer|organi[sz]ation|company'?s name|company name)\b")
 _PERSON_WORD = re.compile(r"\b(with|w/|interviewer|interviewers|interviewing me|meeting|meet)\b")
 _ALSO = re.compile(r"\b(also|too|as well|and also|plus)\b")
@@ -375,7 +378,7 @@ def read_change(turn: Turn, parse: Parse, target: Interview) -> Change:
     # the date and time: only what the message states; the rest stays as it was
     source = new if old is not None else text
     lit = turn.nlu.read_when(source, turn.local_now, turn.tz)
-    if lit.at is None and (old_field == "when" or _MOVE.search(text.lower())):
+    if lit.at is None and (old_field == "when" or corrective or _MOVE.search(text.lower())):
         # "4 not 3", "pushed back to 11": a bare hour, read as the new start time
         bare = _LAST_NUMBER.search(new) if old_field == "when" else _TO_NUMBER.search(new)
         at_new = turn.nlu.parse_time(bare.group(1)) if bare else None
@@ -890,14 +893,15 @@ def answer_pick(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
     """
     purpose = str(pending.data.get("purpose"))
     own = _PURPOSE_INTENT.get(purpose, "")
-    if is_other_action(parse.intent, parse.confidence, (own,)):
+    bare = not parse.entities.company and not _MOVE.search(parse.text.lower()) and len(parse.text.split()) <= 4
+    if is_other_action(parse.intent, parse.confidence, (own,)) and not (parse.intent == "schedule_interview" and bare):
+        return None  # a complete request of its own; "the thursday one" is not one
+    if parse.entities.interviewers or len(parse.text.split()) > 5:
         return None
-    if parse.entities.when is not None or parse.entities.interviewers or len(parse.text.split()) > 5:
+    found = _chosen(turn, parse)
+    if found is None:
         return None
-    name = parse.entities.company or _bare_answer(parse.text)
-    found = [i for i in turn.data.find_by_company(name) if i in turn.data.upcoming(turn.now)] if name else []
-    if len(found) != 1:
-        return None
+    found = [found]
     if purpose == "cancel":
         return _cancel(turn, found[0])
     if purpose == "update":
@@ -905,6 +909,42 @@ def answer_pick(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
         return _update(turn, asked, found[0]) if asked is not None else None
     if purpose == "move" and pending.data.get("when"):
         return interview_button(turn, ["move", str(found[0].id), str(pending.data["when"])])
+    return None
+
+
+_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4}
+_ORDINAL = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|last)\b|^\W*#?([1-5])\W*$")
+
+
+def _chosen(turn: Turn, parse: Parse) -> Interview | None:
+    """The upcoming interview a short answer to "which interview?" names, or None when it names none.
+
+    By company ("Acme", "the globex one", "pfizer pls"), by day ("the thursday one"), or by its place
+    among the choices shown ("the first one", "2").
+    """
+    upcoming = turn.data.upcoming(turn.now)
+    text = parse.text
+    e = parse.entities
+    named = [
+        i
+        for i in upcoming
+        if i.company and (_inside(i.company, text) or (e.company is not None and _same_name(e.company, i.company)))
+    ]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        return None
+    when = e.when or turn.nlu.parse_when(text, turn.local_now, turn.tz)
+    if when is not None:
+        on_day = [i for i in upcoming if i.local_start is not None and i.local_start.date() == when.day]
+        if when.at is not None:
+            on_day = [i for i in on_day if i.has_time and i.local_start is not None and i.local_start.time() == when.at]
+        return on_day[0] if len(on_day) == 1 else None
+    m = _ORDINAL.search(text.lower())
+    if m:
+        shown = upcoming[:5]  # the order of the buttons
+        index = len(shown) - 1 if m.group(1) == "last" else _ORDINALS.get(m.group(1) or "", int(m.group(2) or 0) - 1)
+        return shown[index] if 0 <= index < len(shown) else None
     return None
 
 
