@@ -121,15 +121,23 @@ def sure(turn: Turn, parse: Parse) -> bool:
 
 
 def ask_first(
-    turn: Turn, parse: Parse, question: str, choices: tuple[Button, ...] = (), yes: str = "Yes"
+    turn: Turn,
+    parse: Parse,
+    question: str,
+    choices: tuple[Button, ...] = (),
+    yes: str = "Yes",
+    *,
+    clear: bool = True,
 ) -> list[Reply] | None:
-    """Below :data:`bot.nlu.thresholds.ACT`: ask ``question`` instead of acting; None when sure enough.
+    """Ask ``question`` instead of acting when the request is unsure; None when it may be carried out.
 
+    Unsure means below :data:`bot.nlu.thresholds.ACT`, or not ``clear``: the words do not name what
+    the action is about (a cancel that names no interview: "cancel my netflix subscription").
     The question gets Yes/No buttons (after any ``choices``), and a typed yes or no answers it too.
     A yes carries the message out as meant; a no changes nothing. The message and the moment it
     was sent are kept with the open question, so the yes does exactly what was described.
     """
-    if sure(turn, parse):
+    if turn.confirmed or (clear and sure(turn, parse)):
         return None
     token = secrets.token_hex(4)
     turn.ask(CONFIRM, intent=parse.intent, text=parse.text, now=turn.local_now.isoformat(), token=token)

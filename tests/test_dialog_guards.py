@@ -181,6 +181,9 @@ def test_a_yes_button_of_an_older_question_does_nothing(bot: BotHarness, unsure:
         "i do not want my reservation anymore",
         "add this to my rock playlist",
         "how many voicemail messages do i have",
+        "cancel my netflix subscription",
+        "remove all my alarms",
+        "wipe my phone, I'm selling it",
     ],
 )
 def test_other_assistants_requests_change_nothing(bot: BotHarness, message: str) -> None:
@@ -219,3 +222,12 @@ def test_button_ids_out_of_range_get_a_clear_answer_on_both_databases(any_bot: B
     assert "went wrong" not in r.text and "can't reach my notebook" not in r.text
     assert "expired" in r.text or "can't find" in r.text or "no longer exists" in r.text or "remind you again" in r.text
     assert interviews(any_bot)[0][2] == "scheduled"
+
+
+def test_a_confident_cancel_that_names_no_interview_asks_first(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I have a second interview with Acme on Friday at 3pm")
+    r = me.say("cancel my gym membership")
+    assert "Did you want to cancel your Acme interview" in r.text
+    assert interviews(bot)[0][2] == "scheduled"
+    assert "Cancelled your Acme interview" in me.say("cancel it").text

@@ -19,6 +19,12 @@ from bot.types import Button, Reply
 _LATER = re.compile(r"\b(later|snooze|remind me|not now|in a bit|tonight|this evening)\b")
 _IN = re.compile(r"\bin\s+(an?|\d+)\s*(min(ute)?s?|h(ou)?rs?|hours?)\b")
 _DONE = re.compile(r"\b(sent|done|did it|finished|already)\b")
+# what "forget me" is about: the student and their data ("wipe my phone" is not)
+_ABOUT_ME = re.compile(
+    r"\b(me|myself|everything|all of it|data|gdpr|account|profile|info\w*|details|history|records|"
+    r"conversations?|chats?|messages|notes|interviews)\b"
+)
+_THANKS_WORDS = re.compile(r"(thank|thx|\bty\b|\bnotes?\b|e-?mails?|\bcards?\b|letters?|follow[- ]?ups?)")
 
 
 @on_intent("export_data")
@@ -39,6 +45,7 @@ def forget_me(turn: Turn, parse: Parse) -> list[Reply]:
         parse,
         "I'm not sure I understood. Did you want me to delete everything I have about you "
         "(your interviews, notes and reminders)?",
+        clear=bool(_ABOUT_ME.search(parse.text.lower())) or not parse.text,
     )
     if asked:
         return asked
@@ -129,7 +136,10 @@ def thank_you_sent(turn: Turn, parse: Parse) -> list[Reply]:
             )
         ]
     asked = ask_first(
-        turn, parse, f"Did you want me to mark the thank-yous for {formatting.company(interview)} as sent?"
+        turn,
+        parse,
+        f"Did you want me to mark the thank-yous for {formatting.company(interview)} as sent?",
+        clear=bool(_THANKS_WORDS.search(parse.text.lower())) or not parse.text,
     )
     return asked or _mark_sent(turn, interview)
 

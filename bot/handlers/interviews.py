@@ -482,6 +482,10 @@ def _target(turn: Turn, parse: Parse) -> tuple[Interview | None, list[Reply] | N
             return same[0], None
         if not (corrective or _COMPANY_WORD.search(low)) or _ANOTHER.search(low):
             return None, None  # an interview with another company is a new interview
+    if not e.company and not _ANOTHER.search(low):  # the company of one on file, missed by the tagger
+        known = [i for i in upcoming if i.company and _inside(i.company, low)]
+        if len(known) == 1:
+            return known[0], None
     it = corrective or bool(_IT.match(low))
     details_only = e.when is None and not e.when_text and (e.interviewers or e.setting)
     if it or details_only:  # "no, at 10", "it's with Priya": the interview just talked about
@@ -964,10 +968,29 @@ def _cancel(turn: Turn, interview: Interview) -> list[Reply]:
     ]
 
 
+_INTERVIEW_WORDS = re.compile(
+    r"\b(interview\w*|intervew\w*|interveiw\w*|round|meeting|call|chat|onsite|on-site|appointment|it|one|that|"
+    r"this|them|dinner|lunch|coffee|breakfast|drinks|visit)\b"
+)
+
+
+def names_an_interview(turn: Turn, parse: Parse) -> bool:
+    """Whether a request about an interview says which thing it is about: a company, or interview words.
+
+    "cancel my netflix subscription" does not; "cancel it", "Acme called it off" and "cancel the
+    second round" do.
+    """
+    low = parse.text.lower()
+    if parse.entities.company or _INTERVIEW_WORDS.search(low):
+        return True
+    return any(i.company and _inside(i.company, low) for i in turn.data.interviews())
+
+
 @on_intent("cancel_interview")
 def cancel(turn: Turn, parse: Parse) -> list[Reply]:
     """Cancel a tracked interview (asks which when it is unclear, and first when the request is unsure)."""
-    if not sure(turn, parse) and not parse.entities.company:
+    clear = names_an_interview(turn, parse)
+    if not (sure(turn, parse) and clear) and not parse.entities.company:
         upcoming = turn.data.upcoming(turn.now)
         if len(upcoming) > 1:
             asked = ask_first(
@@ -976,6 +999,7 @@ def cancel(turn: Turn, parse: Parse) -> list[Reply]:
                 "Did you want to cancel one of your interviews? Pick it, or say no:",
                 _interview_buttons(turn, upcoming, "cancel"),
                 yes="Yes, let me choose",
+                clear=clear,
             )
             if asked:
                 return asked
@@ -987,6 +1011,7 @@ def cancel(turn: Turn, parse: Parse) -> list[Reply]:
         parse,
         f"Did you want to cancel your {formatting.company(interview)} interview "
         f"({formatting.when(interview, turn.local_now.date())})?",
+        clear=clear,
     )
     if asked:
         return asked

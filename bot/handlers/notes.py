@@ -61,7 +61,10 @@ def add_note(turn: Turn, parse: Parse) -> list[Reply]:
         turn.ask("note_text")
         return [Reply("Sure. What should I note?")]
     shown = body if len(body) <= 200 else body[:200] + "…"
-    asked = ask_first(turn, parse, f"Should I save this as a note? “{markup.literal(shown)}”", yes="Yes, save it")
+    framed = body != parse.text.strip() or not parse.text  # "note: …", "remember that …"
+    asked = ask_first(
+        turn, parse, f"Should I save this as a note? “{markup.literal(shown)}”", yes="Yes, save it", clear=framed
+    )
     return asked or _store(turn, body)
 
 
