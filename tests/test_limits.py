@@ -97,8 +97,10 @@ def test_show_notes_stays_short_with_long_notes(bot: BotHarness) -> None:
 
 
 def test_the_reminder_limit_is_explained_and_the_interview_not_kept(
-    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+    any_bot: BotHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """On both databases: the message's changes are rolled back together (a savepoint)."""
+    bot = any_bot
     monkeypatch.setattr(limits, "MAX_OPEN_REMINDERS", 4)
     me = bot.chat()
     me.say("I have a second interview with Acme on Friday at 3pm")  # three reminders
