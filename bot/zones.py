@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta, timezone, tzinfo
 from functools import cache
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 ALIASES = {
     "utc": "UTC",
@@ -117,3 +118,50 @@ def suggest(prefix: str, limit: int = 25) -> list[str]:
     starts = [z for z in zones if z.lower().startswith(low) or z.lower().split("/")[-1].startswith(low)]
     rest = [z for z in zones if low in z.lower() and z not in starts]
     return (starts + rest)[:limit]
+
+
+# Zones written after a clock time ("3pm EST", "10:00 CET", "9am london time"). An abbreviation that
+# names standard or summer time is that fixed offset ("EST" is UTC-5 even in July); a generic name
+# ("ET", "eastern", "pacific time", "UK time", "<city> time") follows the place's own rules.
+FIXED_OFFSETS = {
+    "utc": 0, "gmt": 0, "z": 0, "wet": 0, "west": 60, "bst": 60, "ist": 330, "cet": 60, "cest": 120,
+    "eet": 120, "eest": 180, "msk": 180, "gst": 240, "pkt": 300, "sgt": 480, "hkt": 480, "awst": 480,
+    "jst": 540, "kst": 540, "aest": 600, "aedt": 660, "nzst": 720, "nzdt": 780,
+    "est": -300, "edt": -240, "cst": -360, "cdt": -300, "mst": -420, "mdt": -360, "pst": -480, "pdt": -420,
+    "akst": -540, "akdt": -480, "hst": -600, "brt": -180, "art": -180,
+    "eastern standard": -300, "eastern daylight": -240, "central standard": -360, "central daylight": -300,
+    "mountain standard": -420, "mountain daylight": -360, "pacific standard": -480, "pacific daylight": -420,
+    "british summer": 60, "central european": 60, "central european summer": 120, "india standard": 330,
+}  # fmt: skip
+GENERIC_ZONES = {
+    "et": "America/New_York", "eastern": "America/New_York", "ct": "America/Chicago", "central": "America/Chicago",
+    "mt": "America/Denver", "mountain": "America/Denver", "pt": "America/Los_Angeles",
+    "pacific": "America/Los_Angeles", "uk": "Europe/London", "british": "Europe/London", "india": "Asia/Kolkata",
+    "indian": "Asia/Kolkata", "german": "Europe/Berlin", "germany": "Europe/Berlin", "france": "Europe/Paris",
+    "french": "Europe/Paris", "japan": "Asia/Tokyo", "ny": "America/New_York", "nyc": "America/New_York",
+    "sf": "America/Los_Angeles", "la": "America/Los_Angeles", "east coast": "America/New_York",
+    "west coast": "America/Los_Angeles", "european": "Europe/Berlin", "europe": "Europe/Berlin",
+}  # fmt: skip
+_UTC_OFFSET = re.compile(r"(?:utc|gmt)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?")
+
+
+def zone_of_time(phrase: str) -> tzinfo | None:
+    """The zone that ``phrase`` names when written after a clock time, or None.
+
+    Abbreviations and "<x> standard time" are fixed offsets; "ET", "pacific", "UK time", "london time"
+    are places with their summer time; "UTC+2" is that offset.
+    """
+    low = " ".join(phrase.lower().split())
+    m = _UTC_OFFSET.fullmatch(low)
+    if m:
+        minutes = int(m.group(2)) * 60 + int(m.group(3) or 0)
+        return timezone(timedelta(minutes=minutes if m.group(1) == "+" else -minutes)) if minutes <= 14 * 60 else None
+    name = low.removesuffix(" time").removesuffix(" timezone").removesuffix(" zone")
+    if name in FIXED_OFFSETS:
+        return timezone(timedelta(minutes=FIXED_OFFSETS[name]))
+    if name in GENERIC_ZONES:
+        return ZoneInfo(GENERIC_ZONES[name])
+    if name != low:  # "london time", "new york time": a city needs the word "time"
+        found = _index().get(name)
+        return ZoneInfo(found) if found else None
+    return None
