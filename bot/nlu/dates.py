@@ -59,6 +59,14 @@ _ORDINALS = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
     "fourth": 4, "4th": 4, "fifth": 5, "5th": 5, "last": -1,
 }  # fmt: skip
+_ORDINAL_WORDS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
+    "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
+    "thirtieth": 30,
+}  # fmt: skip
+_ORDINAL_WORDS |= {f"twenty{sep}{w}": 20 + n for w, n in list(_ORDINAL_WORDS.items())[:9] for sep in ("-", " ", "")}
+_ORDINAL_WORDS |= {f"thirty{sep}first": 31 for sep in ("-", " ", "")}
 _HOUR_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 
 # Chat spellings, one pattern a line: what people type -> what the grammar reads.
@@ -104,6 +112,13 @@ _NUM_RE = (
 )
 _HOUR_RE = r"\d{1,2}|" + "|".join(_HOUR_WORDS)
 _ORD_RE = "|".join(_ORDINALS)
+_ORDWORD_RE = "|".join(sorted((re.escape(w) for w in _ORDINAL_WORDS), key=len, reverse=True))
+# a day of the month written in words: "the first of may", "may the fourth", "on the twenty-third"
+_ORDINAL_DAY = re.compile(
+    r"()\b(" + _ORDWORD_RE + r")\b(?=\s+(?:of\s+)?(?:" + _MONTH_RE + r")\b)"
+    r"|(\b(?:" + _MONTH_RE + r")\.? (?:the )?)(" + _ORDWORD_RE + r")\b"
+    r"|(\bon the )(" + _ORDWORD_RE + r")\b(?!\s+(?:" + "|".join(WEEKDAYS) + r"|week|day|time|one)\b)"
+)
 
 # --- clock times ---------------------------------------------------------------------------------------
 
@@ -144,7 +159,16 @@ def prepare(text: str) -> str:
     for pattern, repl in _FIXES:
         low = re.sub(pattern, repl, low)
     low = _NOT_DATE.sub(" ", low)
+    low = _ORDINAL_DAY.sub(_ordinal_digits, low)
     return " ".join(low.split())
+
+
+def _ordinal_digits(m: re.Match[str]) -> str:
+    groups = m.groups()
+    i = next(i for i in (1, 3, 5) if groups[i])
+    n = _ORDINAL_WORDS[" ".join(groups[i].split())]
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10 if n not in (11, 12, 13) else 0, "th")
+    return f"{groups[i - 1] or ''}{n}{suffix}"
 
 
 def _number(word: str) -> int:
@@ -321,7 +345,7 @@ def _find_time(text: str) -> tuple[time | None, Span | None]:
 
 # --- ranges ("between 2 and 4", "2-4pm", "from 9:30 to 11") ---------------------------------------------------
 
-_ATOM = r"(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a|p)?"
+_ATOM = r"(\d{1,2}|noon)(?:[:.](\d{2}))?\s*(am|pm|a|p)?"
 _RANGES = [
     re.compile(r"\bbetween\s+" + _ATOM + r"\s*(?:and|&|-|to)\s*" + _ATOM + r"\b"),
     re.compile(r"\bfrom\s+" + _ATOM + r"\s*(?:to|till|til|until|-)\s*" + _ATOM + r"\b"),
@@ -333,7 +357,7 @@ def _range(text: str) -> tuple[time, time, Span] | None:
     """A time range and its span: the start takes the end's am/pm when it has none."""
     for i, pattern in enumerate(_RANGES):
         for m in pattern.finditer(text):
-            h1, m1, ap1, h2, m2, ap2 = m.groups()
+            h1, m1, ap1, h2, m2, ap2 = (g if g != "noon" else "12" for g in m.groups())
             explicit = ap1 or ap2 or m1 or m2
             if i == 2 and not explicit:
                 continue  # "3-5" alone may be a date or a count
@@ -510,7 +534,7 @@ DayRule = tuple[re.Pattern[str], Callable[[re.Match[str], _Ctx], date | None]]
 
 
 def _iso_date(m: re.Match[str], c: _Ctx) -> date | None:
-    return _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    return _safe_date(int(m.group(1)), int(m.group(3)), int(m.group(4)))
 
 
 def _year(text: str | None) -> int | None:
@@ -649,7 +673,7 @@ def _ordinal(m: re.Match[str], c: _Ctx) -> date | None:
 
 
 _DAY_RULES: list[DayRule] = [
-    (re.compile(r"\b(20\d{2})-(\d{1,2})-(\d{1,2})\b"), _iso_date),
+    (re.compile(r"\b((?:19|20)\d{2})([-/.])(\d{1,2})\2(\d{1,2})\b"), _iso_date),
     (re.compile(r"(?<![\d.:/])(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?(?![\d/])"), _numeric),
     (re.compile(r"(?<![\d.:])(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?(?!\d)"), _dotted),
     (
@@ -683,6 +707,10 @@ _DAY_RULES: list[DayRule] = [
         _from_base,
     ),
     (re.compile(r"\b(" + _NUM_RE + r")\s+(" + _WD_RE + r")s\s+from\s+(?:now|today)\b"), _weekdays_from_now),
+    (
+        re.compile(r"\b(?:(?:a|one)\s+week\s+on\s+(" + _WD_RE + r"|tomorrow)|(" + _WD_RE + r"|tomorrow)\s+week)\b(?!\s*(?:of|end|ends)\b)"),
+        lambda m, c: _weekday_base(m.group(1) or m.group(2), c.today) + timedelta(days=7),
+    ),
     (re.compile(r"\b(" + _NUM_RE + r")\s+(day|week|fortnight|month)s?\s+(?:hence|from now|later)\b"), _hence),
     (re.compile(r"\b(" + _NUM_RE + r")\s+(day|week|fortnight|month)s?\s+ago\b"), _ago),
     (re.compile(r"\bin\s+(?:about\s+)?(" + _NUM_RE + r")\s+(day|week|fortnight|month)s?\b"), _in_n),
@@ -732,12 +760,29 @@ def find_day(text: str, today: date, month_first: bool) -> tuple[date | None, bo
     return day, span is not None
 
 
+_DAYS_AROUND = re.compile(r"(?:\bthe\s+)?\b(?:(" + _NUM_RE + r")\s+)?(day|week)s?\s+(after|before)\s+(?:the\s+)?$")
+_OR_NEXT = re.compile(r"\s*(?:,\s*)?(?:or|and/or|/)\s+(?:maybe\s+|possibly\s+|on\s+)?")
+
+
 def _find_day(text: str, today: date, month_first: bool) -> tuple[date | None, Span | None]:
+    """The first day expression in ``text`` and its span; ``(None, span)`` for words naming no single day.
+
+    "the day after <day>" / "2 days before <day>" move the day; "<day> or <day>" is no single day.
+    """
     ctx = _Ctx(today, month_first)
     for pattern, read in _DAY_RULES:
         m = pattern.search(text)
         if m:
-            return read(m, ctx), m.span()
+            day, (start, end) = read(m, ctx), m.span()
+            around = _DAYS_AROUND.search(text, 0, start)
+            if around and day is not None:
+                n = _number(around.group(1)) if around.group(1) else 1
+                n *= 7 if around.group(2) == "week" else 1
+                day, start = day + timedelta(days=n if around.group(3) == "after" else -n), around.start()
+            alternative = _OR_NEXT.match(text, end)
+            if alternative and any(p.match(text, alternative.end()) for p, _ in _DAY_RULES):
+                return None, (start, end)  # "thursday or friday": the bot asks which
+            return day, (start, end)
     return None, None
 
 
@@ -771,9 +816,11 @@ def month_first(tz: str) -> bool:
 
 # --- putting it together -------------------------------------------------------------------------------
 
+_NOT_ONE_DAY = re.compile(r"\b(?:the\s+)?week(?:-?end)?\s+of\b|\beither\b")
 _RELATIVE_TIME = re.compile(
-    r"\b(?:in\s+(?:about\s+)?(?P<n>" + _NUM_RE + r"|half an?)\s+(?P<unit>hours?|minutes?)"
-    r"|(?P<n2>" + _NUM_RE + r"|half an?)\s+(?P<unit2>hours?|minutes?)\s+from\s+now)\b"
+    r"\b(?:in\s+(?:about\s+)?(?P<n>\d+\.\d+|" + _NUM_RE + r"|half an?)\s+(?P<unit>hours?|minutes?)(?P<half>\s+and\s+a\s+half)?"
+    r"|(?P<n2>\d+\.\d+|" + _NUM_RE + r"|half an?)\s+(?P<unit2>hours?|minutes?)(?P<half2>\s+and\s+a\s+half)?"
+    r"\s+from\s+now)\b"
 )
 _MONTH_NUMBER = re.compile(
     r"\b(?:" + _MONTH_RE + r")\b\.?,?\s*\d|\d(?:st|nd|rd|th)?\s+(?:of\s+)?(?:" + _MONTH_RE + r")\b"
@@ -786,7 +833,8 @@ def _relative_time(text: str, now: datetime) -> datetime | None:
     if not m:
         return None
     amount, unit = m.group("n") or m.group("n2"), m.group("unit") or m.group("unit2")
-    n = 0.5 if amount.startswith("half") else float(_number(amount))
+    n = 0.5 if amount.startswith("half") else float(amount) if "." in amount else float(_number(amount))
+    n += 0.5 if m.group("half") or m.group("half2") else 0
     if n <= 0:
         return None
     return now + (timedelta(hours=n) if unit.startswith("hour") else timedelta(minutes=n))
@@ -811,6 +859,8 @@ def _read(text: str, now: datetime, tz: str) -> Found:
         rest = _blank(rest, *zone[2])
     day, day_span = _find_day(rest, now.date(), month_first(tz))
     attempted = day_span is not None
+    if _NOT_ONE_DAY.search(rest) or (attempted and day is None and _OR_NEXT.search(rest)):
+        return Found(None, None, True, problem="vague")
     if day is None and not attempted and USE_FALLBACK and _MONTH_NUMBER.search(rest):
         day, attempted = _dateparser_day(rest, now.date()), True
     problem = "vague" if not attempted and _VAGUE.search(rest) else None
