@@ -411,7 +411,7 @@ def import_cost() -> None:
         print(f"| {name} | {statistics.median(r[0] for r in runs):.2f} | {statistics.median(r[1] for r in runs):.0f} |")
 
 
-def pipeline(files: list[Path]) -> None:
+def pipeline(files: list[Path], show_errors: bool) -> None:
     """The ``when`` (and end) that NLU.parse gives the whole sentence, through the entity tagger."""
     from bot.nlu import NLU
 
@@ -425,7 +425,7 @@ def pipeline(files: list[Path]) -> None:
         return when.iso(), end.strftime("%H:%M") if end else None
 
     for path in files:
-        report("through NLU.parse", path, load(path), run, show_errors=False)
+        report("through NLU.parse", path, load(path), run, show_errors)
 
 
 def main(argv: list[str]) -> None:
@@ -443,7 +443,7 @@ def main(argv: list[str]) -> None:
     for path in files:
         report("bot.nlu.dates on the whole sentence", path, load(path), resolver, "--errors" in argv)
     if "--pipeline" in argv:
-        pipeline(files)
+        pipeline(files, "--errors" in argv)
 
 
 if __name__ == "__main__":

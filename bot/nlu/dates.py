@@ -86,7 +86,8 @@ _FIXES = [
     (r"\b(a\.m\.?)", "am"),
     (r"\b(p\.m\.?)", "pm"),
     (r"\b(\d{1,2})\s*-?\s*ish\b", r"\1"),
-    (r"\b(12\s*noon|mid-?day|lunchtime|lunch time)\b", "noon"),
+    (r"(?<![\d/.:-])\b12\s*noon\b|\b(?:mid-?day|lunchtime|lunch time)\b", "noon"),
+    (r"\b(overmorrow)\b", "day after tomorrow"),
     (r"\bdays?'\s*time\b", "days"),
     (r"\bweeks?'\s*time\b", "weeks"),
     (r"[’‘]", "'"),
@@ -142,7 +143,7 @@ class Found:
 
     ``end`` is the end of a range ("between 2 and 4"); ``zone`` the zone a time was written in (the
     day and time are already converted to the user's zone); ``problem`` says why date words gave no
-    single day ("vague").
+    single day ("vague"); ``others`` that the text names another day or time besides these.
     """
 
     day: date | None
@@ -151,6 +152,8 @@ class Found:
     end: time | None = None
     zone: str | None = None
     problem: str | None = None
+    others: bool = False  # the text names another day or time besides this one
+    weak: bool = False  # the time is a bare number with no "at" before it ("it's 3"): a guess
 
 
 def prepare(text: str) -> str:
@@ -321,26 +324,27 @@ def _blank(text: str, start: int, end: int) -> str:
 
 def find_time(text: str) -> tuple[time | None, str]:
     """The clock time in ``text`` (prepared), and the text with it blanked out."""
-    at, span = _find_time(text)
+    at, span, _ = _find_time(text)
     return at, (text if span is None else _blank(text, *span))
 
 
-def _find_time(text: str) -> tuple[time | None, Span | None]:
+def _find_time(text: str) -> tuple[time | None, Span | None, bool]:
+    """The first clock time in ``text``, its span, and whether it is only a bare hour ("at 3")."""
     for pattern, read in _TIME_RULES:
         for m in pattern.finditer(text):
             at = read(m, text)
             if at is not None:
-                return at, m.span()
+                return at, m.span(), False
     for pattern, point in _POINT_RES:
         m = pattern.search(text)
         if m:
-            return point, m.span()
+            return point, m.span(), False
     for pattern in _BARE_RULES:
         for m in pattern.finditer(text):
             at = _bare_hour(m, text)
             if at is not None:
-                return at, m.span("h")
-    return None, None
+                return at, m.span("h"), True
+    return None, None, False
 
 
 # --- ranges ("between 2 and 4", "2-4pm", "from 9:30 to 11") ---------------------------------------------------
@@ -708,7 +712,13 @@ _DAY_RULES: list[DayRule] = [
     ),
     (re.compile(r"\b(" + _NUM_RE + r")\s+(" + _WD_RE + r")s\s+from\s+(?:now|today)\b"), _weekdays_from_now),
     (
-        re.compile(r"\b(?:(?:a|one)\s+week\s+on\s+(" + _WD_RE + r"|tomorrow)|(" + _WD_RE + r"|tomorrow)\s+week)\b(?!\s*(?:of|end|ends)\b)"),
+        re.compile(
+            r"\b(?:(?:a|one)\s+week\s+on\s+("
+            + _WD_RE
+            + r"|tomorrow)|("
+            + _WD_RE
+            + r"|tomorrow)\s+week)\b(?!\s*(?:of|end|ends)\b)"
+        ),
         lambda m, c: _weekday_base(m.group(1) or m.group(2), c.today) + timedelta(days=7),
     ),
     (re.compile(r"\b(" + _NUM_RE + r")\s+(day|week|fortnight|month)s?\s+(?:hence|from now|later)\b"), _hence),
@@ -756,7 +766,7 @@ _VAGUE = re.compile(
 
 def find_day(text: str, today: date, month_first: bool) -> tuple[date | None, bool]:
     """The day in ``text`` (prepared, time removed), and whether a date was attempted at all."""
-    day, span = _find_day(text, today, month_first)
+    day, span, _ = _find_day(text, today, month_first)
     return day, span is not None
 
 
@@ -764,8 +774,8 @@ _DAYS_AROUND = re.compile(r"(?:\bthe\s+)?\b(?:(" + _NUM_RE + r")\s+)?(day|week)s
 _OR_NEXT = re.compile(r"\s*(?:,\s*)?(?:or|and/or|/)\s+(?:maybe\s+|possibly\s+|on\s+)?")
 
 
-def _find_day(text: str, today: date, month_first: bool) -> tuple[date | None, Span | None]:
-    """The first day expression in ``text`` and its span; ``(None, span)`` for words naming no single day.
+def _find_day(text: str, today: date, month_first: bool) -> tuple[date | None, Span | None, bool]:
+    """The first day expression in ``text``, its span, and whether another day is offered beside it.
 
     "the day after <day>" / "2 days before <day>" move the day; "<day> or <day>" is no single day.
     """
@@ -781,9 +791,9 @@ def _find_day(text: str, today: date, month_first: bool) -> tuple[date | None, S
                 day, start = day + timedelta(days=n if around.group(3) == "after" else -n), around.start()
             alternative = _OR_NEXT.match(text, end)
             if alternative and any(p.match(text, alternative.end()) for p, _ in _DAY_RULES):
-                return None, (start, end)  # "thursday or friday": the bot asks which
-            return day, (start, end)
-    return None, None
+                return None, (start, end), True  # "thursday or friday": the bot asks which
+            return day, (start, end), False
+    return None, None, False
 
 
 def _weekday_on_day(weekday: int, n: int, today: date) -> date | None:
@@ -816,9 +826,13 @@ def month_first(tz: str) -> bool:
 
 # --- putting it together -------------------------------------------------------------------------------
 
-_NOT_ONE_DAY = re.compile(r"\b(?:the\s+)?week(?:-?end)?\s+of\b|\beither\b")
+_BARE_TRUSTED = re.compile(r"\b(?:at|@|around|about|by|ard|arnd|abt)\s+(?:around\s+|about\s+)?\d|@")
+_WEEK_OF = re.compile(r"\b(?:the\s+)?week(?:-?end)?\s+of\b")
+_WEEKDAY_WORD = re.compile(r"\b(" + _WD_RE + r")s?\b")
 _RELATIVE_TIME = re.compile(
-    r"\b(?:in\s+(?:about\s+)?(?P<n>\d+\.\d+|" + _NUM_RE + r"|half an?)\s+(?P<unit>hours?|minutes?)(?P<half>\s+and\s+a\s+half)?"
+    r"\b(?:in\s+(?:about\s+)?(?P<n>\d+\.\d+|"
+    + _NUM_RE
+    + r"|half an?)\s+(?P<unit>hours?|minutes?)(?P<half>\s+and\s+a\s+half)?"
     r"|(?P<n2>\d+\.\d+|" + _NUM_RE + r"|half an?)\s+(?P<unit2>hours?|minutes?)(?P<half2>\s+and\s+a\s+half)?"
     r"\s+from\s+now)\b"
 )
@@ -846,21 +860,38 @@ def _read(text: str, now: datetime, tz: str) -> Found:
     if later is not None:
         return Found(later.date(), later.time().replace(second=0, microsecond=0), True)
     end: time | None = None
+    bare = False
     ranged = _range(text)
     if ranged is not None:
         at, end, span = ranged
     else:
-        at, span = _find_time(text)
+        at, span, bare = _find_time(text)
     zone = _zone_after(text, span[1]) if at is not None and span is not None else None
     rest = text
     if span is not None:
         rest = _blank(rest, *span)
     if zone is not None:
         rest = _blank(rest, *zone[2])
-    day, day_span = _find_day(rest, now.date(), month_first(tz))
+    week_of = _WEEK_OF.search(rest)
+    if week_of is not None:  # "the week of the 4th": a day only when a weekday is named too
+        anchor, anchor_span, _ = _find_day(rest[week_of.end() :], now.date(), month_first(tz))
+        cut = week_of.end() + (anchor_span[1] if anchor_span else 0)
+        named = _WEEKDAY_WORD.search(_blank(rest, week_of.start(), cut))
+        if anchor is None or named is None:
+            return Found(None, None, True, problem="vague")
+        rest = _blank(rest, week_of.start(), cut)
+        rest = (
+            rest[: named.start()]
+            + str(anchor - timedelta(days=anchor.weekday() - _WD[named.group(1)]))
+            + rest[named.end() :]
+        )
+    day, day_span, alternatives = _find_day(rest, now.date(), month_first(tz))
     attempted = day_span is not None
-    if _NOT_ONE_DAY.search(rest) or (attempted and day is None and _OR_NEXT.search(rest)):
+    if alternatives:
         return Found(None, None, True, problem="vague")
+    others = day_span is not None and _find_day(_blank(rest, *day_span), now.date(), month_first(tz))[1] is not None
+    others = others or (span is not None and _find_time(rest)[0] is not None)
+    weak = bare and span is not None and not _BARE_TRUSTED.search(_around(text, *span, width=12))
     if day is None and not attempted and USE_FALLBACK and _MONTH_NUMBER.search(rest):
         day, attempted = _dateparser_day(rest, now.date()), True
     problem = "vague" if not attempted and _VAGUE.search(rest) else None
@@ -874,8 +905,8 @@ def _read(text: str, now: datetime, tz: str) -> Found:
         if end is not None:
             _, end = _convert(day, end, source, tz)
         day, at = _convert(day, at, source, tz)
-        return Found(day, at, attempted, end, name)
-    return Found(day, at, attempted, end)
+        return Found(day, at, attempted, end, name, others=others)
+    return Found(day, at, attempted, end, others=others, weak=weak)
 
 
 def _dateparser_day(text: str, today: date) -> date | None:
@@ -957,22 +988,24 @@ def interview_when(
     problem says why date words gave no single day ("vague", "unreadable"), else None.
     """
     when_text = " ".join(when_parts) or None
-    if when_text and len(when_parts) > 1 and moved_to(prepare(text)) is not None:
-        when_text = text  # "moved from 2pm to 4pm tomorrow": the whole sentence says which is new
     whole = resolve(text, now, tz)
     part = resolve(when_text, now, tz) if when_text else None
-    found = part
-    if part is None or (part.day is None and part.at is None and part.problem is None):
-        # the tagger marked nothing readable: the grammar's reading of the whole message stands, but a
-        # bare time found outside any date words is not trusted
-        found = whole if whole.day is not None or whole.problem is not None or when_text else None
-    elif part.problem is None:
-        if whole.problem is None and _agrees(part, whole):
-            found = whole  # the whole message adds what the tagger left out (a zone, a range's end)
-        elif part.day is not None and part.at is None and whole.at is not None and whole.day in (None, part.day):
-            found = Found(part.day, whole.at, True, whole.end)
-        elif part.day is None and part.at is not None and whole.day is not None and whole.zone is None:
-            found = Found(whole.day, part.at, True, part.end or whole.end)
+    found: Found | None
+    trusted = whole.day is not None or (whole.at is not None and (when_text is not None or not whole.weak))
+    if whole.problem is not None or (not whole.others and trusted):
+        found = whole  # one date expression in the message: the grammar reads it whole, zone and range included
+    elif part is None or (part.day is None and part.at is None and part.problem is None):
+        # the tagger marked nothing readable; a bare number outside any date words is not trusted
+        found = whole if trusted else None
+    elif moved_to(prepare(text)) is not None and (whole.day is not None or whole.at is not None):
+        found = whole  # "moved from 2pm to 4pm tomorrow": the whole sentence says which is new
+    else:
+        found = part  # several dates: the tagger's words say which; the rest of the message fills gaps
+        if part.problem is None and part.day is not None and part.at is None and whole.at is not None:
+            if whole.day in (None, part.day):
+                found = Found(part.day, whole.at, True, whole.end)
+        elif part.problem is None and part.day is None and part.at is not None and whole.day is not None:
+            found = Found(whole.day, part.at, True, part.end)
     when = to_when(found, now) if found is not None else None
     problem = None
     if when is None and found is not None and found.problem is not None:
@@ -980,16 +1013,6 @@ def interview_when(
     elif when is None and when_text:
         problem = "unreadable"
     return when, when_text, problem
-
-
-def _agrees(part: Found, whole: Found) -> bool:
-    """Whether the whole message's reading extends the tagged words' reading rather than replacing it."""
-    if whole.day is None and whole.at is None:
-        return False
-    same_day = part.day is None or whole.day == part.day or whole.zone is not None
-    same_time = part.at is None or whole.at == part.at or whole.zone is not None
-    more = (whole.zone is not None and part.zone is None) or (whole.end is not None and part.end is None)
-    return same_day and same_time and (more or (whole.day == part.day and whole.at == part.at))
 
 
 def parse_when(text: str, now: datetime, tz: str) -> When | None:
