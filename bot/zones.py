@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta, timezone, tzinfo
+from datetime import UTC, timedelta, timezone, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -120,36 +120,40 @@ def suggest(prefix: str, limit: int = 25) -> list[str]:
     return (starts + rest)[:limit]
 
 
-# Zones written after a clock time ("3pm EST", "10:00 CET", "9am london time"). An abbreviation that
-# names standard or summer time is that fixed offset ("EST" is UTC-5 even in July); a generic name
-# ("ET", "eastern", "pacific time", "UK time", "<city> time") follows the place's own rules.
-FIXED_OFFSETS = {
-    "utc": 0, "gmt": 0, "z": 0, "wet": 0, "west": 60, "bst": 60, "ist": 330, "cet": 60, "cest": 120,
-    "eet": 120, "eest": 180, "msk": 180, "gst": 240, "pkt": 300, "sgt": 480, "hkt": 480, "awst": 480,
-    "jst": 540, "kst": 540, "aest": 600, "aedt": 660, "nzst": 720, "nzdt": 780,
-    "est": -300, "edt": -240, "cst": -360, "cdt": -300, "mst": -420, "mdt": -360, "pst": -480, "pdt": -420,
-    "akst": -540, "akdt": -480, "hst": -600, "brt": -180, "art": -180,
-    "eastern standard": -300, "eastern daylight": -240, "central standard": -360, "central daylight": -300,
-    "mountain standard": -420, "mountain daylight": -360, "pacific standard": -480, "pacific daylight": -420,
-    "british summer": 60, "central european": 60, "central european summer": 120, "india standard": 330,
+# Zones written after a clock time ("3pm EST", "10:00 CET", "9am london time"). People write "EST" all
+# year round for New York time, so an abbreviation names the place and its clock on that date (EST or
+# EDT, CET or CEST, whichever is in force); only GMT/UTC and "UTC+2" are fixed offsets.
+TIME_ZONE_WORDS = {
+    "est": "America/New_York", "edt": "America/New_York", "et": "America/New_York", "eastern": "America/New_York",
+    "eastern standard": "America/New_York", "eastern daylight": "America/New_York",
+    "cst": "America/Chicago", "cdt": "America/Chicago", "ct": "America/Chicago", "central": "America/Chicago",
+    "central standard": "America/Chicago", "central daylight": "America/Chicago",
+    "mst": "America/Denver", "mdt": "America/Denver", "mt": "America/Denver", "mountain": "America/Denver",
+    "pst": "America/Los_Angeles", "pdt": "America/Los_Angeles", "pt": "America/Los_Angeles",
+    "pacific": "America/Los_Angeles", "pacific standard": "America/Los_Angeles",
+    "pacific daylight": "America/Los_Angeles", "akst": "America/Anchorage", "hst": "Pacific/Honolulu",
+    "bst": "Europe/London", "british summer": "Europe/London", "uk": "Europe/London", "british": "Europe/London",
+    "wet": "Europe/Lisbon", "west": "Europe/Lisbon",
+    "cet": "Europe/Berlin", "cest": "Europe/Berlin", "central european": "Europe/Berlin",
+    "central european summer": "Europe/Berlin", "european": "Europe/Berlin", "europe": "Europe/Berlin",
+    "eet": "Europe/Athens", "eest": "Europe/Athens", "msk": "Europe/Moscow", "gst": "Asia/Dubai",
+    "ist": "Asia/Kolkata", "india standard": "Asia/Kolkata", "india": "Asia/Kolkata", "indian": "Asia/Kolkata",
+    "pkt": "Asia/Karachi", "sgt": "Asia/Singapore", "hkt": "Asia/Hong_Kong", "awst": "Australia/Perth",
+    "jst": "Asia/Tokyo", "japan": "Asia/Tokyo", "kst": "Asia/Seoul", "aest": "Australia/Sydney",
+    "aedt": "Australia/Sydney", "nzst": "Pacific/Auckland", "nzdt": "Pacific/Auckland", "brt": "America/Sao_Paulo",
+    "german": "Europe/Berlin", "germany": "Europe/Berlin", "france": "Europe/Paris", "french": "Europe/Paris",
+    "ny": "America/New_York", "nyc": "America/New_York", "sf": "America/Los_Angeles", "la": "America/Los_Angeles",
+    "east coast": "America/New_York", "west coast": "America/Los_Angeles",
 }  # fmt: skip
-GENERIC_ZONES = {
-    "et": "America/New_York", "eastern": "America/New_York", "ct": "America/Chicago", "central": "America/Chicago",
-    "mt": "America/Denver", "mountain": "America/Denver", "pt": "America/Los_Angeles",
-    "pacific": "America/Los_Angeles", "uk": "Europe/London", "british": "Europe/London", "india": "Asia/Kolkata",
-    "indian": "Asia/Kolkata", "german": "Europe/Berlin", "germany": "Europe/Berlin", "france": "Europe/Paris",
-    "french": "Europe/Paris", "japan": "Asia/Tokyo", "ny": "America/New_York", "nyc": "America/New_York",
-    "sf": "America/Los_Angeles", "la": "America/Los_Angeles", "east coast": "America/New_York",
-    "west coast": "America/Los_Angeles", "european": "Europe/Berlin", "europe": "Europe/Berlin",
-}  # fmt: skip
+_FIXED = {"utc", "gmt", "z", "zulu"}
 _UTC_OFFSET = re.compile(r"(?:utc|gmt)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?")
 
 
 def zone_of_time(phrase: str) -> tzinfo | None:
     """The zone that ``phrase`` names when written after a clock time, or None.
 
-    Abbreviations and "<x> standard time" are fixed offsets; "ET", "pacific", "UK time", "london time"
-    are places with their summer time; "UTC+2" is that offset.
+    "EST", "ET", "pacific", "CET", "UK time", "london time" are places with their summer time; "GMT",
+    "UTC" and "UTC+2" are fixed offsets. A city needs the word "time" ("3pm london" may be a venue).
     """
     low = " ".join(phrase.lower().split())
     m = _UTC_OFFSET.fullmatch(low)
@@ -157,11 +161,11 @@ def zone_of_time(phrase: str) -> tzinfo | None:
         minutes = int(m.group(2)) * 60 + int(m.group(3) or 0)
         return timezone(timedelta(minutes=minutes if m.group(1) == "+" else -minutes)) if minutes <= 14 * 60 else None
     name = low.removesuffix(" time").removesuffix(" timezone").removesuffix(" zone")
-    if name in FIXED_OFFSETS:
-        return timezone(timedelta(minutes=FIXED_OFFSETS[name]))
-    if name in GENERIC_ZONES:
-        return ZoneInfo(GENERIC_ZONES[name])
-    if name != low:  # "london time", "new york time": a city needs the word "time"
+    if name in _FIXED:
+        return UTC
+    if name in TIME_ZONE_WORDS:
+        return ZoneInfo(TIME_ZONE_WORDS[name])
+    if name != low:  # "london time", "new york time"
         found = _index().get(name)
         return ZoneInfo(found) if found else None
     return None

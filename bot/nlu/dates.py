@@ -82,7 +82,7 @@ _FIXES = [
     (r"\b(wks)\b", "weeks"),
     (r"\b(hrs?)\b", "hours"),
     (r"\b(mins?)\b", "minutes"),
-    (r"\b(o'?clock|oclock|o clock)\b", ""),
+    (r"\b(o'?clock|oclock|o clock)\b", "o'clock"),
     (r"\b(a\.m\.?)", "am"),
     (r"\b(p\.m\.?)", "pm"),
     (r"\b(\d{1,2})\s*-?\s*ish\b", r"\1"),
@@ -93,24 +93,29 @@ _FIXES = [
     (r"[’‘]", "'"),
     (r"[–—]", "-"),
 ]
+_OCLOCK = re.compile(r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s*o'clock")
 # ordinals that are not dates: "2nd interview", "second round", "3rd time"
 _NOT_DATE = re.compile(
     r"\b(\d+(st|nd|rd|th)|first|second|third|final)\s+(interview\w*|interveiw\w*|intervew\w*|round\w*|"
     r"stage|time|meeting|call|chat|one|step|try|go|attempt|part|person)\b"
+    r"|\bround\s*#?\s*(?:\d+|one|two|three|four)\b(?![/.:]\d|\s*(?:am|pm)\b)|#\s*\d+\b|\bnumber\s+(?:\d+|one|two|three)\b"
 )
 _MOVE_FROM = re.compile(r"\bfrom\b(?P<old>.{1,40}?)(?:\bto\b|\buntil\b|\btill\b|→|->)(?P<new>.+)$")
 _MOVE_NOW = re.compile(
     r"\b(?:now it'?s|now its|now is|is now|are now|now on|now at|it'?s now|new date|new time|now)\b:?(?P<new>.+)$"
 )
 _INSTEAD = re.compile(r"^(?P<new>.+?)\binstead of\b(?P<old>.+)$")
+# "Sunday? no wait, saturday at 9am", "after thanksgiving - actually on thanksgiving": the words after it
+_CORRECTION = re.compile(
+    r"^(?P<old>.+?)(?:[?!.,;:]+|\s-+)\s*\b(?:no+|nope|wait|sorry|actually|correction|i mean|scratch that)\b[,!.:]*\s*"
+    r"(?:wait\b[,!.]*\s*|sorry\b[,!.]*\s*|i mean\b[,!.]*\s*)*(?P<new>.+)$"
+)
 _WAS = re.compile(r"[,;(]?\s*\b(?:it|which|that)?\s*(?:was|were|used to be)\b.*$")
 _MOVE_WORDS = re.compile(r"\b(mov\w*|re-?schedul\w*|push\w*|postpon\w*|chang\w*|shift\w*|bump\w*|switch\w*|delay\w*)\b")
 
 _MONTH_RE = "|".join(sorted(_MONTH_ALIASES, key=len, reverse=True))
 _WD_RE = "|".join(sorted(_WD, key=len, reverse=True))
-_NUM_RE = (
-    r"\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a couple of|a couple|couple of|a few"
-)
+_NUM_RE = r"\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
 _HOUR_RE = r"\d{1,2}|" + "|".join(_HOUR_WORDS)
 _ORD_RE = "|".join(_ORDINALS)
 _ORDWORD_RE = "|".join(sorted((re.escape(w) for w in _ORDINAL_WORDS), key=len, reverse=True))
@@ -161,6 +166,8 @@ def prepare(text: str) -> str:
     low = text.lower()
     for pattern, repl in _FIXES:
         low = re.sub(pattern, repl, low)
+    low = _OCLOCK.sub(lambda m: f"{_number(m.group(1))}:00", low)  # "3 o'clock", "14 o'clock": a clock time
+    low = low.replace("o'clock", " ")
     low = _NOT_DATE.sub(" ", low)
     low = _ORDINAL_DAY.sub(_ordinal_digits, low)
     return " ".join(low.split())
@@ -236,10 +243,10 @@ def _military(m: re.Match[str], text: str) -> time | None:
 
 
 def _h24(m: re.Match[str], text: str) -> time | None:
-    hour, minute = int(m.group(1)), int(m.group(2) or 0)
+    hour, minute = int(m.group(1)), int((*m.groups(), None)[1] or 0)
     if hour > 23 or minute > 59:
         return None
-    return time(hour + 12 if 1 <= hour <= 7 else hour, minute)  # nobody is interviewed at 3 in the morning
+    return time(hour, minute)  # "15h", "10h30", "9h": a 24-hour clock
 
 
 def _relative_to_hour(m: re.Match[str], text: str) -> time | None:
@@ -353,7 +360,11 @@ _ATOM = r"(\d{1,2}|noon)(?:[:.](\d{2}))?\s*(am|pm|a|p)?"
 _RANGES = [
     re.compile(r"\bbetween\s+" + _ATOM + r"\s*(?:and|&|-|to)\s*" + _ATOM + r"\b"),
     re.compile(r"\bfrom\s+" + _ATOM + r"\s*(?:to|till|til|until|-)\s*" + _ATOM + r"\b"),
-    re.compile(r"(?<![\d/.:-])" + _ATOM + r"\s*(?:-|to|till|until)\s*" + _ATOM + r"\b(?![/.]\d)"),
+    re.compile(
+        r"(?<![\d/.:-])" + _ATOM + r"\s*(-|to|till|until)\s*" + _ATOM + r"\b(?![/.-]\d)"
+        r"(?!\s*(?:people|persons|interviewers|interviews|rounds?|candidates|hours|days|weeks|months|years|minutes|"
+        r"of\b|k\b|%|x\b|jobs?\b|shifts?\b))"
+    ),
 ]
 
 
@@ -361,10 +372,12 @@ def _range(text: str) -> tuple[time, time, Span] | None:
     """A time range and its span: the start takes the end's am/pm when it has none."""
     for i, pattern in enumerate(_RANGES):
         for m in pattern.finditer(text):
-            h1, m1, ap1, h2, m2, ap2 = (g if g != "noon" else "12" for g in m.groups())
-            explicit = ap1 or ap2 or m1 or m2
-            if i == 2 and not explicit:
-                continue  # "3-5" alone may be a date or a count
+            groups = [g if g != "noon" else "12" for g in m.groups()]
+            if i == 2:
+                groups.pop(3)  # the separator
+            h1, m1, ap1, h2, m2, ap2 = groups
+            if i == 2 and not (ap1 or ap2 or m1 or m2) and (int(h1) > 12 or int(h2) > 12):
+                continue  # "13-15" is no range of bare hours
             context = _around(text, m.start(), m.end())
             start_h = _hour(int(h1), ap1, context) if ap1 or not ap2 else _hour(int(h1), ap2, context)
             if start_h is None:
@@ -679,6 +692,7 @@ def _ordinal(m: re.Match[str], c: _Ctx) -> date | None:
 _DAY_RULES: list[DayRule] = [
     (re.compile(r"\b((?:19|20)\d{2})([-/.])(\d{1,2})\2(\d{1,2})\b"), _iso_date),
     (re.compile(r"(?<![\d.:/])(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?(?![\d/])"), _numeric),
+    (re.compile(r"(?<![\d.:/-])(\d{1,2})-(\d{1,2})-(\d{4}|\d{2})(?![\d-])"), _numeric),
     (re.compile(r"(?<![\d.:])(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?(?!\d)"), _dotted),
     (
         re.compile(
@@ -746,7 +760,7 @@ _DAY_RULES: list[DayRule] = [
     (
         re.compile(
             r"\b(?P<before>next week(?: on)?|this coming|the coming|coming|this|next|on|last|past|the)?\s*"
-            r"\b(?P<wd>" + _WD_RE + r")s?\b\.?"
+            r"\b(?P<wd>" + _WD_RE + r")s?\b(?!\.\w)\.?"
             r"(?:\s+(?P<after>(?:of\s+)?next week|(?:of\s+)?this week|after next|before last))?"
         ),
         _weekday,
@@ -760,6 +774,7 @@ _VAGUE = re.compile(
     r"(?:this\s+|next\s+|coming\s+)?(?:week|month|year|" + _MONTH_RE + r")\b"
     r"|\b(?:first|second|third|last)\s+week\s+of\b|\bq[1-4]\b|\b(?:spring|summer|autumn|fall|winter)\b"
     r"|\b(?:in|during|by|before|until)\s+(?:" + _MONTH_RE + r")\b(?!\s*\d)"
+    r"|\b(?:a\s+)?(?:couple(?:\s+of)?|few|several|some)\s+(?:more\s+)?(?:days|weeks|months|hours)\b"
     r"|\bin\s+(?:a|one)\s+(?:week|month)\s+or\s+(?:two|so)\b|\bwithin\s+(?:a|the|" + _NUM_RE + r")\b"
 )
 
@@ -771,13 +786,15 @@ def find_day(text: str, today: date, month_first: bool) -> tuple[date | None, bo
 
 
 _DAYS_AROUND = re.compile(r"(?:\bthe\s+)?\b(?:(" + _NUM_RE + r")\s+)?(day|week)s?\s+(after|before)\s+(?:the\s+)?$")
+_BOUND = re.compile(r"\b(?:before|after|until|till|til|no later than|not before)\s+(?:the\s+)?$")
 _OR_NEXT = re.compile(r"\s*(?:,\s*)?(?:or|and/or|/)\s+(?:maybe\s+|possibly\s+|on\s+)?")
 
 
 def _find_day(text: str, today: date, month_first: bool) -> tuple[date | None, Span | None, bool]:
-    """The first day expression in ``text``, its span, and whether another day is offered beside it.
+    """The first day expression in ``text``, its span, and whether the words around it name no single day.
 
-    "the day after <day>" / "2 days before <day>" move the day; "<day> or <day>" is no single day.
+    "the day after <day>" / "2 days before <day>" move the day; "<day> or <day>" and "before <day>"
+    name no single day.
     """
     ctx = _Ctx(today, month_first)
     for pattern, read in _DAY_RULES:
@@ -785,6 +802,8 @@ def _find_day(text: str, today: date, month_first: bool) -> tuple[date | None, S
         if m:
             day, (start, end) = read(m, ctx), m.span()
             around = _DAYS_AROUND.search(text, 0, start)
+            if not around and _BOUND.search(text, 0, start):
+                return None, (start, end), True  # "before christmas", "after friday": no single day
             if around and day is not None:
                 n = _number(around.group(1)) if around.group(1) else 1
                 n *= 7 if around.group(2) == "week" else 1
@@ -885,9 +904,9 @@ def _read(text: str, now: datetime, tz: str) -> Found:
             + str(anchor - timedelta(days=anchor.weekday() - _WD[named.group(1)]))
             + rest[named.end() :]
         )
-    day, day_span, alternatives = _find_day(rest, now.date(), month_first(tz))
+    day, day_span, no_single_day = _find_day(rest, now.date(), month_first(tz))
     attempted = day_span is not None
-    if alternatives:
+    if no_single_day:
         return Found(None, None, True, problem="vague")
     others = day_span is not None and _find_day(_blank(rest, *day_span), now.date(), month_first(tz))[1] is not None
     others = others or (span is not None and _find_time(rest)[0] is not None)
@@ -956,6 +975,9 @@ def moved_to(prepared: str) -> tuple[str, str] | None:
         new = m.group("new")
         now_m = _MOVE_NOW.search(new)
         return (now_m.group("new") if now_m else new), m.group("old")
+    m = _CORRECTION.search(prepared)
+    if m:
+        return m.group("new"), m.group("old")
     m = _MOVE_NOW.search(prepared)
     if m and re.search(r"\b(was|were|moved|changed|new date|new time|rescheduled|pushed)\b", prepared):
         new = m.group("new")
