@@ -774,6 +774,7 @@ _VAGUE = re.compile(
     r"(?:this\s+|next\s+|coming\s+)?(?:week|month|year|" + _MONTH_RE + r")\b"
     r"|\b(?:first|second|third|last)\s+week\s+of\b|\bq[1-4]\b|\b(?:spring|summer|autumn|fall|winter)\b"
     r"|\b(?:in|during|by|before|until)\s+(?:" + _MONTH_RE + r")\b(?!\s*\d)"
+    r"|\b(?:" + _MONTH_RE + r")\.?,?\s+(?:19|20)\d{2}\b"
     r"|\b(?:a\s+)?(?:couple(?:\s+of)?|few|several|some)\s+(?:more\s+)?(?:days|weeks|months|hours)\b"
     r"|\bin\s+(?:a|one)\s+(?:week|month)\s+or\s+(?:two|so)\b|\bwithin\s+(?:a|the|" + _NUM_RE + r")\b"
 )
@@ -855,8 +856,9 @@ _RELATIVE_TIME = re.compile(
     r"|(?P<n2>\d+\.\d+|" + _NUM_RE + r"|half an?)\s+(?P<unit2>hours?|minutes?)(?P<half2>\s+and\s+a\s+half)?"
     r"\s+from\s+now)\b"
 )
+# a month name touching a number in a shape the grammar does not read ("14-Mar", "Mar-14"): dateparser's turn
 _MONTH_NUMBER = re.compile(
-    r"\b(?:" + _MONTH_RE + r")\b\.?,?\s*\d|\d(?:st|nd|rd|th)?\s+(?:of\s+)?(?:" + _MONTH_RE + r")\b"
+    r"\b(?:" + _MONTH_RE + r")\b[\s\-./,]*\d|\d(?:st|nd|rd|th)?[\s\-./,]*(?:of\s+)?(?:" + _MONTH_RE + r")\b"
 )
 
 
@@ -911,8 +913,9 @@ def _read(text: str, now: datetime, tz: str) -> Found:
     others = day_span is not None and _find_day(_blank(rest, *day_span), now.date(), month_first(tz))[1] is not None
     others = others or (span is not None and _find_time(rest)[0] is not None)
     weak = bare and span is not None and not _BARE_TRUSTED.search(_around(text, *span, width=12))
-    if day is None and not attempted and USE_FALLBACK and _MONTH_NUMBER.search(rest):
-        day, attempted = _dateparser_day(rest, now.date()), True
+    month_number = _MONTH_NUMBER.search(rest) if day is None and not attempted and USE_FALLBACK else None
+    if month_number is not None and not _VAGUE.search(rest):
+        day, attempted = _dateparser_day(_words_around(rest, *month_number.span()), now.date()), True
     problem = "vague" if not attempted and _VAGUE.search(rest) else None
     if problem:
         return Found(None, None, True, problem=problem)
@@ -926,6 +929,13 @@ def _read(text: str, now: datetime, tz: str) -> Found:
         day, at = _convert(day, at, source, tz)
         return Found(day, at, attempted, end, name, others=others)
     return Found(day, at, attempted, end, others=others, weak=weak)
+
+
+def _words_around(text: str, start: int, end: int) -> str:
+    """The whole words that ``text[start:end]`` touches, and a year right after them."""
+    left = text.rfind(" ", 0, start) + 1
+    m = re.match(r"\S*(?:\s+(?:19|20)\d{2}\b)?", text[end:])
+    return text[left : end + (m.end() if m else 0)]
 
 
 def _dateparser_day(text: str, today: date) -> date | None:
