@@ -6,7 +6,7 @@ Usage:
   python bench/dates_eval.py --import-cost             memory and seconds to import and first use each
   python bench/dates_eval.py [FILE ...] --pipeline     through NLU.parse (intent + entity tagger) too
 
-Without FILE: tests/data/dates_tail.jsonl, then tests/data/dev/dates.jsonl and
+Without FILE: tests/data/dates_tail.jsonl and dates_holdout.jsonl, then tests/data/dev/dates.jsonl and
 tests/data/blind/dates.jsonl when they exist. For any file under tests/data/blind/ only aggregate
 figures are printed: never a message, an expression or an error.
 
@@ -453,7 +453,14 @@ def main(argv: list[str]) -> None:
         import_cost()
         return
     files = [Path(a).resolve() for a in argv if not a.startswith("--")] or [
-        p for p in (DATA / "dates_tail.jsonl", DATA / "dev" / "dates.jsonl", BLIND / "dates.jsonl") if p.exists()
+        p
+        for p in (
+            DATA / "dates_tail.jsonl",
+            DATA / "dates_holdout.jsonl",
+            DATA / "dev" / "dates.jsonl",
+            BLIND / "dates.jsonl",
+        )
+        if p.exists()
     ]
     if "--compare" in argv:
         compare(files)
