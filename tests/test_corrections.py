@@ -183,3 +183,24 @@ def test_make_it_a_bare_hour_changes_the_time(bot: BotHarness) -> None:
     me.say("I have a second interview with Wayfair on Friday at 10am")
     me.say("actually make it 4")
     assert rows(bot) == [("Wayfair", "2026-03-06T16:00", [], None)]
+
+
+def test_a_day_range_is_asked_for_in_conversation(bot: BotHarness) -> None:
+    me = bot.chat()
+    r = me.say("I have a second interview with Acme end of next week")
+    assert "Which day is it?" in r.text
+    assert rows(bot) == [("Acme", None, [], None)]
+    me.say("thursday 2pm")
+    assert rows(bot) == [("Acme", "2026-03-05T14:00", [], None)]
+
+
+def test_a_time_range_keeps_its_end(bot: BotHarness) -> None:
+    import json
+
+    me = bot.chat()
+    r = me.say("second interview with Globex between 2 and 4 on friday")
+    assert "Friday 6 March, 2:00 PM" in r.text and "Until 4:00 PM" in r.text
+    r = me.say("the interview moved to monday at 10")
+    assert "Until 12:00 PM" in r.text  # the length stays with a move
+    export = json.loads(me.say("export my data").text.split("```json", 1)[1].rsplit("```", 1)[0])
+    assert export["interviews"][0]["duration_minutes"] == 120

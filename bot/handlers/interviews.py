@@ -120,7 +120,10 @@ def set_when(interview: Interview, when: When, tz: str) -> None:
 
 
 def _vague(text: str) -> str:
-    return f"“{markup.literal(text)}” could be more than one day. Which day is it? (e.g. “Thursday 12 March at 3pm”)"
+    return (
+        f"“{markup.literal(text)}” could be more than one day. Which day is it? "
+        "(e.g. “Thursday at 3pm” or “March 12 at 10:30”)"
+    )
 
 
 def _unreadable(text: str) -> str:
