@@ -262,6 +262,7 @@ REQUIRED_RESPONSES = (
     "flood",
     "storage_down",
     "unknown_action",
+    "no_answer",
 )
 
 
