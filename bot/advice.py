@@ -37,11 +37,13 @@ MAX_BULLET = 300  # characters; items are written shorter, this is the guard
 W_TOPIC = 0.45  # times the classifier's confidence in the item's topic
 FIT_BONUS = 0.15  # the item is for a situation the student is in
 GUESS_PENALTY = 0.1  # the item is for a situation the student has not mentioned
-POSITION_PENALTY = 0.08  # times the item's place in its topic (0 first … 1 last): counsellors order by importance
+POSITION_PENALTY = 0.02  # times the item's place in its topic (0 first … 1 last): counsellors order by importance
 VARIANT_PENALTY = 0.5  # the same article point was already shown in other words
 SAME_TOPIC = 0.15  # bullets after the first: staying on the first one's topic
+FOLLOW_MATCH = 0.8  # bullets after the first lean less on the question's words…
+FOLLOW_POSITION = 0.4  # …and more on the order counsellors gave their topic
 REPEAT_FLOOR = 0.75  # an item already shown comes back only as the answer to a question it matches this well
-DOC_WEIGHTS = {"question": 1.0, "meta": 0.85, "text": 0.6}
+DOC_WEIGHTS = {"question": 1.0, "meta": 0.85, "text": 0.6, "whole": 0.7}
 OOV_WEIGHT = 3.0  # how much a word the knowledge base has never seen counts against the match
 STRONG = 0.5  # a lexical match this good answers the question whatever the classifier thinks
 WEAK = 0.22  # below this, the knowledge base has nothing specific on the question
@@ -49,6 +51,7 @@ SHOWN_KEEP = 80  # item ids remembered per conversation
 FORGET_AFTER = timedelta(hours=12)  # a conversation this quiet starts afresh
 
 _WORD = re.compile(r"[a-z0-9]+")
+_POSSESSIVE = re.compile(r"'s\b")
 _STOP_TEXT = """a about above after again all am an and any are as at be been being both but by can could did do does
     doing done during each few for from further had has have having he her here hers him his how i i'm if in
     into is it its itself just me more most my myself now of off on once only or other our ours ourselves out
@@ -73,7 +76,7 @@ def terms(text: str) -> list[str]:
     """Stemmed content words of ``text`` and the pairs of neighbouring ones (``same_person``)."""
     words = [
         "not" if w in _NOT else w
-        for w in _WORD.findall(text.lower().replace("'", "").replace("’", ""))
+        for w in _WORD.findall(_POSSESSIVE.sub("", text.lower().replace("’", "'")).replace("'", ""))
         if w in _NOT or w not in STOPWORDS or w in _KEEP
     ]
     stems = _stemmer().stemWords(words)
@@ -102,6 +105,9 @@ class Index:
         self.bm25 = BM25Okapi(docs)
         self.owners = np.asarray(owners)
         self.weights = np.asarray(weights)
+        # every phrasing of an item together: words from different questions add up
+        whole = [terms(" ".join((*item.questions, item.heading, *item.keywords))) for _, item in self.entries]
+        self.whole = BM25Okapi(whole)
         self.position = np.zeros(len(self.entries))
         for topic in knowledge.topics.values():
             for pos, item in enumerate(topic.items):
@@ -119,6 +125,7 @@ class Index:
             return per_item, False
         raw = self.bm25.get_scores(query) * self.weights
         np.maximum.at(per_item, self.owners, raw)
+        per_item += DOC_WEIGHTS["whole"] * np.asarray(self.whole.get_scores(query))
         idf = self.bm25.idf
         unknown = [t for t in query if "_" not in t and t not in self.known and not t.isdigit()]
         ideal = sum(idf[t] for t in query if t in idf and "_" not in t) + OOV_WEIGHT * len(unknown)
@@ -220,6 +227,7 @@ class Scored:
     score: float
     match: float
     seen: bool = False
+    position: float = 0.0  # place in its topic, 0 (first) to 1 (last)
 
 
 @dataclass(frozen=True)
@@ -275,7 +283,7 @@ def rank(
             - POSITION_PENALTY * float(idx.position[n])
             - (VARIANT_PENALTY if item.point in seen_points else 0.0)
         )
-        scored.append(Scored(top, item, score, float(match[n]), item.id in seen_ids))
+        scored.append(Scored(top, item, score, float(match[n]), item.id in seen_ids, float(idx.position[n])))
     scored.sort(key=lambda s: -s.score)
     best = max((s.match for s in scored), default=0.0)
     return Ranking(scored, best, unknown)
@@ -287,7 +295,7 @@ def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
         return []
     lead = ranking.scored[0]
     rest = [s for s in ranking.scored[1:] if not s.seen and s.item.point != lead.item.point]
-    rest.sort(key=lambda s: -(s.score + (SAME_TOPIC if s.topic.intent == lead.topic.intent else 0.0)))
+    rest.sort(key=lambda s: -_follow_on(s, lead))
     picked = [lead]
     points = {lead.item.point}
     for s in rest:
@@ -297,6 +305,12 @@ def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
             picked.append(s)
             points.add(s.item.point)
     return picked
+
+
+def _follow_on(s: Scored, lead: Scored) -> float:
+    """How well an item follows the first bullet: less on the words, more on its topic and its importance."""
+    same = SAME_TOPIC if s.topic.intent == lead.topic.intent else 0.0
+    return s.score - FOLLOW_MATCH * s.match + same - FOLLOW_POSITION * s.position
 
 
 def pick(

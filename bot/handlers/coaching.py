@@ -32,6 +32,7 @@ _AGAIN = re.compile(
 )
 UNANSWERED = "unanswered"  # Reply.kind prefix of an honest "no good answer" (counted by topic in /metrics)
 OUTCOME_STATEMENT = "outcome"
+ENDINGS = frozenset({"rejected", "withdrawn", "accepted"})  # outcomes that close a process
 
 
 def _priors(parse: Parse) -> dict[str, float]:
@@ -43,8 +44,8 @@ def _priors(parse: Parse) -> dict[str, float]:
 def answer(turn: Turn, parse: Parse) -> list[Reply]:
     """Answer a coaching question: the best items for this question and this student, or an honest no."""
     facts = situation.situation(turn, parse.text)
-    outcome = turn.knowledge.facts.get(OUTCOME_STATEMENT)
-    if outcome is not None and OUTCOME_STATEMENT in facts.told and OUTCOME_STATEMENT not in facts.supposed:
+    said = facts.values.get(OUTCOME_STATEMENT) if OUTCOME_STATEMENT in facts.told - facts.supposed else None
+    if said in ENDINGS:  # "they rejected me": the process ended, whatever topic the words look like
         from bot.handlers import outcomes
 
         return outcomes.report(turn, parse, facts)
@@ -58,10 +59,28 @@ def answer(turn: Turn, parse: Parse) -> list[Reply]:
         return no_answer(turn, parse, ranking)
     picked = advice.choose(ranking)
     lead_topic = picked[0].topic
-    generic = ranking.best_match < advice.STRONG  # a general question: the topic's question may sharpen it
-    return _reply(
-        turn, lead_topic, [(s.topic, s.item) for s in picked], facts, heading=picked[0].item.heading, ask=generic
-    )
+    items = [(s.topic, s.item) for s in picked]
+    # ask the topic's question for a general question, or when advice shown depends on its answer; then
+    # the advice that depends on it waits for the answer instead of being a guess
+    unknown = _open_question(turn, lead_topic, facts)
+    if unknown and (ranking.best_match < advice.STRONG or any(_depends(turn, i, unknown) for _, i in items[1:])):
+        kept = [s for s in ranking.scored[1:] if not _depends(turn, s.item, unknown)]
+        picked = advice.choose(advice.Ranking([picked[0], *kept], ranking.best_match, ranking.unknown_words))
+        items = [(s.topic, s.item) for s in picked]
+        return _reply(turn, lead_topic, items, facts, heading=picked[0].item.heading, ask=True)
+    return _reply(turn, lead_topic, items, facts, heading=picked[0].item.heading, ask=False)
+
+
+def _open_question(turn: Turn, topic: Topic, facts: situation.Facts) -> set[str]:
+    """The facts the topic's question would settle, when none of them is known yet (else empty)."""
+    if topic.ask is None or _knows_answer(turn, topic, facts) or _asked(turn, topic.intent):
+        return set()
+    return {g for k in topic.ask.options if (g := situation.group_of(turn.knowledge, k))}
+
+
+def _depends(turn: Turn, item: Item, groups: set[str]) -> bool:
+    """Whether an item holds only for some answers to a question about ``groups``."""
+    return any(situation.group_of(turn.knowledge, k) in groups for k in item.when)
 
 
 def _reply(
