@@ -21,7 +21,31 @@ from bot.types import Button, Reply
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.,;!?]")
 _NEGATIONS = frozenset({"not", "never", "no", "nobody", "isnt", "isn't", "wasn't", "won't", "didn't", "don't", "dont"})
-_IFFY = frozenset({"if", "whether", "suppose", "supposing", "imagine", "case", "unless"})
+_IFFY = frozenset(
+    {
+        "if",
+        "whether",
+        "suppose",
+        "supposing",
+        "imagine",
+        "case",
+        "unless",
+        "worried",
+        "worry",
+        "afraid",
+        "scared",
+        "fear",
+        "hope",
+        "hoping",
+        "might",
+        "may",
+        "gonna",
+        "will",
+        "would",
+        "could",
+        "should",
+    }
+)
 _ASKING = frozenset({"will", "would", "could", "might", "should", "may"})
 _BREAKS = frozenset({".", ",", ";", "!", "?", "but", "so", "because", "although"})
 MAX_GAP = 2  # words that may sit between the words of a keyword ("same [hiring] manager")
@@ -83,7 +107,7 @@ def _supposed(words: list[str], start: int, end: int) -> bool:
     while right < len(words) and words[right] not in _BREAKS:
         right += 1
     clause = words[left:start]
-    if any(w in _IFFY for w in clause):
+    if any(w in _IFFY or w.endswith("'ll") or w.endswith("'d") for w in clause):
         return True
     return right < len(words) and words[right] == "?" and any(w in _ASKING for w in clause)
 
