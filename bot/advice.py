@@ -54,10 +54,10 @@ _WORD = re.compile(r"[a-z0-9]+")
 _POSSESSIVE = re.compile(r"'s\b")
 _STOP_TEXT = """a about above after again all am an and any are as at be been being both but by can could did do does
     doing done during each few for from further had has have having he her here hers him his how i i'm if in
-    into is it its itself just me more most my myself now of off on once only or other our ours ourselves out
+    into is it its itself just me more most my of off on once only or other our ours ourselves out
     over own same she should so some such than that the their theirs them then there these they this those
-    through to too under until up very was we were what which while will with would you your yours yourself
-    im ive id ill youre dont didnt doesnt isnt cant wont shouldnt wouldnt s t d ll m re ve hi hey hello pls
+    through to too under until up very was we were what which while will with would you your yours
+    ive id ill youre dont didnt doesnt isnt cant wont shouldnt wouldnt s t d ll m re ve hi hey hello pls
     please thanks thx ok okay so um uh like really just also get got go going want wanna gonna tell know
     think thing things anything something one bit lot"""
 STOPWORDS = frozenset(_STOP_TEXT.split())
@@ -127,8 +127,9 @@ class Index:
         np.maximum.at(per_item, self.owners, raw)
         per_item += DOC_WEIGHTS["whole"] * np.asarray(self.whole.get_scores(query))
         idf = self.bm25.idf
-        unknown = [t for t in query if "_" not in t and t not in self.known and not t.isdigit()]
-        ideal = sum(idf[t] for t in query if t in idf and "_" not in t) + OOV_WEIGHT * len(unknown)
+        words = [t for t in query if "_" not in t and not t.isdigit()]
+        unknown = [t for t in words if t not in idf]  # words no item uses: the question asks about something else
+        ideal = sum(idf[t] for t in words if t in idf) + OOV_WEIGHT * len(unknown)
         return per_item / max(ideal, 1.0), bool(unknown)
 
 

@@ -57,7 +57,9 @@ def test_every_item_is_reachable_by_paging_its_topic(knowledge) -> None:
                 facts.values.setdefault(value.group, key)
             seen: list[str] = []
             while item.id not in seen:
-                page = advice.choose(advice.rank(knowledge, facts, "", {topic.intent: 1.0}, seen=seen, topic=topic.intent))
+                page = advice.choose(
+                    advice.rank(knowledge, facts, "", {topic.intent: 1.0}, seen=seen, topic=topic.intent)
+                )
                 assert page, f"{item.id} never shown in {topic.intent}"
                 seen.extend(s.item.id for s in page)
 
