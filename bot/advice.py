@@ -23,7 +23,7 @@ import snowballstemmer
 from rank_bm25 import BM25Okapi
 
 from bot import markup
-from bot.knowledge import Item, Knowledge, Topic, default_dir
+from bot.knowledge import Item, Knowledge, Topic
 from bot.types import Button, Reply
 
 if TYPE_CHECKING:
@@ -45,8 +45,10 @@ FOLLOW_POSITION = 0.4  # …and more on the order counsellors gave their topic
 REPEAT_FLOOR = 0.75  # an item already shown comes back only as the answer to a question it matches this well
 DOC_WEIGHTS = {"question": 1.0, "meta": 0.85, "text": 0.6, "whole": 0.7}
 OOV_WEIGHT = 3.0  # how much a word the knowledge base has never seen counts against the match
-STRONG = 0.5  # a lexical match this good answers the question whatever the classifier thinks
-WEAK = 0.22  # below this, the knowledge base has nothing specific on the question
+STRONG = 0.75  # the best items speak to this share of the question: answer whatever the classifier thinks
+WEAK = 0.5  # below this share (and with a classifier unsure, below SURE) the knowledge base has no answer
+SURE = 0.6  # classifier confidence above which a weakly matched question still gets the topic's best
+CLOSEST = 0.3  # an honest "no good answer" still shows the closest item when it speaks to this share
 SHOWN_KEEP = 80  # item ids remembered per conversation
 FORGET_AFTER = timedelta(hours=12)  # a conversation this quiet starts afresh
 
@@ -59,7 +61,8 @@ _STOP_TEXT = """a about above after again all am an and any are as at be been be
     through to too under until up very was we were what which while will with would you your yours
     ive id ill youre dont didnt doesnt isnt cant wont shouldnt wouldnt s t d ll m re ve hi hey hello pls
     please thanks thx ok okay so um uh like really just also get got go going want wanna gonna tell know
-    think thing things anything something one bit lot"""
+    think thing things anything something one bit lot tip tips advice
+    help suggestion suggestions guidance"""
 STOPWORDS = frozenset(_STOP_TEXT.split())
 _KEEP = frozenset({"not", "no", "who", "why", "when", "where", "again", "same", "before", "after"})
 _NOT = frozenset(
@@ -108,41 +111,37 @@ class Index:
         # every phrasing of an item together: words from different questions add up
         whole = [terms(" ".join((*item.questions, item.heading, *item.keywords))) for _, item in self.entries]
         self.whole = BM25Okapi(whole)
+        self._rows = {item.id: n for n, (_, item) in enumerate(self.entries)}
         self.position = np.zeros(len(self.entries))
         for topic in knowledge.topics.values():
             for pos, item in enumerate(topic.items):
-                self.position[self._where(item.id)] = pos / max(1, len(topic.items) - 1)
-        self.known = set(self.bm25.idf) | _training_words()
+                self.position[self.where(item.id)] = pos / max(1, len(topic.items) - 1)
+        self.vocab = [
+            {t for t in terms(" ".join((*item.questions, item.heading, *item.keywords, item.text))) if "_" not in t}
+            for _, item in self.entries
+        ]
 
-    def _where(self, item_id: str) -> int:
-        return next(n for n, (_, item) in enumerate(self.entries) if item.id == item_id)
+    def where(self, item_id: str) -> int:
+        """An item's row in the index."""
+        return self._rows[item_id]
 
-    def match(self, text: str) -> tuple[np.ndarray, bool]:
-        """Each item's match with ``text`` (about 0 to 1), and whether the text has words nobody taught us."""
+    def match(self, text: str) -> tuple[np.ndarray, dict[str, float]]:
+        """Each item's match with ``text``, and the weight of each word asked (rare and unknown words weigh most)."""
         query = list(dict.fromkeys(terms(text)))
         per_item = np.zeros(len(self.entries))
         if not query:
-            return per_item, False
+            return per_item, {}
         raw = self.bm25.get_scores(query) * self.weights
         np.maximum.at(per_item, self.owners, raw)
         per_item += DOC_WEIGHTS["whole"] * np.asarray(self.whole.get_scores(query))
         idf = self.bm25.idf
-        words = [t for t in query if "_" not in t and not t.isdigit()]
-        unknown = [t for t in words if t not in idf]  # words no item uses: the question asks about something else
-        ideal = sum(idf[t] for t in words if t in idf) + OOV_WEIGHT * len(unknown)
-        return per_item / max(ideal, 1.0), bool(unknown)
+        words = {t: idf.get(t, OOV_WEIGHT) for t in query if "_" not in t and not any(c.isdigit() for c in t)}
+        return per_item / max(sum(words.values()), 1.0), words
 
-
-@cache
-def _training_words() -> frozenset[str]:
-    """Words the language model was taught (a question made of them is in scope, even if unanswered)."""
-    from bot.nlu.training import load_examples
-
-    try:
-        examples = load_examples(default_dir() / "nlu" / "intents")
-    except Exception:  # the index still works without them
-        return frozenset()
-    return frozenset(t for e in examples for t in terms(e.text) if "_" not in t)
+    def coverage(self, n: int, words: Mapping[str, float]) -> float:
+        """The share of the question's weight that item ``n`` speaks to (0 to 1)."""
+        total = sum(words.values())
+        return sum(w for t, w in words.items() if t in self.vocab[n]) / total if total else 0.0
 
 
 _INDEXES: dict[int, tuple[Knowledge, Index]] = {}
@@ -237,7 +236,7 @@ class Ranking:
 
     scored: list[Scored]
     best_match: float
-    unknown_words: bool
+    coverage: float  # how much of the question the best item speaks to (0 to 1; 1 when nothing specific asked)
 
     def top_topics(self, n: int = 2) -> list[str]:
         """The topics of the best items, without repeats."""
@@ -265,7 +264,7 @@ def rank(
     ``topic``, only that topic's items are ranked.
     """
     idx = index(knowledge)
-    match, unknown = idx.match(text)
+    match, words = idx.match(text)
     seen_ids = set(seen)
     seen_points = {item.point for _, item in idx.entries if item.id in seen_ids}
     scored: list[Scored] = []
@@ -287,7 +286,8 @@ def rank(
         scored.append(Scored(top, item, score, float(match[n]), item.id in seen_ids, float(idx.position[n])))
     scored.sort(key=lambda s: -s.score)
     best = max((s.match for s in scored), default=0.0)
-    return Ranking(scored, best, unknown)
+    cover = max((idx.coverage(idx.where(s.item.id), words) for s in scored[:3]), default=0.0) if words else 1.0
+    return Ranking(scored, best, cover)
 
 
 def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
@@ -295,7 +295,10 @@ def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
     if not ranking.scored:
         return []
     lead = ranking.scored[0]
-    rest = [s for s in ranking.scored[1:] if not s.seen and s.item.point != lead.item.point]
+    if lead.seen:  # asked again: say it in other words when another item makes the same point
+        fresh = [s for s in ranking.scored if not s.seen and s.item.point == lead.item.point]
+        lead = fresh[0] if fresh else lead
+    rest = [s for s in ranking.scored if s is not lead and not s.seen and s.item.point != lead.item.point]
     rest.sort(key=lambda s: -_follow_on(s, lead))
     picked = [lead]
     points = {lead.item.point}

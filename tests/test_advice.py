@@ -97,7 +97,7 @@ def test_follow_ups_move_on_and_replies_are_never_identical(bot: BotHarness, kno
 def test_show_that_again_repeats_on_request(bot: BotHarness, knowledge) -> None:
     me = bot.chat()
     first = me.say("can I order wine at the dinner interview?")
-    again = me.say("show that again")
+    again = me.press("again")  # the "Show that again" button
     assert ids_shown(knowledge, again.text) == ids_shown(knowledge, first.text)
 
 

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import re
 
-from bot import advice, formatting, situation
+from bot import advice, formatting, markup, situation
 from bot.dialog import Pending, is_other_action, yes_no
 from bot.knowledge import COACHING_TOPICS, Item, Topic
 from bot.nlu.thresholds import ANSWER
@@ -51,11 +51,10 @@ def answer(turn: Turn, parse: Parse) -> list[Reply]:
         return outcomes.report(turn, parse, facts)
     priors = _priors(parse)
     ranking = advice.rank(turn.knowledge, facts, parse.text, priors, seen=advice.shown(turn))
-    strong = ranking.best_match >= advice.STRONG
-    weak = ranking.best_match < advice.WEAK
     if not ranking.scored:
         return _all_covered(turn, parse.intent)
-    if not strong and (parse.confidence < ANSWER or (weak and ranking.unknown_words)):
+    unsure = parse.confidence < ANSWER and ranking.coverage < advice.STRONG
+    if unsure or (ranking.coverage < advice.WEAK and parse.confidence < advice.SURE):
         return no_answer(turn, parse, ranking)
     picked = advice.choose(ranking)
     lead_topic = picked[0].topic
@@ -63,9 +62,9 @@ def answer(turn: Turn, parse: Parse) -> list[Reply]:
     # ask the topic's question for a general question, or when advice shown depends on its answer; then
     # the advice that depends on it waits for the answer instead of being a guess
     unknown = _open_question(turn, lead_topic, facts)
-    if unknown and (ranking.best_match < advice.STRONG or any(_depends(turn, i, unknown) for _, i in items[1:])):
+    if unknown and (ranking.coverage < advice.STRONG or any(_depends(turn, i, unknown) for _, i in items[1:])):
         kept = [s for s in ranking.scored[1:] if not _depends(turn, s.item, unknown)]
-        picked = advice.choose(advice.Ranking([picked[0], *kept], ranking.best_match, ranking.unknown_words))
+        picked = advice.choose(advice.Ranking([picked[0], *kept], ranking.best_match, ranking.coverage))
         items = [(s.topic, s.item) for s in picked]
         return _reply(turn, lead_topic, items, facts, heading=picked[0].item.heading, ask=True)
     return _reply(turn, lead_topic, items, facts, heading=picked[0].item.heading, ask=False)
@@ -173,6 +172,12 @@ def no_answer(turn: Turn, parse: Parse, ranking: advice.Ranking) -> list[Reply]:
         "no_answer", first=advice.short(closest[0]).lower(), second=advice.short(closest[-1]).lower()
     )
     buttons = tuple(Button(advice.short(t), f"topic:{t}") for t in closest)
+    if ranking.scored and ranking.coverage >= advice.CLOSEST:
+        near = ranking.scored[0]
+        text += f"\nThe closest thing I have:\n{markup.bullets([advice.bullet(near.item.text)])}"
+        advice.mark_shown(turn, [(near.topic, near.item)])
+        if turn.has_storage:
+            turn.remember("last_items", [near.item.id])
     return _fresh(turn, [Reply(text, buttons, kind=f"{UNANSWERED}:{closest[0]}")])
 
 
