@@ -36,7 +36,7 @@ MAX_BULLET = 300  # characters; items are written shorter, this is the guard
 # How the signals add up (tuned on tests/data/ranking_own.jsonl and the dev ranking set).
 W_TOPIC = 0.45  # times the classifier's confidence in the item's topic
 FIT_BONUS = 0.15  # the item is for a situation the student is in
-GUESS_PENALTY = 0.1  # the item is for a situation the student has not mentioned
+GUESS_PENALTY = 0.25  # the item is for a situation the student has not mentioned
 POSITION_PENALTY = 0.02  # times the item's place in its topic (0 first … 1 last): counsellors order by importance
 VARIANT_PENALTY = 0.5  # the same article point was already shown in other words
 SAME_TOPIC = 0.15  # bullets after the first: staying on the first one's topic
