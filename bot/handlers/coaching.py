@@ -91,6 +91,7 @@ def _reply(
     heading: str,
     intro: str | None = None,
     ask: bool = True,
+    repeat_ok: bool = False,
 ) -> list[Reply]:
     """Lay out the chosen items, ask the topic's question when its answer is unknown, remember what was shown."""
     question = None
@@ -103,8 +104,9 @@ def _reply(
             turn.ask("situation", topic=topic.intent)
             asked = [t for t in turn.context.get("asked") or [] if t != topic.intent]
             turn.remember("asked", [*asked, topic.intent])
-    if _has_more(turn, topic, items, facts):
-        buttons.append(Button("More tips", f"more:{topic.intent}"))
+    page = _next_page(turn, topic, items, facts)
+    if page:
+        buttons.append(Button("More tips", f"more:{topic.intent}:{page}"))
     buttons.extend(Button(advice.short(rel), f"topic:{rel}") for rel in topic.related[:2])
     lead, private = _personal_lead(turn, topic.intent)
     reply = advice.render(heading, items, lead=lead, intro=intro, question=question, buttons=buttons)
@@ -112,7 +114,8 @@ def _reply(
     if turn.has_storage:
         turn.remember("last_topic", topic.intent)
         turn.remember("last_items", [item.id for _, item in items])
-    return _fresh(turn, [Reply(reply.text, reply.buttons, private=private)])
+    replies = [Reply(reply.text, reply.buttons, private=private)]
+    return replies if repeat_ok else _fresh(turn, replies)
 
 
 def _knows_answer(turn: Turn, topic: Topic, facts: situation.Facts) -> bool:
@@ -126,9 +129,15 @@ def _asked(turn: Turn, intent: str) -> bool:
     return turn.has_storage and intent in (turn.context.get("asked") or [])
 
 
-def _has_more(turn: Turn, topic: Topic, items: list[tuple[Topic, Item]], facts: situation.Facts) -> bool:
-    seen = {*advice.shown(turn), *(item.id for _, item in items)}
-    return any(item.id not in seen and advice.fit(turn.knowledge, item, facts) is not None for item in topic.items)
+def _next_page(turn: Turn, topic: Topic, items: list[tuple[Topic, Item]], facts: situation.Facts) -> str:
+    """The topic's next items after this reply, as their places in the topic ("4.7.9"; empty when none).
+
+    The "More tips" button carries them, so pressing it shows the same page after a restart too.
+    """
+    seen = [*advice.shown(turn), *(item.id for _, item in items)]
+    ranking = advice.rank(turn.knowledge, facts, "", {topic.intent: 1.0}, seen=seen, topic=topic.intent)
+    places = {item.id: n for n, item in enumerate(topic.items)}
+    return ".".join(str(places[s.item.id]) for s in advice.choose(ranking) if not s.seen)
 
 
 def topic_answer(turn: Turn, intent: str, *, chosen: str | None = None, more: bool = False) -> list[Reply]:
@@ -314,10 +323,17 @@ def situation_button(turn: Turn, args: list[str]) -> list[Reply]:
 
 @on_action("more", needs_storage=False)
 def more_button(turn: Turn, args: list[str]) -> list[Reply]:
-    """The "More tips" button: the topic's next best items."""
+    """The "More tips" button: the page it names (the same page however often it is pressed), else the next one."""
     if not args or args[0] not in turn.knowledge.topics:
         return [Reply(turn.knowledge.response("unknown_action"))]
-    return topic_answer(turn, args[0], more=True)
+    topic = turn.knowledge.topics[args[0]]
+    places = [int(p) for p in args[1].split(".") if p.isdigit()] if len(args) == 2 else []
+    items = [(topic, topic.items[p]) for p in places[: advice.PAGE] if p < len(topic.items)]
+    if not items:
+        return topic_answer(turn, args[0], more=True)
+    facts = situation.situation(turn, "")
+    heading = f"More on {topic.title.lower()}"
+    return _reply(turn, topic, items, facts, heading=heading, ask=False, repeat_ok=True)
 
 
 @on_action("again", needs_storage=False)
