@@ -115,7 +115,7 @@ async def test_the_bot_mention_is_stripped_before_the_core_reads_the_text(slack:
         ("timezone Europe/Berlin", "your time zone is now Europe/Berlin", False),
         ("timezone Mars/Base", "I don't know the time zone “Mars/Base”", False),
         ("forget", "This deletes everything I have about you", False),
-        ("how do I handle a dinner interview?", "Meals, drinks", True),
+        ("how do I handle a dinner interview?", "meal interview", True),
     ],
 )
 async def test_coach_subcommands_answer_only_the_student(
