@@ -82,7 +82,7 @@ class Coach:
             except Exception:  # the last line of defence: log (no message text) and apologise
                 log.exception("handler_failed", extra={"platform": msg.ref.platform})
                 replies, intent, changed = [Reply(self.knowledge.response("internal_error"))], "error", False
-        self._tell(msg, intent, len(replies), changed, started)
+        self._tell(msg, intent, len(replies), changed, started, tuple(r.kind for r in replies if r.kind))
         return replies
 
     def set_timezone(self, ref: ConversationRef, zone: str) -> None:
@@ -176,8 +176,10 @@ class Coach:
                 self._locks[key] = lock
             return lock
 
-    def _tell(self, msg: IncomingMessage, intent: str, count: int, changed: bool, started: float) -> None:
-        event = Handled(msg.ref, intent, count, changed, _time.perf_counter() - started)
+    def _tell(
+        self, msg: IncomingMessage, intent: str, count: int, changed: bool, started: float, kinds: tuple[str, ...] = ()
+    ) -> None:
+        event = Handled(msg.ref, intent, count, changed, _time.perf_counter() - started, kinds)
         for observer in self.observers:
             try:
                 observer(event)

@@ -76,7 +76,8 @@ class Handled:
     """Told to the core's observers after each message: what was understood and what changed.
 
     Observers use it for metrics and to refresh views of the user's data (Slack's App Home); it never
-    carries message text.
+    carries message text. ``kinds`` are the replies' kinds (``unanswered:<topic>`` for a question the
+    knowledge base had no good answer to).
     """
 
     ref: ConversationRef
@@ -84,3 +85,4 @@ class Handled:
     replies: int
     data_changed: bool
     seconds: float
+    kinds: tuple[str, ...] = ()

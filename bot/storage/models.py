@@ -94,6 +94,7 @@ class Interview(Base):
     interviewers: Mapped[list[str]] = mapped_column(JSON, default=list)
     setting: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled | cancelled
+    outcome: Mapped[str | None] = mapped_column(String(16))  # offer | rejected | withdrawn | accepted
     decision_by: Mapped[date | None] = mapped_column(Date)
     offer_deadline: Mapped[datetime | None]
     thank_you_sent_at: Mapped[datetime | None]

@@ -74,7 +74,7 @@ async def test_a_mention_is_answered_in_a_thread_and_private_data_stays_out_of_t
     question = mention_event(BOB, CHANNEL, "how do I handle a dinner interview?")
     await slack.event(question)
     answer = await slack.reply_in(CHANNEL, thread=question["ts"])
-    assert "Meals, drinks" in answer.shown
+    assert "meal" in answer.shown.lower()  # advice for the dinner, under a heading fitting the question
 
     personal = mention_event(BOB, CHANNEL, "what's coming up?")
     await slack.event(personal)
@@ -115,7 +115,7 @@ async def test_the_bot_mention_is_stripped_before_the_core_reads_the_text(slack:
         ("timezone Europe/Berlin", "your time zone is now Europe/Berlin", False),
         ("timezone Mars/Base", "I don't know the time zone “Mars/Base”", False),
         ("forget", "This deletes everything I have about you", False),
-        ("how do I handle a dinner interview?", "Meals, drinks", True),
+        ("how do I handle a dinner interview?", "meal interview", True),
     ],
 )
 async def test_coach_subcommands_answer_only_the_student(

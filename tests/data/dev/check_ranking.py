@@ -8,8 +8,8 @@ valid JSON with the documented fields; every item id exists; labels never use an
 is the point of at least one labelled best item in each ranking file; every topic is covered.
 For the blind files only aggregate figures are printed, never their text.
 
-Items come from --items (JSON lines with id, topic, point, when, unless; default
-/work/team/items.jsonl when present), otherwise from knowledge/topics/*.yaml.
+Items come from --items (JSON lines with id, topic, point, when, unless) when given, otherwise from
+knowledge/topics/*.yaml.
 """
 
 from __future__ import annotations
@@ -198,12 +198,8 @@ def check_dialogs(path: Path, items: dict, errors: list[str]) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    default_items = Path("/work/team/items.jsonl")
-    ap.add_argument("--items", type=Path, default=default_items if default_items.exists() else None)
-    cov = ROOT / "docs" / "knowledge-coverage.md"
-    ap.add_argument(
-        "--coverage", type=Path, default=cov if cov.exists() else Path("/work/wt/answers/docs/knowledge-coverage.md")
-    )
+    ap.add_argument("--items", type=Path, default=None)
+    ap.add_argument("--coverage", type=Path, default=ROOT / "docs" / "knowledge-coverage.md")
     args = ap.parse_args()
     items = load_items(args.items)
     points, examples = load_coverage(args.coverage)
