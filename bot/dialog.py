@@ -101,6 +101,7 @@ ACTION_INTENTS = frozenset(
         "export_data",
         "forget_me",
         "set_timezone",
+        "report_outcome",
     }
 )
 CONFIRM = "confirm_intent"
