@@ -1,15 +1,26 @@
-"""Finds an interview's company, time, interviewers and setting in a message.
+"""Finds an interview's company, time, interviewers, setting and venue in a message.
 
 A linear-chain CRF (python-crfsuite) tags each token as part of a company, a date/time expression,
-an interviewer or a setting word; it learns from the annotated examples in ``knowledge/nlu``.
-The tagged spans are then interpreted: the date/time expression by :mod:`bot.nlu.dates`, the
-setting word through the lexicon in ``knowledge/nlu/lexicon.yaml``.
+an interviewer, a setting word, a venue (the restaurant or place where it happens) or the student's
+own background (their current employer, school or home country: "I work at TCS", "from india"),
+learning from the annotated examples in ``knowledge/nlu``. Background spans are tagged only so that
+they are not mistaken for the company; they are never reported.
+
+The tagged spans are then read with a few linguistic rules: a name does not end in a time word
+("the director tmrw"), a role phrase is a person and not the company ("the VP of engineering"), a
+country or city alone is not an employer, and when several stretches look like the company the one
+the model is surest of wins. The date/time expression is resolved by :mod:`bot.nlu.dates`, the setting
+word through the lexicon in ``knowledge/nlu/lexicon.yaml``. Serving needs only python-crfsuite and
+the word lists.
 """
 
 from __future__ import annotations
 
+import random
 import re
 import tempfile
+import threading
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,11 +28,35 @@ from pathlib import Path
 
 import pycrfsuite
 import yaml
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from bot.nlu import dates
-from bot.nlu.training import Example
+from bot.nlu.training import Example, Span
 from bot.nlu.types import Entities
+
+MODEL_VERSION = 5
+
+# Function words (a plain list: the serving path does not load scikit-learn for this).
+# fmt: off
+STOP_WORDS = frozenset((
+    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are",
+    "aren't", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by",
+    "can", "cannot", "could", "couldn't", "did", "didn't", "do", "does", "doesn't", "doing", "don't", "down",
+    "during", "each", "either", "else", "even", "ever", "every", "few", "for", "from", "further", "had",
+    "hadn't", "has", "hasn't", "have", "haven't", "having", "he", "he'd", "he'll", "he's", "her", "here",
+    "here's", "hers", "herself", "him", "himself", "his", "how", "how's", "i", "i'd", "i'll", "i'm", "i've",
+    "if", "in", "into", "is", "isn't", "it", "it's", "its", "itself", "just", "let's", "me", "more", "most",
+    "much", "must", "my", "myself", "neither", "no", "nor", "not", "of", "off", "on", "once", "only", "or",
+    "other", "ought", "our", "ours", "ourselves", "out", "over", "own", "quite", "rather", "same", "shall",
+    "she", "she'd", "she'll", "she's", "should", "shouldn't", "so", "some", "such", "than", "that", "that's",
+    "the", "their", "theirs", "them", "themselves", "then", "there", "there's", "these", "they", "they'd",
+    "they'll", "they're", "they've", "this", "those", "though", "through", "thus", "to", "too", "under",
+    "until", "up", "upon", "us", "very", "was", "wasn't", "we", "we'd", "we'll", "we're", "we've", "were",
+    "weren't", "what", "what's", "when", "when's", "where", "where's", "whether", "which", "while", "who",
+    "who's", "whom", "whose", "why", "will", "with", "within", "without", "won't", "would", "wouldn't", "yet",
+    "you", "you'd", "you'll", "you're", "you've", "your", "yours", "yourself", "yourselves", "im", "ive", "id",
+    "ill", "youre", "theyre", "dont", "cant",
+))
+# fmt: on
 
 _TOKEN = re.compile(
     r"(?:mr|mrs|ms|dr|prof|st)\.(?=\s)"
@@ -53,6 +88,12 @@ _TIMEWORD = {
     "tomorrow",
     "tmrw",
     "tmr",
+    "tmrow",
+    "tomorow",
+    "tommorow",
+    "tommorrow",
+    "2moro",
+    "2morrow",
     "next",
     "morning",
     "afternoon",
@@ -68,6 +109,9 @@ _TIMEWORD = {
     "quarter",
     "oclock",
     "o'clock",
+    "eod",
+    "asap",
+    "tonite",
 }
 _PREP = {
     "with",
@@ -85,11 +129,16 @@ _PREP = {
     "w",
     "w/",
     "@",
+    "of",
 }
+_DETERMINERS = {"the", "a", "an", "my", "our", "their", "his", "her", "its", "two", "three", "some", "one", "2", "3"}
 _CONTEXT_WORDS = {
     "interview",
     "interviews",
+    "interveiw",
+    "intreview",
     "round",
+    "rnd",
     "meeting",
     "called",
     "company",
@@ -106,7 +155,8 @@ _CONTEXT_WORDS = {
     "second",
     "final",
 }
-MODEL_VERSION = 4
+# Where a clause ends: a background remark ("I work at TCS") does not reach past it.
+_CLAUSE_BREAK = {",", ".", "!", "?", ";", ":", "but", "and", "so", "-", "–", "—", "(", ")", "/", "|", "anyway", "now"}
 # Words that can sit next to a company's name without being part of it ("Tesco HQ", "Wipro HR").
 _TRAILING = {
     "hq",
@@ -125,8 +175,9 @@ _TRAILING = {
     "recruiting",
     "recruiter",
     "site",
+    "company",
 }
-_NOT_NAMES = ENGLISH_STOP_WORDS | {
+_NOT_NAMES = STOP_WORDS | {
     "hi",
     "hey",
     "hello",
@@ -136,7 +187,6 @@ _NOT_NAMES = ENGLISH_STOP_WORDS | {
     "omg",
     "lol",
     "got",
-    "so",
     "alright",
     "xmas",
     "round",
@@ -146,7 +196,19 @@ _NOT_NAMES = ENGLISH_STOP_WORDS | {
     "final",
     "tmrw",
     "today",
+    "sir",
+    "madam",
+    "maam",
+    "bro",
+    "guys",
+    "someone",
+    "somebody",
+    "they",
 }
+_PRONOUNS = {"him", "her", "them", "he", "she", "they", "me", "us", "you", "it", "someone", "somebody", "whoever"}
+# Time words that can be caught at the edge of a name ("the director tmrw", "Priya on friday").
+_TIME_EDGE = _WEEKDAY | _MONTH | _TIMEWORD | {"this", "at", "on", "around", "by", "ish", "@", "from", "between"}
+_LABELS = ("company", "when", "interviewer", "setting", "venue", "background")
 
 
 @dataclass(frozen=True)
@@ -170,25 +232,44 @@ def _shape(word: str) -> str:
     return re.sub(r"(.)\1{2,}", r"\1\1", shape)
 
 
+def _fold(word: str) -> str:
+    """Lowercase without accents, for word-list look-ups ("Zürich" = "zurich")."""
+    nfkd = unicodedata.normalize("NFKD", word.lower())
+    return "".join(c for c in nfkd if not unicodedata.combining(c)).replace("’", "'")
+
+
+def _words(doc: dict[str, object], key: str) -> list[str]:
+    value = doc.get(key) or []
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
 class Lexicon:
     """Word lists the tagger uses.
 
-    The settings table and role words come from ``knowledge/nlu/lexicon.yaml``; the first-name and
-    organisation-word feature lists from ``knowledge/nlu/names.yaml``.
+    The settings table, role words and background cues come from ``knowledge/nlu/lexicon.yaml``; the
+    name lists (first names, organisation words, places, venue words, and the names used to vary the
+    training examples) from ``knowledge/nlu/names.yaml``.
     """
 
     def __init__(self, path: Path) -> None:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         names_path = path.with_name("names.yaml")
         names = yaml.safe_load(names_path.read_text(encoding="utf-8")) if names_path.exists() else {}
-        self.first_names = {str(n).lower() for n in names.get("first_names", [])}
-        self.org_words = {str(n).lower() for n in names.get("organisation_words", [])}
+        self.first_names = {_fold(n) for n in _words(names, "first_names")}
+        self.org_words = {_fold(n) for n in _words(names, "organisation_words")}
+        self.places = {_fold(n) for n in _words(names, "places")}
+        self.venue_words = {_fold(n) for n in _words(names, "venue_words")}
+        self.companies = _words(names, "companies")
+        self.people = _words(names, "people")
+        self.roles_phrases = _words(names, "roles")
+        self.venues = _words(names, "venues")
         self.settings: dict[str, str] = {}
         for category, words in doc["settings"].items():
             for word in words:
                 self.settings[str(word).lower()] = category
         self.roles = {str(w).lower() for w in doc["people_roles"]}
         self.weak = {str(w).lower() for w in doc.get("tagged_only", [])}
+        self.background_cues = {str(w).lower() for w in doc.get("background_cues", [])}
         self._setting_words = {w for phrase in self.settings for w in phrase.split()}
         self._phrases = sorted(self.settings, key=len, reverse=True)
 
@@ -210,22 +291,50 @@ class Lexicon:
                 return self.settings[phrase]
         return None
 
+    def is_place(self, name: str) -> bool:
+        """Whether ``name`` is only a country, city or nationality ("india", "New York")."""
+        return _fold(name).strip(" .,!?") in self.places
 
-def features(tokens: list[Token], lexicon: Lexicon) -> list[list[str]]:
-    """CRF features of every token: the word itself, its shape, lexicon hits, and its neighbours."""
+    def is_role(self, name: str) -> bool:
+        """Whether ``name`` is a role phrase ("the VP of engineering", "a senior engineer", "HR").
+
+        The head noun decides: the last word before "of"/"from"/"at"/"in", or the last word.
+        """
+        words = [_fold(w) for w in re.findall(r"[\w&'\-]+", name)]
+        for i, w in enumerate(words):
+            if w in {"of", "from", "at", "in", "for"} and i > 0:
+                words = words[:i]
+                break
+        return bool(words) and words[-1] in self.roles
+
+
+# Gazetteer features that training sometimes hides, so that the tagger also learns from the context
+# and still finds a name that is in no list.
+_DROPPABLE = ("firstname", "orgword", "role", "place", "venueword")
+
+
+def features(tokens: list[Token], lexicon: Lexicon, rng: random.Random | None = None) -> list[list[str]]:
+    """CRF features of every token: the word, its shape, word-list hits, its clause and its neighbours.
+
+    With ``rng`` (training only), word-list features are dropped at random.
+    """
     words = [t.text for t in tokens]
     lows = [w.lower() for w in words]
+    folds = [_fold(w) for w in words]
 
     def own(i: int) -> list[str]:
-        w, low = words[i], lows[i]
+        w, low, fold = words[i], lows[i], folds[i]
         f = [
             f"w={low}",
             f"shape={_shape(w)}",
             f"suf3={low[-3:]}",
             f"pre3={low[:3]}",
+            f"len={min(len(w), 8)}",
         ]
         if w[:1].isupper():
             f.append("title")
+            if i > 0 and lows[i - 1] not in {".", "!", "?", ":", "\n"}:
+                f.append("title_mid")
         if w.isupper() and len(w) > 1:
             f.append("upper")
         if any(c.isdigit() for c in w):
@@ -234,24 +343,34 @@ def features(tokens: list[Token], lexicon: Lexicon) -> list[list[str]]:
             f.append("weekday")
         if low.rstrip(".") in _MONTH:
             f.append("month")
-        if low in _TIMEWORD or re.fullmatch(r"\d{1,2}(:\d\d)?(am|pm)?", low):
+        if low in _TIMEWORD or re.fullmatch(r"\d{1,2}([:.]\d\d)?(am|pm|h)?", low):
             f.append("timeword")
         if lexicon.setting_word(low):
             f.append("setting")
         if low in lexicon.roles:
             f.append("role")
-        if low in lexicon.first_names:
+        if fold in lexicon.first_names:
             f.append("firstname")
-        if low in lexicon.org_words:
+        if fold in lexicon.org_words:
             f.append("orgword")
-        if low in ENGLISH_STOP_WORDS:
+        if fold in lexicon.places:
+            f.append("place")
+        if fold in lexicon.venue_words:
+            f.append("venueword")
+        if low in lexicon.background_cues:
+            f.append("bgcue")
+        if low in STOP_WORDS:
             f.append("stop")
+        if low in _DETERMINERS:
+            f.append("det")
         if low in _PREP:
             f.append("prep")
         if low in _CONTEXT_WORDS:
             f.append("ctx")
         if not any(c.isalnum() for c in w):
             f.append("punct")
+        if rng is not None:
+            f = [x for x in f if x not in _DROPPABLE or rng.random() > 0.3]
         return f
 
     base = [own(i) for i in range(len(tokens))]
@@ -267,11 +386,34 @@ def features(tokens: list[Token], lexicon: Lexicon) -> list[list[str]]:
             if 0 <= j < len(tokens):
                 f.append(f"{d}:w={lows[j]}")
                 if abs(d) <= 2:
-                    f.extend(f"{d}:{x}" for x in base[j] if not x.startswith(("w=", "suf3", "pre3")))
+                    f.extend(f"{d}:{x}" for x in base[j] if not x.startswith(("w=", "suf3", "pre3", "len=")))
         if i > 0:
             f.append(f"bigram={lows[i - 1]}|{lows[i]}")
+        if i + 1 < len(tokens):
+            f.append(f"bigram+={lows[i]}|{lows[i + 1]}")
+        f.extend(_clause_features(i, lows, base))
         out.append(f)
     return out
+
+
+def _clause_features(i: int, lows: list[str], base: list[list[str]]) -> list[str]:
+    """What the clause says before token ``i``: the last preposition, a background cue, a setting word."""
+    f: list[str] = []
+    prep_seen = False
+    for j in range(i - 1, max(-1, i - 7), -1):
+        low = lows[j]
+        if low in _CLAUSE_BREAK:
+            break
+        if not prep_seen and low in _PREP:
+            f.append(f"lastprep={low}")
+            prep_seen = True
+        if "bgcue" in base[j]:
+            f.append("bg_before")
+        if "setting" in base[j]:
+            f.append("setting_before")
+        if "role" in base[j] and i - j <= 3:
+            f.append("role_before")
+    return sorted(set(f))
 
 
 def bio(tokens: list[Token], example: Example) -> list[str]:
@@ -286,6 +428,57 @@ def bio(tokens: list[Token], example: Example) -> list[str]:
     return tags
 
 
+def _role_phrase(rng: random.Random, lexicon: Lexicon) -> str:
+    if lexicon.roles_phrases and rng.random() < 0.8:
+        return rng.choice(lexicon.roles_phrases)
+    return rng.choice(lexicon.people) if lexicon.people else "the recruiter"
+
+
+def vary(examples: Iterable[Example], lexicon: Lexicon, seed: int = 11) -> list[Example]:
+    """Copies of the examples that show a venue, the student's background or a role, with other values.
+
+    Venue names, background names (a place stays a place) and interviewers (names or role phrases) are
+    swapped for others from ``names.yaml``, some copies lowercased or without punctuation, so the
+    tagger learns the sentence patterns rather than the particular words. Deterministic for a seed.
+    """
+    rng = random.Random(seed)
+    out: list[Example] = []
+    for ex in examples:
+        if not any(s.label in {"venue", "background", "interviewer"} for s in ex.spans):
+            continue
+        pieces: list[str] = []
+        spans: list[Span] = []
+        pos = length = 0
+        for span in sorted(ex.spans, key=lambda s: s.start):
+            before = ex.text[pos : span.start]
+            pieces.append(before)
+            length += len(before)
+            value = ex.text[span.start : span.end]
+            if span.label == "venue" and lexicon.venues:
+                value = rng.choice(lexicon.venues)
+            elif span.label == "background":
+                if lexicon.is_place(value):
+                    value = rng.choice(sorted(lexicon.places)).title()
+                elif lexicon.companies:
+                    value = rng.choice(lexicon.companies)
+            elif span.label == "interviewer":
+                value = _role_phrase(rng, lexicon) if rng.random() < 0.6 else rng.choice(lexicon.people or [value])
+            elif span.label == "company" and lexicon.companies and rng.random() < 0.5:
+                value = rng.choice(lexicon.companies)
+            if span.label != "when" and rng.random() < 0.3:
+                value = value.lower()
+            pieces.append(value)
+            spans.append(Span(length, length + len(value), span.label))
+            length += len(value)
+            pos = span.end
+        pieces.append(ex.text[pos:])
+        text = "".join(pieces)
+        if rng.random() < 0.25:
+            text = text.lower()
+        out.append(Example(text, ex.intent, tuple(spans)))
+    return out
+
+
 class EntityTagger:
     """The trained CRF plus the interpretation of its spans."""
 
@@ -293,15 +486,18 @@ class EntityTagger:
         self.lexicon = lexicon
         self._tagger = pycrfsuite.Tagger()
         self._tagger.open(str(model_path))
+        self._lock = threading.Lock()
 
     @staticmethod
     def train(examples: Iterable[Example], lexicon: Lexicon, model_path: Path) -> None:
-        """Train on the annotated examples and write the model to ``model_path``."""
+        """Train on the annotated examples (and varied copies of them) and write the model."""
+        examples = list(examples)
         trainer = pycrfsuite.Trainer(verbose=False)
-        for ex in examples:
+        rng = random.Random(5)
+        for ex in examples + vary(examples, lexicon):
             tokens = tokenize(ex.text)
-            if tokens:
-                trainer.append(features(tokens, lexicon), bio(tokens, ex))
+            if tokens:  # half the sequences hide some word-list features
+                trainer.append(features(tokens, lexicon, rng if rng.random() < 0.5 else None), bio(tokens, ex))
         trainer.set_params({"c1": 0.05, "c2": 0.05, "max_iterations": 200, "feature.possible_transitions": True})
         model_path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=model_path.parent, delete=False, suffix=".tmp") as tmp:
@@ -309,11 +505,36 @@ class EntityTagger:
         trainer.train(str(tmp_path))
         tmp_path.replace(model_path)  # atomic: another process may be loading the model
 
+    def _tag(self, text: str) -> list[tuple[Span, float]]:
+        """The labelled spans of a message, each with the model's probability that its label is right."""
+        tokens = tokenize(text)
+        if not tokens:
+            return []
+        xseq = features(tokens, self.lexicon)
+        with self._lock:  # marginals read the state of the last tag() call
+            tags = self._tagger.tag(xseq)
+            probs = [self._tagger.marginal(tag, i) for i, tag in enumerate(tags)]
+        spans: list[tuple[Span, float]] = []
+        for tok, tag, p in zip(tokens, tags, probs, strict=True):
+            if tag == "O":
+                continue
+            kind, label = tag.split("-", 1)
+            if kind == "I" and spans and spans[-1][0].label == label:
+                last, conf = spans[-1]
+                spans[-1] = (Span(last.start, tok.end, label), min(conf, p))
+            else:
+                spans.append((Span(tok.start, tok.end, label), p))
+        return spans
+
+    def spans(self, text: str) -> list[tuple[str, str]]:
+        """(label, text) of every tagged span, in order."""
+        return [(s.label, text[s.start : s.end]) for s, _ in self._tag(text)]
+
     def _company(self, span: str) -> str | None:
-        """A company span cleaned of generic neighbours; None when only generic words are left."""
+        """A company span cleaned of generic neighbours; None when it is no company's name."""
         name = _clean_name(span)
         name = re.split(r"\.\s|\s[-–—]\s|,", name, maxsplit=1)[0].strip()
-        words = name.split()
+        words = _trim_time(name.split())
         while len(words) > 1 and (
             words[-1].lower() in _TRAILING
             or (any(c.isdigit() for c in words[-1]) and not any(c.isalpha() for c in words[-1]))
@@ -322,51 +543,78 @@ class EntityTagger:
         name = " ".join(words)
         if not name or all(w.lower().strip(".,!?") in _NOT_NAMES for w in words):
             return None
+        if self.lexicon.is_place(name) or self.lexicon.is_role(name):
+            return None
         return name
 
-    def spans(self, text: str) -> list[tuple[str, str]]:
-        """(label, text) of every tagged span, in order."""
-        tokens = tokenize(text)
-        if not tokens:
-            return []
-        tags = self._tagger.tag(features(tokens, self.lexicon))
-        spans: list[tuple[str, int, int]] = []
-        for tok, tag in zip(tokens, tags, strict=True):
-            if tag == "O":
-                continue
-            kind, label = tag.split("-", 1)
-            if kind == "I" and spans and spans[-1][0] == label:
-                spans[-1] = (label, spans[-1][1], tok.end)
-            else:
-                spans.append((label, tok.start, tok.end))
-        return [(label, text[a:b]) for label, a, b in spans]
+    def _person(self, span: str) -> str | None:
+        """An interviewer span cleaned of time words and joiners; None for a pronoun or nothing."""
+        name = _clean_name(span)
+        words = name.split()
+        while words and words[0].lower() in {"with", "w", "w/", "and", "&", "+", "meeting", "meet"}:
+            words.pop(0)
+        words = _trim_time(words)
+        name = " ".join(words).strip(" ,.;:!?")
+        if not name or name.lower() in _PRONOUNS or all(w.lower() in _NOT_NAMES for w in words):
+            return None
+        return name
+
+    def _venue(self, span: str) -> str | None:
+        name = _clean_name(span)
+        words = _trim_time(name.split())
+        while words and words[0].lower() in {"at", "@", "in"}:
+            words.pop(0)
+        name = " ".join(words).strip(" ,.;:!?")
+        if not name or all(w.lower() in _NOT_NAMES for w in words):
+            return None
+        return name
 
     def extract(self, text: str, now: datetime, tz: str, *, company_only: bool = False) -> Entities:
         """The entities of a message, with the time resolved against ``now`` (naive local) in ``tz``."""
-        spans = self.spans(text)
-        company = next((c for label, s in spans if label == "company" and (c := self._company(s))), None)
+        scored = self._tag(text)
+        spans = [span for span, _ in scored]
+        companies: list[tuple[float, int, str]] = []
+        people_spans: list[str] = []
+        for n, (span, confidence) in enumerate(scored):
+            piece = text[span.start : span.end]
+            if span.label == "company":
+                name = self._company(piece)
+                if name:
+                    companies.append((confidence, -n, name))
+                elif self.lexicon.is_role(_clean_name(piece)):
+                    people_spans.append(piece)  # "with the VP of engineering": a person, not the company
+            elif span.label == "interviewer":
+                people_spans.append(piece)
+        company = max(companies)[2] if companies else None
         if company is None:  # "with Zephyr Labs": tagged as a person, but it is an organisation's name
-            for i, (label, s) in enumerate(spans):
-                words = s.lower().split()
-                if label == "interviewer" and len(words) > 1 and words[-1] in self.lexicon.org_words:
-                    company, spans = self._company(s), spans[:i] + spans[i + 1 :]
+            for piece in people_spans:
+                words = [_fold(w) for w in piece.split()]
+                if len(words) > 1 and words[-1] in self.lexicon.org_words:
+                    company = self._company(piece)
+                    people_spans.remove(piece)
                     break
         if company_only:
             return Entities(company=company)
-        people = []
-        for label, s in spans:
-            name = _clean_name(s)
-            if label == "interviewer" and name and name.lower() not in {p.lower() for p in people}:
+        people: list[str] = []
+        for piece in people_spans:
+            name = self._person(piece)
+            if name and name.lower() not in {p.lower() for p in people} and name.lower() != (company or "").lower():
                 people.append(name)
+        venue = None
+        for span in spans:
+            name = self._venue(text[span.start : span.end]) if span.label == "venue" else None
+            if name and (company is None or name.lower() != company.lower()):
+                venue = name
+                break
         setting = None
-        for label, s in spans:
-            if label == "setting":
-                setting = self.lexicon.setting_of(s)
+        for span in spans:
+            if span.label == "setting":
+                setting = self.lexicon.setting_of(text[span.start : span.end])
                 if setting:
                     break
         if setting is None:
             setting = self.lexicon.setting_of(text, strong_only=True)
-        when_parts = [s for label, s in spans if label == "when"]
+        when_parts = [text[s.start : s.end] for s in spans if s.label == "when"]
         when, when_text, when_problem = dates.interview_when(text, when_parts, now, tz)
         return Entities(
             company=company,
@@ -374,8 +622,22 @@ class EntityTagger:
             interviewers=tuple(people),
             setting=setting,
             when_text=when_text,
+            venue=venue,
             when_problem=when_problem,
         )
+
+
+def _is_time_word(word: str) -> bool:
+    low = word.lower().strip(".,!?")
+    return low in _TIME_EDGE or bool(re.fullmatch(r"\d{1,2}([:.]\d\d)?\s*(am|pm|a|p|h|ish)?", low))
+
+
+def _trim_time(words: list[str]) -> list[str]:
+    """Drop time words caught at the end of a name ("the director tmrw" -> "the director")."""
+    words = list(words)
+    while len(words) > 1 and _is_time_word(words[-1]):
+        words.pop()
+    return words
 
 
 _EDGE = re.compile(r"^[\s\"'“”‘’(\[{<,.;:!?\-–—]+|[\s\"'“”‘’)\]}>,.;:!?\-–—]+$")
