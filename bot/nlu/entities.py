@@ -61,7 +61,8 @@ STOP_WORDS = frozenset((
 _TOKEN = re.compile(
     r"(?:mr|mrs|ms|dr|prof|st)\.(?=\s)"
     r"|\d{1,4}(?:[:./\-]\d{1,4})*\.?(?:am|pm|a\.m\.|p\.m\.|st|nd|rd|th|h|k)?"
-    r"|[^\W\d_](?:[\w&'’]|[.\-](?=[^\W\d_]))*"
+    r"|[^\W\d_](?:[\w&]|['’](?![sS]\b)|[.\-](?=[^\W\d_]))*"
+    r"|['’][sS]\b"
     r"|[^\w\s]",
     re.UNICODE | re.IGNORECASE,
 )
@@ -204,10 +205,20 @@ _NOT_NAMES = STOP_WORDS | {
     "someone",
     "somebody",
     "they",
+    "i.e",
+    "e.g",
+    "etc",
+    "ie",
+    "eg",
 }
+_TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "mister", "herr", "frau", "pan", "pani"}
+_TITLES |= {"señor", "senor", "señora", "senora", "sr", "sra", "monsieur", "madame", "mme", "signor", "signora", "anh"}
 _PRONOUNS = {"him", "her", "them", "he", "she", "they", "me", "us", "you", "it", "someone", "somebody", "whoever"}
 # Time words that can be caught at the edge of a name ("the director tmrw", "Priya on friday").
 _TIME_EDGE = _WEEKDAY | _MONTH | _TIMEWORD | {"this", "at", "on", "around", "by", "ish", "@", "from", "between"}
+_TIME_EDGE |= {"later", "soon", "again", "tbd", "too", "also", "then", "now", "instead", "anymore"}
+# Words after which a role phrase's head noun has been said ("the recruiter from Acme", "the guy who").
+_PHRASE_END = {"of", "from", "at", "in", "for", "as", "who", "that", "i", "we", "with", "on", "to", "whom"}
 _LABELS = ("company", "when", "interviewer", "setting", "venue", "background")
 
 
@@ -270,6 +281,8 @@ class Lexicon:
         self.roles = {str(w).lower() for w in doc["people_roles"]}
         self.weak = {str(w).lower() for w in doc.get("tagged_only", [])}
         self.background_cues = {str(w).lower() for w in doc.get("background_cues", [])}
+        self.role_modifiers = {str(w).lower() for w in doc.get("role_modifiers", [])}
+        self.person_nouns = {str(w).lower() for w in doc.get("person_nouns", [])}
         self._setting_words = {w for phrase in self.settings for w in phrase.split()}
         self._phrases = sorted(self.settings, key=len, reverse=True)
 
@@ -298,14 +311,37 @@ class Lexicon:
     def is_role(self, name: str) -> bool:
         """Whether ``name`` is a role phrase ("the VP of engineering", "a senior engineer", "HR").
 
-        The head noun decides: the last word before "of"/"from"/"at"/"in", or the last word.
+        The head noun (the last word before "of"/"from"/"at"/"in"/"for", or the last word) is a role
+        word, and the words before it only say which one ("the", "senior", "engineering"): so
+        "Oakridge Partners" is not a role but "the partners" is.
         """
         words = [_fold(w) for w in re.findall(r"[\w&'\-]+", name)]
+        if len(words) > 2 and words[1] == "of" and words[0] in _DETERMINERS | {"each", "any", "all", "both"}:
+            words = words[2:]  # "one of the analysts"
         for i, w in enumerate(words):
-            if w in {"of", "from", "at", "in", "for"} and i > 0:
+            if w in _PHRASE_END and i > 0:
                 words = words[:i]
                 break
-        return bool(words) and words[-1] in self.roles
+        if not words or words[-1] not in self.roles | self.person_nouns:
+            return False
+        if words[0] in _DETERMINERS:
+            return True
+        return all(w in self.roles or w in self.role_modifiers for w in words[:-1])
+
+    def looks_like_person(self, name: str) -> bool:
+        """Whether ``name`` reads as a person: a known first name, a title, a role or a pronoun."""
+        words = [_fold(w).strip(".,") for w in name.split()]
+        if not words:
+            return False
+        first = words[0]
+        return (
+            first in self.first_names
+            or first in _TITLES
+            or first in _DETERMINERS
+            or first in _PRONOUNS
+            or self.is_role(name)
+            or bool(re.search(r"-(san|sama|kun|ji)$", words[-1]))
+        )
 
 
 # Gazetteer features that training sometimes hides, so that the tagger also learns from the context
@@ -532,10 +568,9 @@ class EntityTagger:
 
     def _company(self, span: str) -> str | None:
         """A company span cleaned of generic neighbours; None when it is no company's name."""
-        name = _clean_name(span)
-        name = re.split(r"\.\s|\s[-–—]\s|,", name, maxsplit=1)[0].strip()
+        name = _first_part(_clean_name(span))
         words = _trim_time(name.split())
-        while len(words) > 1 and (
+        while len(words) > 1 and words[-2].lower() not in {"&", "and", "of", "+"} and (
             words[-1].lower() in _TRAILING
             or (any(c.isdigit() for c in words[-1]) and not any(c.isalpha() for c in words[-1]))
         ):
@@ -557,7 +592,36 @@ class EntityTagger:
         name = " ".join(words).strip(" ,.;:!?")
         if not name or name.lower() in _PRONOUNS or all(w.lower() in _NOT_NAMES for w in words):
             return None
+        if not any(c.isalpha() for c in name):
+            return None
+        if _fold(words[0]) in _DETERMINERS and not self.lexicon.is_role(name):
+            return None  # "the details", "a bit": a phrase with a determiner names a person only by a role
         return name
+
+    def _drop_appositions(self, text: str, spans: list[Span]) -> list[Span]:
+        """People spans, less a role said beside a name for the same person.
+
+        "Femi Adebayo, the brand director" and "a partner, Hiroshi Tanaka" name one person each; in a
+        list ("the CTO, Priya and Tom") every item stays.
+        """
+
+        def joined(x: Span, y: Span, marks: set[str]) -> bool:
+            return text[x.end : y.start].strip() in marks
+
+        drop: set[int] = set()
+        for i in range(len(spans) - 1):
+            a, b = spans[i], spans[i + 1]
+            if not joined(a, b, {",", "-", "–", "—"}):
+                continue
+            in_list = bool(re.match(r"\s*,?\s*(and|&|\+|or)\b", text[b.end :])) or (
+                i > 0 and joined(spans[i - 1], a, {",", "and", "&", "+", ", and"})
+            )
+            if in_list:
+                continue
+            roles = [self.lexicon.is_role(text[s.start : s.end]) and not _plural(text[s.start : s.end]) for s in (a, b)]
+            if roles[0] != roles[1]:
+                drop.add(i if roles[0] else i + 1)
+        return [s for j, s in enumerate(spans) if j not in drop]
 
     def _venue(self, span: str) -> str | None:
         name = _clean_name(span)
@@ -574,30 +638,33 @@ class EntityTagger:
         scored = self._tag(text)
         spans = [span for span, _ in scored]
         companies: list[tuple[float, int, str]] = []
-        people_spans: list[str] = []
+        people_spans: list[Span] = []
         for n, (span, confidence) in enumerate(scored):
             piece = text[span.start : span.end]
             if span.label == "company":
                 name = self._company(piece)
                 if name:
-                    companies.append((confidence, -n, name))
+                    companies.append((confidence, -n, _with_period(name, text, span)))
                 elif self.lexicon.is_role(_clean_name(piece)):
-                    people_spans.append(piece)  # "with the VP of engineering": a person, not the company
+                    people_spans.append(span)  # "with the VP of engineering": a person, not the company
             elif span.label == "interviewer":
-                people_spans.append(piece)
+                people_spans.append(span)
         company = max(companies)[2] if companies else None
-        if company is None:  # "with Zephyr Labs": tagged as a person, but it is an organisation's name
-            for piece in people_spans:
+        if company is None:
+            # "with Zephyr Labs", "2nd round w/ Booz Allen": tagged as a person, but no person's name
+            for span in people_spans:
+                piece = _clean_name(text[span.start : span.end])
                 words = [_fold(w) for w in piece.split()]
-                if len(words) > 1 and words[-1] in self.lexicon.org_words:
-                    company = self._company(piece)
-                    people_spans.remove(piece)
+                org = len(words) > 1 and words[-1] in self.lexicon.org_words
+                if (org or not self.lexicon.looks_like_person(piece)) and (name := self._company(piece)):
+                    company = _with_period(name, text, span)
+                    people_spans.remove(span)
                     break
         if company_only:
             return Entities(company=company)
         people: list[str] = []
-        for piece in people_spans:
-            name = self._person(piece)
+        for span in self._drop_appositions(text, people_spans):
+            name = self._person(text[span.start : span.end])
             if name and name.lower() not in {p.lower() for p in people} and name.lower() != (company or "").lower():
                 people.append(name)
         venue = None
@@ -625,6 +692,32 @@ class EntityTagger:
             venue=venue,
             when_problem=when_problem,
         )
+
+
+_ABBREVIATIONS = {"st", "mr", "mrs", "ms", "dr", "co", "inc", "corp", "ltd", "bros", "jr", "sr", "no", "intl", "dept"}
+
+
+def _with_period(name: str, text: str, span: Span) -> str:
+    """``name`` with the period of an abbreviation the tokenizer split off ("Gap Inc." stays "Gap Inc.")."""
+    at = text.find(name, span.start)
+    if at >= 0 and text[at + len(name) : at + len(name) + 1] == "." and name.split()[-1].lower() in _ABBREVIATIONS:
+        return name + "."
+    return name
+
+
+def _plural(phrase: str) -> bool:
+    words = re.findall(r"[\w'\-]+", phrase.lower())
+    return bool(words) and (words[-1].endswith("s") or words[0] in {"two", "three", "both", "all", "2", "3"})
+
+
+def _first_part(name: str) -> str:
+    """A name up to the end of its sentence or a comma/dash ("St. Luke's. see you" -> "St. Luke's")."""
+    for m in re.finditer(r"\.\s|\s[-–—]\s|,", name):
+        before = name[: m.start()].split()
+        if m.group(0).startswith(".") and before and before[-1].lower() in _ABBREVIATIONS:
+            continue
+        return name[: m.start()].strip()
+    return name.strip()
 
 
 def _is_time_word(word: str) -> bool:
