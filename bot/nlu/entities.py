@@ -219,6 +219,8 @@ _TIME_EDGE = _WEEKDAY | _MONTH | _TIMEWORD | {"this", "at", "on", "around", "by"
 _TIME_EDGE |= {"later", "soon", "again", "tbd", "too", "also", "then", "now", "instead", "anymore"}
 # Words after which a role phrase's head noun has been said ("the recruiter from Acme", "the guy who").
 _PHRASE_END = {"of", "from", "at", "in", "for", "as", "who", "that", "i", "we", "with", "on", "to", "whom"}
+_PARAMS: dict[str, object] = {"c1": 0.05, "c2": 0.05, "max_iterations": 100, "feature.possible_transitions": True}
+_VENUE_SECOND_GUESS = 0.25
 _LABELS = ("company", "when", "interviewer", "setting", "venue", "background")
 
 
@@ -515,6 +517,19 @@ def vary(examples: Iterable[Example], lexicon: Lexicon, seed: int = 11) -> list[
     return out
 
 
+@dataclass(frozen=True)
+class Tagged:
+    """A span the tagger labelled, and the model's probability of each label over it (its weakest token)."""
+
+    span: Span
+    sure: dict[str, float]
+
+    @property
+    def confidence(self) -> float:
+        """The probability of the label it was given."""
+        return self.sure[self.span.label]
+
+
 class EntityTagger:
     """The trained CRF plus the interpretation of its spans."""
 
@@ -534,37 +549,45 @@ class EntityTagger:
             tokens = tokenize(ex.text)
             if tokens:  # half the sequences hide some word-list features
                 trainer.append(features(tokens, lexicon, rng if rng.random() < 0.5 else None), bio(tokens, ex))
-        trainer.set_params({"c1": 0.05, "c2": 0.05, "max_iterations": 200, "feature.possible_transitions": True})
+        trainer.set_params(_PARAMS)
         model_path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=model_path.parent, delete=False, suffix=".tmp") as tmp:
             tmp_path = Path(tmp.name)
         trainer.train(str(tmp_path))
         tmp_path.replace(model_path)  # atomic: another process may be loading the model
 
-    def _tag(self, text: str) -> list[tuple[Span, float]]:
-        """The labelled spans of a message, each with the model's probability that its label is right."""
+    def _tag(self, text: str) -> list[Tagged]:
+        """The labelled spans of a message, each with how sure the model is of each label there."""
         tokens = tokenize(text)
         if not tokens:
             return []
         xseq = features(tokens, self.lexicon)
         with self._lock:  # marginals read the state of the last tag() call
             tags = self._tagger.tag(xseq)
-            probs = [self._tagger.marginal(tag, i) for i, tag in enumerate(tags)]
-        spans: list[tuple[Span, float]] = []
+            known = set(self._tagger.labels())
+            probs = [
+                {
+                    label: sum(self._tagger.marginal(f"{k}-{label}", i) for k in "BI" if f"{k}-{label}" in known)
+                    for label in _LABELS
+                }
+                for i in range(len(tokens))
+            ]
+        spans: list[Tagged] = []
         for tok, tag, p in zip(tokens, tags, probs, strict=True):
             if tag == "O":
                 continue
             kind, label = tag.split("-", 1)
-            if kind == "I" and spans and spans[-1][0].label == label:
-                last, conf = spans[-1]
-                spans[-1] = (Span(last.start, tok.end, label), min(conf, p))
+            if kind == "I" and spans and spans[-1].span.label == label:
+                last = spans[-1]
+                sure = {k: min(v, p[k]) for k, v in last.sure.items()}
+                spans[-1] = Tagged(Span(last.span.start, tok.end, label), sure)
             else:
-                spans.append((Span(tok.start, tok.end, label), p))
+                spans.append(Tagged(Span(tok.start, tok.end, label), dict(p)))
         return spans
 
     def spans(self, text: str) -> list[tuple[str, str]]:
         """(label, text) of every tagged span, in order."""
-        return [(s.label, text[s.start : s.end]) for s, _ in self._tag(text)]
+        return [(t.span.label, text[t.span.start : t.span.end]) for t in self._tag(text)]
 
     def _company(self, span: str) -> str | None:
         """A company span cleaned of generic neighbours; None when it is no company's name."""
@@ -635,16 +658,17 @@ class EntityTagger:
 
     def extract(self, text: str, now: datetime, tz: str, *, company_only: bool = False) -> Entities:
         """The entities of a message, with the time resolved against ``now`` (naive local) in ``tz``."""
-        scored = self._tag(text)
-        spans = [span for span, _ in scored]
+        tagged = self._tag(text)
+        spans = [t.span for t in tagged]
         companies: list[tuple[float, int, str]] = []
         people_spans: list[Span] = []
-        for n, (span, confidence) in enumerate(scored):
+        for n, t in enumerate(tagged):
+            span = t.span
             piece = text[span.start : span.end]
             if span.label == "company":
                 name = self._company(piece)
                 if name:
-                    companies.append((confidence, -n, _with_period(name, text, span)))
+                    companies.append((t.confidence, -n, _with_period(name, text, span)))
                 elif self.lexicon.is_role(_clean_name(piece)):
                     people_spans.append(span)  # "with the VP of engineering": a person, not the company
             elif span.label == "interviewer":
@@ -668,8 +692,10 @@ class EntityTagger:
             if name and name.lower() not in {p.lower() for p in people} and name.lower() != (company or "").lower():
                 people.append(name)
         venue = None
-        for span in spans:
-            name = self._venue(text[span.start : span.end]) if span.label == "venue" else None
+        for t in tagged:
+            # a second company-like name where a venue was nearly as likely ("dinner at Balthazar")
+            maybe = t.span.label == "company" and t.sure["venue"] >= _VENUE_SECOND_GUESS
+            name = self._venue(text[t.span.start : t.span.end]) if t.span.label == "venue" or maybe else None
             if name and (company is None or name.lower() != company.lower()):
                 venue = name
                 break
