@@ -132,6 +132,7 @@ _PREP = {
     "@",
     "of",
 }
+_POSSESSIVES = {"my", "our", "their", "his", "her"}
 _DETERMINERS = {"the", "a", "an", "my", "our", "their", "his", "her", "its", "two", "three", "some", "one", "2", "3"}
 _CONTEXT_WORDS = {
     "interview",
@@ -221,6 +222,24 @@ _TIME_EDGE |= {"later", "soon", "again", "tbd", "too", "also", "then", "now", "i
 _PHRASE_END = {"of", "from", "at", "in", "for", "as", "who", "that", "i", "we", "with", "on", "to", "whom"}
 _PARAMS: dict[str, object] = {"c1": 0.05, "c2": 0.05, "max_iterations": 100, "feature.possible_transitions": True}
 _VENUE_SECOND_GUESS = 0.25
+# Lowercase words after a venue's name that describe the spot, not the name ("the Marriott lobby").
+_VENUE_GENERIC = {
+    "bar",
+    "lobby",
+    "rooftop",
+    "terrace",
+    "restaurant",
+    "cafe",
+    "café",
+    "lounge",
+    "downstairs",
+    "upstairs",
+}
+_VENUE_GENERIC |= {"patio", "garden", "downtown", "uptown", "branch", "location", "outlet", "place", "spot", "area"}
+# How a student introduces themselves ("Myself Ramesh", "I'm Aditi"): that name is not an interviewer.
+_SELF_INTRO = re.compile(r"(?:\b(?:i'?m|i am|myself|my name is|my name's|this is|me is|name:)\s*)$", re.I)
+# A change of mind between two date expressions: the later one counts ("sunday? no wait, saturday").
+_CORRECTION = re.compile(r"\b(no wait|wait no|actually|sorry|i mean|i meant|correction|scratch that|oops|not)\b", re.I)
 _LABELS = ("company", "when", "interviewer", "setting", "venue", "background")
 
 
@@ -324,11 +343,17 @@ class Lexicon:
             if w in _PHRASE_END and i > 0:
                 words = words[:i]
                 break
-        if not words or words[-1] not in self.roles | self.person_nouns:
+        if not words or not self._person_noun(words[-1]):
             return False
         if words[0] in _DETERMINERS:
             return True
         return all(w in self.roles or w in self.role_modifiers for w in words[:-1])
+
+    def _person_noun(self, word: str) -> bool:
+        """A role or a noun for people, also in the plural ("VPs", "MDs", "engineers")."""
+        nouns = self.roles | self.person_nouns
+        singular = {word, word[:-1] if word.endswith("s") else word, word[:-2] if word.endswith("es") else word}
+        return bool(singular & nouns)
 
     def looks_like_person(self, name: str) -> bool:
         """Whether ``name`` reads as a person: a known first name, a title, a role or a pronoun."""
@@ -593,9 +618,13 @@ class EntityTagger:
         """A company span cleaned of generic neighbours; None when it is no company's name."""
         name = _first_part(_clean_name(span))
         words = _trim_time(name.split())
-        while len(words) > 1 and words[-2].lower() not in {"&", "and", "of", "+"} and (
-            words[-1].lower() in _TRAILING
-            or (any(c.isdigit() for c in words[-1]) and not any(c.isalpha() for c in words[-1]))
+        while (
+            len(words) > 1
+            and words[-2].lower() not in {"&", "and", "of", "+"}
+            and (
+                words[-1].lower() in _TRAILING
+                or (any(c.isdigit() for c in words[-1]) and not any(c.isalpha() for c in words[-1]))
+            )
         ):
             words.pop()
         name = " ".join(words)
@@ -617,8 +646,9 @@ class EntityTagger:
             return None
         if not any(c.isalpha() for c in name):
             return None
-        if _fold(words[0]) in _DETERMINERS and not self.lexicon.is_role(name):
-            return None  # "the details", "a bit": a phrase with a determiner names a person only by a role
+        first = _fold(words[0])
+        if first in _DETERMINERS and first not in _POSSESSIVES and not self.lexicon.is_role(name):
+            return None  # "the details", "a bit": such a phrase names a person only by a role ("her postdoc" does)
         return name
 
     def _drop_appositions(self, text: str, spans: list[Span]) -> list[Span]:
@@ -646,11 +676,43 @@ class EntityTagger:
                 drop.add(i if roles[0] else i + 1)
         return [s for j, s in enumerate(spans) if j not in drop]
 
+    def _setting(self, text: str, tagged: list[Tagged], chosen: list[Span]) -> str | None:
+        """The interview's setting: the surest setting span, else a plain setting word elsewhere.
+
+        A setting word that says how the news came ("a phone call from HR") gives way to another one;
+        the words of the company (``chosen``), the venue and the student's background are not read for it.
+        """
+        found = [
+            (t, kind)
+            for t in tagged
+            if t.span.label == "setting" and (kind := self.lexicon.setting_of(text[t.span.start : t.span.end]))
+        ]
+        news = [f for f in found if re.match(r"\s+(from|by)\b", text[f[0].span.end :])]
+        if len(found) > len(news):
+            found = [f for f in found if f not in news]
+        if found:
+            return max(found, key=lambda f: f[0].confidence)[1]
+        blanked = list(text)
+        for t in tagged:
+            if t.span.label in {"venue", "background"} or t.span in chosen:
+                blanked[t.span.start : t.span.end] = " " * (t.span.end - t.span.start)
+        return self.lexicon.setting_of("".join(blanked), strong_only=True)
+
     def _venue(self, span: str) -> str | None:
-        name = _clean_name(span)
-        words = _trim_time(name.split())
+        """A venue span as the place's name: "the Ace Hotel bar" -> "Ace Hotel", "The Ivy" stays.
+
+        A lowercase "the" and trailing lowercase generic words (bar, lobby, rooftop) are not part of
+        the name; "their London office" is the company's own place, not a venue.
+        """
+        words = _trim_time(_clean_name(span).split())
         while words and words[0].lower() in {"at", "@", "in"}:
             words.pop(0)
+        if words and words[0].lower() in {"their", "our", "his", "her", "its", "my"}:
+            return None
+        if len(words) > 1 and words[0] in {"the", "a", "an"}:
+            words.pop(0)
+        while len(words) > 1 and words[-1].islower() and _fold(words[-1]) in _VENUE_GENERIC:
+            words.pop()
         name = " ".join(words).strip(" ,.;:!?")
         if not name or all(w.lower() in _NOT_NAMES for w in words):
             return None
@@ -668,7 +730,7 @@ class EntityTagger:
             if span.label == "company":
                 name = self._company(piece)
                 if name:
-                    companies.append((t.confidence, -n, _with_period(name, text, span)))
+                    companies.append((t.confidence, -n, _completed(name, text, span)))
                 elif self.lexicon.is_role(_clean_name(piece)):
                     people_spans.append(span)  # "with the VP of engineering": a person, not the company
             elif span.label == "interviewer":
@@ -681,33 +743,38 @@ class EntityTagger:
                 words = [_fold(w) for w in piece.split()]
                 org = len(words) > 1 and words[-1] in self.lexicon.org_words
                 if (org or not self.lexicon.looks_like_person(piece)) and (name := self._company(piece)):
-                    company = _with_period(name, text, span)
+                    company = _completed(name, text, span)
                     people_spans.remove(span)
                     break
         if company_only:
             return Entities(company=company)
         people: list[str] = []
         for span in self._drop_appositions(text, people_spans):
+            if _SELF_INTRO.search(text[max(0, span.start - 20) : span.start]):
+                continue  # "Myself Ramesh from Chennai": the student, not an interviewer
             name = self._person(text[span.start : span.end])
-            if name and name.lower() not in {p.lower() for p in people} and name.lower() != (company or "").lower():
-                people.append(name)
+            if not name or name.lower() in {p.lower() for p in people}:
+                continue
+            if company and re.search(rf"(?<!\w){re.escape(company.lower())}(?!\w)", name.lower()):
+                continue  # "the Acme team" is the company itself, not a person
+            people.append(name)
+        setting = self._setting(
+            text, tagged, [s for s in spans if s.label == "company" and company and company in text[s.start : s.end]]
+        )
         venue = None
-        for t in tagged:
+        for t in tagged if setting == "informal" else []:  # a venue is where a meal or a drink happens
             # a second company-like name where a venue was nearly as likely ("dinner at Balthazar")
             maybe = t.span.label == "company" and t.sure["venue"] >= _VENUE_SECOND_GUESS
             name = self._venue(text[t.span.start : t.span.end]) if t.span.label == "venue" or maybe else None
             if name and (company is None or name.lower() != company.lower()):
                 venue = name
                 break
-        setting = None
-        for span in spans:
-            if span.label == "setting":
-                setting = self.lexicon.setting_of(text[span.start : span.end])
-                if setting:
-                    break
-        if setting is None:
-            setting = self.lexicon.setting_of(text, strong_only=True)
-        when_parts = [text[s.start : s.end] for s in spans if s.label == "when"]
+        when_spans = [s for s in spans if s.label == "when"]
+        for i in range(len(when_spans) - 1, 0, -1):
+            if _CORRECTION.search(text[when_spans[i - 1].end : when_spans[i].start]):
+                when_spans = when_spans[i:]  # "sunday? no wait, saturday at 9am"
+                break
+        when_parts = [text[s.start : s.end] for s in when_spans]
         when, when_text, when_problem = dates.interview_when(text, when_parts, now, tz)
         return Entities(
             company=company,
@@ -723,12 +790,28 @@ class EntityTagger:
 _ABBREVIATIONS = {"st", "mr", "mrs", "ms", "dr", "co", "inc", "corp", "ltd", "bros", "jr", "sr", "no", "intl", "dept"}
 
 
-def _with_period(name: str, text: str, span: Span) -> str:
-    """``name`` with the period of an abbreviation the tokenizer split off ("Gap Inc." stays "Gap Inc.")."""
+def _completed(name: str, text: str, span: Span) -> str:
+    """``name`` completed with what the tokenizer split off.
+
+    That is an abbreviation's period ("Gap Inc.") or the "'s" of a brand ("with Papa John's",
+    "McDonald's on friday"), but not a possessive ("Grab's second round").
+    """
     at = text.find(name, span.start)
-    if at >= 0 and text[at + len(name) : at + len(name) + 1] == "." and name.split()[-1].lower() in _ABBREVIATIONS:
+    if at < 0:
+        return name
+    after = text[at + len(name) :]
+    if after[:1] == "." and name.split()[-1].lower() in _ABBREVIATIONS:
         return name + "."
+    m = re.match(r"(['’][sS])(?!\w)\s*([\w']*)", after)
+    if m and (not m.group(2) or m.group(2).lower() in _AFTER_BRAND):
+        return name + m.group(1)
     return name
+
+
+# Words that follow a brand name ending in 's rather than a possessed noun ("Macy's on friday").
+_AFTER_BRAND = {"on", "at", "for", "in", "this", "next", "tomorrow", "tmrw", "today", "tonight", "and", "with", "is"}
+_AFTER_BRAND |= {"was", "wants", "called", "asked", "has", "invited", "said", "emailed", "moved", "rescheduled"}
+_AFTER_BRAND |= _WEEKDAY
 
 
 def _plural(phrase: str) -> bool:
@@ -752,9 +835,14 @@ def _is_time_word(word: str) -> bool:
 
 
 def _trim_time(words: list[str]) -> list[str]:
-    """Drop time words caught at the end of a name ("the director tmrw" -> "the director")."""
+    """Drop time words caught at the end of a name ("the director tmrw" -> "the director").
+
+    "am"/"pm" only go with a number before them: "one senior PM" keeps its PM.
+    """
     words = list(words)
     while len(words) > 1 and _is_time_word(words[-1]):
+        if words[-1].lower().strip(".,!?") in {"am", "pm"} and not any(c.isdigit() for c in words[-2]):
+            break
         words.pop()
     return words
 
