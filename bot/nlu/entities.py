@@ -16,6 +16,7 @@ the word lists.
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 import tempfile
@@ -221,7 +222,7 @@ _TIME_EDGE |= {"later", "soon", "again", "tbd", "too", "also", "then", "now", "i
 # Words after which a role phrase's head noun has been said ("the recruiter from Acme", "the guy who").
 _PHRASE_END = {"of", "from", "at", "in", "for", "as", "who", "that", "i", "we", "with", "on", "to", "whom"}
 _PARAMS: dict[str, object] = {"c1": 0.05, "c2": 0.05, "max_iterations": 100, "feature.possible_transitions": True}
-_VENUE_SECOND_GUESS = 0.25
+_VENUE_SECOND_GUESS = 0.2
 # Lowercase words after a venue's name that describe the spot, not the name ("the Marriott lobby").
 _VENUE_GENERIC = {
     "bar",
@@ -238,6 +239,10 @@ _VENUE_GENERIC = {
 _VENUE_GENERIC |= {"patio", "garden", "downtown", "uptown", "branch", "location", "outlet", "place", "spot", "area"}
 # How a student introduces themselves ("Myself Ramesh", "I'm Aditi"): that name is not an interviewer.
 _SELF_INTRO = re.compile(r"(?:\b(?:i'?m|i am|myself|my name is|my name's|this is|me is|name:)\s*)$", re.I)
+# Who brought the news is not an interviewer ("got a call from the recruiter", "an email from HR").
+_MESSENGER = re.compile(
+    r"\b(call|called|email|e-mail|mail|message|text|news|heard|invite|invitation|reply|ping)\s+from\s+$", re.I
+)
 # A change of mind between two date expressions: the later one counts ("sunday? no wait, saturday").
 _CORRECTION = re.compile(r"\b(no wait|wait no|actually|sorry|i mean|i meant|correction|scratch that|oops|not)\b", re.I)
 _LABELS = ("company", "when", "interviewer", "setting", "venue", "background")
@@ -422,6 +427,8 @@ def features(tokens: list[Token], lexicon: Lexicon, rng: random.Random | None = 
             f.append("venueword")
         if low in lexicon.background_cues:
             f.append("bgcue")
+        if low.rstrip(".") in _TITLES:
+            f.append("honorific")
         if low in STOP_WORDS:
             f.append("stop")
         if low in _DETERMINERS:
@@ -664,6 +671,9 @@ class EntityTagger:
         drop: set[int] = set()
         for i in range(len(spans) - 1):
             a, b = spans[i], spans[i + 1]
+            if joined(a, b, {"called", "named", ", called", ", named"}):
+                drop.add(i)  # "a senior PM called Oksana Kovalenko"
+                continue
             if not joined(a, b, {",", "-", "–", "—"}):
                 continue
             in_list = bool(re.match(r"\s*,?\s*(and|&|\+|or)\b", text[b.end :])) or (
@@ -675,6 +685,38 @@ class EntityTagger:
             if roles[0] != roles[1]:
                 drop.add(i if roles[0] else i + 1)
         return [s for j, s in enumerate(spans) if j not in drop]
+
+    def _with_department(self, text: str, span: Span, spans: list[Span]) -> Span:
+        """A person span with the part of the company they come from.
+
+        "two people from the team" and "someone from HR" keep it; a named person ("Alex from product")
+        and a company after "from" ("the hiring manager from Figma") do not.
+        """
+        first = _fold(text[span.start : span.end].split()[0]) if text[span.start : span.end].split() else ""
+        if first not in _DETERMINERS | {"someone", "somebody", "people", "folks"} and not first.isdigit():
+            return span
+        m = re.match(r"\s+from\s+(?:the\s+|my\s+|our\s+|their\s+)?([\w&\-]+(?:\s+[\w&\-]+)?)", text[span.end :])
+        if not m or any(s.start < span.end + m.end() and s.end > span.end for s in spans):
+            return span
+        words = [_fold(w) for w in m.group(1).split()]
+        known = self.lexicon.role_modifiers | self.lexicon.roles | {"team", "hr", "finance", "people"}
+        while words and words[-1] not in known:
+            words.pop()
+        if not words or not all(w in known for w in words):
+            return span
+        end = span.end + m.start(1) + len(" ".join(m.group(1).split()[: len(words)]))
+        return Span(span.start, end, span.label)
+
+    def _venue_like(self, text: str, tagged: list[Tagged], span: Span) -> bool:
+        """Whether a name is said as where a meal happens: "at X" after a meal word ("dinner ... at Nopa")."""
+        if not re.search(r"(?:\bat|@)\s*(?:the\s+)?$", text[: span.start], re.I):
+            return False
+        return any(
+            t.span.label == "setting"
+            and t.span.end <= span.start
+            and self.lexicon.setting_of(text[t.span.start : t.span.end]) == "informal"
+            for t in tagged
+        )
 
     def _setting(self, text: str, tagged: list[Tagged], chosen: list[Span]) -> str | None:
         """The interview's setting: the surest setting span, else a plain setting word elsewhere.
@@ -690,6 +732,10 @@ class EntityTagger:
         news = [f for f in found if re.match(r"\s+(from|by)\b", text[f[0].span.end :])]
         if len(found) > len(news):
             found = [f for f in found if f not in news]
+        kinds = sorted(found, key=lambda f: f[0].span.start)
+        for (a, kind_a), (b, kind_b) in itertools.pairwise(kinds):
+            if kind_a != kind_b and re.search(r"\bor\b", text[a.span.end : b.span.start]):
+                return None  # "idk if its zoom or in person yet": not decided
         if found:
             return max(found, key=lambda f: f[0].confidence)[1]
         blanked = list(text)
@@ -722,7 +768,7 @@ class EntityTagger:
         """The entities of a message, with the time resolved against ``now`` (naive local) in ``tz``."""
         tagged = self._tag(text)
         spans = [t.span for t in tagged]
-        companies: list[tuple[float, int, str]] = []
+        companies: list[tuple[bool, bool, float, int, str]] = []
         people_spans: list[Span] = []
         for n, t in enumerate(tagged):
             span = t.span
@@ -730,12 +776,29 @@ class EntityTagger:
             if span.label == "company":
                 name = self._company(piece)
                 if name:
-                    companies.append((t.confidence, -n, _completed(name, text, span)))
+                    # "the recruiter from Nike", "the CEO of Zomato": a person's employer wins
+                    # (not a recruiter's: "the recruiter from Hays" may work for an agency)
+                    person = text[spans[n - 1].start : spans[n - 1].end].lower() if n > 0 else ""
+                    attached = (
+                        n > 0
+                        and spans[n - 1].label == "interviewer"
+                        and not re.search(r"recruit|headhunt|agent|agency|talent", person)
+                        and bool(re.fullmatch(r"\s*(from|of|at|@)\s*", text[spans[n - 1].end : span.start], re.I))
+                    )
+                    companies.append(
+                        (
+                            not self._venue_like(text, tagged, span),
+                            attached,
+                            t.confidence,
+                            -n,
+                            _completed(name, text, span),
+                        )
+                    )
                 elif self.lexicon.is_role(_clean_name(piece)):
                     people_spans.append(span)  # "with the VP of engineering": a person, not the company
             elif span.label == "interviewer":
                 people_spans.append(span)
-        company = max(companies)[2] if companies else None
+        company = max(companies)[-1] if companies else None
         if company is None:
             # "with Zephyr Labs", "2nd round w/ Booz Allen": tagged as a person, but no person's name
             for span in people_spans:
@@ -752,6 +815,9 @@ class EntityTagger:
         for span in self._drop_appositions(text, people_spans):
             if _SELF_INTRO.search(text[max(0, span.start - 20) : span.start]):
                 continue  # "Myself Ramesh from Chennai": the student, not an interviewer
+            if _MESSENGER.search(text[max(0, span.start - 30) : span.start]):
+                continue  # "got a call from the recruiter": who brought the news
+            span = self._with_department(text, span, spans)
             name = self._person(text[span.start : span.end])
             if not name or name.lower() in {p.lower() for p in people}:
                 continue
@@ -763,8 +829,11 @@ class EntityTagger:
         )
         venue = None
         for t in tagged if setting == "informal" else []:  # a venue is where a meal or a drink happens
-            # a second company-like name where a venue was nearly as likely ("dinner at Balthazar")
-            maybe = t.span.label == "company" and t.sure["venue"] >= _VENUE_SECOND_GUESS
+            # another name where a venue was nearly as likely ("dinner at Balthazar"), or a second
+            # company-like name said with "at" ("coffee w/ the recruiter from Nike at Stumptown")
+            at = bool(re.search(r"(?:\bat|@)\s*(?:the\s+)?$", text[: t.span.start], re.I))
+            maybe = t.span.label != "when" and t.sure["venue"] >= _VENUE_SECOND_GUESS
+            maybe |= t.span.label == "company" and at and t.sure["venue"] >= t.sure["background"]
             name = self._venue(text[t.span.start : t.span.end]) if t.span.label == "venue" or maybe else None
             if name and (company is None or name.lower() != company.lower()):
                 venue = name
