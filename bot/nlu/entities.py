@@ -34,7 +34,7 @@ from bot.nlu import dates
 from bot.nlu.training import Example, Span
 from bot.nlu.types import Entities
 
-MODEL_VERSION = 5
+MODEL_VERSION = 6
 
 # Function words (a plain list: the serving path does not load scikit-learn for this).
 # fmt: off
