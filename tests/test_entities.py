@@ -134,11 +134,12 @@ def test_every_annotation_covers_whole_tokens() -> None:
 
 def test_the_serving_path_does_not_need_scikit_learn() -> None:
     source = (Path(__file__).parent.parent / "bot" / "nlu" / "entities.py").read_text(encoding="utf-8")
-    imported = {
-        alias.name.split(".")[0] for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Import) for alias in node.names
-    } | {
-        (node.module or "").split(".")[0] for node in ast.walk(ast.parse(source)) if isinstance(node, ast.ImportFrom)
-    }
+    imported: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add((node.module or "").split(".")[0])
     assert not imported & {"sklearn", "scipy"}
 
 
