@@ -330,6 +330,11 @@ class Lexicon:
                 return self.settings[phrase]
         return None
 
+    def mentions(self, text: str, category: str) -> bool:
+        """Whether ``text`` has a setting word of ``category`` (any of them, weak ones too)."""
+        low = " " + " ".join(re.findall(r"[\w'\-]+", text.lower())) + " "
+        return any(f" {phrase} " in low for phrase, kind in self.settings.items() if kind == category)
+
     def is_place(self, name: str) -> bool:
         """Whether ``name`` is only a country, city or nationality ("india", "New York")."""
         return _fold(name).strip(" .,!?") in self.places
@@ -639,6 +644,8 @@ class EntityTagger:
             return None
         if self.lexicon.is_place(name) or self.lexicon.is_role(name):
             return None
+        if all(_fold(w) in self.lexicon.role_modifiers | {"ops", "hr", "team"} for w in words) and name.islower():
+            return None  # "Jess from people ops": a department, not the employer
         return name
 
     def _person(self, span: str) -> str | None:
@@ -711,12 +718,11 @@ class EntityTagger:
         """Whether a name is said as where a meal happens: "at X" after a meal word ("dinner ... at Nopa")."""
         if not re.search(r"(?:\bat|@)\s*(?:the\s+)?$", text[: span.start], re.I):
             return False
-        return any(
-            t.span.label == "setting"
-            and t.span.end <= span.start
-            and self.lexicon.setting_of(text[t.span.start : t.span.end]) == "informal"
-            for t in tagged
-        )
+        before = list(text[: span.start])
+        for t in tagged:  # the student's own job ("a barista at a coffee shop") is no meal
+            if t.span.label == "background" and t.span.start < span.start:
+                before[t.span.start : t.span.end] = " " * (t.span.end - t.span.start)
+        return self.lexicon.mentions("".join(before), "informal")
 
     def _setting(self, text: str, tagged: list[Tagged], chosen: list[Span]) -> str | None:
         """The interview's setting: the surest setting span, else a plain setting word elsewhere.
