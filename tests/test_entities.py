@@ -87,6 +87,29 @@ def test_an_organisation_after_with_is_the_company(nlu: NLU) -> None:
     assert got["interviewers"] == []
 
 
+def test_the_venue_is_the_places_name_and_only_for_a_meal_or_drinks(nlu: NLU) -> None:
+    got = entities(nlu, "drinks at the Hoxton bar with the head of brand from Oatly on thursday at 6")
+    assert (got["company"], got.get("venue"), got["interviewers"]) == ("Oatly", "Hoxton", ["the head of brand"])
+    office = entities(nlu, "round 2 at Arla is at their Aarhus office on monday at 9 with the plant director")
+    assert office["setting"] == "onsite" and "venue" not in office and office["company"] == "Arla"
+
+
+def test_the_student_and_the_messenger_are_not_interviewers(nlu: NLU) -> None:
+    got = entities(nlu, "Myself Suresh from Madurai, working in Wipro. Second interview at Mphasis on monday 10 am")
+    assert (got["company"], got["interviewers"]) == ("Mphasis", [])
+    news = entities(nlu, "got a phone call from HR at Kroger, the second interview is in person on friday at 10")
+    assert (news["company"], news["setting"], news["interviewers"]) == ("Kroger", "onsite", [])
+
+
+def test_a_team_named_by_the_company_is_not_an_interviewer(nlu: NLU) -> None:
+    got = entities(nlu, "lunch with the Lego design team on wednesday at 12:30, it's round two")
+    assert (got["company"], got["interviewers"], got["setting"]) == ("Lego", [], "informal")
+
+
+def test_a_change_of_mind_keeps_the_later_time(nlu: NLU) -> None:
+    assert entities(nlu, "2nd interview at Peloton thursday, no wait, friday at 11")["when"] == "2026-03-06T11:00"
+
+
 def test_venue_is_in_the_json_only_when_one_was_said() -> None:
     plain = Entities(company="Acme", when=When(NOW.date()))
     assert "venue" not in plain.as_json()

@@ -239,6 +239,14 @@ _VENUE_GENERIC = {
 _VENUE_GENERIC |= {"patio", "garden", "downtown", "uptown", "branch", "location", "outlet", "place", "spot", "area"}
 # How a student introduces themselves ("Myself Ramesh", "I'm Aditi"): that name is not an interviewer.
 _SELF_INTRO = re.compile(r"(?:\b(?:i'?m|i am|myself|my name is|my name's|this is|me is|name:)\s*)$", re.I)
+# A name said in the student's account of themselves ("Myself Suresh from Madurai", "working in
+# Wipro"): when several names could be the company, such a one loses.
+_BACKGROUND_BEFORE = re.compile(
+    r"(?:\b(?:i'?m|i am|im|myself|my name is)\b(?:(?!interview|round|second|2nd)[^,.;!?]){0,40}"
+    r"|\b(?:work(?:s|ed|ing)?|employed|intern(?:ed|ing)?|study(?:ing)?|studied|graduated|currently|job)"
+    r"(?:\s+\w+){0,2}?)\s+(?:from|at|in|for|with)\s+$",
+    re.I,
+)
 # Who brought the news is not an interviewer ("got a call from the recruiter", "an email from HR").
 _MESSENGER = re.compile(
     r"\b(call|called|email|e-mail|mail|message|text|news|heard|invite|invitation|reply|ping)\s+from\s+$", re.I
@@ -774,7 +782,7 @@ class EntityTagger:
         """The entities of a message, with the time resolved against ``now`` (naive local) in ``tz``."""
         tagged = self._tag(text)
         spans = [t.span for t in tagged]
-        companies: list[tuple[bool, bool, float, int, str]] = []
+        companies: list[tuple[bool, bool, bool, float, int, str]] = []
         people_spans: list[Span] = []
         for n, t in enumerate(tagged):
             span = t.span
@@ -794,6 +802,7 @@ class EntityTagger:
                     companies.append(
                         (
                             not self._venue_like(text, tagged, span),
+                            not _BACKGROUND_BEFORE.search(text[max(0, span.start - 60) : span.start]),
                             attached,
                             t.confidence,
                             -n,
