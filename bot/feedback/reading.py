@@ -1,0 +1,71 @@
+"""What an answer contains: STAR parts with their clauses, numbers, and who acts.
+
+This is the measured part of the analyzer (bench/feedback_eval.py scores it); the remarks built on
+top of it live in bot/feedback/tips.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.feedback.data import PARTS
+from bot.feedback.features import featurize
+from bot.feedback.model import ClauseModel, load_model
+from bot.feedback.quantities import Quantity, quantities
+from bot.feedback.text import Clause, actors
+
+__all__ = ["Reading", "read"]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The analyzer's reading of one answer."""
+
+    kind: str
+    clauses: tuple[Clause, ...]
+    parts: dict[str, tuple[Clause, ...]]  # the clauses that show each STAR part (empty = part missing)
+    quantities: tuple[Quantity, ...]
+    ownership: str  # "i" | "we" | "mixed" | "none"
+    actor_clauses: dict[str, tuple[Clause, ...]]  # action clauses told with "i" / "we"
+
+    def has(self, part: str) -> bool:
+        """Whether the answer shows that STAR part."""
+        return bool(self.parts[part])
+
+
+def read(answer: str, kind: str, model: ClauseModel | None = None) -> Reading:
+    """Read an answer to a question of the given kind."""
+    model = model or load_model()
+    found, feats = featurize(answer, kind)
+    probs = model.probabilities(feats)
+    parts: dict[str, tuple[Clause, ...]] = {}
+    for j, part in enumerate(PARTS):
+        col = model.parts.index(part)
+        del j
+        parts[part] = tuple(c for c, p in zip(found, probs[:, col], strict=True) if p >= model.thresholds[part])
+    action_col = model.parts.index("action")
+    result_col = model.parts.index("result")
+    by_actor: dict[str, list[Clause]] = {"i": [], "we": []}
+    for clause, p in zip(found, probs, strict=True):
+        if p[action_col] < model.thresholds["action"] or p[result_col] > p[action_col]:
+            continue
+        for who in actors(clause.text):
+            by_actor[who].append(clause)
+    if not parts["action"]:
+        ownership = "none"
+    elif by_actor["i"] and by_actor["we"]:
+        ownership = "mixed"
+    elif by_actor["i"]:
+        ownership = "i"
+    elif by_actor["we"]:
+        ownership = "we"
+    else:
+        ownership = "none"
+    return Reading(
+        kind=kind,
+        clauses=tuple(found),
+        parts=parts,
+        quantities=tuple(quantities(answer, salary=kind == "salary")),
+        ownership=ownership,
+        actor_clauses={k: tuple(v) for k, v in by_actor.items()},
+    )
