@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             if part in BINARY or part == "ownership (macro)":
                 worst = min(worst, f)
         ms = sorted(t * 1000 for t in times)
-        p99 = ms[min(len(ms) - 1, int(round(0.99 * (len(ms) - 1))))]
+        p99 = ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
         print(f"  latency per answer: median {statistics.median(ms):.2f} ms, p99 {p99:.2f} ms")
         if args.errors and not blind:
             for row, pred in zip(rows, preds, strict=True):

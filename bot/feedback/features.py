@@ -7,6 +7,7 @@ two can never drift apart. Features are strings; the model maps the ones it know
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from bot.feedback.quantities import quantities
 from bot.feedback.text import Clause, actors, clauses, is_past, tokens
@@ -67,7 +68,7 @@ def clause_features(clause: Clause, position: int, count: int, context: dict[str
     norm = ["<n>" if t[0].isdigit() else t for t in toks]
     for t in set(norm):
         feats[f"w={t}"] = 1.0
-    for a, b in {(a, b) for a, b in zip(norm, norm[1:], strict=False)}:
+    for a, b in set(pairwise(norm)):
         feats[f"b={a}_{b}"] = 1.0
     if norm:
         feats[f"first={norm[0]}"] = 1.0

@@ -20,7 +20,8 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\b(?:company|business|organisation|organization|we|our \w+) (?:is |are )?(?:going|heading)|"
         r"\bour (?:plans|direction|strategy|future|roadmap)|\bnext (?:few )?years?\b.*\b(?:company|us|we)\b|"
         r"\bwhat do you know about (?:us|our)")),
-    ("first_90", re.compile(r"\bfirst (?:90|ninety|30|sixty|60|100) days|\bfirst (?:few |three |six )?(?:months?|weeks?)\b")),
+    ("first_90", re.compile(
+        r"\bfirst (?:90|ninety|30|sixty|60|100) days|\bfirst (?:few |three |six )?(?:months?|weeks?)\b")),
     ("presentation", re.compile(r"\bpresent(?:ation)?\b|\btwo minutes\b|\bpitch\b")),
     ("style", re.compile(r"\b(?:colleagues|team|manager|friends|boss) (?:would )?describe|\bdescribe the way you|"
                          r"\bworking style\b|\bdescribe yourself")),
@@ -35,13 +36,16 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\bhow do you (?:handle|deal|work)|\bculture\b|\bfeedback\b")),
 )
 
-KINDS = tuple(dict.fromkeys(name for name, _ in _RULES)) + ("other",)
+KINDS = (*dict.fromkeys(name for name, _ in _RULES), "other")
 STORY_KINDS = frozenset({"behavioural", "presentation", "pressure"})
 
 
 def question_kind(question: str) -> str:
-    """The kind of a question: salary, why_you, why_company, company, first_90, presentation,
-    behavioural, pressure, prioritise, style or other."""
+    """The kind of a question, read from its words.
+
+    One of salary, why_you, why_company, company, first_90, presentation, style, behavioural, pressure,
+    prioritise or other.
+    """
     q = question.lower().replace("’", "'")
     for name, pattern in _RULES:
         if pattern.search(q):

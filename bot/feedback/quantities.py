@@ -21,9 +21,11 @@ _TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
 _UNIT = r"(?:hours?|days?|weeks?|months?|minutes?|nights?|shifts?|quarters?|person|people|call|meeting|page)"
 
 _MENTION = re.compile(
-    r"(?P<cur>[$£€₹]\s?)?(?<![A-Za-z])(?P<num>\d+(?:[.,]\d+)*)(?![A-Za-z]{2})(?P<suf>\s?(?:k|m|bn|%|percent|per cent|x|lpa|lakhs?)\b|%)?"
+    r"(?P<cur>[$£€₹]\s?)?(?<![A-Za-z])(?P<num>\d+(?:[.,]\d+)*)(?![A-Za-z]{2})"
+    r"(?P<suf>\s?(?:k|m|bn|%|percent|per cent|x|lpa|lakhs?)\b|%)?"
     r"|\b(?P<word>(?:" + _TENS + r")-(?:one|two|three|four|five|six|seven|eight|nine)|" + _WORD_NUMBERS + r")\b"
-    r"|\b(?P<frac>halved|half|twice|doubled|double (?:the|it|that|our|my|their)|tripled|quadrupled|a third|two thirds|a quarter|"
+    r"|\b(?P<frac>halved|half|twice|doubled|double (?:the|it|that|our|my|their)|tripled|quadrupled|a third|"
+    r"two thirds|a quarter|"
     r"three quarters|six figures|five figures)\b"
     r"|\b(?P<one>(?:one|an?)\s+(?:whole\s+|full\s+|extra\s+)?(?:hour|day|week|month|night|minute|shift|year)s?)\b",
     re.IGNORECASE,
@@ -31,8 +33,12 @@ _MENTION = re.compile(
 
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _CLOCK_AFTER = re.compile(r"^(?::\d\d)?\s?(?:am|pm|a\.m\.|p\.m\.|o'clock|h\b|hrs\b)", re.IGNORECASE)
-_AGO_AFTER = re.compile(r"^[\s-]*(?:(?:years?|months?|weeks?|days?)\s+(?:ago|before that)|years?\s+old)\b", re.IGNORECASE)
-_YEARS_AFTER = re.compile(r"^[\s-]*(?:\+\s*)?years?\b(?!\s+(?:early|earlier|late|ahead|faster|sooner)\b)", re.IGNORECASE)
+_AGO_AFTER = re.compile(
+    r"^[\s-]*(?:(?:years?|months?|weeks?|days?)\s+(?:ago|before that)|years?\s+old)\b", re.IGNORECASE
+)
+_YEARS_AFTER = re.compile(
+    r"^[\s-]*(?:\+\s*)?years?\b(?!\s+(?:early|earlier|late|ahead|faster|sooner)\b)", re.IGNORECASE
+)
 _WITHIN_BEFORE = re.compile(r"\b(?:in|within|under)\s*$", re.IGNORECASE)
 _ORDINAL_AFTER = re.compile(r"^(?:st|nd|rd|th)\b", re.IGNORECASE)
 _NOT_COUNT_BEFORE = re.compile(
@@ -135,8 +141,10 @@ def _counts(text: str, m: re.Match[str], salary: bool) -> bool:
 
 
 def quantities(answer: str, *, salary: bool = False) -> list[Quantity]:
-    """Every number in the answer that measures the speaker's work, scope or outcome (or, in a salary
-    answer, any pay figure)."""
+    """Every number in the answer that measures the speaker's work, scope or outcome.
+
+    In a salary answer (``salary=True``) any pay figure counts.
+    """
     found: list[Quantity] = []
     for m in _MENTION.finditer(answer):
         if _counts(answer, m, salary):

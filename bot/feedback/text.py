@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 __all__ = [
     "Clause",
@@ -18,6 +19,10 @@ __all__ = [
     "is_past",
     "tokens",
 ]
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ def clauses(answer: str) -> list[Clause]:
             if m.end() - cuts[-1] > 1:
                 cuts.append(m.end())
         cuts.append(s_end)
-        for a, b in zip(cuts, cuts[1:], strict=False):
+        for a, b in pairwise(cuts):
             a, b = _strip(answer, a, b)
             if b > a and any(ch.isalnum() for ch in answer[a:b]):
                 result.append(Clause(a, b, answer[a:b], sentence_index, len(result)))
@@ -94,16 +99,16 @@ def tokens(text: str) -> list[str]:
     return [t.lower().replace("’", "'") for t in _TOKEN.findall(text)]
 
 
-_IRREGULAR_PAST = set(
+_IRREGULAR_PAST = _wordset(
     """was were had did made took got went came gave told found built wrote ran sent kept left brought bought
     thought taught caught felt held led met paid said saw set put cut spent stood sat won lost began chose drove
     fell grew knew rose spoke broke froze hit let shut understood became forgot gotten done given taken written
     shown seen known fought sold swapped lent struck stuck threw thrown woke wore overcame undertook oversaw
-    rebuilt rewrote reran withdrew upheld sought dealt meant heard slept""".split()
+    rebuilt rewrote reran withdrew upheld sought dealt meant heard slept"""
 )
-_NOT_PAST_ED = set(
+_NOT_PAST_ED = _wordset(
     """need feed bed red speed seed hundred indeed shed breed proceed succeed exceed weed deed greed
-    embed""".split()
+    embed"""
 )
 
 
@@ -115,20 +120,20 @@ def is_past(token: str) -> bool:
 
 
 # Who performs a clause: "I"/"we" (or "our team", "the team") as the subject of an action verb.
-_STATE_VERBS = set(
+_STATE_VERBS = _wordset(
     """was were is are am be been had have has having did do does don't didn't doesn't can can't could couldn't
     would wouldn't will won't should shouldn't might must may need needed needs want wanted wants knew know
     knows think thought believe believed feel felt guess mean meant hope hoped love loved like liked still
     realised realized remember remembered wish wished never not just'd i'd we'd i've we've i'm we're i'll we'll
-    got get gets became become seem seemed managed ended kept thought saw see""".split()
+    got get gets became become seem seemed managed ended kept thought saw see"""
 )
-_SKIP = set(
+_SKIP = _wordset(
     """also then just all quickly finally basically really actually together first immediately both kind of sort
-    eventually later even straight right away as a team whole""".split()
+    eventually later even straight right away as a team whole"""
 )
-_BOUNDARY_WORDS = set(
+_BOUNDARY_WORDS = _wordset(
     """and then so but also because after before once until when while first later finally together afterwards
-    next eventually yes ok okay well right basically um uh honestly actually sure""".split()
+    next eventually yes ok okay well right basically um uh honestly actually sure"""
 )
 _TEAM_NOUNS = {"team", "group", "class", "department", "unit", "ward", "staff", "squad", "crew", "committee"}
 _WORD_SPAN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*|\d+(?:[.,]\d+)*")
@@ -177,21 +182,21 @@ def actors(text: str) -> set[str]:
     return found
 
 
-_STOP = set(
+_STOP = _wordset(
     """the a an and or but so to of in on at for with from by about as into over after before then than that this
     these those it its is was were be been being are am do did does have has had i me my mine we us our ours you
     your they them their he him his she her what which who whom when where why how all any some each every very
     just really also not no yes one two first last time like kind sort basically actually honestly guess think
     mean know would could should will can may might there here because while until again still only more most
-    much many told talked said story example round interview""".split()
+    much many told talked said story example round interview"""
 )
 
 
 def content_words(text: str) -> set[str]:
-    """Distinctive lowercased words (no stop words, 4+ letters, crude plural folding)."""
+    """Distinctive lowercased words (no stop words, 4+ letters), cut to a 6-letter stem."""
     out: set[str] = set()
     for t in tokens(text):
         if len(t) < 4 or t in _STOP or t.isdigit():
             continue
-        out.add(t[:-1] if t.endswith("s") and not t.endswith("ss") else t)
+        out.add(t[:6])  # a crude stem: "migration"/"migrating", "parsers"/"parser"
     return out
