@@ -85,8 +85,9 @@ _LEADING = re.compile(r"^(?:(?:and|so|but|then|because|which)\b[\s,]*)+", re.IGN
 
 def trim(text: str) -> str:
     """A clause without a leading "and/so/but/then" or trailing punctuation (still a verbatim substring)."""
-    text = _LEADING.sub("", text.strip())
-    return text.rstrip(" ,;:.!?") or text
+    original = text.strip()
+    text = _LEADING.sub("", original).rstrip(" ,;:.!?")
+    return text if any(ch.isalnum() for ch in text) else original
 
 
 def _quote(text: str, words: int = 9) -> str:
