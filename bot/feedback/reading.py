@@ -47,8 +47,10 @@ def read(answer: str, kind: str, model: ClauseModel | None = None) -> Reading:
     result_col = model.parts.index("result")
     by_actor: dict[str, list[Clause]] = {"i": [], "we": []}
     for clause, p in zip(found, probs, strict=True):
-        if p[action_col] < model.thresholds["action"] or p[result_col] > p[action_col]:
-            continue
+        action_margin = p[action_col] - model.thresholds["action"]
+        result_margin = p[result_col] - model.thresholds["result"]
+        if action_margin < 0 or result_margin > action_margin:
+            continue  # not an action, or told as the outcome ("we shipped 2 weeks early")
         for who in actors(clause.text):
             by_actor[who].append(clause)
     if not parts["action"]:

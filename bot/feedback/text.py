@@ -47,7 +47,10 @@ _SUBJECT = r"(?:i|we|he|she|they|it|you|the|my|our|their|his|her|everyone|nobody
 _CLAUSE_START = re.compile(
     r",\s+(?=(?:and|but|so|then|which|while|whereas|after that|as a result|and then|because of that)\b)"
     r"|\s+(?=(?:and|but|so|then)\s+" + _SUBJECT + r")"
-    r"|,\s+(?=(?:after that|as a result|in the end|by the end|eventually|finally|since then|now)\b)",
+    r"|,\s+(?=(?:after that|as a result|in the end|by the end|eventually|finally|since then|now)\b)"
+    r"|,\s+(?=(?:saving|cutting|reducing|bringing|raising|increasing|halving|doubling|which (?:cut|saved|"
+    r"reduced|brought|took|raised|increased|halved|doubled|meant))\b)"
+    r"|\s+(?=and\s+(?:cut|saved|reduced|won|halved|doubled|increased|raised|no one|none of)\b)",
     re.IGNORECASE,
 )
 
@@ -125,15 +128,15 @@ _STATE_VERBS = _wordset(
     would wouldn't will won't should shouldn't might must may need needed needs want wanted wants knew know
     knows think thought believe believed feel felt guess mean meant hope hoped love loved like liked still
     realised realized remember remembered wish wished never not just'd i'd we'd i've we've i'm we're i'll we'll
-    got get gets became become seem seemed managed ended kept thought saw see"""
+    get gets seem seemed managed ended"""
 )
 _SKIP = _wordset(
     """also then just all quickly finally basically really actually together first immediately both kind of sort
     eventually later even straight right away as a team whole"""
 )
 _BOUNDARY_WORDS = _wordset(
-    """and then so but also because after before once until when while first later finally together afterwards
-    next eventually yes ok okay well right basically um uh honestly actually sure"""
+    """and then so but also first later finally together afterwards next eventually yes ok okay well right
+    basically um uh honestly actually sure"""
 )
 _TEAM_NOUNS = {"team", "group", "class", "department", "unit", "ward", "staff", "squad", "crew", "committee"}
 _WORD_SPAN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*|\d+(?:[.,]\d+)*")
@@ -163,9 +166,8 @@ def actors(text: str) -> set[str]:
     for k, word in enumerate(words):
         gap = text[matches[k - 1].end() : matches[k].start()] if k else ""
         at_boundary = k == 0 or any(ch in gap for ch in ",;:.!?(—–-") or words[k - 1] in _BOUNDARY_WORDS
-        if word == "i":
-            joint = k >= 2 and words[k - 1] == "and"  # "my colleague and I"
-            if (at_boundary or joint) and _acts(words, k + 1):
+        if word == "i":  # "I" is a subject wherever it stands ("the fix I wrote", "my colleague and I")
+            if _acts(words, k + 1):
                 found.add("i")
         elif word == "we":
             if at_boundary and _acts(words, k + 1):
