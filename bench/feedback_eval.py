@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.feedback import analyze
 from bot.feedback.data import LabelledAnswer, read_jsonl, read_tagged
+from bot.feedback.model import model_path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = [ROOT / "tests/data/dev/answers.jsonl", ROOT / "tests/data/blind/answers.jsonl"]
@@ -75,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--errors", action="store_true", help="list wrong answers (never for blind files)")
     args = parser.parse_args(argv)
     files = args.files or [p for p in DEFAULT if p.exists()]
+    t0 = time.perf_counter()
+    analyze("Tell me about a time you led a project.", "I set up weekly check-ins.")  # loads the model
+    print(f"first call (loads {model_path().name}, {model_path().stat().st_size // 1024} KiB): "
+          f"{(time.perf_counter() - t0) * 1000:.0f} ms")
     worst = 1.0
     for path in files:
         blind = is_blind(path)

@@ -198,7 +198,7 @@ def remarks(
         people = [m.group(0) for m in _PEOPLE.finditer(answer)]
         bits = []
         if reading.quantities:
-            bits.append("numbers " + ", ".join(_quote(q.text, 4) for q in reading.quantities[:3]))
+            bits.append("numbers " + ", ".join(_quote(answer[q.start :], 3) for q in reading.quantities[:3]))
         if named:
             bits.append("names " + ", ".join(_quote(n, 3) for n in dict.fromkeys(named[:3])))
         if people:
