@@ -39,9 +39,8 @@ def read(answer: str, kind: str, model: ClauseModel | None = None) -> Reading:
     found, feats = featurize(answer, kind)
     probs = model.probabilities(feats)
     parts: dict[str, tuple[Clause, ...]] = {}
-    for j, part in enumerate(PARTS):
+    for part in PARTS:
         col = model.parts.index(part)
-        del j
         parts[part] = tuple(c for c, p in zip(found, probs[:, col], strict=True) if p >= model.thresholds[part])
     action_col = model.parts.index("action")
     result_col = model.parts.index("result")
