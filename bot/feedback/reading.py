@@ -6,13 +6,14 @@ top of it live in bot/feedback/tips.py.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.feedback.data import PARTS
 from bot.feedback.features import featurize
 from bot.feedback.model import ClauseModel, load_model
 from bot.feedback.quantities import Quantity, quantities
-from bot.feedback.text import Clause, actors
+from bot.feedback.text import Clause, actors, is_past, tokens
 
 __all__ = ["Reading", "read"]
 
@@ -33,6 +34,18 @@ class Reading:
         return bool(self.parts[part])
 
 
+_INTENT = re.compile(
+    r"\b(?:would|will|i'd|i'll|we'd|we'll|going to|gonna|should|could|always|usually|normally|generally|"
+    r"typically|whenever|every time|try to|try my best|tend to)\b",
+    re.IGNORECASE,
+)
+
+
+def _intention_or_habit(text: str) -> bool:
+    """A clause that tells a plan, a hypothetical or a habit, with no past-tense verb."""
+    return bool(_INTENT.search(text)) and not any(is_past(t) for t in tokens(text))
+
+
 def read(answer: str, kind: str, model: ClauseModel | None = None) -> Reading:
     """Read an answer to a question of the given kind."""
     model = model or load_model()
@@ -42,6 +55,8 @@ def read(answer: str, kind: str, model: ClauseModel | None = None) -> Reading:
     for part in PARTS:
         col = model.parts.index(part)
         parts[part] = tuple(c for c, p in zip(found, probs[:, col], strict=True) if p >= model.thresholds[part])
+    # DATA.md: intentions, habits and hypotheticals are not actions, whatever the words around them.
+    parts["action"] = tuple(c for c in parts["action"] if not _intention_or_habit(c.text))
     action_col = model.parts.index("action")
     result_col = model.parts.index("result")
     by_actor: dict[str, list[Clause]] = {"i": [], "we": []}
