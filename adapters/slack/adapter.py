@@ -30,6 +30,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
+import json
 import logging
 import re
 import time
@@ -39,10 +42,14 @@ from typing import Any, Literal
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.middleware.async_middleware_error_handler import AsyncMiddlewareErrorHandler
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import parse_body
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -56,6 +63,8 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
+SIGNATURE_WINDOW = 300  # seconds a signed request stays valid (Slack's rule)
+MAX_BODY_BYTES = 1024 * 1024  # Slack's largest payloads (a modal's state) are far below this
 DM_PACE_SECONDS = 1.0  # Slack allows about one message per second per channel
 HANDLED_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 CACHE_LIMIT = 50_000
@@ -244,10 +253,11 @@ class SlackAdapter:
             client=api.make_client(self._session, self.api_url, None, retry_429=True),
             authorize=authorize,
             signing_secret=self._signing_secret,
-            request_verification_enabled=not self.socket_mode,
+            request_verification_enabled=False,  # checked in _on_http, before the body is parsed
             process_before_response=False,
             logger=logging.getLogger("slack_bolt.AsyncApp"),
         )
+        app._async_middleware_error_handler = _MalformedRequest()  # Bolt's own checks choking on a body's shape
         app.event("message")(self._on_message)
         app.event("app_mention")(self._on_mention)
         app.event("app_home_opened")(self._on_home_opened)
@@ -262,7 +272,7 @@ class SlackAdapter:
 
     async def _start_http(self) -> None:
         assert self.bolt is not None
-        web_app = web.Application()
+        web_app = web.Application(client_max_size=MAX_BODY_BYTES)
         web_app.router.add_post(EVENTS_PATH, self._on_http)
         self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()
@@ -274,8 +284,30 @@ class SlackAdapter:
                 break
 
     async def _on_http(self, request: web.Request) -> web.Response:
+        """One request to ``/slack/events``: checked here, then routed by Bolt.
+
+        The signature is checked before the body is even parsed. What is refused gets a short JSON
+        error and one short log line (status, reason, size): never the body, never a traceback.
+        """
         assert self.bolt is not None
-        response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _refuse(413, "too_large", request.content_length)
+        except (aiohttp.ClientError, OSError, ValueError):
+            return _refuse(400, "unreadable", request.content_length)
+        refused = check_signature(self._signing_secret, raw, request.headers, time.time())
+        if refused is not None:
+            return _refuse(*refused, len(raw))
+        try:
+            text = raw.decode("utf-8")
+            body = parse_body(text, request.content_type)
+            if not isinstance(body, dict) or not body:
+                raise ValueError("not an object")
+            bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=dict(request.headers))
+            response = await self.bolt.async_dispatch(bolt_request)
+        except Exception as exc:  # a body Slack would never send: malformed, or not the shape it promises
+            return _refuse(400, f"malformed ({type(exc).__name__})", len(raw))
         return await to_aiohttp_response(response)
 
     async def _start_socket_mode(self) -> None:
@@ -653,6 +685,44 @@ class SlackAdapter:
             await self.client.views_publish(user_id=user, view=render.home_view(replies))
         except api.API_ERRORS as exc:
             self._log_api_error("views.publish", exc)
+
+
+class _MalformedRequest(AsyncMiddlewareErrorHandler):
+    """A body whose shape broke Bolt's own processing (an ``event`` that is a string…): 400, one short line."""
+
+    async def handle(self, error: Exception, request: AsyncBoltRequest, response: BoltResponse | None) -> None:
+        """Log the error's type only (no body, no traceback) and answer 400."""
+        log.info("slack_request_refused", extra={"status": 400, "reason": f"malformed ({type(error).__name__})"})
+        if response is not None:
+            response.status, response.body = 400, json.dumps({"error": "malformed"})
+            response.headers["content-type"] = ["application/json"]
+
+
+def check_signature(secret: str, raw: bytes, headers: Any, now: float) -> tuple[int, str] | None:
+    """None when ``raw`` carries Slack's valid, fresh signature; else the status and reason to refuse it.
+
+    ``v0=HMAC_SHA256(secret, "v0:{timestamp}:{body}")``, with the timestamp within
+    :data:`SIGNATURE_WINDOW` seconds of ``now``. A request without a signature or timestamp, or with a
+    wrong or stale one, is unauthorised (401); a timestamp that is not a number is a bad request (400).
+    """
+    timestamp = headers.get("X-Slack-Request-Timestamp", "")
+    signature = headers.get("X-Slack-Signature", "")
+    if not timestamp or not signature:
+        return 401, "unsigned"
+    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
+        return 400, "bad_timestamp"
+    if abs(now - int(timestamp)) > SIGNATURE_WINDOW:
+        return 401, "stale_timestamp"
+    expected = "v0=" + hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+        return 401, "bad_signature"
+    return None
+
+
+def _refuse(status: int, reason: str, size: int | None) -> web.Response:
+    """The answer to a request that is not Slack's, or not well-formed; logged in one short line."""
+    log.info("slack_request_refused", extra={"status": status, "reason": reason, "bytes": size})
+    return web.json_response({"error": "invalid request" if status == 401 else reason.split(" ")[0]}, status=status)
 
 
 def _event_id(body: dict[str, Any]) -> str | None:

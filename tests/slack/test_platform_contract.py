@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import logging
 import time
@@ -15,7 +17,7 @@ from sqlalchemy import select
 from bot.app import App
 from bot.delivery_engine import ReminderEngine
 from bot.runtime import Runtime
-from bot.storage.models import Reminder
+from bot.storage.models import Reminder, User
 from bot.types import ConversationRef, IncomingMessage, Reply
 from tests.slack.conftest import SIGNING_SECRET, SlackHarness, click_payload, dm_event, event_body, sign
 from tests.standins.slack import BOT_ID, BOT_USER_ID, TEAM_ID, dm_channel
@@ -328,3 +330,63 @@ async def test_delivery_failures_tell_the_reminder_engine_whether_to_try_again(
         await slack.adapter.deliver(ConversationRef("slack", TEAM_ID, "", "U0DAVE"), [Reply("Your reminder")])
     assert failed.value.permanent is permanent
     assert error in failed.value.reason and ":" not in failed.value.reason  # the core shows text before a colon
+
+
+STUDENT_WORDS = "Zebediah Quux offered 123456"
+
+
+def sign_bytes(raw: bytes) -> dict[str, str]:
+    """Slack's signature over raw bytes (which need not be UTF-8)."""
+    ts = str(int(time.time()))
+    digest = hmac.new(SIGNING_SECRET.encode(), f"v0:{ts}:".encode() + raw, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+def _bad_requests() -> dict[str, tuple[bytes, dict[str, str], int]]:
+    """Requests Slack would never send, each with the status it must get."""
+    note = json.dumps(event_body(dm_event(ALICE, f"note: {STUDENT_WORDS}"))).encode()
+    now = int(time.time())
+    broken = {
+        "malformed json": b'{"type": "event_callback", "event": {' + STUDENT_WORDS.encode(),
+        "a json list": b'["' + STUDENT_WORDS.encode() + b'"]',
+        "bad json in a form payload": b"payload=%7B%22type%22%3A+" + STUDENT_WORDS.replace(" ", "+").encode(),
+        "not utf-8": b'{"text": "\xff\xfe' + STUDENT_WORDS.encode() + b'"}',
+        "an event that is not an object": json.dumps(
+            {"type": "event_callback", "team_id": TEAM_ID, "event": STUDENT_WORDS, "event_id": "Ev0SHAPE"}
+        ).encode(),
+        "an empty body": b"",
+    }
+    cases: dict[str, tuple[bytes, dict[str, str], int]] = {
+        name: (raw, sign_bytes(raw), 400) for name, raw in broken.items()
+    }
+    cases["a timestamp that is not a number"] = (
+        note,
+        {"X-Slack-Request-Timestamp": "16e9", "X-Slack-Signature": sign(note.decode())["X-Slack-Signature"]},
+        400,
+    )
+    cases["a stale timestamp"] = (note, sign(note.decode(), timestamp=now - 400), 401)
+    cases["a wrong signature"] = (note, sign(note.decode(), secret="0" * 32), 401)
+    cases["over a megabyte"] = (note + b" " * (1024 * 1024), sign(note.decode()), 413)
+    return cases
+
+
+@pytest.mark.parametrize("case", list(_bad_requests()))
+async def test_a_bad_request_gets_a_4xx_and_one_short_log_line_without_its_body(
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture, case: str
+) -> None:
+    raw, headers, status = _bad_requests()[case]
+    caplog.set_level(logging.DEBUG)
+    async with slack.http.post(
+        slack.url, data=raw, headers={"Content-Type": "application/json", **headers}
+    ) as resp:
+        assert resp.status == status
+        assert "Traceback" not in await resp.text()
+    await slack.settle()
+    logged = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert [(r.levelname, r.getMessage()) for r in logged] == [("INFO", "slack_request_refused")]
+    [line] = logged
+    assert line.exc_info is None and line.status == status  # type: ignore[attr-defined]
+    assert "Zebediah" not in caplog.text  # not even at DEBUG
+    assert [c.method for c in slack.standin.calls] == ["auth.test"]  # nothing answered, nothing stored
+    with slack.bot.app.db.session() as s:
+        assert s.scalars(select(User)).all() == []
