@@ -597,8 +597,12 @@ class SlackAdapter:
         except api.API_ERRORS as exc:
             self._log_api_error("chat.postMessage", exc)
         if route.ref.channel and route.ref.channel != failed_channel:
-            with contextlib.suppressapi.API_ERRORS:
-                await self.client.chat_postEphemeral(channel=route.ref.channel, user=route.ref.user, text=text)
+            try:
+                await self.client.chat_postEphemeral(
+                    channel=route.ref.channel, user=route.ref.user, text=text, blocks=[render.section(text)]
+                )
+            except api.API_ERRORS as exc:  # nowhere left to say it: the log has to do
+                self._log_api_error("chat.postEphemeral", exc)
 
     def _log_api_error(self, method: str, exc: BaseException) -> str:
         code = api.error_code(exc)

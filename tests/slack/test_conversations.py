@@ -160,6 +160,24 @@ async def test_share_in_channel_posts_a_general_answer_for_everyone(slack: Slack
     assert deleted.body == {"delete_original": True, "_url": click_url}
 
 
+async def test_when_the_response_url_and_the_dm_both_fail_the_student_is_told_in_the_channel(
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Sharing from an expired ephemeral message, with direct messages closed: the last way left."""
+    _, url = await slack.command("tips salary", user=CAROL)
+    share = (await slack.response(url)).button("Share in channel")
+    slack.standin.fail("response_url", "expired_url")
+    slack.standin.fail("conversations.open", "user_not_found")
+    click_url = slack.standin.response_url()
+    await slack.click(click_payload(share, user=CAROL, channel=CHANNEL, response_url=click_url, ephemeral=True))
+    [told] = await slack.standin.wait_for("chat.postEphemeral")
+    assert (told.body["channel"], told.body["user"]) == (CHANNEL, CAROL)
+    assert "expired" in told.shown
+    await slack.settle()
+    assert "slack_listener_failed" not in caplog.text
+    assert not slack.standin.calls_to("chat.postMessage")  # nothing went public
+
+
 async def test_a_button_click_works_like_typing_and_after_a_restart(slack: SlackHarness) -> None:
     dm = dm_channel(ALICE)
     await slack.dm(ALICE, "hi")
