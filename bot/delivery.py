@@ -1,10 +1,13 @@
-"""What the core needs from a chat platform to deliver messages it starts (reminders)."""
+"""What the core needs from a chat platform: delivering messages it starts (reminders), answering stored events."""
 
 from __future__ import annotations
 
-from typing import Protocol
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
 
-from bot.types import ConversationRef, Reply
+from bot.types import ConversationRef, IncomingMessage, Reply
 
 
 class DeliveryError(Exception):
@@ -50,3 +53,61 @@ class Adapter(Deliverer, Protocol):
     def ready(self) -> bool:
         """Whether the adapter is connected and taking events."""
         ...
+
+
+class Responder(Protocol):
+    """How an adapter answers the events it put in the inbox (see :meth:`bot.runtime.Runtime.accept`).
+
+    ``route`` is the adapter's own plain-data description of where the answer goes, stored with
+    the event; both methods may be called again for the same event after a restart.
+    """
+
+    async def prepare(self, msg: IncomingMessage, route: Mapping[str, Any]) -> IncomingMessage:
+        """Complete a stored message just before it is handled (a time-zone hint, the conversation)."""
+        ...
+
+    async def respond(self, msg: IncomingMessage, route: Mapping[str, Any], replies: list[Reply]) -> None:
+        """Send the replies where ``route`` says (errors are the adapter's to report)."""
+        ...
+
+
+class Pacer:
+    """Spaces messages to one conversation at least ``interval`` seconds apart (platform rate limits).
+
+    ``monotonic`` and ``sleep`` are injectable, so tests see the waits without waiting.
+    """
+
+    def __init__(
+        self,
+        interval: float,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        max_keys: int = 10_000,
+    ) -> None:
+        self.interval = interval
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self.max_keys = max_keys
+        self._next: dict[str, float] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def wait(self, key: str) -> None:
+        """Return when a message to ``key`` may go out, and book the following slot."""
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            now = self.monotonic()
+            due = self._next.get(key, now)
+            if due > now:
+                await self.sleep(due - now)
+                now = self.monotonic()
+            if len(self._next) >= self.max_keys:
+                self._forget_idle(now)
+            self._next[key] = max(now, due) + self.interval
+
+    def _forget_idle(self, now: float) -> None:
+        for key in [k for k, due in self._next.items() if due <= now]:
+            self._next.pop(key, None)
+            lock = self._locks.get(key)
+            if lock is not None and not lock.locked():
+                self._locks.pop(key, None)

@@ -36,7 +36,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -55,7 +55,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import api, render
-from bot.runtime import Runtime
+from bot.runtime import Accepted, Runtime
 from bot.settings import ConfigError
 from bot.types import ConversationRef, Handled, IncomingMessage, Reply
 
@@ -144,6 +144,7 @@ class SlackAdapter:
             await self._close_connections()
             raise
         self.runtime.app.coach.observers.append(self._on_handled)
+        self.runtime.register(PLATFORM, self)
         self._accepting = True
         log.info(
             "slack_started",
@@ -165,6 +166,7 @@ class SlackAdapter:
             await self._socket.close_async()
             self._socket = None
         await self.idle(grace)
+        self.runtime.unregister(PLATFORM)
         await self._close_connections()
         log.info("slack_stopped")
 
@@ -197,12 +199,16 @@ class SlackAdapter:
     # --- for tests and shutdown ------------------------------------------------------------------
 
     async def idle(self, timeout: float = 20.0) -> bool:
-        """Wait until no event is being worked on (or ``timeout`` passes); True if idle."""
+        """Wait until no event is being worked on, here or in the runtime's inbox (or ``timeout`` passes)."""
         deadline = time.monotonic() + timeout
         current = asyncio.current_task()
         while True:
+            if not await self.runtime.drain(max(0.0, deadline - time.monotonic())):
+                return False
             pending = [t for t in self._inflight if t is not current and not t.done()]
             if not pending:
+                if not await self.runtime.drain(0):  # (an App Home refresh may have queued nothing new)
+                    continue
                 return True
             left = deadline - time.monotonic()
             if left <= 0:
@@ -254,7 +260,7 @@ class SlackAdapter:
             authorize=authorize,
             signing_secret=self._signing_secret,
             request_verification_enabled=False,  # checked in _on_http, before the body is parsed
-            process_before_response=False,
+            process_before_response=True,  # recorded in the inbox before Slack gets its 200 (docs/delivery.md)
             logger=logging.getLogger("slack_bolt.AsyncApp"),
         )
         app._async_middleware_error_handler = _MalformedRequest()  # Bolt's own checks choking on a body's shape
@@ -365,108 +371,146 @@ class SlackAdapter:
     async def _ack_only_event(self, body: dict[str, Any]) -> None:
         log.debug("slack_event_ignored", extra={"type": (body.get("event") or {}).get("type")})
 
-    async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+    async def _take(self, msg: IncomingMessage, route: dict[str, Any], key: str) -> BoltResponse | None:
+        """Hand an event to the runtime's inbox before Slack gets its answer; 503 when it is not taken.
+
+        With a 503, Slack retries an event later (up to three times); a command or a click shows the
+        student an error, so they can try again. Nothing is acknowledged that the bot could lose.
+        """
+        outcome = await self.runtime.accept(msg, route, key)
+        if outcome is Accepted.BUSY:
+            return BoltResponse(status=503, body=json.dumps({"error": "busy, try again"}))
+        return None
+
+    async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> BoltResponse | None:
         """A direct message to the app (channel messages reach the bot as mentions instead)."""
         if event.get("bot_id") or event.get("subtype") not in HANDLED_SUBTYPES:
-            return
-        if event.get("channel_type") != "im" or not event.get("user"):
-            return
-        async with self._working("message"):
-            team, user, channel = _team(body), event["user"], event["channel"]
-            self._remember_dm(team, user, channel)
-            ref = ConversationRef(PLATFORM, team, channel, user, event.get("thread_ts"))
-            text = render.incoming_text(event.get("text", ""), self.bot_user_id)
-            replies = await self.runtime.handle_once(
-                IncomingMessage(ref, text=text, direct=True, tz_hint=await self._tz_hint(team, user)), _event_id(body)
-            )
-            if replies is not None:  # None: a retry of an event already handled
-                await self._send(Route(ref, "dm"), replies)
+            return None
+        if event.get("channel_type") != "im" or not event.get("user") or not event.get("channel"):
+            return None
+        team, user, channel = _team(body), str(event["user"]), str(event["channel"])
+        self._remember_dm(team, user, channel)
+        ref = ConversationRef(PLATFORM, team, channel, user, event.get("thread_ts"))
+        text = render.incoming_text(str(event.get("text") or ""), self.bot_user_id)
+        return await self._take(IncomingMessage(ref, text=text, direct=True), {"mode": "dm"}, _event_key(body))
 
-    async def _on_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+    async def _on_mention(self, event: dict[str, Any], body: dict[str, Any]) -> BoltResponse | None:
         """``@SecondRound …`` in a channel: answered in a thread, anything personal by DM."""
-        if event.get("bot_id") or not event.get("user"):
-            return
-        async with self._working("app_mention"):
-            team, user, channel = _team(body), event["user"], event["channel"]
-            ref = ConversationRef(PLATFORM, team, channel, user, event.get("thread_ts") or event.get("ts"))
-            text = render.incoming_text(event.get("text", ""), self.bot_user_id)
-            replies = await self.runtime.handle_once(
-                IncomingMessage(ref, text=text, direct=False, tz_hint=await self._tz_hint(team, user)), _event_id(body)
-            )
-            if replies is not None:
-                await self._send(Route(ref, "channel"), replies)
+        if event.get("bot_id") or not event.get("user") or not event.get("channel"):
+            return None
+        team, user, channel = _team(body), str(event["user"]), str(event["channel"])
+        ref = ConversationRef(PLATFORM, team, channel, user, event.get("thread_ts") or event.get("ts"))
+        text = render.incoming_text(str(event.get("text") or ""), self.bot_user_id)
+        return await self._take(IncomingMessage(ref, text=text, direct=False), {"mode": "channel"}, _event_key(body))
 
     async def _on_home_opened(self, event: dict[str, Any], body: dict[str, Any]) -> None:
-        """The App Home tab was opened: show the student's interviews, to-dos and topics."""
+        """The App Home tab was opened: show the student's interviews, to-dos and topics (after the ack)."""
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
-        async with self._working("app_home_opened"):
-            team = _team(body)
-            if event.get("channel"):
-                self._remember_dm(team, event["user"], event["channel"])
-            await self._publish_home(team, event["user"])
+        team = _team(body)
+        if event.get("channel"):
+            self._remember_dm(team, event["user"], event["channel"])
+        self._after_ack(self._publish_home(team, event["user"]), "app_home_opened")
 
-    async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
-        """``/coach …``: acknowledged at once, answered ephemerally through the response URL."""
-        await ack()
-        async with self._working("command"):
-            team, user, channel = command.get("team_id", ""), command["user_id"], command.get("channel_id", "")
-            asked = render.command(command.get("text", ""))
-            ref = ConversationRef(PLATFORM, team, channel, user)
-            tz = await self._tz_hint(team, user)
-            replies = await self.runtime.handle(
-                IncomingMessage(ref, text=asked.text, action=asked.action, direct=False, tz_hint=tz)
-            )
-            share = render.share_value(text=asked.text, action=asked.action) if asked.shareable else None
-            await self._send(Route(ref, "ephemeral", command.get("response_url"), share), replies)
+    async def _on_command(self, ack: Any, command: dict[str, Any]) -> BoltResponse | None:
+        """``/coach …``: recorded, acknowledged, then answered ephemerally through the response URL."""
+        team, user, channel = command.get("team_id", ""), command.get("user_id"), command.get("channel_id", "")
+        if not user:
+            return _bad_request("no_user")
+        asked = render.command(str(command.get("text") or ""))
+        ref = ConversationRef(PLATFORM, str(team), str(channel), str(user))
+        share = render.share_value(text=asked.text, action=asked.action) if asked.shareable else None
+        route = {"mode": "ephemeral", "response_url": command.get("response_url"), "share": share}
+        msg = IncomingMessage(ref, text=asked.text, action=asked.action, direct=False)
+        refused = await self._take(msg, route, _payload_key("cmd", command))
+        if refused is None:
+            await ack()
+        return refused
 
-    async def _on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def _on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> BoltResponse | None:
         """A core button: its value goes to the core as an action, the same path as typed text."""
-        await ack()
         if not str(action.get("action_id", "")).startswith(render.BUTTON_ACTION) or not action.get("value"):
-            return
-        async with self._working("button"):
-            route = await self._click_route(body)
-            team, user = route.ref.workspace, route.ref.user
-            replies = await self.runtime.handle(
-                IncomingMessage(
-                    route.ref,
-                    action=action["value"],
-                    direct=route.mode == "dm",
-                    tz_hint=await self._tz_hint(team, user),
-                )
-            )
-            await self._send(route, replies)
+            await ack()
+            return None
+        return await self._take_click(ack, body, str(action["value"]), None, "click")
 
-    async def _on_share(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def _on_share(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> BoltResponse | None:
         """The “Share in channel” button: ask again, and post the answer for everyone if nothing is private."""
-        await ack()
-        async with self._working("share"):
-            route = await self._click_route(body)
-            response_url = route.response_url
-            wanted, text = render.parse_share_value(str(action.get("value", "")))
-            team, user = route.ref.workspace, route.ref.user
-            replies = await self.runtime.handle(
-                IncomingMessage(
-                    route.ref, text=text, action=wanted, direct=False, tz_hint=await self._tz_hint(team, user)
-                )
-            )
-            if any(r.private for r in replies) or not response_url:
-                await self._send(Route(route.ref, "ephemeral", response_url), [Reply(SHARE_REFUSED)])
-                return
-            sent = True
-            for message in render.messages(replies):
-                sent = sent and await self._post_response_url(response_url, message, in_channel=True)
-            if sent:
-                await self._post_response_url(response_url, None, delete_original=True)
-            else:
-                await self._tell_failure(route, "expired_url")
+        wanted, text = render.parse_share_value(str(action.get("value", "")))
+        return await self._take_click(ack, body, wanted, text, "share")
+
+    async def _take_click(
+        self, ack: Any, body: dict[str, Any], action: str | None, text: str | None, mode: str
+    ) -> BoltResponse | None:
+        user = (body.get("user") or {}).get("id")
+        if not user:  # Slack always says who clicked: a click without a user is not Slack's
+            return _bad_request("no_user")
+        team = _click_team(body)
+        ref = ConversationRef(PLATFORM, team, "", str(user))  # the conversation is settled in prepare()
+        msg = IncomingMessage(ref, text=text or "", action=action, direct=False)
+        click = {
+            k: body.get(k) for k in ("team", "user", "container", "response_url", "channel", "message") if body.get(k)
+        }
+        refused = await self._take(msg, {"mode": mode, "click": click}, _payload_key("click", body))
+        if refused is None:
+            await ack()
+        return refused
+
+    # --- answering stored events (the runtime's Responder) ----------------------------------------------
+
+    async def prepare(self, msg: IncomingMessage, route: Mapping[str, Any]) -> IncomingMessage:
+        """Add the student's Slack time zone and, for a click, where it happened."""
+        ref, direct = msg.ref, msg.direct
+        if route.get("mode") in {"click", "share"}:
+            where = await self._click_route(dict(route.get("click") or {}))
+            ref, direct = where.ref, where.mode == "dm"
+        tz = await self._tz_hint(ref.workspace, ref.user)
+        return IncomingMessage(ref, text=msg.text, action=msg.action, fields=msg.fields, direct=direct, tz_hint=tz)
+
+    async def respond(self, msg: IncomingMessage, route: Mapping[str, Any], replies: list[Reply]) -> None:
+        """Send the replies to a stored event where it came from (see the module's table)."""
+        async with self._working(str(route.get("mode"))):
+            mode = route.get("mode")
+            if mode == "dm":
+                await self._send(Route(msg.ref, "dm"), replies)
+            elif mode == "channel":
+                await self._send(Route(msg.ref, "channel"), replies)
+            elif mode == "ephemeral":
+                await self._send(Route(msg.ref, "ephemeral", route.get("response_url"), route.get("share")), replies)
+            elif mode == "click":
+                await self._send(await self._click_route(dict(route.get("click") or {})), replies)
+            elif mode == "share":
+                await self._share(await self._click_route(dict(route.get("click") or {})), replies)
+
+    async def _share(self, route: Route, replies: list[Reply]) -> None:
+        response_url = route.response_url
+        if any(r.private for r in replies) or not response_url:
+            await self._send(Route(route.ref, "ephemeral", response_url), [Reply(SHARE_REFUSED)])
+            return
+        sent = True
+        for message in render.messages(replies):
+            sent = sent and await self._post_response_url(response_url, message, in_channel=True)
+        if sent:
+            await self._post_response_url(response_url, None, delete_original=True)
+        else:
+            await self._tell_failure(route, "expired_url")
+
+    def _after_ack(self, work: Any, what: str) -> None:
+        """Run ``work`` after the acknowledgement, tracked for :meth:`idle` and :meth:`stop`."""
+
+        async def run() -> None:
+            async with self._working(what):
+                await work
+
+        task = asyncio.ensure_future(run())
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
 
     # --- routing and sending -------------------------------------------------------------------------
 
     async def _click_route(self, body: dict[str, Any]) -> Route:
-        team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
-        user = (body.get("user") or {}).get("id", "")
+        team = _click_team(body)
+        user = str((body.get("user") or {}).get("id", ""))
         container = body.get("container") or {}
         response_url = body.get("response_url")
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id") or ""
@@ -729,10 +773,29 @@ def _refuse(status: int, reason: str, size: int | None) -> web.Response:
     return web.json_response({"error": "invalid request" if status == 401 else reason.split(" ")[0]}, status=status)
 
 
-def _event_id(body: dict[str, Any]) -> str | None:
+def _bad_request(reason: str) -> BoltResponse:
+    log.info("slack_request_refused", extra={"status": 400, "reason": reason})
+    return BoltResponse(status=400, body=json.dumps({"error": reason}))
+
+
+def _event_key(body: dict[str, Any]) -> str:
     """The Events API id Slack keeps across its retries of one event."""
     event_id = body.get("event_id")
-    return str(event_id) if event_id else None
+    return f"ev:{event_id}" if event_id else _payload_key("ev", body)
+
+
+def _payload_key(kind: str, body: Mapping[str, Any]) -> str:
+    """An id for a command or a click: the same request replayed has the same one.
+
+    Slack gives each click and command its own ``trigger_id`` and timestamps, so two presses of
+    one button never share it.
+    """
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return f"{kind}:{hashlib.sha256(canonical.encode()).hexdigest()[:48]}"
+
+
+def _click_team(body: Mapping[str, Any]) -> str:
+    return str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
 
 
 def _team(body: dict[str, Any]) -> str:

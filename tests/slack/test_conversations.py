@@ -92,13 +92,13 @@ async def test_a_mention_is_answered_in_a_thread_and_private_data_stays_out_of_t
 
 async def test_the_bot_mention_is_stripped_before_the_core_reads_the_text(slack: SlackHarness) -> None:
     seen: list[str] = []
-    handle_once = slack.runtime.handle_once
+    handle_once = slack.bot.app.coach.handle_once
 
-    async def spy(msg, event_id=None):  # type: ignore[no-untyped-def]
+    def spy(msg, receipt, **kw):  # type: ignore[no-untyped-def]
         seen.append(msg.text)
-        return await handle_once(msg, event_id)
+        return handle_once(msg, receipt, **kw)
 
-    slack.runtime.handle_once = spy  # type: ignore[method-assign]
+    slack.bot.app.coach.handle_once = spy  # type: ignore[method-assign]
     await slack.event(mention_event(CAROL, CHANNEL, "who's interviewing me this time?"))
     await slack.reply_in(CHANNEL)
     assert seen == ["who's interviewing me this time?"]
