@@ -386,3 +386,47 @@ async def test_a_bad_request_gets_a_4xx_and_one_short_log_line_without_its_body(
     assert [c.method for c in slack.standin.calls] == ["auth.test"]  # nothing answered, nothing stored
     with slack.bot.app.db.session() as s:
         assert s.scalars(select(User)).all() == []
+
+
+def _salary_click(slack: SlackHarness, user: str | None) -> str:
+    payload = click_payload(
+        {"action_id": "sr_btn_0", "value": "topic:salary", "text": {"type": "plain_text", "text": "Salary"}},
+        user=user or ALICE,
+        channel=dm_channel(ALICE),
+        response_url=slack.standin.response_url(),
+    )
+    if user is None:
+        del payload["user"]
+    return urlencode({"payload": json.dumps(payload)})
+
+
+async def test_the_same_signed_button_press_replayed_is_handled_once(slack: SlackHarness) -> None:
+    await slack.dm(ALICE, "hi")
+    await slack.reply_in(dm_channel(ALICE))
+    body = _salary_click(slack, ALICE)
+    headers = sign(body)  # signed once, sent three times (a replay within the signature window)
+    sent = [
+        await slack.post(body, "application/x-www-form-urlencoded", headers=headers, signed=False) for _ in range(3)
+    ]
+    assert [s.status for s in sent] == [200, 200, 200]
+    await slack.settle()
+    answers = slack.standin.calls_to("chat.postMessage", lambda c: "Salary and negotiating" in c.shown)
+    assert len(answers) == 1
+
+    again = await slack.post(_salary_click(slack, ALICE), "application/x-www-form-urlencoded")  # a new press
+    assert again.status == 200
+    await slack.settle()
+    assert len(slack.standin.calls_to("chat.postMessage", lambda c: "Salary and negotiating" in c.shown)) == 2
+
+
+async def test_a_signed_button_press_without_a_user_is_refused(
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    sent = await slack.post(_salary_click(slack, None), "application/x-www-form-urlencoded")
+    assert sent.status == 400
+    await slack.settle()
+    with slack.bot.app.db.session() as s:
+        assert s.scalars(select(User)).all() == []  # no user row with an empty id
+    assert [c.method for c in slack.standin.calls] == ["auth.test"]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == ["slack_request_refused"]
