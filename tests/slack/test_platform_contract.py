@@ -430,3 +430,39 @@ async def test_a_signed_button_press_without_a_user_is_refused(
         assert s.scalars(select(User)).all() == []  # no user row with an empty id
     assert [c.method for c in slack.standin.calls] == ["auth.test"]
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == ["slack_request_refused"]
+
+
+async def test_log_lines_name_a_student_only_by_a_keyed_hash_also_after_forget_me(slack: SlackHarness) -> None:
+    import io
+
+    from bot.events import log_key, user_hash
+    from bot.logs import configure
+
+    stream = io.StringIO()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    configure(slack.bot.app.settings.model_copy(update={"log_format": "json"}), "INFO", stream=stream)
+    logging_runtime = Runtime(slack.bot.app, health=False, reminders=False)  # the one that writes the lines
+    await logging_runtime.start()
+    try:
+        await slack.dm(ALICE, "note: call the recruiter back")
+        await slack.reply_in(dm_channel(ALICE))
+        _, url = await slack.command("forget", user=ALICE)
+        yes = (await slack.response(url)).button("Yes, delete")
+        click_url = slack.standin.response_url()
+        await slack.click(click_payload(yes, user=ALICE, channel=CHANNEL, response_url=click_url, ephemeral=True))
+        assert "deleted" in (await slack.response(click_url)).shown
+        await slack.dm(ALICE, "hi")  # from then on too
+        await slack.reply_in(dm_channel(ALICE), count=2)
+        await slack.settle()
+    finally:
+        await logging_runtime.stop()
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
+        root.setLevel(level)
+    text = stream.getvalue()
+    handled = [json.loads(line) for line in text.splitlines() if '"message_handled"' in line]
+    assert len(handled) == 4  # the note, "forget", the click, "hi"
+    assert ALICE not in text and dm_channel(ALICE) not in text
+    key = log_key(slack.bot.app.db, slack.bot.clock)  # the installation's key, kept in the database
+    assert {line["user"] for line in handled} == {user_hash(key, ConversationRef("slack", TEAM_ID, "", ALICE))}
