@@ -72,42 +72,49 @@ class Responder(Protocol):
 
 
 class Pacer:
-    """Spaces messages to one conversation at least ``interval`` seconds apart (platform rate limits).
+    """Keeps messages to one conversation within a platform's rate: ``burst`` at once, then one per ``interval``.
 
-    ``monotonic`` and ``sleep`` are injectable, so tests see the waits without waiting.
+    A token bucket per conversation key: a short exchange goes out at once; the parts of a long
+    answer (an export split in many messages) go out one per ``interval`` seconds after the first
+    ``burst``. ``monotonic`` and ``sleep`` are injectable, so tests see the waits without waiting.
     """
 
     def __init__(
         self,
         interval: float,
         *,
+        burst: int = 3,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         max_keys: int = 10_000,
     ) -> None:
         self.interval = interval
+        self.burst = burst
         self.monotonic = monotonic
         self.sleep = sleep
         self.max_keys = max_keys
-        self._next: dict[str, float] = {}
+        self._buckets: dict[str, tuple[float, float]] = {}  # key → (tokens, when counted)
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def wait(self, key: str) -> None:
-        """Return when a message to ``key`` may go out, and book the following slot."""
+        """Return when a message to ``key`` may go out (and count it)."""
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             now = self.monotonic()
-            due = self._next.get(key, now)
-            if due > now:
-                await self.sleep(due - now)
-                now = self.monotonic()
-            if len(self._next) >= self.max_keys:
-                self._forget_idle(now)
-            self._next[key] = max(now, due) + self.interval
+            tokens, then = self._buckets.get(key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - then) / self.interval)
+            if tokens < 1:
+                await self.sleep((1 - tokens) * self.interval)
+                now, tokens = self.monotonic(), 1.0
+            if len(self._buckets) >= self.max_keys:
+                self._forget_full(now)
+            self._buckets[key] = (tokens - 1, now)
 
-    def _forget_idle(self, now: float) -> None:
-        for key in [k for k, due in self._next.items() if due <= now]:
-            self._next.pop(key, None)
+    def _forget_full(self, now: float) -> None:
+        """Drop conversations whose bucket has filled up again (they would start full anyway)."""
+        refill = self.burst * self.interval
+        for key in [k for k, (_, then) in self._buckets.items() if now - then >= refill]:
+            self._buckets.pop(key, None)
             lock = self._locks.get(key)
             if lock is not None and not lock.locked():
                 self._locks.pop(key, None)

@@ -55,6 +55,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import api, render
+from bot.delivery import Pacer
 from bot.runtime import Accepted, Runtime
 from bot.settings import ConfigError
 from bot.types import ConversationRef, Handled, IncomingMessage, Reply
@@ -120,6 +121,7 @@ class SlackAdapter:
         self._tz: dict[tuple[str, str], str | None] = {}
         self._dm: dict[tuple[str, str], str] = {}
         self._home_due: set[tuple[str, str]] = set()
+        self.pacer = Pacer(DM_PACE_SECONDS)  # every message the bot posts, per conversation
 
     # --- the Adapter protocol --------------------------------------------------------------------
 
@@ -185,9 +187,8 @@ class SlackAdapter:
         assert self._background is not None, "deliver() before start()"
         try:
             channel = ref.channel if ref.channel.startswith("D") else await self._open_dm(ref.workspace, ref.user)
-            for i, message in enumerate(render.messages(replies)):
-                if i:  # a reminder too long for one message: about one message per second
-                    await asyncio.sleep(DM_PACE_SECONDS)
+            for message in render.messages(replies):
+                await self.pacer.wait(channel)  # a reminder too long for one message: about one a second
                 await self._background.chat_postMessage(
                     channel=channel, text=message.text, blocks=message.blocks, unfurl_links=False, unfurl_media=False
                 )
@@ -560,6 +561,7 @@ class SlackAdapter:
         """chat.postMessage, split to Slack's limits; on a refusal, tell the student another way."""
         assert self.client is not None
         for message in render.messages(replies):
+            await self.pacer.wait(channel)
             try:
                 await self.client.chat_postMessage(
                     channel=channel,
@@ -580,6 +582,7 @@ class SlackAdapter:
         """Only the student sees these: the response URL if there is one, else chat.postEphemeral."""
         assert self.client is not None
         for message in render.messages(replies, share_value=share):
+            await self.pacer.wait(route.ref.channel or route.ref.user)
             if route.response_url and await self._post_response_url(route.response_url, message):
                 continue
             try:

@@ -372,9 +372,7 @@ async def test_a_bad_request_gets_a_4xx_and_one_short_log_line_without_its_body(
 ) -> None:
     raw, headers, status = _bad_requests()[case]
     caplog.set_level(logging.DEBUG)
-    async with slack.http.post(
-        slack.url, data=raw, headers={"Content-Type": "application/json", **headers}
-    ) as resp:
+    async with slack.http.post(slack.url, data=raw, headers={"Content-Type": "application/json", **headers}) as resp:
         assert resp.status == status
         assert "Traceback" not in await resp.text()
     await slack.settle()
@@ -466,3 +464,28 @@ async def test_log_lines_name_a_student_only_by_a_keyed_hash_also_after_forget_m
     assert ALICE not in text and dm_channel(ALICE) not in text
     key = log_key(slack.bot.app.db, slack.bot.clock)  # the installation's key, kept in the database
     assert {line["user"] for line in handled} == {user_hash(key, ConversationRef("slack", TEAM_ID, "", ALICE))}
+
+
+async def test_a_long_export_is_paced_per_conversation(slack: SlackHarness) -> None:
+    """An export in many messages: a short burst, then one message a second (Slack's rate per channel)."""
+    from bot.storage.repo import UserData, get_or_create_user
+
+    ref = ConversationRef("slack", TEAM_ID, dm_channel(ALICE), ALICE)
+    with slack.bot.app.db.session() as s:
+        user, _ = get_or_create_user(s, ref, slack.bot.clock.now())
+        data = UserData(s, user)
+        for n in range(240):  # about 750 KB of notes
+            data.add_note(
+                f"note {n:03d}: " + "practise the STAR answer about the migration project " * 55, slack.bot.clock.now()
+            )
+    await slack.dm(ALICE, "export my data")
+    await slack.settle()
+    parts = slack.posts(dm_channel(ALICE))
+    assert len(parts) >= 5
+    shown = "".join(part.shown for part in parts)
+    assert all(f"note {n:03d}" in shown for n in range(240))  # all of it arrived
+    assert slack.pace.waits == [1.0] * (len(parts) - 3)  # three at once, then one a second
+
+    await slack.dm(BOB, "hi")  # another conversation is not held up by Alice's export
+    await slack.settle()
+    assert slack.pace.waits == [1.0] * (len(parts) - 3)
