@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.app import App
 from bot.delivery_engine import ReminderEngine
 from bot.runtime import Runtime
-from bot.storage.models import Reminder, User
+from bot.storage.models import Note, Reminder, User
 from bot.types import ConversationRef, IncomingMessage, Reply
 from tests.slack.conftest import SIGNING_SECRET, SlackHarness, click_payload, dm_event, event_body, sign
 from tests.standins.slack import BOT_ID, BOT_USER_ID, TEAM_ID, dm_channel
@@ -489,3 +489,46 @@ async def test_a_long_export_is_paced_per_conversation(slack: SlackHarness) -> N
     await slack.dm(BOB, "hi")  # another conversation is not held up by Alice's export
     await slack.settle()
     assert slack.pace.waits == [1.0] * (len(parts) - 3)
+
+
+async def test_a_full_inbox_answers_503_so_slack_retries_and_nothing_is_lost(slack: SlackHarness) -> None:
+    """Beyond its limit for one person the bot does not acknowledge: Slack's retry is then answered."""
+    slack.runtime.inbox_settings.per_user = 2
+    gate = threading.Event()
+    handle_once = slack.bot.app.coach.handle_once
+
+    def stuck(msg: IncomingMessage, receipt: Any, **kw: Any) -> list[Reply] | None:
+        gate.wait(60)
+        return handle_once(msg, receipt, **kw)
+
+    slack.bot.app.coach.handle_once = stuck  # type: ignore[method-assign]
+    events = [dm_event(ALICE, f"note: bring copy {n} of the portfolio") for n in range(3)]
+    try:
+        sent = [await slack.event(e, event_id=f"Ev0FULL{n}") for n, e in enumerate(events)]
+        assert [s.status for s in sent] == [200, 200, 503]
+        assert (await slack.dm(BOB, "hi")).status == 200  # someone else is still taken
+    finally:
+        gate.set()
+    await slack.settle()
+    retry = await slack.event(events[2], event_id="Ev0FULL2", headers={"X-Slack-Retry-Num": "1"})
+    assert retry.status == 200
+    await slack.settle()
+    with slack.bot.app.db.session() as s:
+        assert sorted(s.scalars(select(Note.text))) == [f"bring copy {n} of the portfolio" for n in range(3)]
+    assert len(slack.posts(dm_channel(ALICE))) == 3
+
+
+async def test_when_the_inbox_cannot_record_the_message_is_answered_before_the_ack(
+    slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database refuses the inbox's write: the student still gets an answer, then Slack its 200."""
+    from sqlalchemy.exc import OperationalError
+
+    def down(*args: Any) -> int | None:
+        raise OperationalError("INSERT INTO inbox", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(slack.runtime.inbox, "record", down)
+    sent = await slack.dm(ALICE, "how do I handle a dinner interview?")
+    assert sent.status == 200
+    assert slack.posts(dm_channel(ALICE)), "answered before the acknowledgement"
+    assert "Meals, drinks" in slack.posts(dm_channel(ALICE))[0].shown
