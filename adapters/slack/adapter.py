@@ -50,7 +50,7 @@ from slack_bolt.middleware.async_middleware_error_handler import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import parse_body
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -576,7 +576,31 @@ class SlackAdapter:
                 if tell:
                     await self._tell_failure(route, code, failed_channel=channel)
                 return False
+        await self._upload_files(channel, replies, thread=thread)
         return True
+
+    async def _upload_files(self, channel: str, replies: Sequence[Reply], *, thread: str | None = None) -> None:
+        """The replies' files, uploaded to ``channel`` (files_upload_v2); as text messages if Slack refuses."""
+        assert self.client is not None
+        for file in (f for reply in replies for f in reply.files):
+            await self.pacer.wait(channel)
+            try:
+                await self.client.files_upload_v2(
+                    channel=channel, content=file.content, filename=file.name, title=file.name, thread_ts=thread
+                )
+                continue
+            except (*api.API_ERRORS, SlackRequestError) as exc:
+                self._log_api_error("files_upload_v2", exc)
+            body = file.content.replace("```", "`\u200b``")
+            for message in render.messages([Reply(f"**{file.name}**\n```\n{body}\n```", private=True)]):
+                await self.pacer.wait(channel)
+                try:
+                    await self.client.chat_postMessage(
+                        channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread
+                    )
+                except api.API_ERRORS as exc:
+                    self._log_api_error("chat.postMessage", exc)
+                    return
 
     async def _ephemeral(self, route: Route, replies: Sequence[Reply], *, share: str | None = None) -> None:
         """Only the student sees these: the response URL if there is one, else chat.postEphemeral."""
@@ -602,6 +626,10 @@ class SlackAdapter:
                 else:
                     await self._tell_failure(route, code, failed_channel=route.ref.channel)
                 return
+        if any(reply.files for reply in replies):  # a file cannot be ephemeral: it goes to the student's DM
+            channel = await self._dm_channel(route.ref.workspace, route.ref.user)
+            if channel:
+                await self._upload_files(channel, replies)
 
     async def _post_response_url(
         self, url: str, message: render.Message | None, *, in_channel: bool = False, delete_original: bool = False

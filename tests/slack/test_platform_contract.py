@@ -19,7 +19,7 @@ from bot.app import App
 from bot.delivery_engine import ReminderEngine
 from bot.runtime import Runtime
 from bot.storage.models import Note, Reminder, User
-from bot.types import ConversationRef, IncomingMessage, Reply
+from bot.types import ConversationRef, File, IncomingMessage, Reply
 from tests.slack.conftest import SIGNING_SECRET, SlackHarness, click_payload, dm_event, event_body, sign
 from tests.standins.slack import BOT_ID, BOT_USER_ID, TEAM_ID, dm_channel
 
@@ -532,3 +532,40 @@ async def test_when_the_inbox_cannot_record_the_message_is_answered_before_the_a
     assert sent.status == 200
     assert slack.posts(dm_channel(ALICE)), "answered before the acknowledgement"
     assert "Meals, drinks" in slack.posts(dm_channel(ALICE))[0].shown
+
+
+EXPORT = File("secondround-export.json", "application/json", '{"notes": [{"text": "ask about the on-call rota"}]}')
+
+
+def _with_export(slack: SlackHarness) -> None:
+    """The core answers every message with a short reply carrying an export file."""
+
+    def answer(msg: IncomingMessage, receipt: Any, **kw: Any) -> list[Reply] | None:
+        return [Reply("Here's everything I store about you.", private=True, files=(EXPORT,))]
+
+    slack.bot.app.coach.handle_once = answer  # type: ignore[method-assign]
+
+
+async def test_a_reply_with_a_file_is_uploaded_to_the_conversation(slack: SlackHarness) -> None:
+    _with_export(slack)
+    await slack.dm(ALICE, "export my data")
+    [upload] = await slack.standin.wait_for("files.completeUploadExternal")
+    assert upload.body["channel_id"] == dm_channel(ALICE)
+    assert upload.body["_contents"] == {EXPORT.name: EXPORT.content}
+    assert "Here's everything" in (await slack.reply_in(dm_channel(ALICE))).shown
+
+
+async def test_a_file_for_a_slash_command_goes_to_the_dm_never_the_channel(slack: SlackHarness) -> None:
+    _with_export(slack)
+    _, url = await slack.command("export", user=ALICE, channel=CHANNEL)
+    assert "Here's everything" in (await slack.response(url)).shown
+    [upload] = await slack.standin.wait_for("files.completeUploadExternal")
+    assert upload.body["channel_id"] == dm_channel(ALICE)
+
+
+async def test_when_slack_refuses_the_upload_the_file_comes_as_text(slack: SlackHarness) -> None:
+    _with_export(slack)
+    slack.standin.fail("files.getUploadURLExternal", "missing_scope")
+    await slack.dm(ALICE, "export my data")
+    shown = (await slack.reply_in(dm_channel(ALICE), count=2)).shown
+    assert EXPORT.name in shown and "on-call rota" in shown
