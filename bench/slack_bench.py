@@ -11,7 +11,7 @@ events come from those returning students in turn (5 each, under the flood guard
 * bare Bolt AsyncApp: the framework's floor, a slack-bolt AsyncApp on an aiohttp server with one
   shared Web API session, whose listener only acknowledges and posts one message;
 * adapter, canned coach: SecondRound's Slack adapter with the coach replaced by a fixed answer
-  (signature check, ack, event de-duplication in the database, rendering, the reply), so the
+  (signature check, the inbox record before the ack, rendering, the reply), so the
   adapter's own cost shows;
 * secondround run slack: the real thing, coach included (understanding, database, advice).
 
@@ -217,7 +217,7 @@ def adapter_server(port: int, api_url: str) -> None:
 
     canned = [Reply("**Meals, drinks and office visits**\nA relaxed setting is still an interview.")]
 
-    async def coach(msg: IncomingMessage) -> list[Reply]:
+    def coach(msg: IncomingMessage, receipt: object, **kw: object) -> list[Reply]:
         return canned
 
     async def main(data_dir: str) -> None:
@@ -231,7 +231,7 @@ def adapter_server(port: int, api_url: str) -> None:
         )
         app = App.build(settings)
         runtime = Runtime(app, health=False, reminders=False)
-        runtime.handle = coach  # type: ignore[method-assign]
+        app.coach.handle_once = coach  # type: ignore[method-assign]
         await SlackAdapter(runtime, host="127.0.0.1", port=port).start()
         await asyncio.Event().wait()
 

@@ -18,12 +18,15 @@ button              in the app's DM: the DM; on an ephemeral message: ephemeral;
 reminder            by DM (the engine calls :meth:`SlackAdapter.deliver`)
 ==================  =============================================================================
 
-Slack gets its acknowledgement first (events before any work; commands and buttons call ``ack()``
-before anything else), then the coaching work runs. Event ids are remembered in the database
-(``runtime.app.events``), so an event Slack retries is handled once, across restarts and instances.
+Each event, command and click is written to the runtime's inbox (:meth:`Runtime.accept`) before
+Slack gets its acknowledgement; the coaching work runs afterwards, and the answer goes out through
+:meth:`SlackAdapter.respond`, also after a crash and a restart (docs/delivery.md). A retried or
+replayed request is recognised by its event id (or the hash of its body) and handled once. When
+the inbox will not take it, Slack gets 503 and retries.
 
 Socket Mode when ``SLACK_APP_TOKEN`` is set; otherwise HTTP on ``host:port`` at ``/slack/events``,
-where Bolt verifies each request's signature and timestamp (401 for anything forged or stale).
+where :meth:`SlackAdapter._on_http` checks each request's signature and timestamp before parsing
+it (401 for anything forged or stale, 400 for a malformed body, one short log line, no body).
 """
 
 from __future__ import annotations
