@@ -155,6 +155,7 @@ async def load(
 
     standin.on_call.append(count)
     latencies: list[float] = []
+    busy = [0]  # 503 answers (retried)
     queue = list(users)
     url = f"http://127.0.0.1:{port}/slack/events"
     connector = aiohttp.TCPConnector(limit=inflight)
@@ -163,10 +164,16 @@ async def load(
 
             async def worker() -> None:
                 while queue:
-                    body = event(queue.pop(0))
+                    user = queue.pop(0)
+                    body = event(user)
                     sent = time.perf_counter()
                     async with http.post(url, data=body.encode(), headers=signed(body)) as resp:
                         await resp.read()
+                        if resp.status == 503:  # the bot's inbox is full: retry later, as Slack does
+                            busy[0] += 1
+                            queue.append(user)
+                            await asyncio.sleep(0.05)
+                            continue
                         if resp.status != 200:
                             raise SystemExit(f"{name}: HTTP {resp.status}")
                     latencies.append(time.perf_counter() - sent)
@@ -178,6 +185,8 @@ async def load(
             finished = time.perf_counter()
     finally:
         standin.on_call.remove(count)
+    if busy[0]:
+        print(f"  {name}: {busy[0]} answers of 503 (inbox full), retried", flush=True)
     return Figures(name, len(users), finished - started, acked - started, latencies)
 
 

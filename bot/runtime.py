@@ -15,13 +15,13 @@ import os
 import signal
 import weakref
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot import retention
 from bot.app import App
-from bot.events import Inbox, InboxReceipt, log_key, owner_of, user_hash
+from bot.events import Inbox, InboxReceipt, Stored, log_key, owner_of, user_hash
 from bot.metrics import Metrics, RuntimeCollector
 from bot.types import Handled, IncomingMessage, Reply
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 20.0
+_T = TypeVar("_T")
 
 
 def _env_number(name: str, default: float, low: float, high: float) -> float:
@@ -139,7 +140,7 @@ class Runtime:
         receipt = self.app.events.receipt(msg.ref.platform, event_id) if event_id else None
         return await self._track(asyncio.to_thread(self.app.coach.handle_once, msg, receipt))
 
-    async def _track(self, work: Any) -> Any:
+    async def _track(self, work: Awaitable[_T]) -> _T:
         task = asyncio.ensure_future(work)
         self._inflight.add(task)
         try:
@@ -192,7 +193,7 @@ class Runtime:
             self._release_owner(owner)
             log.info("inbox_duplicate", extra={"platform": platform})
             return Accepted.DUPLICATE
-        self._queue(item, owner)
+        self._queue(item, owner, Stored(item, platform, "pending", msg, dict(route)))
         return Accepted.QUEUED
 
     def _recorded_late(self, record: asyncio.Future[int | None]) -> None:
@@ -203,7 +204,13 @@ class Runtime:
         assert item is not None
         closing = asyncio.ensure_future(asyncio.to_thread(self.inbox.done, item))
         self._inflight.add(closing)
-        closing.add_done_callback(self._inflight.discard)
+
+        def closed(task: asyncio.Future[None]) -> None:
+            self._inflight.discard(task)
+            if not task.cancelled() and task.exception() is not None:  # the sweep will find it: answered twice
+                log.warning("inbox_close_failed", extra={"item": item, "error": type(task.exception()).__name__})
+
+        closing.add_done_callback(closed)
 
     async def _answer_inline(self, msg: IncomingMessage, route: Mapping[str, Any], key: str) -> None:
         """Answer without the inbox (it is unavailable); a retry of the same event waits for this answer."""
@@ -225,10 +232,10 @@ class Runtime:
         await responder.respond(msg, route, replies)
         return replies
 
-    def _queue(self, item: int, owner: str) -> None:
+    def _queue(self, item: int, owner: str, stored: Stored | None = None) -> None:
         """Work on ``item`` after the same person's earlier items (answers keep their order)."""
         before = self._last_of.get(owner)
-        task = asyncio.ensure_future(self._work(item, owner, before))
+        task = asyncio.ensure_future(self._work(item, owner, before, stored))
         self._queued[item] = task
         self._last_of[owner] = task
         self._inflight.add(task)
@@ -239,23 +246,25 @@ class Runtime:
         if self._per_owner[owner] <= 0:
             del self._per_owner[owner]
 
-    async def _work(self, item: int, owner: str, before: asyncio.Future[None] | None) -> None:
+    async def _work(self, item: int, owner: str, before: asyncio.Future[None] | None, stored: Stored | None) -> None:
         try:
             if before is not None:
                 await asyncio.wait([before])
-            if self._slots is None:
-                self._slots = asyncio.Semaphore(self.inbox_settings.workers)
-            async with self._slots:
-                await self._answer_item(item)
+            await self._answer_item(item, stored)
         except Exception:
             log.exception("inbox_item_failed", extra={"item": item})
         finally:
             self._queued.pop(item, None)
             self._release_owner(owner)
 
-    async def _answer_item(self, item: int) -> None:
-        """Handle a stored event (or, if it was handled before a crash, resend its replies), then mark it done."""
-        stored = await asyncio.to_thread(self.inbox.load, item)
+    async def _answer_item(self, item: int, stored: Stored | None) -> None:
+        """Handle a stored event (or, if it was handled before a crash, resend its replies), then mark it done.
+
+        Only the coach's work takes one of the ``workers`` slots: waiting on the platform (sending,
+        pacing) does not hold up other students.
+        """
+        if stored is None:  # taken over from the database (not just accepted here)
+            stored = await asyncio.to_thread(self.inbox.load, item)
         if stored is None or stored.message is None or stored.status not in {"pending", "handled"}:
             return
         responder = self._responders.get(stored.platform)
@@ -263,8 +272,11 @@ class Runtime:
             return
         msg = await responder.prepare(stored.message, stored.route)
         if stored.status == "pending":
-            receipt = InboxReceipt(item, self.app.clock.now())
-            replies = await asyncio.to_thread(self.app.coach.handle_once, msg, receipt, throttle=False)
+            if self._slots is None:
+                self._slots = asyncio.Semaphore(self.inbox_settings.workers)
+            async with self._slots:
+                receipt = InboxReceipt(item, self.app.clock.now())
+                replies = await asyncio.to_thread(self.app.coach.handle_once, msg, receipt, throttle=False)
             if replies is None:  # another instance handled it: it sends the answer
                 return
         else:
