@@ -8,7 +8,8 @@ import threading
 import time as _time
 import weakref
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -19,6 +20,7 @@ from bot.dialog import dispatch
 from bot.events import Receipt
 from bot.knowledge import Knowledge
 from bot.nlu import NLU
+from bot.nlu.types import Parse
 from bot.registry import Registry, collect
 from bot.reminders import ReminderPlanner
 from bot.sanitize import clean, looks_like_words
@@ -32,6 +34,20 @@ from bot.types import Button, ConversationRef, Handled, IncomingMessage, Reply
 log = logging.getLogger(__name__)
 
 Observer = Callable[[Handled], None]
+
+
+class _Understood:
+    """An NLU that already has the parse of one (text, local time, zone); anything else goes to the real one."""
+
+    def __init__(self, nlu: NLU, key: tuple[str, datetime, str], parse: Parse) -> None:
+        self._nlu, self._key, self._parse = nlu, key, parse
+
+    def parse(self, text: str, now: datetime, tz: str) -> Parse:
+        """The parse made before, when asked the same question; else the real NLU's."""
+        return self._parse if (text, now, tz) == self._key else self._nlu.parse(text, now, tz)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._nlu, name)
 
 
 class _HandledBefore(Exception):
@@ -69,6 +85,7 @@ class Coach:
         self.observers: list[Observer] = []
         self._locks: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
         self._locks_guard = threading.Lock()
+        self._zones: dict[str, str] = {}  # each user's time zone as of their last message (a guess)
 
     # the entry point ------------------------------------------------------------------------------
 
@@ -228,6 +245,8 @@ class Coach:
                 )
                 return [Reply(reply)], "too_long", False, False
         now = self.clock.now()
+        key = f"{msg.ref.platform}:{msg.ref.workspace}:{msg.ref.user}"
+        nlu = self._understood_before(msg, text, now, key)
         try:
             with self.db.session() as session:
                 if receipt is not None and not receipt.claim(session):
@@ -237,9 +256,10 @@ class Coach:
                     with contextlib.suppress(ValueError):
                         user.tz, user.tz_source = check_zone(msg.tz_hint), "platform"
                 data = UserData(session, user)
-                turn = self._turn(msg, now, user.tz or self.settings.default_tz, data)
+                turn = self._turn(msg, now, user.tz or self.settings.default_tz, data, nlu)
                 turn.state = data.state(now)
                 replies, intent = dispatch(self.registry, turn, text)
+                self._remember_zone(key, None if turn.forgotten else turn.tz)
                 if not turn.forgotten:
                     replies = self._undelivered_notice(turn) + replies
                     turn.state.updated_at = now
@@ -276,7 +296,33 @@ class Coach:
             log.warning("receipt_not_recorded", extra={"error": type(exc).__name__})
         return True
 
-    def _turn(self, msg: IncomingMessage, now: object, tz: str, data: UserData | None) -> Turn:
+    def _understood_before(self, msg: IncomingMessage, text: str, now: datetime, key: str) -> NLU:
+        """The NLU, with this message already understood in the user's likely time zone.
+
+        Understanding takes most of a message's time; done here, before the transaction, it does not
+        hold the database (SQLite's one writer) meanwhile. Inside, the answer is reused when the
+        zone guessed from the user's previous message is still right, and worked out again if not.
+        """
+        if msg.action is not None or not text:
+            return self.nlu
+        tz = self._zones.get(key) or msg.tz_hint or self.settings.default_tz
+        try:
+            check_zone(tz)
+            local_now = now.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+            return cast(NLU, _Understood(self.nlu, (text, local_now, tz), self.nlu.parse(text, local_now, tz)))
+        except Exception:  # (the real parse, inside, reports whatever went wrong)
+            return self.nlu
+
+    def _remember_zone(self, key: str, tz: str | None) -> None:
+        with self._locks_guard:
+            if tz is None:
+                self._zones.pop(key, None)
+                return
+            if len(self._zones) > 100_000:
+                self._zones.clear()
+            self._zones[key] = tz
+
+    def _turn(self, msg: IncomingMessage, now: object, tz: str, data: UserData | None, nlu: NLU | None = None) -> Turn:
         try:
             check_zone(tz)
         except ValueError:
@@ -286,7 +332,7 @@ class Coach:
             now=now,  # type: ignore[arg-type]
             tz=tz,
             knowledge=self.knowledge,
-            nlu=self.nlu,
+            nlu=nlu or self.nlu,
             settings=self.settings,
             planner=self.planner,
             _data=data,

@@ -121,27 +121,46 @@ class Inbox:
 
     def record(self, msg: IncomingMessage, route: Mapping[str, Any], key: str) -> int | None:
         """Store an event before it is acknowledged; its id, or None if it was stored before (a retry)."""
+        return self.write([(msg, route, key)], [])[0]
+
+    def write(
+        self, records: Sequence[tuple[IncomingMessage, Mapping[str, Any], str]], done: Sequence[int]
+    ) -> list[int | None]:
+        """In one transaction: store events (ids, None for one stored before) and mark items done.
+
+        One transaction for many events keeps the acknowledgements quick when many arrive at once
+        (SQLite has one writer at a time).
+        """
         now = self.clock.now()
+        ids: list[int | None] = []
         with self.db.session() as session:
             insert = postgres_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-            stmt = (
-                insert(InboxItem)
-                .values(
-                    platform=msg.ref.platform,
-                    event_key=key[:128],
-                    owner=owner_of(msg.ref),
-                    status="pending",
-                    payload={"message": message_json(msg), "route": dict(route)},
-                    attempts=0,
-                    claimed_by=self.instance,
-                    received_at=now,
-                    claimed_at=now,
+            for msg, route, key in records:
+                stmt = (
+                    insert(InboxItem)
+                    .values(
+                        platform=msg.ref.platform,
+                        event_key=key[:128],
+                        owner=owner_of(msg.ref),
+                        status="pending",
+                        payload={"message": message_json(msg), "route": dict(route)},
+                        attempts=0,
+                        claimed_by=self.instance,
+                        received_at=now,
+                        claimed_at=now,
+                    )
+                    .on_conflict_do_nothing(index_elements=["platform", "event_key"])
+                    .returning(InboxItem.id)
                 )
-                .on_conflict_do_nothing(index_elements=["platform", "event_key"])
-                .returning(InboxItem.id)
-            )
-            row = session.execute(stmt).first()
-            return int(row[0]) if row is not None else None
+                row = session.execute(stmt).first()
+                ids.append(int(row[0]) if row is not None else None)
+            if done:
+                session.execute(
+                    update(InboxItem)
+                    .where(InboxItem.id.in_(list(done)))
+                    .values(status="done", done_at=now, payload=None, replies=None, owner="")
+                )
+        return ids
 
     def load(self, item_id: int) -> Stored | None:
         """An item with its message, route and (once handled) replies; None if it is gone."""
@@ -162,12 +181,7 @@ class Inbox:
 
     def done(self, item_id: int) -> None:
         """The replies went out: forget the message and the replies, keep the key for de-duplication."""
-        with self.db.session() as session:
-            session.execute(
-                update(InboxItem)
-                .where(InboxItem.id == item_id)
-                .values(status="done", done_at=self.clock.now(), payload=None, replies=None, owner="")
-            )
+        self.write([], [item_id])
 
     def reclaim(self, lease: timedelta, platforms: Sequence[str], limit: int = 500) -> list[tuple[int, str]]:
         """Take over unfinished items whose claim is older than ``lease`` (their instance died or stopped).

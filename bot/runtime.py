@@ -16,6 +16,7 @@ import signal
 import weakref
 from collections import Counter
 from collections.abc import Awaitable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -58,6 +59,71 @@ class Accepted(enum.Enum):
     BUSY = "busy"  # not taken (full, flooded, or shutting down): the platform should retry later
 
 
+class InboxWriter:
+    """The inbox's writes (new events, finished items), batched into one transaction at a time.
+
+    Each call returns a future; whatever arrives while a transaction runs goes into the next one.
+    The writes run on a thread of their own, so acknowledgements never queue behind the coach's
+    work, and under load many events share one commit. No task lingers when there is nothing to write.
+    """
+
+    MAX_BATCH = 200
+
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+        self._records: list[tuple[IncomingMessage, Mapping[str, Any], str, asyncio.Future[int | None]]] = []
+        self._done: list[tuple[int, asyncio.Future[None]]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._executor: ThreadPoolExecutor | None = None
+
+    def record(self, msg: IncomingMessage, route: Mapping[str, Any], key: str) -> asyncio.Future[int | None]:
+        """Store an event: its id, or None when it was stored before."""
+        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._records.append((msg, route, key, future))
+        self._wake()
+        return future
+
+    def done(self, item: int) -> asyncio.Future[None]:
+        """Mark an item done (its replies went out)."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._done.append((item, future))
+        self._wake()
+        return future
+
+    def close(self) -> None:
+        """Release the writer's thread (after the last write)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
+
+    def _wake(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._records or self._done:
+            records, self._records = self._records[: self.MAX_BATCH], self._records[self.MAX_BATCH :]
+            done, self._done = self._done, []
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="inbox")
+            try:
+                ids = await loop.run_in_executor(
+                    self._executor, self.inbox.write, [r[:3] for r in records], [d for d, _ in done]
+                )
+            except Exception as exc:
+                for waiting in [r[3] for r in records] + [f for _, f in done]:
+                    if not waiting.done():
+                        waiting.set_exception(exc)
+                continue
+            for (*_, recorded), item in zip(records, ids, strict=True):
+                if not recorded.done():
+                    recorded.set_result(item)
+            for _, finished in done:
+                if not finished.done():
+                    finished.set_result(None)
+
+
 class InboxSettings:
     """Limits of the inbox (TODO: fields of bot.settings.Settings; read from the environment for now)."""
 
@@ -89,6 +155,7 @@ class Runtime:
         self._retention_task: asyncio.Task[None] | None = None
         self._purging: asyncio.Future[retention.Purged] | None = None
         self.inbox = Inbox(app.db, app.clock, app.settings.instance_id)
+        self._writer = InboxWriter(self.inbox)
         self.inbox_settings = InboxSettings()
         self._responders: dict[str, Responder] = {}
         self._inbox_open = True  # until stop(): adapters may be started on their own (tests, tools)
@@ -180,7 +247,7 @@ class Runtime:
             log.info("inbox_flood_deferred", extra={"platform": platform})
             return Accepted.BUSY
         self._per_owner[owner] += 1
-        record = asyncio.ensure_future(asyncio.to_thread(self.inbox.record, msg, route, key))
+        record = self._writer.record(msg, route, key)
         try:
             item = await asyncio.wait_for(asyncio.shield(record), limits.record_timeout)
         except Exception as exc:  # the database is down or too slow: answer before acknowledging
@@ -202,7 +269,7 @@ class Runtime:
             return
         item = record.result()
         assert item is not None
-        closing = asyncio.ensure_future(asyncio.to_thread(self.inbox.done, item))
+        closing = self._writer.done(item)
         self._inflight.add(closing)
 
         def closed(task: asyncio.Future[None]) -> None:
@@ -285,7 +352,7 @@ class Runtime:
         try:
             await responder.respond(msg, stored.route, replies)
         finally:
-            await asyncio.to_thread(self.inbox.done, item)
+            await self._writer.done(item)
 
     async def recover(self, lease: timedelta | None = None) -> int:
         """Take over unfinished inbox items of stopped or dead instances (this one before a restart too).
@@ -406,6 +473,7 @@ class Runtime:
             except Exception:
                 log.exception("reminder_engine_stop_failed")
         await self._close_inbox(max(0.1, deadline - loop.time()))
+        self._writer.close()
         for adapter in reversed(self.adapters):
             try:
                 await asyncio.wait_for(adapter.stop(), timeout=max(1.0, deadline - loop.time()))

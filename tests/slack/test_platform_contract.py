@@ -527,7 +527,7 @@ async def test_when_the_inbox_cannot_record_the_message_is_answered_before_the_a
     def down(*args: Any) -> int | None:
         raise OperationalError("INSERT INTO inbox", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(slack.runtime.inbox, "record", down)
+    monkeypatch.setattr(slack.runtime.inbox, "write", down)
     sent = await slack.dm(ALICE, "how do I handle a dinner interview?")
     assert sent.status == 200
     assert slack.posts(dm_channel(ALICE)), "answered before the acknowledgement"
