@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -88,22 +89,21 @@ def _note(student: str, token: str) -> Sent:
     return Sent(student, token, f"Ev{token}", json.dumps(body))
 
 
-def _notes(db_url: str) -> list[str]:
+def _column(db_url: str, column: Any) -> list[Any]:
     db = Database(db_url)
     try:
         with db.session() as s:
-            return list(s.scalars(select(Note.text)))
+            return list(s.scalars(select(column)))
     finally:
         db.dispose()
+
+
+def _notes(db_url: str) -> list[str]:
+    return _column(db_url, Note.text)
 
 
 def _inbox_statuses(db_url: str) -> Counter[str]:
-    db = Database(db_url)
-    try:
-        with db.session() as s:
-            return Counter(s.scalars(select(InboxItem.status)))
-    finally:
-        db.dispose()
+    return Counter(_column(db_url, InboxItem.status))
 
 
 async def _post(http: aiohttp.ClientSession, port: int, note: Sent, retry: int = 0) -> int | str:
