@@ -60,7 +60,7 @@ def test_whats_coming_up_stays_short_with_many_interviews(bot: BotHarness) -> No
     r = me.say("what's coming up?")
     assert "…and 75 more" in r.text
     assert len(r.text) < 10_000
-    assert "Company 99" in me.say("export my data")[0].files[0].content  # the export has them all
+    assert "Company 99" in me.say("export my data").text  # the export has them all
 
 
 def test_the_note_limit_is_explained(bot: BotHarness) -> None:

@@ -14,7 +14,7 @@ from bot.registry import on_action, on_intent, on_pending
 from bot.reminders import tomorrow_morning
 from bot.storage.models import Interview
 from bot.turn import Turn
-from bot.types import Button, File, Reply
+from bot.types import Button, Reply
 
 _LATER = re.compile(r"\b(later|snooze|remind me|not now|in a bit|tonight|this evening)\b")
 _IN = re.compile(r"\bin\s+(an?|\d+)\s*(min(ute)?s?|h(ou)?rs?|hours?)\b")
@@ -29,29 +29,12 @@ _THANKS_WORDS = re.compile(r"(thank|thx|\bty\b|\bnotes?\b|e-?mails?|\bcards?\b|l
 
 @on_intent("export_data")
 def export_data(turn: Turn, parse: Parse) -> list[Reply]:
-    """Everything stored about the user, as a JSON file on the reply.
-
-    A file however large, never a run of chat messages; with the question that was open when they asked.
-    """
+    """Everything stored about the user, as JSON (with the question that was open when they asked)."""
     data = turn.data.export()
     if turn.pending is not None and data["conversation"] is not None and data["conversation"]["pending"] is None:
         data["conversation"]["pending"] = turn.pending.to_json()  # asking for the export closed it
-    payload = json.dumps(data, indent=2, ensure_ascii=False)
-    name = f"secondround-export-{turn.local_now:%Y-%m-%d}.json"
-    counts = [
-        _count(len(data["interviews"]), "interview"),
-        _count(len(data["notes"]), "note"),
-        _count(len(data["reminders"]), "reminder"),
-    ]
-    text = (
-        f"Here's everything I store about you, in the attached file {name}: {', '.join(counts)}, "
-        "your profile and our conversation."
-    )
-    return [Reply(text, private=True, files=(File(name, "application/json", payload),))]
-
-
-def _count(n: int, what: str) -> str:
-    return f"{n} {what}" + ("" if n == 1 else "s")
+    payload = json.dumps(data, indent=2, ensure_ascii=False).replace("`", "\\u0060")
+    return [Reply(f"Here's everything I store about you:\n```json\n{payload}\n```", private=True)]
 
 
 @on_intent("forget_me")
