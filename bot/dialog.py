@@ -4,17 +4,26 @@ When the coach asks something ("What time does it start?", "Delete everything?")
 :class:`Pending` in the user's conversation state. The next message is first offered to the handler
 of that pending kind, so a short answer like "3pm" or "yes" lands where it belongs. A pending question
 expires (default 15 minutes); after that, or when the next message is clearly about something else,
-it is dropped and the message is handled on its own.
+it is dropped and the message is handled on its own. A complete new request ("my Acme interview
+moved to Thursday 10am" while the coach asks which interview to cancel) is never taken as the
+answer: each pending handler declines messages that are confidently another request.
+
+Nothing that changes or deletes data is done on a guess: below :data:`bot.nlu.thresholds.ACT`,
+handlers call :func:`ask_first` ("Did you want to cancel your Acme interview?") and the change
+happens only after a yes.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+import secrets
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.types import Reply
+from bot.limits import LimitReached
+from bot.nlu import thresholds
+from bot.types import Button, Reply
 
 if TYPE_CHECKING:
     from bot.nlu.types import Parse
@@ -92,30 +101,112 @@ ACTION_INTENTS = frozenset(
         "export_data",
         "forget_me",
         "set_timezone",
+        "report_outcome",
     }
 )
+CONFIRM = "confirm_intent"
+"""The kind of the open question "Did you want to …?" asked when a change was not understood surely."""
 
 
 def is_other_action(parse_intent: str, confidence: float, accepted: tuple[str, ...] = ()) -> bool:
     """Whether a message is confidently a request to do something else than answer the open question."""
-    return parse_intent in ACTION_INTENTS and parse_intent not in accepted and confidence >= 0.6
+    return parse_intent in ACTION_INTENTS and parse_intent not in accepted and confidence >= thresholds.ACT
+
+
+def sure(turn: Turn, parse: Parse) -> bool:
+    """Whether the understanding is confident enough to change or delete the user's data.
+
+    Also true when the user has just said yes to the question :func:`ask_first` asked about it.
+    """
+    return turn.confirmed or parse.confidence >= thresholds.ACT
+
+
+def ask_first(
+    turn: Turn,
+    parse: Parse,
+    question: str,
+    choices: tuple[Button, ...] = (),
+    yes: str = "Yes",
+    *,
+    clear: bool = True,
+) -> list[Reply] | None:
+    """Ask ``question`` instead of acting when the request is unsure; None when it may be carried out.
+
+    Unsure means below :data:`bot.nlu.thresholds.ACT`, or not ``clear``: the words do not name what
+    the action is about (a cancel that names no interview: "cancel my netflix subscription").
+    The question gets Yes/No buttons (after any ``choices``), and a typed yes or no answers it too.
+    A yes carries the message out as meant; a no changes nothing. The message and the moment it
+    was sent are kept with the open question, so the yes does exactly what was described.
+    """
+    if turn.confirmed or (clear and sure(turn, parse)):
+        return None
+    token = secrets.token_hex(4)
+    turn.ask(CONFIRM, intent=parse.intent, text=parse.text, now=turn.local_now.isoformat(), token=token)
+    buttons = (*choices, Button(yes, f"confirm:yes:{token}", "primary"), Button("No", f"confirm:no:{token}"))
+    return [Reply(question, buttons, private=True)]
+
+
+def _confirmed(registry: Registry, turn: Turn, pending: Pending | None, answer: bool, token: str | None) -> list[Reply]:
+    """The answer to an :func:`ask_first` question."""
+    if pending is None or pending.kind != CONFIRM or (token is not None and token != pending.data.get("token")):
+        return [Reply("That question is no longer open, so I did nothing. Tell me again what you'd like to do.")]
+    turn.close_question()
+    if not answer:
+        return [Reply("OK, I left everything as it was.", private=True)]
+    intent, text = str(pending.data.get("intent", "")), str(pending.data.get("text", ""))
+    route = registry.get("intent", intent)
+    try:
+        then = datetime.fromisoformat(str(pending.data.get("now")))
+    except ValueError:
+        then = turn.local_now
+    if route is None or not text:
+        return [Reply("That question is no longer open, so I did nothing. Tell me again what you'd like to do.")]
+    parse = turn.nlu.parse(text, then, turn.tz)
+    turn.confirmed = True
+    return route.func(turn, replace(parse, intent=intent, confidence=1.0))  # type: ignore[no-any-return]
 
 
 def dispatch(registry: Registry, turn: Turn, text: str) -> tuple[list[Reply], str]:
     """Route one message: a button to its action, an answer to the open question, else the intent's handler.
 
-    Returns the replies and a label of what was handled (for metrics and logs).
+    Returns the replies and a label of what was handled (for metrics and logs). A message that
+    would take the user over one of their limits changes nothing and is answered with the limit.
     """
+    if not turn.has_storage:
+        return _dispatch(registry, turn, text)
+    savepoint = turn.data.session.begin_nested()
+    try:
+        result = _dispatch(registry, turn, text)
+    except LimitReached as exc:
+        savepoint.rollback()  # nothing of this message is kept: not half an interview, not its question
+        turn.changed = False
+        return [Reply(exc.reply, private=True)], f"limit:{exc.what}"
+    savepoint.commit()
+    return result
+
+
+def _dispatch(registry: Registry, turn: Turn, text: str) -> tuple[list[Reply], str]:
+    pending = Pending.from_json(turn.state.pending) if turn.state is not None else None
+    if pending is not None and pending.expired(turn.now):
+        pending = None
+    turn.pending = pending
     if turn.msg.action is not None:
         verb, _, rest = turn.msg.action.partition(":")
+        args = rest.split(":") if rest else []
+        if verb == "confirm" and args[:1] in (["yes"], ["no"]):
+            token = args[1] if len(args) > 1 else None
+            return _confirmed(registry, turn, pending, args[0] == "yes", token), "action:confirm"
         route = registry.get("action", verb)
         if route is None:
             return [Reply(turn.knowledge.response("unknown_action"))], "action:unknown"
         turn.close_question()
-        return route.func(turn, rest.split(":") if rest else []), f"action:{verb}"
+        return route.func(turn, args), f"action:{verb}"
     parse: Parse = turn.nlu.parse(text, turn.local_now, turn.tz)
-    pending = Pending.from_json(turn.state.pending) if turn.state is not None else None
-    if pending is not None and not pending.expired(turn.now):
+    if pending is not None and pending.kind == CONFIRM:
+        answer = yes_no(parse.text)
+        if answer is not None:
+            return _confirmed(registry, turn, pending, answer, None), f"answer:{CONFIRM}"
+    elif pending is not None:
         route = registry.get("pending", pending.kind)
         if route is not None:
             answered = route.func(turn, pending, parse)

@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot import formatting
+from bot import formatting, limits
 from bot.clock import Clock
 from bot.knowledge import Knowledge
+from bot.limits import LimitReached
 from bot.settings import Settings
 from bot.storage.models import Interview, Reminder, User
 from bot.types import Button, Reply
@@ -109,16 +110,44 @@ class ReminderPlanner:
         return due
 
     def plan(self, session: Session, user: User, interview: Interview) -> list[Reminder]:
-        """(Re)plan an interview's reminders: open ones are replaced; sent ones are left as history.
+        """(Re)plan an interview's reminders; returns the rows it created.
 
-        A reminder whose time has already passed when it is planned is not created, except an offer
-        deadline that has not passed yet (it goes out now).
+        Re-planning changes only what has to change. A waiting reminder stays as it is when its kind
+        is still wanted at the same planned time (a snooze or a retry survives an unrelated edit), and
+        also when it has already fallen due and is still wanted, with its new time passed as well:
+        a reminder that fell due while the bot was offline is delivered late rather than dropped,
+        whatever else was re-planned (a time-zone change, an added interviewer). Every other waiting
+        reminder is cancelled and replaced. Sent ones are left as history.
+
+        A reminder whose time has already passed when it is first planned is not created, except an
+        offer deadline that has not passed yet (it goes out now). Raises :class:`LimitReached` when the
+        user would have more than :data:`bot.limits.MAX_OPEN_REMINDERS` waiting.
         """
         now = self.clock.now()
-        self.cancel(session, interview)
+        wanted = {kind: to_utc(local, interview.tz) for kind, local in self.due_times(interview).items()}
+        existing = list(
+            session.scalars(
+                select(Reminder)
+                .where(
+                    Reminder.interview_id == interview.id,
+                    Reminder.user_id == interview.user_id,
+                    Reminder.status == "pending",
+                )
+                .order_by(Reminder.id)
+            )
+        )
+        kept: set[str] = set()
+        for row in existing:
+            due = wanted.get(row.kind)
+            fell_due = row.planned_at <= now and due is not None and due <= now
+            if row.kind not in kept and due is not None and (row.planned_at == due or fell_due):
+                kept.add(row.kind)
+            else:
+                row.status = "cancelled"
         created = []
-        for kind, local in self.due_times(interview).items():
-            due = to_utc(local, interview.tz)
+        for kind, due in wanted.items():
+            if kind in kept:
+                continue
             if due <= now:
                 if kind == "offer_deadline" and interview.offer_deadline and interview.offer_deadline > now:
                     due = now
@@ -138,10 +167,26 @@ class ReminderPlanner:
                 external_user=user.external_id,
                 created_at=now,
             )
-            session.add(row)
             created.append(row)
+        if created:
+            self._check_limit(session, user, len(created))
+            session.add_all(created)
         session.flush()
         return created
+
+    @staticmethod
+    def _check_limit(session: Session, user: User, adding: int) -> None:
+        session.flush()  # count what this message already changed
+        waiting = session.scalar(
+            select(func.count()).select_from(Reminder).where(Reminder.user_id == user.id, Reminder.status.in_(OPEN))
+        )
+        if int(waiting or 0) + adding > limits.MAX_OPEN_REMINDERS:
+            raise LimitReached(
+                "reminders",
+                limits.MAX_OPEN_REMINDERS,
+                f"You have {limits.MAX_OPEN_REMINDERS} reminders waiting, the most I keep for one person, so I "
+                "didn't make that change. Cancelling interviews you no longer need frees their reminders.",
+            )
 
     def cancel(self, session: Session, interview: Interview, kinds: tuple[str, ...] | None = None) -> None:
         """Cancel an interview's pending reminders (of ``kinds``, or all)."""

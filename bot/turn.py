@@ -40,7 +40,9 @@ class Turn:
     planner: ReminderPlanner
     _data: UserData | None = None
     state: ConversationState | None = None
+    pending: Pending | None = None  # the question that was open when this message came (set by dispatch)
     changed: bool = False
+    confirmed: bool = False  # the user said yes to "Did you want to …?": act without asking again
     forgotten: bool = False
     _pending_set: bool = field(default=False, repr=False)
 

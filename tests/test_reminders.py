@@ -273,3 +273,89 @@ async def test_daylight_saving_changes_skip_nothing_and_double_nothing(
         expected_prepare = expected_prepare.replace(hour=8, minute=0)
     assert local["prepare"] == expected_prepare
     assert local["thank_you"] == local_interview + timedelta(hours=2)
+
+
+# re-planning keeps what fell due (issue 11, item 7) -----------------------------------------------
+
+
+def _rows(bot: BotHarness) -> list[tuple[int, str, str, datetime, datetime]]:
+    with bot.app.db.session() as s:
+        return [
+            (r.id, r.kind, r.status, r.due_at, r.planned_at)
+            for r in s.scalars(select(Reminder).order_by(Reminder.id)).all()
+        ]
+
+
+async def test_a_time_zone_change_keeps_a_reminder_that_fell_due_meanwhile(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I have a second interview with Acme tomorrow at 9am")
+    # the bot is down while the thank-you falls due (Tuesday 11:00 in New York = 16:00 UTC)
+    bot.clock.set(datetime(2026, 3, 3, 17, 30, tzinfo=UTC))
+    r = me.say("set my time zone to Europe/London")  # 11:00 in London is 11:00 UTC: passed too
+    assert "Europe/London" in r.text
+    sent = await bot.deliver_due()
+    assert len([t for t in sent if "thank-you" in t]) == 1
+    assert await bot.deliver_due() == []
+
+
+async def test_setting_the_same_time_zone_again_changes_no_reminder(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("set my time zone to America/Chicago")
+    me.say("I have a second interview with Acme on Friday at 3pm")
+    me.say("I have a second interview with Globex tomorrow at 9am")
+    bot.clock.set(datetime(2026, 3, 3, 17, 30, tzinfo=UTC))  # Globex's thank-you is due, unsent
+    before = _rows(bot)
+    r = me.say("set my time zone to America/Chicago")
+    assert "already America/Chicago" in r.text
+    bot.app.coach.set_timezone(me.ref, "America/Chicago")  # `secondround chat --tz`, a platform's zone
+    assert _rows(bot) == before
+    assert len([t for t in await bot.deliver_due() if "thank-you" in t]) == 1
+
+
+async def test_a_snoozed_reminder_survives_an_unrelated_change(bot: BotHarness, monkeypatch) -> None:
+    from bot.nlu import thresholds
+
+    monkeypatch.setattr(thresholds, "ACT", 0.0)  # about reminders, not about how sure the understanding is
+    me = bot.chat()
+    me.say("I have a second interview with Acme on Friday at 3pm")
+    bot.clock.set(datetime(2026, 3, 6, 22, 0, tzinfo=UTC))
+    await bot.deliver_due()
+    later = {b.label: b.value for b in bot.recorder.sent[-1][1][0].buttons}["Remind me later"]
+    me.press(later)
+    me.say("my second interview with Acme is with Sarah Chen")
+    bot.advance(hours=3)
+    assert any("thank-you" in t and "Sarah Chen" in t for t in await bot.deliver_due())
+
+
+def test_a_chat_restarted_with_tz_still_delivers_the_reminder_that_fell_due(env: dict[str, str]) -> None:
+    """The real ``secondround chat --tz`` process, restarted after the reminder fell due."""
+    import json
+
+    from tests.test_cli import run
+
+    def reminders(stdout: str) -> list[dict]:
+        return [json.loads(line)["reminder"] for line in stdout.splitlines() if line.startswith('{"reminder"')]
+
+    first = {**env, "SECONDROUND_NOW": "2026-03-02T15:00:00+00:00"}  # Monday 10:00 in New York
+    p = run(
+        ["chat", "--jsonl", "--user", "ann", "--tz", "America/New_York"],
+        first,
+        "I have a second interview with Acme tomorrow at 9am\n",
+    )
+    assert p.returncode == 0, p.stderr
+    # the thank-you reminder (Tuesday 11:00 in New York) falls due while no chat is open
+    later = {**env, "SECONDROUND_NOW": "2026-03-03T16:30:00+00:00"}
+    p = run(["chat", "--jsonl", "--user", "ann", "--tz", "America/New_York"], later, "")
+    assert p.returncode == 0, p.stderr
+    assert [r["kind"] for r in reminders(p.stdout)] == ["thank_you"]
+    # the same for a student who starts the chat with another zone, where the time has passed too
+    p = run(
+        ["chat", "--jsonl", "--user", "bea", "--tz", "America/New_York"],
+        first,
+        "I have a second interview with Acme tomorrow at 9am\n",
+    )
+    p = run(["chat", "--jsonl", "--user", "bea", "--tz", "UTC"], later, "")
+    assert p.returncode == 0, p.stderr
+    assert [r["kind"] for r in reminders(p.stdout)] == ["thank_you"]
+    p = run(["chat", "--jsonl", "--user", "bea", "--tz", "UTC"], later, "")
+    assert reminders(p.stdout) == []  # once

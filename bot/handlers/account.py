@@ -7,7 +7,8 @@ import re
 from datetime import timedelta
 
 from bot import formatting
-from bot.dialog import Pending, yes_no
+from bot.dialog import Pending, ask_first, is_other_action, yes_no
+from bot.limits import parse_id
 from bot.nlu.types import Parse
 from bot.registry import on_action, on_intent, on_pending
 from bot.reminders import tomorrow_morning
@@ -18,18 +19,36 @@ from bot.types import Button, Reply
 _LATER = re.compile(r"\b(later|snooze|remind me|not now|in a bit|tonight|this evening)\b")
 _IN = re.compile(r"\bin\s+(an?|\d+)\s*(min(ute)?s?|h(ou)?rs?|hours?)\b")
 _DONE = re.compile(r"\b(sent|done|did it|finished|already)\b")
+# what "forget me" is about: the student and their data ("wipe my phone" is not)
+_ABOUT_ME = re.compile(
+    r"\b(me|myself|everything|all of it|data|gdpr|account|profile|info\w*|details|history|records|"
+    r"conversations?|chats?|messages|notes|interviews)\b"
+)
+_THANKS_WORDS = re.compile(r"(thank|thx|\bty\b|\bnotes?\b|e-?mails?|\bcards?\b|letters?|follow[- ]?ups?)")
 
 
 @on_intent("export_data")
 def export_data(turn: Turn, parse: Parse) -> list[Reply]:
-    """Everything stored about the user, as JSON."""
-    payload = json.dumps(turn.data.export(), indent=2, ensure_ascii=False).replace("`", "\\u0060")
+    """Everything stored about the user, as JSON (with the question that was open when they asked)."""
+    data = turn.data.export()
+    if turn.pending is not None and data["conversation"] is not None and data["conversation"]["pending"] is None:
+        data["conversation"]["pending"] = turn.pending.to_json()  # asking for the export closed it
+    payload = json.dumps(data, indent=2, ensure_ascii=False).replace("`", "\\u0060")
     return [Reply(f"Here's everything I store about you:\n```json\n{payload}\n```", private=True)]
 
 
 @on_intent("forget_me")
 def forget_me(turn: Turn, parse: Parse) -> list[Reply]:
-    """Ask before deleting everything."""
+    """Ask before deleting everything (and first whether that was meant, when the request was unsure)."""
+    asked = ask_first(
+        turn,
+        parse,
+        "I'm not sure I understood. Did you want me to delete everything I have about you "
+        "(your interviews, notes and reminders)?",
+        clear=bool(_ABOUT_ME.search(parse.text.lower())) or not parse.text,
+    )
+    if asked:
+        return asked
     turn.ask("confirm_forget", ttl=timedelta(minutes=5))
     counts = (len(turn.data.interviews(include_cancelled=True)), turn.data.note_count())
     return [
@@ -116,7 +135,13 @@ def thank_you_sent(turn: Turn, parse: Parse) -> list[Reply]:
                 "tell me about the next one and I'll remind you.)"
             )
         ]
-    return _mark_sent(turn, interview)
+    asked = ask_first(
+        turn,
+        parse,
+        f"Did you want me to mark the thank-yous for {formatting.company(interview)} as sent?",
+        clear=bool(_THANKS_WORDS.search(parse.text.lower())) or not parse.text,
+    )
+    return asked or _mark_sent(turn, interview)
 
 
 @on_action("export")
@@ -130,9 +155,10 @@ def thanks_button(turn: Turn, args: list[str]) -> list[Reply]:
     """``thanks:sent:<interview id>`` ("Sent ✓"), or ``thanks:sent`` for the latest interview."""
     if args == ["sent"]:
         return thank_you_sent(turn, Parse("", "thank_you_sent", 1.0))
-    if len(args) < 2 or args[0] != "sent" or not args[1].isdigit():
+    interview_id = parse_id(args[1]) if len(args) == 2 and args[0] == "sent" else None
+    if interview_id is None:
         return [Reply(turn.knowledge.response("unknown_action"))]
-    interview = turn.data.interview(int(args[1]))
+    interview = turn.data.interview(interview_id)
     if interview is None:
         return [Reply("I can't find that interview any more (it may have been deleted).", private=True)]
     return _mark_sent(turn, interview)
@@ -143,7 +169,7 @@ def snooze(turn: Turn, reminder_id: int, how: str) -> list[Reply]:
     if how == "tomorrow":
         until = tomorrow_morning(turn.now, turn.tz)
     else:
-        minutes = int(how) if how.isdigit() else 180
+        minutes = int(how) if how.isascii() and how.isdigit() and len(how) <= 6 else 180
         until = turn.now + timedelta(minutes=max(5, min(minutes, 7 * 24 * 60)))
     row = turn.planner.snooze(turn.data.session, turn.data.user, reminder_id, until)
     if row is None:
@@ -162,16 +188,21 @@ def snooze(turn: Turn, reminder_id: int, how: str) -> list[Reply]:
 @on_action("reminder")
 def reminder_button(turn: Turn, args: list[str]) -> list[Reply]:
     """``reminder:snooze:<id>:<minutes|tomorrow>``."""
-    if len(args) < 3 or args[0] != "snooze" or not args[1].isdigit():
+    reminder_id = parse_id(args[1]) if len(args) == 3 and args[0] == "snooze" else None
+    if reminder_id is None:
         return [Reply(turn.knowledge.response("unknown_action"))]
-    return snooze(turn, int(args[1]), args[2])
+    return snooze(turn, reminder_id, args[2])
 
 
 @on_pending("reminder")
 def answer_reminder(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | None:
     """Typed answers right after a reminder: "remind me later", "tomorrow", "in 3 hours", "sent"."""
+    if is_other_action(parse.intent, parse.confidence, ("thank_you_sent",)):
+        return None  # "I have another interview tomorrow at 3": a request of its own, not a snooze
     low = parse.text.lower()
-    reminder_id = int(pending.data.get("reminder_id") or 0)
+    reminder_id = parse_id(pending.data.get("reminder_id"))
+    if reminder_id is None:
+        return None
     match = _IN.search(low)
     if match:
         amount = 1 if match.group(1) in {"a", "an"} else int(match.group(1))
@@ -183,7 +214,7 @@ def answer_reminder(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] |
         return snooze(turn, reminder_id, "180")
     interview_id = pending.data.get("interview_id")
     if interview_id and (_DONE.search(low) or parse.intent == "thank_you_sent"):
-        interview = turn.data.interview(int(interview_id))
+        interview = turn.data.interview(interview_id)
         if interview is not None:
             return _mark_sent(turn, interview)
     return None

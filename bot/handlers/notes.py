@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot import formatting, markup
-from bot.dialog import Pending, is_other_action
+from bot.dialog import Pending, ask_first, is_other_action, sure
 from bot.nlu.types import Parse
 from bot.registry import on_action, on_intent, on_pending
 from bot.storage.models import Interview
@@ -13,6 +13,7 @@ from bot.turn import Turn
 from bot.types import Button, Reply
 
 SHOWN = 20
+SHOWN_CHARS = 12_000  # of notes in one "show my notes" reply
 _PREFIX = re.compile(
     r"^\s*(?:@\w+[:,]?\s*)?(?:(?:hey|hi|ok|okay|pls|please|can you|could you|quick)\s+)*"
     r"(?:(?:add|make|take|save|write|jot|put)\s+(?:down\s+)?(?:a\s+|this\s+|the\s+)?(?:note|memo)s?"
@@ -59,34 +60,53 @@ def add_note(turn: Turn, parse: Parse) -> list[Reply]:
     if len(body) < 2:
         turn.ask("note_text")
         return [Reply("Sure. What should I note?")]
-    return _store(turn, body)
+    shown = body if len(body) <= 200 else body[:200] + "…"
+    framed = body != parse.text.strip() or not parse.text  # "note: …", "remember that …"
+    asked = ask_first(
+        turn, parse, f"Should I save this as a note? “{markup.literal(shown)}”", yes="Yes, save it", clear=framed
+    )
+    return asked or _store(turn, body)
 
 
 @on_pending("note_text")
 def answer_note(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | None:
-    """The text of a note we asked for."""
+    """The text of a note we asked for (a confident request or question of another kind is not it)."""
     if is_other_action(parse.intent, parse.confidence, ("add_note",)):
         return None
+    if parse.intent not in {"add_note", "fallback"} and sure(turn, parse) and parse.text.rstrip().endswith("?"):
+        return None  # "how do I negotiate salary?": asked instead of noting something
     body = note_body(parse.text) or parse.text.strip()
     return _store(turn, body) if body else None
 
 
 @on_intent("show_notes")
 def show_notes(turn: Turn, parse: Parse) -> list[Reply]:
-    """Read back the newest notes, with the interview each is about."""
+    """Read back the newest notes whole, with the interview each is about.
+
+    At most :data:`SHOWN` notes and about :data:`SHOWN_CHARS` characters of them (always at least the
+    newest one); the reply says how many there are, and the export has them all.
+    """
     total = turn.data.note_count()
     if total == 0:
         return [Reply("You have no notes yet. Start one with “note: …”.", private=True)]
     names = {i.id: i.company for i in turn.data.interviews(include_cancelled=True)}
-    lines = ["**Your notes**" + (f" (the latest {SHOWN} of {total})" if total > SHOWN else "")]
-    for note in turn.data.notes(limit=SHOWN):
+    shown: list[str] = []
+    size = 0
+    for note in reversed(turn.data.notes(limit=SHOWN)):  # newest first, until the budget is spent
         local = note.created_at.astimezone(turn.zone)
         label = f"{local.day} {local:%b}"
         company = names.get(note.interview_id) if note.interview_id else None
         if company:
             label += f", {markup.literal(company)}"
-        lines.append(f"- _{label}_: {markup.literal(note.text)}")
-    return [Reply("\n".join(lines), private=True)]
+        line = f"- _{label}_: {markup.literal(note.text)}"
+        if shown and size + len(line) > SHOWN_CHARS:
+            break
+        shown.append(line)
+        size += len(line)
+    head = "**Your notes**"
+    if len(shown) < total:
+        head += f" (the latest {len(shown)} of {total}; “export my data” has them all)"
+    return [Reply("\n".join([head, *reversed(shown)]), private=True)]
 
 
 @on_action("notes")
@@ -102,12 +122,4 @@ def note_command(turn: Turn, args: list[str]) -> list[Reply]:
     if args[:1] != ["add"] or not body:
         turn.ask("note_text")
         return [Reply("Sure. What should I note?")]
-    if len(body) > turn.settings.max_message_chars:
-        return [
-            Reply(
-                turn.knowledge.response(
-                    "too_long", length=f"{len(body):,}", limit=f"{turn.settings.max_message_chars:,}"
-                )
-            )
-        ]
-    return _store(turn, body)
+    return _store(turn, body)  # a note over limits.MAX_NOTE_CHARS is refused there, with the limit

@@ -88,6 +88,7 @@ class Interview(Base):
     company: Mapped[str | None] = mapped_column(String(200))
     local_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
     has_time: Mapped[bool] = mapped_column(Boolean, default=False)
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)  # from a range's end ("2 to 4")
     tz: Mapped[str] = mapped_column(String(64))
     starts_at: Mapped[datetime | None]
     interviewers: Mapped[list[str]] = mapped_column(JSON, default=list)

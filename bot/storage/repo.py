@@ -11,13 +11,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, inspect, select
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.storage.models import ConversationState, Interview, Note, ProcessedEvent, Reminder, User
+from bot import limits
+from bot.limits import LimitReached
+from bot.storage.models import Base, ConversationState, Interview, Note, ProcessedEvent, Reminder, User
 from bot.types import ConversationRef
 
 
@@ -54,8 +56,8 @@ def remember_event(session: Session, platform: str, event_id: str, now: datetime
     """
     dialect = session.get_bind().dialect.name
     insert = postgres_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(ProcessedEvent).values(platform=platform, event_id=event_id, seen_at=now)
-    stmt = stmt.on_conflict_do_nothing(index_elements=["platform", "event_id"]).returning(ProcessedEvent.event_id)
+    values = insert(ProcessedEvent).values(platform=platform, event_id=event_id, seen_at=now)
+    stmt = values.on_conflict_do_nothing(index_elements=["platform", "event_id"]).returning(ProcessedEvent.event_id)
     return session.execute(stmt).first() is not None  # a row comes back only when it was new
 
 
@@ -74,8 +76,15 @@ class UserData:
 
     # interviews ---------------------------------------------------------------------------------
 
-    def interview(self, interview_id: int) -> Interview | None:
-        """The user's interview with this id, or None (also when it belongs to someone else)."""
+    def interview(self, interview_id: object) -> Interview | None:
+        """The user's interview with this id, or None (also when it belongs to someone else).
+
+        The id may come from a button or a stored question: anything that is not a valid row id
+        (too large, negative, not a number) finds nothing instead of reaching the database.
+        """
+        interview_id = limits.parse_id(interview_id)
+        if interview_id is None:
+            return None
         return self.session.scalars(
             select(Interview).where(Interview.id == interview_id, Interview.user_id == self.user.id)
         ).one_or_none()
@@ -122,8 +131,21 @@ class UserData:
             )
         ]
 
+    def interview_count(self) -> int:
+        """How many interviews the user has on file (any status)."""
+        query = select(func.count()).select_from(Interview).where(Interview.user_id == self.user.id)
+        return int(self.session.scalar(query) or 0)
+
     def add_interview(self, now: datetime, **fields: Any) -> Interview:
-        """Create an interview for this user."""
+        """Create an interview for this user (raises :class:`LimitReached` when they have too many)."""
+        if self.interview_count() >= limits.MAX_INTERVIEWS:
+            raise LimitReached(
+                "interviews",
+                limits.MAX_INTERVIEWS,
+                f"You have {limits.MAX_INTERVIEWS} interviews on file, the most I keep for one person, so I "
+                "didn't add this one. Cancelled and long-past interviews leave after a while; you can "
+                "also start afresh with “forget me”.",
+            )
         interview = Interview(user_id=self.user.id, created_at=now, updated_at=now, **fields)
         self.session.add(interview)
         self.session.flush()
@@ -132,7 +154,21 @@ class UserData:
     # notes -------------------------------------------------------------------------------------
 
     def add_note(self, text: str, now: datetime, interview: Interview | None = None) -> Note:
-        """Store a note."""
+        """Store a note (raises :class:`LimitReached` when it is too long or there are too many)."""
+        if len(text) > limits.MAX_NOTE_CHARS:
+            raise LimitReached(
+                "note_length",
+                limits.MAX_NOTE_CHARS,
+                f"That note is {len(text):,} characters long; I keep notes of up to {limits.MAX_NOTE_CHARS:,}. "
+                "Could you shorten it, or split it into two notes?",
+            )
+        if self.note_count() >= limits.MAX_NOTES:
+            raise LimitReached(
+                "notes",
+                limits.MAX_NOTES,
+                f"You have {limits.MAX_NOTES} notes, the most I keep for one person, so I didn't save this "
+                "one. Notes about past interviews leave after a while; “export my data” gives you a copy.",
+            )
         note = Note(user_id=self.user.id, interview_id=interview.id if interview else None, text=text, created_at=now)
         self.session.add(note)
         self.session.flush()
@@ -169,53 +205,28 @@ class UserData:
             )
         )
 
+    def open_reminder_count(self) -> int:
+        """How many of the user's reminders are still to go out."""
+        query = (
+            select(func.count())
+            .select_from(Reminder)
+            .where(Reminder.user_id == self.user.id, Reminder.status.in_(("pending", "sending")))
+        )
+        return int(self.session.scalar(query) or 0)
+
     def export(self) -> dict[str, Any]:
-        """Everything stored about the user, as JSON-ready data."""
+        """Everything stored about the user, as JSON-ready data: every column of every row of theirs.
 
-        def ts(value: datetime | None) -> str | None:
-            return value.isoformat() if value else None
-
+        Rows are written column by column from the table definitions, so a field added to a table
+        later is exported without anyone having to remember it.
+        """
         state = self.session.get(ConversationState, self.user.id)
         return {
-            "user": {
-                "platform": self.user.platform,
-                "workspace": self.user.workspace,
-                "id": self.user.external_id,
-                "time_zone": self.user.tz,
-                "first_seen": ts(self.user.created_at),
-            },
-            "interviews": [
-                {
-                    "id": i.id,
-                    "company": i.company,
-                    "starts_local": i.local_start.isoformat() if i.local_start else None,
-                    "has_time": i.has_time,
-                    "time_zone": i.tz,
-                    "starts_utc": ts(i.starts_at),
-                    "interviewers": list(i.interviewers or []),
-                    "setting": i.setting,
-                    "status": i.status,
-                    "decision_by": i.decision_by.isoformat() if i.decision_by else None,
-                    "offer_deadline": ts(i.offer_deadline),
-                    "thank_you_sent_at": ts(i.thank_you_sent_at),
-                }
-                for i in self.interviews(include_cancelled=True)
-            ],
-            "notes": [
-                {"id": n.id, "interview_id": n.interview_id, "text": n.text, "created": ts(n.created_at)}
-                for n in self.notes()
-            ],
-            "reminders": [
-                {
-                    "id": r.id,
-                    "interview_id": r.interview_id,
-                    "kind": r.kind,
-                    "due_utc": ts(r.due_at),
-                    "status": r.status,
-                }
-                for r in self.reminders()
-            ],
-            "conversation": {"context": state.context if state else {}},
+            "user": row_data(self.user),
+            "interviews": [row_data(i) for i in sorted(self.interviews(include_cancelled=True), key=lambda i: i.id)],
+            "notes": [row_data(n) for n in self.notes()],
+            "reminders": [row_data(r) for r in self.reminders()],
+            "conversation": row_data(state) if state is not None else None,
         }
 
     def forget(self) -> None:
@@ -224,6 +235,15 @@ class UserData:
         for model in (Reminder, Note, Interview, ConversationState):
             self.session.execute(delete(model).where(model.user_id == uid))
         self.session.execute(delete(User).where(User.id == uid))
+
+
+def row_data(row: Base) -> dict[str, Any]:
+    """Every column of a row, as JSON-ready values (times in ISO 8601; UTC ones end in +00:00)."""
+    out: dict[str, Any] = {}
+    for attr in inspect(row).mapper.column_attrs:
+        value = getattr(row, attr.key)
+        out[attr.key] = value.isoformat() if hasattr(value, "isoformat") else value
+    return out
 
 
 _SUFFIXES = (
