@@ -21,6 +21,9 @@ from typing import Any
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from bot.cli import COMMANDS, _parser
 from bot.health import HealthServer
@@ -34,6 +37,7 @@ ENV_EXAMPLE = DEPLOY / ".env.example"
 COMPOSE = DEPLOY / "docker-compose.yml"
 DOCKERFILE = DEPLOY / "Dockerfile"
 UNIT = DEPLOY / "systemd" / "secondround.service"
+LOCK = DEPLOY / "requirements.lock"
 K8S = DEPLOY / "kubernetes"
 VAR = re.compile(r"\b((?:SECONDROUND|SLACK|DISCORD)_[A-Z0-9_]+)\b")
 
@@ -86,6 +90,27 @@ def dockerfile() -> list[tuple[str, str]]:
         instruction, _, rest = line.partition(" ")
         out.append((instruction.upper(), rest.strip()))
     return out
+
+
+def build_stage_copies() -> list[str]:
+    """The arguments of the COPY lines of the Dockerfile's first (build) stage."""
+    steps = dockerfile()
+    second_from = [i for i, (ins, _) in enumerate(steps) if ins == "FROM"][1]
+    return [rest for ins, rest in steps[:second_from] if ins == "COPY"]
+
+
+def lock_pins() -> dict[str, tuple[str, list[str]]]:
+    """deploy/requirements.lock: canonical name → (pinned version, sha256 hashes)."""
+    text = LOCK.read_text().replace("\\\n", " ")
+    pins: dict[str, tuple[str, list[str]]] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r"^([A-Za-z0-9_.\-]+)==([^\s;]+)", line)
+        assert m, f"deploy/requirements.lock: not an exact pin: {line[:80]}"
+        pins[canonicalize_name(m.group(1))] = (m.group(2), re.findall(r"--hash=sha256:([0-9a-f]{64})\b", line))
+    return pins
 
 
 def k8s_documents() -> list[dict[str, Any]]:
@@ -219,6 +244,54 @@ def test_dockerfile_copies_the_package_and_the_knowledge_base_and_nothing_secret
     assert "**/.env" in ignore
 
 
+def test_dockerfile_installs_exactly_the_hash_checked_lock() -> None:
+    runs = [rest for ins, rest in dockerfile() if ins == "RUN"]
+    [lock_install] = [r for r in runs if "requirements.lock" in r]
+    assert "--require-hashes" in lock_install and "--no-deps" in lock_install  # nothing from outside the lock
+    [package_install] = [r for r in runs if re.search(r"pip install .*\s\.(\s|$)", r)]
+    assert "--no-deps" in package_install and "--no-build-isolation" in package_install  # built with locked tools
+    assert "pip check" in package_install  # and the locked set is complete and consistent
+    assert "deploy/requirements.lock ./" in build_stage_copies()
+
+
+def test_the_lock_pins_every_runtime_dependency_with_hashes() -> None:
+    """Each of pyproject's dependencies (extras included) and the build backend, at a version its range allows.
+
+    Their own dependencies too, followed through the installed packages' metadata wherever the
+    installed version is the pinned one (the Dockerfile's ``pip check`` covers the rest at build).
+    """
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    pins = lock_pins()
+    assert all(hashes for _, hashes in pins.values()), [n for n, (_, h) in pins.items() if not h]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    todo = [(Requirement(r), "") for r in project["project"]["dependencies"] + project["build-system"]["requires"]]
+    seen: set[str] = set()
+    followed = 0
+    while todo:
+        req, extra = todo.pop()
+        if req.marker is not None and not req.marker.evaluate({"extra": extra}):
+            continue
+        name = canonicalize_name(req.name)
+        assert name in pins, f"{req} is not in deploy/requirements.lock"
+        version = pins[name][0]
+        assert req.specifier.contains(Version(version), prereleases=True), f"the lock pins {name}=={version}: {req}"
+        key = f"{name}[{','.join(sorted(req.extras))}]"
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            dist = distribution(name)
+        except PackageNotFoundError:
+            continue
+        if Version(dist.version) != Version(version):
+            continue
+        followed += 1
+        for child in dist.requires or []:
+            todo.extend((Requirement(child), e) for e in (sorted(req.extras) or [""]))
+    assert followed >= len(project["project"]["dependencies"])  # the walk did go past the top level here
+
+
 def _healthcheck_command() -> list[str]:
     [check] = [rest for ins, rest in dockerfile() if ins == "HEALTHCHECK"]
     return json.loads(check.split(" CMD ", 1)[1])
@@ -260,8 +333,7 @@ def test_the_package_the_image_installs_is_complete(tmp_path: Path, cache_dir: P
     ahead of this checkout: the knowledge base and the migrations must come with it.
     """
     context = tmp_path / "context"
-    build_copies = [rest for ins, rest in dockerfile() if ins == "COPY" and "--from=" not in rest][:4]
-    for rest in build_copies:  # the build stage's COPY lines
+    for rest in build_stage_copies():
         *sources, _ = rest.split()
         for src in sources:
             target = context / src
