@@ -194,19 +194,32 @@ async def test_one_info_line_per_message_with_ids_and_timing_but_no_text(running
         assert fragment in line
 
 
+class StoppingAdapter(FakeAdapter):
+    """Says when the runtime has asked it to stop (it then waits for ``hold_stop``)."""
+
+    def __init__(self) -> None:
+        super().__init__(hold_stop=asyncio.Event())
+        self.asked_to_stop = asyncio.Event()
+
+    async def stop(self) -> None:
+        self.asked_to_stop.set()
+        await super().stop()
+
+
 async def test_shutting_down_reports_not_ready_but_alive(bot: BotHarness) -> None:
-    adapter = FakeAdapter(hold_stop=asyncio.Event())
+    adapter = StoppingAdapter()
     runtime = Runtime(bot.app, [adapter])
     await runtime.start()
     base = f"http://127.0.0.1:{runtime.health_server.port}"
     assert (await _get(f"{base}/readyz"))[0] == 200
     stopping = asyncio.ensure_future(runtime.stop(grace=5))
-    await asyncio.sleep(0.05)  # let stop() reach the adapter, which waits for the test
+    await adapter.asked_to_stop.wait()  # stop() has reached the adapter, which waits for the test
     status, body = await _get(f"{base}/readyz")
     assert status == 503 and '"running": false' in body
     assert (await _get(f"{base}/healthz"))[0] == 200
     # a reply in flight during shutdown is still answered
     assert await runtime.handle(IncomingMessage(_ref(), text="hi"))
+    assert adapter.hold_stop is not None
     adapter.hold_stop.set()
     await stopping
     assert adapter.stopped
