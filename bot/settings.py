@@ -292,7 +292,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = None, **overrides: A
     if env_file is not None and not Path(env_file).is_file():
         raise ConfigError(f"SECONDROUND_ENV_FILE: no such settings file: {env_file}")
     try:
-        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        return Settings(_env_file=None if env_file is None else Path(env_file), **overrides)
     except ValidationError as exc:
         secrets = secret_fields()
         lines = []
@@ -350,7 +350,7 @@ def _is_secret_param(name: str) -> bool:
     return bool(_SECRET_PARAM.search(unquote_plus(name)))
 
 
-def _split_url(url: str) -> tuple[str, str, str, str | None, str]:
+def _split_url(url: str) -> tuple[str, str, str | None, str]:
     """``scheme://authority`` + path + query (None: no ``?``) + ``#fragment``, kept as written."""
     scheme, sep, rest = url.partition("://")
     if not sep:

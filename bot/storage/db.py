@@ -33,7 +33,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
     from psycopg.abc import PQGen
-    from sqlalchemy.engine.interfaces import DBAPIConnection
 
     from bot.settings import Settings
 
@@ -202,7 +201,7 @@ def unbounded_statements(conn: Connection) -> Iterator[None]:
     Connecting and the database lock wait stay bounded. The limit is back when the block ends (on
     PostgreSQL the lifted limit is local to the transaction, so a failed block rolls it back too).
     """
-    dbapi: DBAPIConnection | None = conn.connection.dbapi_connection
+    dbapi: object = conn.connection.dbapi_connection
     deadline = conn.connection.info.get("deadline")
     if isinstance(dbapi, BoundedConnection):
         before = dbapi.round_trip_limit
