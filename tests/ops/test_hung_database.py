@@ -17,6 +17,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -220,3 +221,91 @@ async def test_a_database_that_hangs_mid_conversation_then_comes_back(env: dict[
     assert "Salary" in coaching and "notebook" not in coaching
     assert upcoming == STORAGE_DOWN
     assert "Acme" in after  # nothing was lost, and the bot reconnected by itself
+
+
+async def _http_status(url: str) -> tuple[int | None, str]:
+    try:
+        async with aiohttp.ClientSession() as session, session.get(url) as resp:
+            return resp.status, await resp.text()
+    except aiohttp.ClientError:
+        return None, ""
+
+
+async def _poll(url: str, want: int, what: str) -> str:
+    """Poll a real process's endpoint (there is no clock to inject there) until it answers ``want``."""
+    deadline = time.monotonic() + GUARD
+    while True:
+        status, body = await _http_status(url)
+        if status == want:
+            return body
+        assert time.monotonic() < deadline, f"timed out waiting for {what} (last: {status} {body})"
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.postgres
+async def test_liveness_fails_while_every_worker_is_stuck_on_the_database_and_recovers(
+    env: dict[str, str], postgres_url: str, tmp_path
+) -> None:
+    """``secondround run discord`` with database timeouts longer than the liveness bound, on purpose.
+
+    More students write than there are worker threads, each reply waits on the hung database, and
+    /healthz must say so (503, worker pool stuck) instead of staying 200 while nobody gets an
+    answer. When the database answers again, so does /healthz, and every student gets a reply.
+    """
+    from tests.ops.test_shutdown import TOKEN, _free_port
+    from tests.standins.discord import DiscordStandIn
+
+    db = Database(postgres_url)
+    migrate.upgrade(db)
+    db.dispose()
+    real = make_url(postgres_url)
+    proxy = HangingProxy(real.host or "127.0.0.1", real.port or 5432)
+    await proxy.start()
+    standin = DiscordStandIn(token=TOKEN)
+    await standin.start()
+    port = _free_port()
+    proc_env = {
+        **env,
+        "SECONDROUND_DATABASE_URL": _via(postgres_url, proxy.port),
+        "SECONDROUND_DATABASE_CONNECT_TIMEOUT_SECONDS": "60",
+        "SECONDROUND_DATABASE_STATEMENT_TIMEOUT_SECONDS": "60",
+        "SECONDROUND_DATABASE_POOL_TIMEOUT_SECONDS": "60",
+        "SECONDROUND_HEALTH_STALL_SECONDS": "2",
+        "SECONDROUND_HEALTH_ADDR": f"127.0.0.1:{port}",
+        "DISCORD_TOKEN": TOKEN,
+        "SECONDROUND_DISCORD_API_URL": standin.api_url,
+        "SECONDROUND_DISCORD_GATEWAY_URL": standin.gateway_url,
+    }
+    log = tmp_path / "bot.log"
+    with log.open("wb") as sink:
+        proc = await asyncio.create_subprocess_exec(
+            EXE, "run", "discord", env=proc_env, stdin=asyncio.subprocess.DEVNULL, stdout=sink, stderr=sink
+        )
+    health = f"http://127.0.0.1:{port}/healthz"
+    students = [standin.user(f"student{i}") for i in range(12)]  # more than the worker threads
+    try:
+        await _poll(f"http://127.0.0.1:{port}/readyz", 200, "the bot to be ready")
+        assert (await _http_status(health))[0] == 200
+
+        proxy.hang()
+        for student in students:
+            await standin.message(student, "what's coming up?")
+        stuck = json.loads(await _poll(health, 503, "/healthz to report the stuck worker pool"))
+        assert "worker_pool" in stuck["stuck_seconds"] and stuck["bound_seconds"] == 2
+
+        proxy.resume()
+        await _poll(health, 200, "/healthz to recover once the database answers")
+        await standin.wait_for(lambda: all(standin.dms(s) for s in students), timeout=GUARD)
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.wait(), GUARD)
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await standin.stop()
+        await proxy.close()
+    for student in students:
+        assert "You have no upcoming interviews on file" in standin.dms(student)[0].content
+    assert proc.returncode == 0, log.read_text()[-3000:]
