@@ -192,30 +192,35 @@ async def test_a_database_that_never_answers_gives_coaching_and_says_storage_is_
     assert silent.accepted >= 1  # the bot did try the server, which never answered nor hung up
 
 
-@pytest.mark.postgres
-async def test_a_database_that_hangs_mid_conversation_then_comes_back(env: dict[str, str], postgres_url: str) -> None:
+@pytest.fixture
+async def hanging(postgres_url: str) -> AsyncIterator[tuple[HangingProxy, str]]:
+    """A migrated PostgreSQL database behind a :class:`HangingProxy`, and the URL that goes through it."""
     db = Database(postgres_url)
     migrate.upgrade(db)
     db.dispose()
     real = make_url(postgres_url)
     proxy = HangingProxy(real.host or "127.0.0.1", real.port or 5432)
     await proxy.start()
-    try:
-        async with chat(env, _via(postgres_url, proxy.port)) as me:
-            stored, _ = await me.say("I have a second interview with Acme on Friday at 3pm")
-            assert "Acme" in stored
-            before, _ = await me.say("what's coming up?")
-            assert "Acme" in before
+    yield proxy, _via(postgres_url, proxy.port)
+    await proxy.close()
 
-            proxy.hang()  # pooled connections and new ones alike now get no answer
-            coaching, t1 = await me.say("they might ask about my salary expectations, what do I say?")
-            upcoming, t2 = await me.say("what's coming up?")
 
-            proxy.resume()
-            after, t3 = await me.say("what's coming up?")
-            stderr = await me.close()
-    finally:
-        await proxy.close()
+@pytest.mark.postgres
+async def test_a_database_that_hangs_mid_conversation_then_comes_back(env: dict[str, str], hanging) -> None:
+    proxy, url = hanging
+    async with chat(env, url) as me:
+        stored, _ = await me.say("I have a second interview with Acme on Friday at 3pm")
+        assert "Acme" in stored
+        before, _ = await me.say("what's coming up?")
+        assert "Acme" in before
+
+        proxy.hang()  # pooled connections and new ones alike now get no answer
+        coaching, t1 = await me.say("they might ask about my salary expectations, what do I say?")
+        upcoming, t2 = await me.say("what's coming up?")
+
+        proxy.resume()
+        after, t3 = await me.say("what's coming up?")
+        stderr = await me.close()
     print(f"hung: coaching after {t1:.1f} s, storage question after {t2:.1f} s; back: {t3:.1f} s")
     assert me.proc.returncode == 0, stderr[-2000:]
     assert "Salary" in coaching and "notebook" not in coaching
@@ -244,7 +249,7 @@ async def _poll(url: str, want: int, what: str) -> str:
 
 @pytest.mark.postgres
 async def test_liveness_fails_while_every_worker_is_stuck_on_the_database_and_recovers(
-    env: dict[str, str], postgres_url: str, tmp_path
+    env: dict[str, str], hanging, tmp_path
 ) -> None:
     """``secondround run discord`` with database timeouts longer than the liveness bound, on purpose.
 
@@ -255,18 +260,13 @@ async def test_liveness_fails_while_every_worker_is_stuck_on_the_database_and_re
     from tests.ops.test_shutdown import TOKEN, _free_port
     from tests.standins.discord import DiscordStandIn
 
-    db = Database(postgres_url)
-    migrate.upgrade(db)
-    db.dispose()
-    real = make_url(postgres_url)
-    proxy = HangingProxy(real.host or "127.0.0.1", real.port or 5432)
-    await proxy.start()
+    proxy, url = hanging
     standin = DiscordStandIn(token=TOKEN)
     await standin.start()
     port = _free_port()
     proc_env = {
         **env,
-        "SECONDROUND_DATABASE_URL": _via(postgres_url, proxy.port),
+        "SECONDROUND_DATABASE_URL": url,
         "SECONDROUND_DATABASE_CONNECT_TIMEOUT_SECONDS": "60",
         "SECONDROUND_DATABASE_STATEMENT_TIMEOUT_SECONDS": "60",
         "SECONDROUND_DATABASE_POOL_TIMEOUT_SECONDS": "60",
@@ -305,7 +305,6 @@ async def test_liveness_fails_while_every_worker_is_stuck_on_the_database_and_re
             proc.kill()
             await proc.wait()
         await standin.stop()
-        await proxy.close()
     for student in students:
         assert "You have no upcoming interviews on file" in standin.dms(student)[0].content
     assert proc.returncode == 0, log.read_text()[-3000:]
