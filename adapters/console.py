@@ -18,20 +18,25 @@ PLATFORM = "console"
 
 
 def reply_json(reply: Reply) -> dict[str, Any]:
-    """A reply in the ``--jsonl`` form."""
-    return {
+    """A reply in the ``--jsonl`` form (``files`` only when the reply has some)."""
+    data: dict[str, Any] = {
         "text": markup.to_plain(reply.text),
         "buttons": [{"label": b.label, "value": b.value} for b in reply.buttons],
         "private": reply.private,
     }
+    if reply.files:
+        data["files"] = [{"name": f.name, "mime": f.mime, "content": f.content} for f in reply.files]
+    return data
 
 
 def render(replies: list[Reply]) -> str:
-    """Replies as terminal text, buttons numbered ``/1``, ``/2``…."""
+    """Replies as terminal text, buttons numbered ``/1``, ``/2``…, files shown after their reply."""
     out: list[str] = []
     n = 0
     for reply in replies:
         out.append(markup.to_plain(reply.text))
+        for file in reply.files:
+            out.append(f"--- {file.name} ({file.mime}) ---\n{file.content}\n--- end of {file.name} ---")
         if reply.buttons:
             choices = []
             for button in reply.buttons:

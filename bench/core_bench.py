@@ -13,6 +13,7 @@ import argparse
 import statistics
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 from bot.app import App
@@ -52,6 +53,25 @@ def measure(app: App, texts: list[str], n: int, prefix: str) -> list[float]:
     return times
 
 
+def ranking_times(app: App, n: int) -> list[float]:
+    """The part of a coaching answer spent ranking the knowledge items (facts, BM25, scoring, choosing)."""
+    from bot import advice, situation
+
+    knowledge = app.knowledge
+    parses = [app.nlu.parse(t, datetime(2026, 3, 2, 10), "UTC") for t in COACHING]
+    times = []
+    for i in range(n):
+        parse = parses[i % len(parses)]
+        start = time.perf_counter()
+        facts = situation.Facts()
+        for name, found in situation.detect(knowledge, parse.text).items():
+            facts.values[name] = found.value
+        priors = {p: c for p, c in parse.alternatives}
+        advice.choose(advice.rank(knowledge, facts, parse.text, priors))
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def report(name: str, times: list[float]) -> str:
     """Median and p99 in milliseconds."""
     q = statistics.quantiles(times, n=100)
@@ -74,6 +94,7 @@ def main() -> None:
     schedule = measure(app, SCHEDULE, args.messages, "s")
     print(report("coaching questions", coaching))
     print(report("schedule_interview", schedule))
+    print(report("  of which ranking", ranking_times(app, args.messages)))
     app.close()
 
 

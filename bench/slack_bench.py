@@ -11,7 +11,7 @@ events come from those returning students in turn (5 each, under the flood guard
 * bare Bolt AsyncApp: the framework's floor, a slack-bolt AsyncApp on an aiohttp server with one
   shared Web API session, whose listener only acknowledges and posts one message;
 * adapter, canned coach: SecondRound's Slack adapter with the coach replaced by a fixed answer
-  (signature check, ack, event de-duplication in the database, rendering, the reply), so the
+  (signature check, the inbox record before the ack, rendering, the reply), so the
   adapter's own cost shows;
 * secondround run slack: the real thing, coach included (understanding, database, advice).
 
@@ -155,6 +155,7 @@ async def load(
 
     standin.on_call.append(count)
     latencies: list[float] = []
+    busy = [0]  # 503 answers (retried)
     queue = list(users)
     url = f"http://127.0.0.1:{port}/slack/events"
     connector = aiohttp.TCPConnector(limit=inflight)
@@ -163,10 +164,16 @@ async def load(
 
             async def worker() -> None:
                 while queue:
-                    body = event(queue.pop(0))
+                    user = queue.pop(0)
+                    body = event(user)
                     sent = time.perf_counter()
                     async with http.post(url, data=body.encode(), headers=signed(body)) as resp:
                         await resp.read()
+                        if resp.status == 503:  # the bot's inbox is full: retry later, as Slack does
+                            busy[0] += 1
+                            queue.append(user)
+                            await asyncio.sleep(0.05)
+                            continue
                         if resp.status != 200:
                             raise SystemExit(f"{name}: HTTP {resp.status}")
                     latencies.append(time.perf_counter() - sent)
@@ -178,6 +185,8 @@ async def load(
             finished = time.perf_counter()
     finally:
         standin.on_call.remove(count)
+    if busy[0]:
+        print(f"  {name}: {busy[0]} answers of 503 (inbox full), retried", flush=True)
     return Figures(name, len(users), finished - started, acked - started, latencies)
 
 
@@ -217,7 +226,7 @@ def adapter_server(port: int, api_url: str) -> None:
 
     canned = [Reply("**Meals, drinks and office visits**\nA relaxed setting is still an interview.")]
 
-    async def coach(msg: IncomingMessage) -> list[Reply]:
+    def coach(msg: IncomingMessage, receipt: object, **kw: object) -> list[Reply]:
         return canned
 
     async def main(data_dir: str) -> None:
@@ -231,7 +240,7 @@ def adapter_server(port: int, api_url: str) -> None:
         )
         app = App.build(settings)
         runtime = Runtime(app, health=False, reminders=False)
-        runtime.handle = coach  # type: ignore[method-assign]
+        app.coach.handle_once = coach  # type: ignore[method-assign]
         await SlackAdapter(runtime, host="127.0.0.1", port=port).start()
         await asyncio.Event().wait()
 

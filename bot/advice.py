@@ -1,100 +1,361 @@
-"""Picks the advice items that fit a question and the user's situation, and lays them out."""
+"""Ranks the knowledge items for one message and the student's situation, and lays the answer out.
+
+Each item lists the questions it answers (``questions:`` in ``knowledge/topics``). A message is matched
+against those phrasings, the item's heading and keywords, and its text with BM25 (``rank_bm25``);
+that match is combined with the intent classifier's belief in each topic, with whether the item fits
+the student's facts (see :mod:`bot.situation`), and with what this conversation has already shown.
+The weights are plain constants, chosen on the labelled ranking sets (``bench/ranking_eval.py``).
+"""
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
+from threading import Lock
+from typing import TYPE_CHECKING
+
+import numpy as np
+import snowballstemmer
+from rank_bm25 import BM25Okapi
 
 from bot import markup
 from bot.knowledge import Item, Knowledge, Topic
 from bot.types import Button, Reply
 
+if TYPE_CHECKING:
+    from bot.situation import Facts
+    from bot.turn import Turn
+
 PAGE = 3
+MAX_BULLET = 300  # characters; items are written shorter, this is the guard
+
+# How the signals add up (tuned on tests/data/ranking_own.jsonl and the dev ranking set).
+W_TOPIC = 0.45  # times the classifier's confidence in the item's topic
+FIT_BONUS = 0.15  # the item is for a situation the student is in
+GUESS_PENALTY = 0.25  # the item is for a situation the student has not mentioned
+POSITION_PENALTY = 0.02  # times the item's place in its topic (0 first … 1 last): counsellors order by importance
+VARIANT_PENALTY = 0.5  # the same article point was already shown in other words
+SAME_TOPIC = 0.15  # bullets after the first: staying on the first one's topic
+FOLLOW_MATCH = 0.8  # bullets after the first lean less on the question's words…
+FOLLOW_POSITION = 0.4  # …and more on the order counsellors gave their topic
+REPEAT_FLOOR = 0.75  # an item already shown comes back only as the answer to a question it matches this well
+DOC_WEIGHTS = {"question": 1.0, "meta": 0.85, "text": 0.6, "whole": 0.7}
+OOV_WEIGHT = 3.0  # how much a word the knowledge base has never seen counts against the match
+STRONG = 0.75  # the best items speak to this share of the question: answer whatever the classifier thinks
+WEAK = 0.5  # below this share (and with a classifier unsure, below SURE) the knowledge base has no answer
+SURE = 0.6  # classifier confidence above which a weakly matched question still gets the topic's best
+CLOSEST = 0.3  # an honest "no good answer" still shows the closest item when it speaks to this share
+SHOWN_KEEP = 80  # item ids remembered per conversation
+FORGET_AFTER = timedelta(hours=12)  # a conversation this quiet starts afresh
+
+_WORD = re.compile(r"[a-z0-9]+")
+_POSSESSIVE = re.compile(r"'s\b")
+_STOP_TEXT = """a about above after again all am an and any are as at be been being both but by can could did do does
+    doing done during each few for from further had has have having he her here hers him his how i i'm if in
+    into is it its itself just me more most my of off on once only or other our ours ourselves out
+    over own same she should so some such than that the their theirs them then there these they this those
+    through to too under until up very was we were what which while will with would you your yours
+    ive id ill youre dont didnt doesnt isnt cant wont shouldnt wouldnt s t d ll m re ve hi hey hello pls
+    please thanks thx ok okay so um uh like really just also get got go going want wanna gonna tell know
+    think thing things anything something one bit lot tip tips advice
+    help suggestion suggestions guidance"""
+STOPWORDS = frozenset(_STOP_TEXT.split())
+_KEEP = frozenset({"not", "no", "who", "why", "when", "where", "again", "same", "before", "after"})
+_NOT = frozenset(
+    {"dont", "didnt", "doesnt", "isnt", "wont", "cant", "havent", "hasnt", "wasnt", "arent", "werent", "never"}
+)
 
 
 @cache
-def _phrase(phrase: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)")
+def _stemmer() -> snowballstemmer.stemmer:
+    return snowballstemmer.stemmer("english")
 
 
-def _has(text: str, phrase: str) -> bool:
-    return _phrase(phrase).search(text) is not None
+def terms(text: str) -> list[str]:
+    """Stemmed content words of ``text`` and the pairs of neighbouring ones (``same_person``)."""
+    words = [
+        "not" if w in _NOT else w
+        for w in _WORD.findall(_POSSESSIVE.sub("", text.lower().replace("’", "'")).replace("'", ""))
+        if w in _NOT or w not in STOPWORDS or w in _KEEP
+    ]
+    stems = _stemmer().stemWords(words)
+    return stems + [f"{a}_{b}" for a, b in itertools.pairwise(stems)]
 
 
-def detect_situation(topic: Topic, text: str) -> str | None:
-    """The situation of ``topic`` a message reveals (longest matching keyword wins), if any."""
-    low = text.lower()
-    best: tuple[int, str] | None = None
-    for situation in topic.situations:
-        for keyword in (*situation.keywords, situation.label.lower()):
-            if keyword and _has(low, keyword) and (best is None or len(keyword) > best[0]):
-                best = (len(keyword), situation.key)
-    return best[1] if best else None
+class Index:
+    """BM25 over every item's questions, heading and keywords, and text; built once per knowledge base."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        self.entries: list[tuple[Topic, Item]] = knowledge.items()
+        docs: list[list[str]] = []
+        owners: list[int] = []
+        weights: list[float] = []
+        for n, (_, item) in enumerate(self.entries):
+            for question in item.questions:
+                docs.append(terms(question))
+                owners.append(n)
+                weights.append(DOC_WEIGHTS["question"])
+            docs.append(terms(" ".join((item.heading, *item.keywords))))
+            owners.append(n)
+            weights.append(DOC_WEIGHTS["meta"])
+            docs.append(terms(item.text))
+            owners.append(n)
+            weights.append(DOC_WEIGHTS["text"])
+        self.bm25 = BM25Okapi(docs)
+        self.owners = np.asarray(owners)
+        self.weights = np.asarray(weights)
+        # every phrasing of an item together: words from different questions add up
+        whole = [terms(" ".join((*item.questions, item.heading, *item.keywords))) for _, item in self.entries]
+        self.whole = BM25Okapi(whole)
+        self._rows = {item.id: n for n, (_, item) in enumerate(self.entries)}
+        self.position = np.zeros(len(self.entries))
+        for topic in knowledge.topics.values():
+            for pos, item in enumerate(topic.items):
+                self.position[self.where(item.id)] = pos / max(1, len(topic.items) - 1)
+        self.vocab = [
+            {t for t in terms(" ".join((*item.questions, item.heading, *item.keywords, item.text))) if "_" not in t}
+            for _, item in self.entries
+        ]
+
+    def where(self, item_id: str) -> int:
+        """An item's row in the index."""
+        return self._rows[item_id]
+
+    def match(self, text: str) -> tuple[np.ndarray, dict[str, float]]:
+        """Each item's match with ``text``, and the weight of each word asked (rare and unknown words weigh most)."""
+        query = list(dict.fromkeys(terms(text)))
+        per_item = np.zeros(len(self.entries))
+        if not query:
+            return per_item, {}
+        raw = self.bm25.get_scores(query) * self.weights
+        np.maximum.at(per_item, self.owners, raw)
+        per_item += DOC_WEIGHTS["whole"] * np.asarray(self.whole.get_scores(query))
+        idf = self.bm25.idf
+        words = {t: idf.get(t, OOV_WEIGHT) for t in query if "_" not in t and not any(c.isdigit() for c in t)}
+        return per_item / max(sum(words.values()), 1.0), words
+
+    def coverage(self, n: int, words: Mapping[str, float]) -> float:
+        """The share of the question's weight that item ``n`` speaks to (0 to 1)."""
+        total = sum(words.values())
+        return sum(w for t, w in words.items() if t in self.vocab[n]) / total if total else 0.0
 
 
-def rank(topic: Topic, situation: str | None, text: str) -> list[Item]:
-    """All items of a topic, best first for this situation and question.
+_INDEXES: dict[int, tuple[Knowledge, Index]] = {}
+_INDEX_LOCK = Lock()
 
-    Items for the known situation come first, then general items, then items for other situations
-    (still reachable with "More tips"). Keyword hits in the question lift an item within its group.
-    """
-    low = text.lower()
 
-    def score(pos_item: tuple[int, Item]) -> tuple[int, int, int]:
-        pos, item = pos_item
-        group = (0 if situation in item.when else 2) if item.when else 1
-        hits = sum(1 for k in item.keywords if _has(low, k))
-        return (group, -hits, pos)
+def index(knowledge: Knowledge) -> Index:
+    """The ranking index of a knowledge base (built on first use, then shared)."""
+    with _INDEX_LOCK:
+        held = _INDEXES.get(id(knowledge))
+        if held is None or held[0] is not knowledge:
+            held = (knowledge, Index(knowledge))
+            _INDEXES[id(knowledge)] = held
+        return held[1]
 
-    return [item for _, item in sorted(enumerate(topic.items), key=score)]
+
+# fitting the situation ---------------------------------------------------------------------------------
+
+
+def fit(knowledge: Knowledge, item: Item, facts: Facts) -> float | None:
+    """How well an item fits the student's facts: None when it contradicts them, else a bonus or penalty."""
+    if any(facts.has(key) for key in item.unless):
+        return None
+    wanted: dict[str, set[str]] = {}
+    for key in item.when:
+        value = knowledge.value(key)
+        if value is not None:
+            wanted.setdefault(value.group, set()).add(key)
+    bonus = 0.0
+    for group, keys in wanted.items():
+        have = facts.values.get(group)
+        if have is None:
+            if knowledge.facts[group].strict:
+                return None
+            bonus -= GUESS_PENALTY
+        elif have in keys:
+            bonus += FIT_BONUS
+        else:
+            return None
+    return bonus
+
+
+# the conversation's memory -----------------------------------------------------------------------------
+
+
+def shown(turn: Turn) -> list[str]:
+    """Item ids already shown in this conversation (forgotten after a long pause)."""
+    if not turn.has_storage:
+        return []
+    ctx = turn.context
+    at = ctx.get("shown_at")
+    try:
+        last = datetime.fromisoformat(str(at)) if at else None
+    except ValueError:
+        last = None
+    if last is None or turn.now - last > FORGET_AFTER:
+        return []
+    return [str(i) for i in ctx.get("shown") or []]
+
+
+def mark_shown(turn: Turn, picked: Iterable[tuple[Topic, Item]]) -> None:
+    """Remember that these items were shown."""
+    if not turn.has_storage:
+        return
+    ids = [i for i in shown(turn)]
+    for _, item in picked:
+        if item.id in ids:
+            ids.remove(item.id)
+        ids.append(item.id)
+    turn.remember("shown", ids[-SHOWN_KEEP:])
+    turn.remember("shown_at", turn.now.isoformat())
+
+
+# ranking -----------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Advice:
-    """One page of advice on a topic, ready to send."""
+class Scored:
+    """One item's standing for a message."""
 
     topic: Topic
-    items: list[Item]
-    offset: int
-    more: bool
-    situation: str | None
+    item: Item
+    score: float
+    match: float
+    seen: bool = False
+    position: float = 0.0  # place in its topic, 0 (first) to 1 (last)
 
 
-def page(knowledge: Knowledge, intent: str, text: str, situation: str | None, offset: int = 0) -> Advice:
-    """The page of ``intent``'s items starting at ``offset``."""
-    topic = knowledge.topics[intent]
-    ranked = rank(topic, situation, text)
-    items = ranked[offset : offset + PAGE]
-    return Advice(topic, items, offset, offset + PAGE < len(ranked), situation)
+@dataclass(frozen=True)
+class Ranking:
+    """Every fitting item for a message, best first, with what the match says about the question."""
+
+    scored: list[Scored]
+    best_match: float
+    coverage: float  # how much of the question the best item speaks to (0 to 1; 1 when nothing specific asked)
+
+    def top_topics(self, n: int = 2) -> list[str]:
+        """The topics of the best items, without repeats."""
+        out: list[str] = []
+        for s in self.scored:
+            if s.topic.intent not in out:
+                out.append(s.topic.intent)
+            if len(out) == n:
+                break
+        return out
 
 
-def render(advice: Advice, *, lead: str | None = None, ask: bool = False, related: bool = True) -> Reply:
-    """Lay out a page of advice as a reply, with "More tips", the topic's question and related topics."""
-    topic = advice.topic
+def rank(
+    knowledge: Knowledge,
+    facts: Facts,
+    text: str,
+    priors: Mapping[str, float],
+    *,
+    seen: Iterable[str] = (),
+    topic: str | None = None,
+) -> Ranking:
+    """Score every item that fits the facts for ``text``; ``priors`` is the belief in each topic.
+
+    Items already ``seen`` are left out; items saying what a seen item said get a penalty. With
+    ``topic``, only that topic's items are ranked.
+    """
+    idx = index(knowledge)
+    match, words = idx.match(text)
+    seen_ids = set(seen)
+    seen_points = {item.point for _, item in idx.entries if item.id in seen_ids}
+    scored: list[Scored] = []
+    for n, (top, item) in enumerate(idx.entries):
+        if topic is not None and top.intent != topic:
+            continue
+        if item.id in seen_ids and match[n] < REPEAT_FLOOR:
+            continue
+        bonus = fit(knowledge, item, facts)
+        if bonus is None:
+            continue
+        score = (
+            float(match[n])
+            + W_TOPIC * priors.get(top.intent, 0.0)
+            + bonus
+            - POSITION_PENALTY * float(idx.position[n])
+            - (VARIANT_PENALTY if item.point in seen_points else 0.0)
+        )
+        scored.append(Scored(top, item, score, float(match[n]), item.id in seen_ids, float(idx.position[n])))
+    scored.sort(key=lambda s: -s.score)
+    best = max((s.match for s in scored), default=0.0)
+    cover = max((idx.coverage(idx.where(s.item.id), words) for s in scored[:3]), default=0.0) if words else 1.0
+    return Ranking(scored, best, cover)
+
+
+def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
+    """The items to show: the best, then the next best that don't repeat its article point."""
+    if not ranking.scored:
+        return []
+    lead = ranking.scored[0]
+    if lead.seen:  # asked again: say it in other words when another item makes the same point
+        fresh = [s for s in ranking.scored if not s.seen and s.item.point == lead.item.point]
+        lead = fresh[0] if fresh else lead
+    rest = [s for s in ranking.scored if s is not lead and not s.seen and s.item.point != lead.item.point]
+    rest.sort(key=lambda s: -_follow_on(s, lead))
+    picked = [lead]
+    points = {lead.item.point}
+    for s in rest:
+        if len(picked) == count:
+            break
+        if s.item.point not in points:
+            picked.append(s)
+            points.add(s.item.point)
+    return picked
+
+
+def _follow_on(s: Scored, lead: Scored) -> float:
+    """How well an item follows the first bullet: less on the words, more on its topic and its importance."""
+    same = SAME_TOPIC if s.topic.intent == lead.topic.intent else 0.0
+    return s.score - FOLLOW_MATCH * s.match + same - FOLLOW_POSITION * s.position
+
+
+def pick(
+    turn: Turn, facts: Facts, text: str, *, topic: str | None = None, count: int = PAGE
+) -> list[tuple[Topic, Item]]:
+    """The best unseen items of ``topic`` (or of any topic) for ``text`` and the student's facts."""
+    priors = {topic: 1.0} if topic else {}
+    ranking = rank(turn.knowledge, facts, text, priors, seen=shown(turn), topic=topic)
+    return [(s.topic, s.item) for s in choose(ranking, count)]
+
+
+# layout ------------------------------------------------------------------------------------------------
+
+
+def bullet(text: str) -> str:
+    """An item's text, kept chat-sized."""
+    if len(text) <= MAX_BULLET:
+        return text
+    cut = text[: MAX_BULLET - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "…"
+
+
+def render(
+    heading: str,
+    items: list[tuple[Topic, Item]],
+    *,
+    lead: str | None = None,
+    intro: str | None = None,
+    question: str | None = None,
+    buttons: Iterable[Button] = (),
+) -> Reply:
+    """A reply: an optional first line, a heading, up to three bullets, an optional question and buttons."""
     lines: list[str] = []
     if lead:
         lines.append(lead)
-    if advice.offset == 0:
-        heading = f"**{topic.title}**"
-        if advice.situation and topic.situation(advice.situation):
-            heading += f" ({topic.situation(advice.situation).label.lower()})"  # type: ignore[union-attr]
-        lines.append(heading)
-        lines.append(topic.intro)
-    else:
-        lines.append(f"**More on {topic.title.lower()}**")
-    lines.append(markup.bullets([item.text for item in advice.items]))
-    buttons: list[Button] = []
-    if ask and topic.ask and advice.situation is None:
-        lines.append(topic.ask.question)
-        for key in topic.ask.options:
-            situation = topic.situation(key)
-            if situation:
-                buttons.append(Button(situation.label, f"situation:{topic.intent}:{key}"))
-    if advice.more:
-        buttons.append(Button("More tips", f"more:{topic.intent}:{advice.situation or '-'}:{advice.offset + PAGE}"))
-    if related and advice.offset == 0:
-        buttons.extend(Button(_short(rel), f"topic:{rel}") for rel in topic.related[:2])
+    lines.append(f"**{heading}**")
+    if intro:
+        lines.append(intro)
+    lines.append(markup.bullets([bullet(item.text) for _, item in items[:PAGE]]))
+    if question:
+        lines.append(question)
     return Reply("\n".join(lines), tuple(buttons))
 
 
@@ -114,7 +375,8 @@ TOPIC_LABELS = {
 }
 
 
-def _short(intent: str) -> str:
+def short(intent: str) -> str:
+    """A topic's button label."""
     return TOPIC_LABELS.get(intent, intent.replace("_", " ").capitalize())
 
 
@@ -122,4 +384,4 @@ def topic_buttons(
     intents: tuple[str, ...] = ("expectations", "interviewers", "informal_setting", "preparation", "offer"),
 ) -> tuple[Button, ...]:
     """Buttons that open a topic each."""
-    return tuple(Button(_short(i), f"topic:{i}") for i in intents)
+    return tuple(Button(short(i), f"topic:{i}") for i in intents)

@@ -8,7 +8,8 @@ import threading
 import time as _time
 import weakref
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -16,8 +17,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from bot import handlers
 from bot.clock import Clock
 from bot.dialog import dispatch
+from bot.events import Receipt
 from bot.knowledge import Knowledge
 from bot.nlu import NLU
+from bot.nlu.types import Parse
 from bot.registry import Registry, collect
 from bot.reminders import ReminderPlanner
 from bot.sanitize import clean, looks_like_words
@@ -31,6 +34,24 @@ from bot.types import Button, ConversationRef, Handled, IncomingMessage, Reply
 log = logging.getLogger(__name__)
 
 Observer = Callable[[Handled], None]
+
+
+class _Understood:
+    """An NLU that already has the parse of one (text, local time, zone); anything else goes to the real one."""
+
+    def __init__(self, nlu: NLU, key: tuple[str, datetime, str], parse: Parse) -> None:
+        self._nlu, self._key, self._parse = nlu, key, parse
+
+    def parse(self, text: str, now: datetime, tz: str) -> Parse:
+        """The parse made before, when asked the same question; else the real NLU's."""
+        return self._parse if (text, now, tz) == self._key else self._nlu.parse(text, now, tz)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._nlu, name)
+
+
+class _HandledBefore(Exception):
+    """The receipt says another delivery of this message was handled already: roll back, answer nothing."""
 
 
 class Coach:
@@ -64,25 +85,52 @@ class Coach:
         self.observers: list[Observer] = []
         self._locks: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
         self._locks_guard = threading.Lock()
+        self._zones: dict[str, str] = {}  # each user's time zone as of their last message (a guess)
 
     # the entry point ------------------------------------------------------------------------------
 
     def handle(self, msg: IncomingMessage) -> list[Reply]:
         """Answer one message or button press. Never raises: failures become a friendly reply."""
+        replies = self.handle_once(msg, None)
+        assert replies is not None  # (only a receipt can say "handled before")
+        return replies
+
+    def handle_once(
+        self, msg: IncomingMessage, receipt: Receipt | None, *, throttle: bool = True
+    ) -> list[Reply] | None:
+        """Like :meth:`handle`, with ``receipt`` claimed and settled in the transaction that handles it.
+
+        Returns None, doing nothing, when the receipt says the message was handled before (a retry).
+        So the message's effects (a note stored, an interview moved) and the record that it was
+        handled are committed together, or not at all. Answers that need no transaction (an empty
+        message, a throttled one, an apology after a failure) settle the receipt on their own.
+        ``throttle`` False skips the per-user flood guard (the caller has applied it already).
+        """
         started = _time.perf_counter()
         key = f"{msg.ref.platform}:{msg.ref.workspace}:{msg.ref.user}"
-        verdict = "ok" if msg.ref.platform in self.unthrottled else self.flood.check(key)
+        if not msg.ref.user:  # nobody to answer, and no one to file data under
+            log.warning("message_without_user", extra={"platform": msg.ref.platform})
+            return [] if self._settle_apart(receipt, []) else None
+        verdict = "ok" if not throttle or msg.ref.platform in self.unthrottled else self.flood.check(key)
         if verdict != "ok":
+            replies = [Reply(self.knowledge.response("flood"))] if verdict == "warn" else []
+            if not self._settle_apart(receipt, replies):
+                return None
             self._tell(msg, "throttled", 0, False, started)
-            return [Reply(self.knowledge.response("flood"))] if verdict == "warn" else []
+            return replies
         lock = self._lock_for(key)
         with lock:
             try:
-                replies, intent, changed = self._handle(msg)
+                replies, intent, changed, settled = self._handle(msg, receipt)
+            except _HandledBefore:
+                return None
             except Exception:  # the last line of defence: log (no message text) and apologise
                 log.exception("handler_failed", extra={"platform": msg.ref.platform})
                 replies, intent, changed = [Reply(self.knowledge.response("internal_error"))], "error", False
-        self._tell(msg, intent, len(replies), changed, started)
+                settled = False
+            if not settled and not self._settle_apart(receipt, replies):
+                return None
+        self._tell(msg, intent, len(replies), changed, started, tuple(r.kind for r in replies if r.kind))
         return replies
 
     def set_timezone(self, ref: ConversationRef, zone: str) -> None:
@@ -176,41 +224,50 @@ class Coach:
                 self._locks[key] = lock
             return lock
 
-    def _tell(self, msg: IncomingMessage, intent: str, count: int, changed: bool, started: float) -> None:
-        event = Handled(msg.ref, intent, count, changed, _time.perf_counter() - started)
+    def _tell(
+        self, msg: IncomingMessage, intent: str, count: int, changed: bool, started: float, kinds: tuple[str, ...] = ()
+    ) -> None:
+        event = Handled(msg.ref, intent, count, changed, _time.perf_counter() - started, kinds)
         for observer in self.observers:
             try:
                 observer(event)
             except Exception:
                 log.exception("observer_failed")
 
-    def _handle(self, msg: IncomingMessage) -> tuple[list[Reply], str, bool]:
+    def _handle(self, msg: IncomingMessage, receipt: Receipt | None) -> tuple[list[Reply], str, bool, bool]:
+        """(replies, intent, data changed, receipt settled in the handling transaction)."""
         text = ""
         if msg.action is None:
             text = clean(msg.text)
             if not text or not looks_like_words(text):
-                return [Reply(self.knowledge.response("empty"))], "empty", False
+                return [Reply(self.knowledge.response("empty"))], "empty", False, False
             if len(text) > self.settings.max_message_chars:
                 reply = self.knowledge.response(
                     "too_long", length=f"{len(text):,}", limit=f"{self.settings.max_message_chars:,}"
                 )
-                return [Reply(reply)], "too_long", False
+                return [Reply(reply)], "too_long", False, False
         now = self.clock.now()
+        key = f"{msg.ref.platform}:{msg.ref.workspace}:{msg.ref.user}"
+        nlu = self._understood_before(msg, text, now, key)
         try:
             with self.db.session() as session:
+                if receipt is not None and not receipt.claim(session):
+                    raise _HandledBefore
                 user, _ = get_or_create_user(session, msg.ref, now)
                 if user.tz is None and msg.tz_hint:
                     with contextlib.suppress(ValueError):
                         user.tz, user.tz_source = check_zone(msg.tz_hint), "platform"
                 data = UserData(session, user)
-                turn = self._turn(msg, now, user.tz or self.settings.default_tz, data)
+                turn = self._turn(msg, now, user.tz or self.settings.default_tz, data, nlu)
                 turn.state = data.state(now)
                 replies, intent = dispatch(self.registry, turn, text)
-                if turn.forgotten:
-                    return replies, intent, True
-                notices = self._undelivered_notice(turn)
-                turn.state.updated_at = now
-                return notices + replies, intent, turn.changed
+                self._remember_zone(key, None if turn.forgotten else turn.tz)
+                if not turn.forgotten:
+                    replies = self._undelivered_notice(turn) + replies
+                    turn.state.updated_at = now
+                if receipt is not None:
+                    receipt.settle(session, replies)
+                return replies, intent, turn.changed or turn.forgotten, True
         except (OperationalError, StorageUnavailable) as exc:
             log.warning("storage_unavailable", extra={"error": type(exc).__name__})
         except DBAPIError as exc:
@@ -221,10 +278,53 @@ class Coach:
         try:
             replies, intent = dispatch(self.registry, turn, text)
         except StorageUnavailable:
-            return [Reply(self.knowledge.response("storage_down"))], "storage_down", False
-        return replies, intent, False
+            return [Reply(self.knowledge.response("storage_down"))], "storage_down", False, False
+        return replies, intent, False, False
 
-    def _turn(self, msg: IncomingMessage, now: object, tz: str, data: UserData | None) -> Turn:
+    def _settle_apart(self, receipt: Receipt | None, replies: list[Reply]) -> bool:
+        """Settle ``receipt`` in a transaction of its own; False if the message was handled before.
+
+        When the database cannot be reached the answer still goes out (True): answering twice, if the
+        platform retries, beats not answering.
+        """
+        if receipt is None:
+            return True
+        try:
+            with self.db.session() as session:
+                if not receipt.claim(session):
+                    return False
+                receipt.settle(session, replies)
+        except Exception as exc:
+            log.warning("receipt_not_recorded", extra={"error": type(exc).__name__})
+        return True
+
+    def _understood_before(self, msg: IncomingMessage, text: str, now: datetime, key: str) -> NLU:
+        """The NLU, with this message already understood in the user's likely time zone.
+
+        Understanding takes most of a message's time; done here, before the transaction, it does not
+        hold the database (SQLite's one writer) meanwhile. Inside, the answer is reused when the
+        zone guessed from the user's previous message is still right, and worked out again if not.
+        """
+        if msg.action is not None or not text:
+            return self.nlu
+        tz = self._zones.get(key) or msg.tz_hint or self.settings.default_tz
+        try:
+            check_zone(tz)
+            local_now = now.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+            return cast(NLU, _Understood(self.nlu, (text, local_now, tz), self.nlu.parse(text, local_now, tz)))
+        except Exception:  # (the real parse, inside, reports whatever went wrong)
+            return self.nlu
+
+    def _remember_zone(self, key: str, tz: str | None) -> None:
+        with self._locks_guard:
+            if tz is None:
+                self._zones.pop(key, None)
+                return
+            if len(self._zones) > 100_000:
+                self._zones.clear()
+            self._zones[key] = tz
+
+    def _turn(self, msg: IncomingMessage, now: object, tz: str, data: UserData | None, nlu: NLU | None = None) -> Turn:
         try:
             check_zone(tz)
         except ValueError:
@@ -234,7 +334,7 @@ class Coach:
             now=now,  # type: ignore[arg-type]
             tz=tz,
             knowledge=self.knowledge,
-            nlu=self.nlu,
+            nlu=nlu or self.nlu,
             settings=self.settings,
             planner=self.planner,
             _data=data,

@@ -8,7 +8,7 @@ the item and the field.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -44,14 +44,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Situation(_Strict):
-    """A fact that changes the advice (same vs new interviewer, a meal vs a bar…)."""
+class FactValue(_Strict):
+    """One value of a fact about the student (``same`` for who they meet, ``meal`` for the setting…)."""
 
     key: str
+    group: str
     label: str = Field(min_length=1, max_length=60)
+    words: str = Field(min_length=1, max_length=80)
     keywords: tuple[str, ...] = ()
+    remember: bool = True
 
-    @field_validator("key")
+    @field_validator("key", "group")
     @classmethod
     def _key(cls, v: str) -> str:
         if not _KEY.match(v):
@@ -61,6 +64,20 @@ class Situation(_Strict):
     @field_validator("keywords")
     @classmethod
     def _lower(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(" ".join(k.lower().split()) for k in v if k.strip())
+
+
+class FactGroup(_Strict):
+    """A fact about the student with its possible values; a student's situation holds one value of it."""
+
+    name: str
+    values: tuple[FactValue, ...] = Field(min_length=1)
+    only_with: tuple[str, ...] = ()  # read only from messages containing one of these word starts
+    strict: bool = False  # items for these values need the value known, never assumed
+
+    @field_validator("only_with")
+    @classmethod
+    def _lower(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(k.lower().strip() for k in v if k.strip())
 
 
@@ -68,18 +85,22 @@ class Ask(_Strict):
     """The question asked when no situation is known yet, with situation keys as answers."""
 
     question: str = Field(min_length=5, max_length=300)
-    options: tuple[str, ...] = Field(min_length=2, max_length=5)
-    if_yes: str | None = None  # the situation a plain "yes" means, for yes/no questions
+    options: tuple[str, ...] = Field(min_length=2, max_length=5)  # fact values, offered as buttons
+    if_yes: str | None = None  # the fact value a plain "yes" means, for yes/no questions
     if_no: str | None = None
 
 
 class Item(_Strict):
-    """One piece of advice, in our words, with the article it comes from."""
+    """One piece of advice, in our words, with the article it comes from and the questions it answers."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]{1,80}$")
+    heading: str = Field(min_length=3, max_length=80)
     text: str = Field(min_length=10, max_length=MAX_ITEM_CHARS)
     source: str
+    point: str = Field(pattern=r"^\d{3}-[a-z0-9\-]{2,60}$")
+    questions: tuple[str, ...] = Field(min_length=2)
     when: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
 
     @field_validator("source")
@@ -89,15 +110,29 @@ class Item(_Strict):
             raise ValueError("must be a seed article's file name, e.g. 000_271aedffcda74c74.txt")
         return v
 
-    @field_validator("text")
+    @field_validator("text", "heading")
     @classmethod
     def _text(cls, v: str) -> str:
         return " ".join(v.split())
+
+    @field_validator("questions")
+    @classmethod
+    def _questions(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(" ".join(q.split()) for q in v if q.strip())
+        if len(set(q.lower() for q in cleaned)) != len(cleaned):
+            raise ValueError("a question is listed twice")
+        return cleaned
 
     @field_validator("keywords")
     @classmethod
     def _lower(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(k.lower().strip() for k in v if k.strip())
+
+    @model_validator(mode="after")
+    def _point_source(self) -> Item:
+        if not self.source.startswith(self.point[:3]):
+            raise ValueError(f"point {self.point!r} belongs to another article than the source {self.source!r}")
+        return self
 
 
 class Topic(_Strict):
@@ -106,7 +141,6 @@ class Topic(_Strict):
     intent: str
     title: str = Field(min_length=3, max_length=80)
     intro: str = Field(min_length=5, max_length=300)
-    situations: tuple[Situation, ...] = ()
     ask: Ask | None = None
     items: tuple[Item, ...] = Field(min_length=1)
     related: tuple[str, ...] = ()
@@ -120,26 +154,20 @@ class Topic(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Topic:
-        keys = [s.key for s in self.situations]
-        if len(set(keys)) != len(keys):
-            raise ValueError("situation keys repeat")
-        declared = set(keys)
-        for item in self.items:
-            unknown = set(item.when) - declared
-            if unknown:
-                raise ValueError(f"item {item.id!r}: `when` uses undeclared situation(s) {sorted(unknown)}")
-        if self.ask:
-            unknown = (set(self.ask.options) | {k for k in (self.ask.if_yes, self.ask.if_no) if k}) - declared
-            if unknown:
-                raise ValueError(f"ask.options uses undeclared situation(s) {sorted(unknown)}")
         for rel in self.related:
             if rel not in COACHING_TOPICS or rel == self.intent:
                 raise ValueError(f"related topic {rel!r} is not another coaching intent")
         return self
 
-    def situation(self, key: str) -> Situation | None:
-        """The situation called ``key``, if declared."""
-        return next((s for s in self.situations if s.key == key), None)
+    def fact_keys(self) -> set[str]:
+        """Every fact value this topic refers to (its question's options, its items' conditions)."""
+        keys: set[str] = set()
+        if self.ask:
+            keys.update(self.ask.options)
+            keys.update(k for k in (self.ask.if_yes, self.ask.if_no) if k)
+        for item in self.items:
+            keys.update(item.when, item.unless)
+        return keys
 
 
 class ReminderText(_Strict):
@@ -166,6 +194,19 @@ class Knowledge:
     reminders: dict[str, ReminderText]
     responses: dict[str, str]
     sources: dict[str, str]
+    facts: dict[str, FactGroup] = field(default_factory=dict)
+
+    def value(self, key: str) -> FactValue | None:
+        """The fact value called ``key`` (values are named once for the whole knowledge base)."""
+        for group in self.facts.values():
+            for value in group.values:
+                if value.key == key:
+                    return value
+        return None
+
+    def items(self) -> list[tuple[Topic, Item]]:
+        """Every item with its topic, in file order."""
+        return [(topic, item) for topic in self.topics.values() for item in topic.items]
 
     def item(self, item_id: str) -> Item | None:
         """Find an item by id anywhere in the knowledge base."""
@@ -221,6 +262,7 @@ REQUIRED_RESPONSES = (
     "flood",
     "storage_down",
     "unknown_action",
+    "no_answer",
 )
 
 
@@ -234,6 +276,8 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
     if not isinstance(sources, dict) or not sources:
         raise KnowledgeError(f"{base / 'sources.yaml'}: expected a mapping of file name to title")
 
+    facts = load_facts(base / "facts.yaml")
+    declared = {value.key for group in facts.values() for value in group.values}
     topics: dict[str, Topic] = {}
     seen_ids: dict[str, str] = {}
     for path in sorted((base / "topics").glob("*.yaml")):
@@ -250,6 +294,12 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
             seen_ids[item.id] = path.name
             if item.source not in sources:
                 raise KnowledgeError(f"{path.name}: item {item.id!r}: source {item.source!r} is not in sources.yaml")
+            unknown = sorted((set(item.when) | set(item.unless)) - declared)
+            if unknown:
+                raise KnowledgeError(f"{path.name}: item {item.id!r}: when/unless use undeclared fact(s) {unknown}")
+        unknown = sorted(topic.fact_keys() - declared)
+        if unknown:
+            raise KnowledgeError(f"{path.name}: ask uses undeclared fact(s) {unknown}")
         topics[topic.intent] = topic
     missing = [t for t in COACHING_TOPICS if t not in topics]
     if missing:
@@ -278,4 +328,31 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
         reminders=reminders,
         responses={k: v.strip() for k, v in responses.items()},
         sources={str(k): str(v) for k, v in sources.items()},
+        facts=facts,
     )
+
+
+def load_facts(path: Path) -> dict[str, FactGroup]:
+    """Read ``facts.yaml``: the facts about a student that change which advice fits."""
+    doc = _read(path)
+    if not isinstance(doc, dict) or not doc:
+        raise KnowledgeError(f"{path.name}: expected a mapping of fact name to its values")
+    groups: dict[str, FactGroup] = {}
+    seen: dict[str, str] = {}
+    for name, spec in doc.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("values"), dict):
+            raise KnowledgeError(f"{path.name}: {name}: expected `values:` with one entry per value")
+        values = [
+            {"key": key, "group": name, **(raw if isinstance(raw, dict) else {})} for key, raw in spec["values"].items()
+        ]
+        raw_group = {k: v for k, v in spec.items() if k != "values"}
+        try:
+            group = FactGroup.model_validate({"name": name, "values": values, **raw_group})
+        except ValidationError as exc:
+            raise _explain(path, exc, {"values": values, **raw_group}) from None
+        for value in group.values:
+            if value.key in seen:
+                raise KnowledgeError(f"{path.name}: value {value.key!r} is declared under {seen[value.key]} and {name}")
+            seen[value.key] = str(name)
+        groups[str(name)] = group
+    return groups

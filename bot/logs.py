@@ -15,6 +15,7 @@ Discord bot tokens, ``Bearer``/``Bot`` authorization values, passwords in databa
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -30,32 +31,70 @@ from bot.settings import Settings, secret_fields
 
 REDACTED = "[REDACTED]"
 MIN_SECRET_CHARS = 6  # exact values shorter than this are not hunted for (they would shred the log)
+# Long text is cut *before* any pattern runs, so one huge field (a request body, an exception message)
+# costs a bounded amount of work and log space. A finished line (with its traceback) may be longer.
+MAX_FIELD_CHARS = 4_000
+MAX_TRACE_CHARS = 16_000
+MAX_LINE_CHARS = 32_000
+MAX_ITEMS = 50  # items of a list or dict field written out; the rest are counted
+CUT_LOOKAHEAD = 512  # how far past the cut a word may run on and still be kept whole
 
 _SENSITIVE_KEY = re.compile(
     r"(?i)(password|passwd|secret|token|authorization|cookie|api[_-]?key|credential)s?$|^(pwd|auth)$"
 )
+# Every pattern runs in time linear in its input: runs of characters are matched possessively
+# (``++``, ``*+``, ``{n,}+``: no backtracking into them), and patterns that start with such a run only
+# start where the run starts (a look-behind), so no run is scanned again from each of its characters.
 _PATTERNS: list[tuple[re.Pattern[str], Any]] = [
     # Authorization header values (before the key=value rule, which would take only the word "Bearer")
-    (re.compile(r"\b(Bearer)\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE), rf"\1 {REDACTED}"),
-    (re.compile(r"\b(Bot)\s+[A-Za-z0-9._~+/=-]{20,}"), rf"\1 {REDACTED}"),
+    (re.compile(r"\b(Bearer)\s++[A-Za-z0-9._~+/=-]{8,}+", re.IGNORECASE), rf"\1 {REDACTED}"),
+    (re.compile(r"\b(Bot)\s++[A-Za-z0-9._~+/=-]{20,}+"), rf"\1 {REDACTED}"),
     # Slack tokens: bot, user, app-level, refresh, configuration (the prefix stays: it says which)
     # (anywhere, not only after a word boundary: "token%3Dxoxb-…" in an encoded URL counts too)
-    (re.compile(r"(xox[a-z]|xapp)-[A-Za-z0-9-]+"), rf"\1-{REDACTED}"),
+    (re.compile(r"(xox[a-z]|xapp)-[A-Za-z0-9-]++"), rf"\1-{REDACTED}"),
     # Discord bot tokens and JWTs: three base64url parts separated by dots
-    (re.compile(r"[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{20,}"), REDACTED),
+    (
+        re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{20,}+\.[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]{20,}+"),
+        REDACTED,
+    ),
     # passwords inside URLs: scheme://user:password@host
-    (re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s'\"]*:)[^@\s'\"/]+@"), rf"\1{REDACTED}@"),
+    (
+        re.compile(r"(?<![a-zA-Z0-9+.-])([a-zA-Z][a-zA-Z0-9+.-]*+://[^:/@\s'\"]*+:)[^@\s'\"/]++@"),
+        rf"\1{REDACTED}@",
+    ),
     # key=value and "key": "value" forms (form bodies, DSNs, repr'd dicts)
     (
         re.compile(
             r"""(?i)(\b(?:password|passwd|pwd|client_secret|signing_secret|secret|token|authorization)"""
-            r"""['"]?\s*[=:]\s*)(?!\[REDACTED\]|'\[REDACTED\]'|"\[REDACTED\]")("[^"]*"|'[^']*'|[^\s,;&'"})]+)"""
+            r"""['"]?\s*+[=:]\s*+)(?!\[REDACTED\]|'\[REDACTED\]'|"\[REDACTED\]")"""
+            r"""("[^"]*+"|'[^']*+'|[^\s,;&'"})]++)"""
         ),
         lambda m: m.group(1) + _quoted_like(m.group(2)),
     ),
     # Slack signing secrets: 32 lower-case hex digits
     (re.compile(r"\b[0-9a-f]{32}\b"), REDACTED),
 ]
+
+
+def cut(text: str, limit: int = MAX_FIELD_CHARS) -> tuple[str, int]:
+    """``text`` cut to about ``limit`` characters, and how many were left out (0: nothing was cut).
+
+    The cut finishes the word it falls in (up to :data:`CUT_LOOKAHEAD` more characters), or else
+    goes back to the word's start, so a token is kept whole for the patterns or left out whole.
+    """
+    if len(text) <= limit:
+        return text, 0
+    end = limit
+    ahead = text[limit : limit + CUT_LOOKAHEAD]
+    stop = next((i for i, ch in enumerate(ahead) if ch.isspace()), None)
+    if stop is not None:
+        end = limit + stop
+    else:
+        behind = text[max(0, limit - CUT_LOOKAHEAD) : limit]
+        back = next((i for i in range(len(behind) - 1, -1, -1) if behind[i].isspace()), None)
+        if back is not None:
+            end = limit - (len(behind) - back)
+    return text[:end], len(text) - end
 
 
 def _quoted_like(value: str) -> str:
@@ -75,13 +114,17 @@ class Redactor:
         ordered = sorted(forms, key=len, reverse=True)
         self._exact = re.compile("|".join(re.escape(s) for s in ordered)) if ordered else None
 
-    def text(self, text: str) -> str:
-        """``text`` with every secret replaced by ``[REDACTED]``."""
+    def text(self, text: str, limit: int = MAX_FIELD_CHARS) -> str:
+        """``text`` with every secret replaced by ``[REDACTED]``, cut to about ``limit`` characters.
+
+        The cut comes first, so the work is bounded by ``limit`` whatever the input's length.
+        """
+        text, left_out = cut(text, limit)
         if self._exact is not None:
             text = self._exact.sub(REDACTED, text)
         for pattern, replacement in _PATTERNS:
             text = pattern.sub(replacement, text)
-        return text
+        return f"{text}…[{left_out:,} more characters cut]" if left_out else text
 
     def value(self, value: Any, key: str | None = None) -> Any:
         """A log field's value, cleaned: strings redacted, containers walked, secret-named keys blanked."""
@@ -92,9 +135,16 @@ class Redactor:
         if isinstance(value, bytes):
             return self.text(value.decode("utf-8", "replace"))
         if isinstance(value, Mapping):
-            return {k: self.value(v, str(k)) for k, v in value.items()}
+            items = list(itertools.islice(value.items(), MAX_ITEMS))
+            out = {self.text(str(k), 200): self.value(v, str(k)) for k, v in items}
+            if len(value) > MAX_ITEMS:
+                out["…"] = f"{len(value) - MAX_ITEMS} more"
+            return out
         if isinstance(value, list | tuple | set | frozenset):
-            return [self.value(v) for v in value]
+            walked = [self.value(v) for v in itertools.islice(value, MAX_ITEMS)]
+            if len(value) > MAX_ITEMS:
+                walked.append(f"…{len(value) - MAX_ITEMS} more")
+            return walked
         return value
 
 
@@ -169,24 +219,39 @@ class RedactingFilter(logging.Filter):
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 setattr(record, key, r.value(value, key))
         if record.exc_info and record.exc_info[0] is not None:
-            record.exc_text = r.text(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = r.text(logging.Formatter().formatException(record.exc_info), MAX_TRACE_CHARS)
             record.exc_info = None
         elif record.exc_text:
-            record.exc_text = r.text(record.exc_text)
+            record.exc_text = r.text(record.exc_text, MAX_TRACE_CHARS)
         if record.stack_info:
-            record.stack_info = r.text(record.stack_info)
+            record.stack_info = r.text(record.stack_info, MAX_TRACE_CHARS)
         return True
 
 
 class _Formatter(structlog.stdlib.ProcessorFormatter):
-    """structlog's formatter, with the finished line redacted once more."""
+    """structlog's formatter, with the finished line redacted once more.
 
-    def __init__(self, redactor: Redactor, **kwargs: Any) -> None:
+    A line longer than :data:`MAX_LINE_CHARS` (many long fields) is replaced by a short one that
+    keeps the event, level and logger and says how long the line was, still one valid JSON object
+    in the JSON format.
+    """
+
+    def __init__(self, redactor: Redactor, *, json_lines: bool, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.redactor = redactor
+        self.json_lines = json_lines
 
     def format(self, record: logging.LogRecord) -> str:
-        return self.redactor.text(super().format(record))
+        line = super().format(record)
+        if len(line) > MAX_LINE_CHARS:
+            message = record.msg.get("event", "") if isinstance(record.msg, dict) else record.msg
+            event, _ = cut(str(message), 1_000)
+            if self.json_lines:
+                short = {"event": event, "level": record.levelname.lower(), "logger": record.name}
+                line = json.dumps({**short, "line_cut": f"{len(line):,} characters"}, default=str)
+            else:
+                line = f"[{record.levelname.lower()}] {event} [{record.name}] (a line of {len(line):,} characters, cut)"
+        return self.redactor.text(line, MAX_LINE_CHARS)
 
 
 def _extra_fields(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
@@ -249,6 +314,7 @@ def configure(
         shared.append(lambda _, __, ed: {**ed, "instance": instance})
     formatter = _Formatter(
         redactor,
+        json_lines=settings.log_format == "json",
         foreign_pre_chain=[*shared, _extra_fields],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,

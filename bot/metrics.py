@@ -76,6 +76,12 @@ class Metrics:
             ["table"],
             registry=r,
         )
+        self.unanswered = Counter(
+            "secondround_unanswered_questions",
+            "Coaching questions the knowledge base had no good answer to, by closest topic (never the text).",
+            ["topic"],
+            registry=r,
+        )
         Info("secondround_build", "The running version.", registry=r).info({"version": __version__})
         self._log_handler: _ErrorCounter | None = None
 
@@ -85,6 +91,10 @@ class Metrics:
         """A ``coach.observers`` callback: count the message and time the reply."""
         self.messages.labels(event.ref.platform, event.intent).inc()
         self.reply_seconds.labels(event.ref.platform).observe(event.seconds)
+        for kind in event.kinds:
+            verb, _, topic = kind.partition(":")
+            if verb == "unanswered" and _EVENT_NAME.fullmatch(topic):
+                self.unanswered.labels(topic).inc()
 
     def on_reminder(self, outcome: str, item: Any, lag: float | None) -> None:
         """A reminder engine observer: count the outcome; for a sent reminder, its lateness."""

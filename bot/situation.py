@@ -1,53 +1,298 @@
-"""What the coach knows of a student's situation (the setting, who they will meet), and advice that fits it.
+"""What the coach knows of a student's situation, and advice that fits it.
 
-Facts come from what the student writes ("over dinner", "the same manager as last time") and from the
-answers to the coach's questions; they shape later advice (see :mod:`bot.advice`).
+Facts (who they meet, the setting, an offer, the outcome…) are declared in ``knowledge/facts.yaml``.
+They come from what the student writes ("dinner with the same hiring manager as last time"), from the
+answers to the coach's questions, and from the interview on file; they decide which advice fits (see
+:mod:`bot.advice`). A fact said in a message is remembered, so it is never asked again.
 """
 
 from __future__ import annotations
 
-from bot import advice, formatting, markup
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+
+from bot import formatting, markup
+from bot.knowledge import FactGroup, Knowledge
 from bot.storage.models import Interview
 from bot.turn import Turn
 from bot.types import Button, Reply
 
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.,;!?]")
+_NEGATIONS = frozenset({"not", "never", "no", "nobody", "isnt", "isn't", "wasn't", "won't", "didn't", "don't", "dont"})
+_IFFY = frozenset(
+    {
+        "if",
+        "whether",
+        "suppose",
+        "supposing",
+        "imagine",
+        "case",
+        "unless",
+        "worried",
+        "worry",
+        "afraid",
+        "scared",
+        "fear",
+        "hope",
+        "hoping",
+        "might",
+        "may",
+        "gonna",
+        "will",
+        "would",
+        "could",
+        "should",
+    }
+)
+_ASKING = frozenset({"will", "would", "could", "might", "should", "may"})
+_BREAKS = frozenset({".", ",", ";", "!", "?", "but", "so", "because", "although"})
+MAX_GAP = 2  # words that may sit between the words of a keyword ("same [hiring] manager")
+OUTCOME_VALUES = {"offer": "offered", "rejected": "rejected", "withdrawn": "withdrawn", "accepted": "accepted"}
+SETTING_VALUES = {"video": "video", "phone": "phone", "onsite": "onsite"}
+
+
+def tokens(text: str) -> list[str]:
+    """Lowercase words and clause punctuation, with typographic apostrophes made plain."""
+    return _TOKEN.findall(text.lower().replace("’", "'").replace("‘", "'"))
+
+
+@cache
+def _keyword_tokens(keyword: str) -> tuple[str, ...]:
+    return tuple(tokens(keyword))
+
+
+@dataclass(frozen=True)
+class Found:
+    """A fact value a message reveals: the words that said it, and whether it was only supposed."""
+
+    value: str
+    words: str
+    hypothetical: bool
+    length: int
+
+
+def _match(words: list[str], keyword: tuple[str, ...]) -> tuple[int, int] | None:
+    """Where ``keyword`` occurs in ``words`` (its first and last position), allowing short gaps."""
+    if not keyword:
+        return None
+    for start, word in enumerate(words):
+        if word != keyword[0]:
+            continue
+        pos, ok = start, True
+        for part in keyword[1:]:
+            window = words[pos + 1 : pos + 2 + MAX_GAP]
+            if part not in window or any(w in _BREAKS for w in window[: window.index(part)]):
+                ok = False
+                break
+            pos = pos + 1 + window.index(part)
+        if ok:
+            return start, pos
+    return None
+
+
+def _negated(words: list[str], start: int, keyword: tuple[str, ...]) -> bool:
+    if keyword[0] in _NEGATIONS:
+        return False
+    return any(w in _NEGATIONS or w.endswith("n't") for w in words[max(0, start - 2) : start])
+
+
+def _supposed(words: list[str], start: int, end: int) -> bool:
+    """Whether the clause holding words[start:end] only supposes it ("what if…", "will it be…?")."""
+    left = start
+    while left > 0 and words[left - 1] not in _BREAKS:
+        left -= 1
+    right = end
+    while right < len(words) and words[right] not in _BREAKS:
+        right += 1
+    clause = words[left:start]
+    if any(w in _IFFY or w.endswith("'ll") or w.endswith("'d") for w in clause):
+        return True
+    return right < len(words) and words[right] == "?" and any(w in _ASKING for w in clause)
+
+
+def _group_applies(group: FactGroup, words: list[str]) -> bool:
+    return not group.only_with or any(w.startswith(p) for w in words for p in group.only_with)
+
+
+def detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
+    """The fact values a message reveals, by fact (the longest keyword wins within a fact)."""
+    words = tokens(text)
+    found: dict[str, Found] = {}
+    if not words:
+        return found
+    for name, group in knowledge.facts.items():
+        if not _group_applies(group, words):
+            continue
+        best: Found | None = None
+        for value in group.values:
+            for keyword in (*value.keywords, value.label.lower()):
+                kw = _keyword_tokens(keyword)
+                where = _match(words, kw)
+                if where is None or _negated(words, where[0], kw):
+                    continue
+                if best is None or len(kw) > best.length:
+                    best = Found(value.key, keyword, _supposed(words, *where), len(kw))
+        if best is not None:
+            found[name] = best
+    return found
+
+
+@dataclass
+class Facts:
+    """A student's situation for one answer: fact name → value, and which of them are only supposed."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    supposed: set[str] = field(default_factory=set)  # fact names said only hypothetically
+    told: set[str] = field(default_factory=set)  # fact names stated in this very message
+
+    def has(self, key: str) -> bool:
+        """Whether the value ``key`` holds (hypothetically or not)."""
+        return key in self.values.values()
+
+    def known(self) -> set[str]:
+        """The values that hold."""
+        return set(self.values.values())
+
+
+def group_of(knowledge: Knowledge, key: str) -> str | None:
+    """The fact a value belongs to."""
+    value = knowledge.value(key)
+    return value.group if value else None
+
+
+def _stored(turn: Turn) -> dict[str, str]:
+    """Facts remembered in the conversation, by fact name (older state kept them by topic)."""
+    out: dict[str, str] = {}
+    for _, key in turn.facts().items():
+        group = group_of(turn.knowledge, str(key))
+        if group:
+            out[group] = str(key)
+    return out
+
+
+def current_interview(turn: Turn) -> Interview | None:
+    """The interview a coaching question is most likely about: the next one, else the latest past one."""
+    if not turn.has_storage:
+        return None
+    upcoming = turn.data.upcoming(turn.now)
+    if upcoming:
+        return upcoming[0]
+    past = turn.data.recent_past(turn.now)
+    return past[0] if past else None
+
+
+def interview_facts(interview: Interview | None) -> dict[str, str]:
+    """What an interview on file says about the situation (its setting, its outcome)."""
+    if interview is None:
+        return {}
+    out: dict[str, str] = {}
+    if interview.setting in SETTING_VALUES:
+        out["setting"] = SETTING_VALUES[interview.setting]
+    outcome = getattr(interview, "outcome", None)
+    if outcome in OUTCOME_VALUES:
+        out["outcome"] = OUTCOME_VALUES[outcome]
+    return out
+
+
+def situation(turn: Turn, text: str, *, chosen: str | None = None) -> Facts:
+    """The facts for answering ``text``: the interview on file, then what was said before, then this message.
+
+    ``chosen`` is a value the student just picked (a button, an answer to the coach's question). Facts
+    stated (not supposed) in the message are remembered for later answers.
+    """
+    knowledge = turn.knowledge
+    facts = Facts()
+    interview = current_interview(turn)
+    facts.values.update(interview_facts(interview))
+    stored = _stored(turn)
+    outcome_at = turn.context.get("outcome_at")
+    if "outcome" in stored and interview is not None and "outcome" not in facts.values:
+        learned = _parse_time(outcome_at)
+        if learned is not None and interview.created_at > learned:
+            stored.pop("outcome")  # a newer interview: that outcome was about an earlier one
+    facts.values.update(stored)
+    if chosen:
+        group = group_of(knowledge, chosen)
+        if group:
+            facts.values[group] = chosen
+            facts.told.add(group)
+            _remember(turn, group, chosen)
+    for name, found in detect(knowledge, text).items():
+        group = knowledge.facts[name]
+        if found.hypothetical and group.strict:
+            continue
+        facts.values[name] = found.value
+        facts.told.add(name)
+        if found.hypothetical:
+            facts.supposed.add(name)
+        else:
+            _remember(turn, name, found.value)
+    return facts
+
+
+def _parse_time(raw: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(raw)) if raw else None
+    except ValueError:
+        return None
+
+
+def _remember(turn: Turn, name: str, key: str) -> None:
+    value = turn.knowledge.value(key)
+    if value is None or not value.remember or not turn.has_storage:
+        return
+    facts = turn.facts()
+    for old, old_key in list(facts.items()):  # one value per fact, whatever key older state used
+        if old != name and group_of(turn.knowledge, str(old_key)) == name:
+            facts.pop(old)
+    facts[name] = key
+    turn.remember("facts", facts)
+    if name == "outcome":
+        turn.remember("outcome_at", turn.now.isoformat())
+
 
 def learn_from_text(turn: Turn, text: str) -> None:
-    """Remember the situations a message reveals (the setting, who the interviewers are)."""
-    for intent in ("interviewers", "informal_setting"):
-        key = advice.detect_situation(turn.knowledge.topics[intent], text)
-        if key:
-            turn.learn(intent, key)
+    """Remember the facts a message states (the setting, who the interviewers are…)."""
+    situation(turn, text)
 
 
 def setting_tips(turn: Turn, interview: Interview, text: str) -> list[Reply]:
     """Advice that fits the interview's setting and interviewers, right after it is recorded."""
-    replies: list[Reply] = []
-    if interview.setting == "informal":
-        situation = advice.detect_situation(turn.knowledge.topics["informal_setting"], text) or turn.facts().get(
-            "informal_setting"
+    from bot import advice
+
+    if interview.setting != "informal":
+        return []
+    facts = situation(turn, text)
+    picked = advice.pick(turn, facts, "", topic="informal_setting", count=2)
+    if not picked:
+        return []
+    advice.mark_shown(turn, picked)
+    tips = markup.bullets([item.text for _, item in picked])
+    where = turn.knowledge.value(facts.values.get("setting", ""))
+    place = where.words if where and where.key in {"meal", "drinks", "coffee", "site_visit"} else "an informal setting"
+    return [
+        Reply(
+            f"Since it's {place}, two things to keep in mind:\n{tips}",
+            (Button("More on dinner & drinks", "topic:informal_setting"),),
         )
-        page = advice.page(turn.knowledge, "informal_setting", text, situation)
-        tips = markup.bullets([item.text for item in page.items[:2]])
-        replies.append(
-            Reply(
-                f"Since it's in an informal setting, two things to keep in mind:\n{tips}",
-                (Button("More on dinner & drinks", "topic:informal_setting"),),
-            )
-        )
-    return replies
+    ]
 
 
 def interviewer_question(turn: Turn, interview: Interview) -> tuple[str, tuple[Button, ...]] | None:
     """Ask whether the interviewers are the same as in round one, unless that is known (opens the question)."""
     topic = turn.knowledge.topics["interviewers"]
-    if topic.ask is None or "interviewers" in turn.facts():
+    if topic.ask is None:
+        return None
+    known = _stored(turn)
+    if any(group_of(turn.knowledge, k) in known for k in topic.ask.options):
         return None
     turn.ask("situation", topic="interviewers")
     question = topic.ask.question
     if interview.interviewers:
         question = f"Is {formatting.people(interview.interviewers)} someone you met in round one, or new to you?"
     buttons = tuple(
-        Button(s.label, f"situation:interviewers:{s.key}") for k in topic.ask.options if (s := topic.situation(k))
+        Button(v.label, f"situation:interviewers:{k}") for k in topic.ask.options if (v := turn.knowledge.value(k))
     )
     return question, buttons

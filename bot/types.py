@@ -39,17 +39,28 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class File:
+    """A document attached to a reply (an export): a file name, its MIME type and its text."""
+
+    name: str
+    mime: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """One message from the coach, in neutral markup (see :mod:`bot.markup`).
 
     ``private`` marks replies that hold the user's own data (interviews, notes, figures): adapters
-    must never post those where other people can read them.
+    must never post those where other people can read them. ``files`` are sent with the message
+    (an upload on Slack, an attachment on Discord), with the same privacy as its text.
     """
 
     text: str
     buttons: tuple[Button, ...] = ()
     private: bool = False
     kind: str | None = None  # what the reply is, when adapters may show it differently (a reminder's kind)
+    files: tuple[File, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +87,8 @@ class Handled:
     """Told to the core's observers after each message: what was understood and what changed.
 
     Observers use it for metrics and to refresh views of the user's data (Slack's App Home); it never
-    carries message text.
+    carries message text. ``kinds`` are the replies' kinds (``unanswered:<topic>`` for a question the
+    knowledge base had no good answer to).
     """
 
     ref: ConversationRef
@@ -84,3 +96,4 @@ class Handled:
     replies: int
     data_changed: bool
     seconds: float
+    kinds: tuple[str, ...] = ()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, timedelta, timezone, tzinfo
 from functools import cache
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 ALIASES = {
     "utc": "UTC",
@@ -117,3 +118,54 @@ def suggest(prefix: str, limit: int = 25) -> list[str]:
     starts = [z for z in zones if z.lower().startswith(low) or z.lower().split("/")[-1].startswith(low)]
     rest = [z for z in zones if low in z.lower() and z not in starts]
     return (starts + rest)[:limit]
+
+
+# Zones written after a clock time ("3pm EST", "10:00 CET", "9am london time"). People write "EST" all
+# year round for New York time, so an abbreviation names the place and its clock on that date (EST or
+# EDT, CET or CEST, whichever is in force); only GMT/UTC and "UTC+2" are fixed offsets.
+TIME_ZONE_WORDS = {
+    "est": "America/New_York", "edt": "America/New_York", "et": "America/New_York", "eastern": "America/New_York",
+    "eastern standard": "America/New_York", "eastern daylight": "America/New_York",
+    "cst": "America/Chicago", "cdt": "America/Chicago", "ct": "America/Chicago", "central": "America/Chicago",
+    "central standard": "America/Chicago", "central daylight": "America/Chicago",
+    "mst": "America/Denver", "mdt": "America/Denver", "mt": "America/Denver", "mountain": "America/Denver",
+    "pst": "America/Los_Angeles", "pdt": "America/Los_Angeles", "pt": "America/Los_Angeles",
+    "pacific": "America/Los_Angeles", "pacific standard": "America/Los_Angeles",
+    "pacific daylight": "America/Los_Angeles", "akst": "America/Anchorage", "hst": "Pacific/Honolulu",
+    "bst": "Europe/London", "british summer": "Europe/London", "uk": "Europe/London", "british": "Europe/London",
+    "wet": "Europe/Lisbon", "west": "Europe/Lisbon",
+    "cet": "Europe/Berlin", "cest": "Europe/Berlin", "central european": "Europe/Berlin",
+    "central european summer": "Europe/Berlin", "european": "Europe/Berlin", "europe": "Europe/Berlin",
+    "eet": "Europe/Athens", "eest": "Europe/Athens", "msk": "Europe/Moscow", "gst": "Asia/Dubai",
+    "ist": "Asia/Kolkata", "india standard": "Asia/Kolkata", "india": "Asia/Kolkata", "indian": "Asia/Kolkata",
+    "pkt": "Asia/Karachi", "sgt": "Asia/Singapore", "hkt": "Asia/Hong_Kong", "awst": "Australia/Perth",
+    "jst": "Asia/Tokyo", "japan": "Asia/Tokyo", "kst": "Asia/Seoul", "aest": "Australia/Sydney",
+    "aedt": "Australia/Sydney", "nzst": "Pacific/Auckland", "nzdt": "Pacific/Auckland", "brt": "America/Sao_Paulo",
+    "german": "Europe/Berlin", "germany": "Europe/Berlin", "france": "Europe/Paris", "french": "Europe/Paris",
+    "ny": "America/New_York", "nyc": "America/New_York", "sf": "America/Los_Angeles", "la": "America/Los_Angeles",
+    "east coast": "America/New_York", "west coast": "America/Los_Angeles",
+}  # fmt: skip
+_FIXED = {"utc", "gmt", "z", "zulu"}
+_UTC_OFFSET = re.compile(r"(?:utc|gmt)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?")
+
+
+def zone_of_time(phrase: str) -> tzinfo | None:
+    """The zone that ``phrase`` names when written after a clock time, or None.
+
+    "EST", "ET", "pacific", "CET", "UK time", "london time" are places with their summer time; "GMT",
+    "UTC" and "UTC+2" are fixed offsets. A city needs the word "time" ("3pm london" may be a venue).
+    """
+    low = " ".join(phrase.lower().split())
+    m = _UTC_OFFSET.fullmatch(low)
+    if m:
+        minutes = int(m.group(2)) * 60 + int(m.group(3) or 0)
+        return timezone(timedelta(minutes=minutes if m.group(1) == "+" else -minutes)) if minutes <= 14 * 60 else None
+    name = low.removesuffix(" time").removesuffix(" timezone").removesuffix(" zone")
+    if name in _FIXED:
+        return UTC
+    if name in TIME_ZONE_WORDS:
+        return ZoneInfo(TIME_ZONE_WORDS[name])
+    if name != low:  # "london time", "new york time"
+        found = _index().get(name)
+        return ZoneInfo(found) if found else None
+    return None

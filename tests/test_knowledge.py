@@ -45,26 +45,47 @@ def test_advice_is_in_our_own_words(knowledge) -> None:
     assert copied == []
 
 
-def test_every_item_is_reachable_by_asking(knowledge) -> None:
-    """Each item shows up on some page of its topic, for some situation (topic button + More tips)."""
+def test_every_item_is_reachable_by_paging_its_topic(knowledge) -> None:
+    """Each item shows up on some page of its topic (topic button, then More tips) for a situation it fits."""
+    from bot.situation import Facts
+
     for topic in knowledge.topics.values():
-        seen: set[str] = set()
-        for situation in [None, *(s.key for s in topic.situations)]:
-            offset = 0
-            while True:
-                page = advice.page(knowledge, topic.intent, "", situation, offset)
-                seen.update(i.id for i in page.items)
-                if not page.more:
-                    break
-                offset += advice.PAGE
-        assert seen == {i.id for i in topic.items}, topic.intent
+        for item in topic.items:
+            facts = Facts()
+            for key in item.when:
+                value = knowledge.value(key)
+                facts.values.setdefault(value.group, key)
+            seen: list[str] = []
+            while item.id not in seen:
+                page = advice.choose(
+                    advice.rank(knowledge, facts, "", {topic.intent: 1.0}, seen=seen, topic=topic.intent)
+                )
+                assert page, f"{item.id} never shown in {topic.intent}"
+                seen.extend(s.item.id for s in page)
 
 
-def test_situation_keywords_are_detected(knowledge) -> None:
-    topics = knowledge.topics
-    assert advice.detect_situation(topics["interviewers"], "it's the same person as last time") == "same"
-    assert advice.detect_situation(topics["informal_setting"], "dinner at a restaurant") == "meal"
-    assert advice.detect_situation(topics["offer"], "they offered me the job on the spot") == "on_the_spot"
+def test_facts_are_read_from_messages(knowledge) -> None:
+    from bot.situation import detect
+
+    def said(text: str) -> dict[str, tuple[str, bool]]:
+        return {name: (f.value, f.hypothetical) for name, f in detect(knowledge, text).items()}
+
+    assert said("dinner with the same hiring manager as last time") == {
+        "interviewer": ("same", False),
+        "setting": ("meal", False),
+    }
+    assert said("it's not the same person as before")["interviewer"] == ("new", False)
+    assert said("my second round is a zoom call")["setting"] == ("video", False)
+    assert said("they rejected me")["outcome"] == ("rejected", False)
+    assert said("I'm worried I'll be rejected")["outcome"] == ("rejected", True)
+    assert said("what if it's a panel?")["panel"] == ("panel", True)
+    assert "offer" not in said("my interview is in person")  # offer facts need an offer in the message
+
+
+def test_items_are_chat_sized_and_answer_several_phrasings(knowledge) -> None:
+    for _, item in knowledge.items():
+        assert len(item.text) < advice.MAX_BULLET, item.id
+        assert len(item.questions) >= 2, item.id
 
 
 def _copy(tmp_path: Path) -> Path:
@@ -83,11 +104,22 @@ def test_a_broken_file_is_reported_with_file_item_and_field(tmp_path: Path) -> N
     assert "salary.yaml" in message and "source" in message and "items[" in message
 
 
-def test_undeclared_situation_is_refused(tmp_path: Path) -> None:
+def test_undeclared_fact_is_refused(tmp_path: Path) -> None:
     kb = _copy(tmp_path)
     path = kb / "topics" / "offer.yaml"
     path.write_text(path.read_text().replace("when: [on_the_spot]", "when: [on_the_moon]", 1))
     with pytest.raises(KnowledgeError, match="on_the_moon"):
+        load_knowledge(kb)
+
+
+def test_an_item_without_questions_is_refused(tmp_path: Path) -> None:
+    kb = _copy(tmp_path)
+    path = kb / "topics" / "nerves.yaml"
+    text = path.read_text()
+    start = text.index("    questions:")
+    end = text.index("  - id:", start)
+    path.write_text(text[:start] + text[end:])
+    with pytest.raises(KnowledgeError, match=r"nerves\.yaml.*questions"):
         load_knowledge(kb)
 
 

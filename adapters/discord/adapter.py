@@ -98,6 +98,17 @@ def _expired(exc: discord.HTTPException) -> bool:
     return exc.status == 401 or exc.code in _EXPIRED_CODES
 
 
+def _extras(out: Outgoing) -> dict[str, Any]:
+    """The buttons (a view) and the files of one message, as discord.py's send arguments."""
+    extra: dict[str, Any] = {}
+    view = make_view(out.buttons)
+    if view is not None:
+        extra["view"] = view
+    if out.files:
+        extra["files"] = out.attachments()
+    return extra
+
+
 def strip_mention(text: str, bot_id: int) -> str:
     """The message without the bot's mention(s)."""
     return re.sub(rf"<@!?{bot_id}>", " ", text).strip()
@@ -422,9 +433,10 @@ class DiscordAdapter:
         sent = 0
         try:
             for out in outs:
-                view = make_view(out.buttons)
-                extra: dict[str, Any] = {"view": view} if view is not None else {}
+                extra = _extras(out)
                 if sent == 0 and deferred:
+                    if "files" in extra:  # an edit carries files as attachments
+                        extra["attachments"] = extra.pop("files")
                     await interaction.edit_original_response(content=out.content, allowed_mentions=NO_MENTIONS, **extra)
                 elif sent == 0:
                     await interaction.response.send_message(
@@ -493,8 +505,7 @@ class DiscordAdapter:
                 public.append(note)
                 note = None
         for n, out in enumerate(public):
-            view = make_view(out.buttons)
-            extra: dict[str, Any] = {"view": view} if view is not None else {}
+            extra = _extras(out)
             try:
                 if n == 0:
                     await message.reply(out.content, allowed_mentions=NO_MENTIONS, mention_author=False, **extra)
@@ -508,9 +519,7 @@ class DiscordAdapter:
 
     async def _send(self, channel: discord.abc.Messageable, outs: Sequence[Outgoing]) -> None:
         for out in outs:
-            view = make_view(out.buttons)
-            extra: dict[str, Any] = {"view": view} if view is not None else {}
-            await channel.send(out.content, allowed_mentions=NO_MENTIONS, **extra)
+            await channel.send(out.content, allowed_mentions=NO_MENTIONS, **_extras(out))
 
     async def _send_dm(self, user_id: int, outs: Sequence[Outgoing]) -> None:
         if not outs:

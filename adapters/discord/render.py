@@ -8,6 +8,7 @@ buttons keep working after a restart and on another instance.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
@@ -17,7 +18,7 @@ from typing import Any
 import discord
 
 from bot import markup
-from bot.types import Button, Reply
+from bot.types import Button, File, Reply
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +40,16 @@ NO_MENTIONS = discord.AllowedMentions.none()
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """One Discord message to send: its content, the buttons under it, whether it is private."""
+    """One Discord message to send: its content, the buttons under it, whether it is private, its files."""
 
     content: str
     buttons: tuple[Button, ...] = ()
     private: bool = False
+    files: tuple[File, ...] = ()
+
+    def attachments(self) -> list[discord.File]:
+        """The files as discord.py attachments (new objects each time: discord.py consumes them)."""
+        return [discord.File(io.BytesIO(f.content.encode("utf-8")), filename=f.name) for f in self.files]
 
 
 def to_discord(text: str) -> str:
@@ -97,7 +103,10 @@ def render(reply: Reply) -> list[Outgoing]:
     chunks = [c for c in split_content(text) if c.strip()] or ["\u200b"]
     buttons = usable_buttons(reply.buttons)
     last = len(chunks) - 1
-    return [Outgoing(c, buttons if i == last else (), reply.private) for i, c in enumerate(chunks)]
+    return [
+        Outgoing(c, buttons if i == last else (), reply.private, reply.files if i == last else ())
+        for i, c in enumerate(chunks)
+    ]
 
 
 def render_all(replies: Iterable[Reply]) -> list[Outgoing]:

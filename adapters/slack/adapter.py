@@ -18,37 +18,48 @@ button              in the app's DM: the DM; on an ephemeral message: ephemeral;
 reminder            by DM (the engine calls :meth:`SlackAdapter.deliver`)
 ==================  =============================================================================
 
-Slack gets its acknowledgement first (events before any work; commands and buttons call ``ack()``
-before anything else), then the coaching work runs. Event ids are remembered in the database
-(``runtime.app.events``), so an event Slack retries is handled once, across restarts and instances.
+Each event, command and click is written to the runtime's inbox (:meth:`Runtime.accept`) before
+Slack gets its acknowledgement; the coaching work runs afterwards, and the answer goes out through
+:meth:`SlackAdapter.respond`, also after a crash and a restart (docs/delivery.md). A retried or
+replayed request is recognised by its event id (or the hash of its body) and handled once. When
+the inbox will not take it, Slack gets 503 and retries.
 
 Socket Mode when ``SLACK_APP_TOKEN`` is set; otherwise HTTP on ``host:port`` at ``/slack/events``,
-where Bolt verifies each request's signature and timestamp (401 for anything forged or stale).
+where :meth:`SlackAdapter._on_http` checks each request's signature and timestamp before parsing
+it (401 for anything forged or stale, 400 for a malformed body, one short log line, no body).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
+import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
-from slack_sdk.errors import SlackApiError
+from slack_bolt.middleware.async_middleware_error_handler import AsyncMiddlewareErrorHandler
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import parse_body
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import api, render
-from bot.runtime import Runtime
+from bot.delivery import Pacer
+from bot.runtime import Accepted, Runtime
 from bot.settings import ConfigError
 from bot.types import ConversationRef, Handled, IncomingMessage, Reply
 
@@ -56,6 +67,8 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
+SIGNATURE_WINDOW = 300  # seconds a signed request stays valid (Slack's rule)
+MAX_BODY_BYTES = 1024 * 1024  # Slack's largest payloads (a modal's state) are far below this
 DM_PACE_SECONDS = 1.0  # Slack allows about one message per second per channel
 HANDLED_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 CACHE_LIMIT = 50_000
@@ -111,6 +124,7 @@ class SlackAdapter:
         self._tz: dict[tuple[str, str], str | None] = {}
         self._dm: dict[tuple[str, str], str] = {}
         self._home_due: set[tuple[str, str]] = set()
+        self.pacer = Pacer(DM_PACE_SECONDS)  # every message the bot posts, per conversation
 
     # --- the Adapter protocol --------------------------------------------------------------------
 
@@ -135,6 +149,7 @@ class SlackAdapter:
             await self._close_connections()
             raise
         self.runtime.app.coach.observers.append(self._on_handled)
+        self.runtime.register(PLATFORM, self)
         self._accepting = True
         log.info(
             "slack_started",
@@ -156,6 +171,7 @@ class SlackAdapter:
             await self._socket.close_async()
             self._socket = None
         await self.idle(grace)
+        self.runtime.unregister(PLATFORM)
         await self._close_connections()
         log.info("slack_stopped")
 
@@ -174,9 +190,8 @@ class SlackAdapter:
         assert self._background is not None, "deliver() before start()"
         try:
             channel = ref.channel if ref.channel.startswith("D") else await self._open_dm(ref.workspace, ref.user)
-            for i, message in enumerate(render.messages(replies)):
-                if i:  # a reminder too long for one message: about one message per second
-                    await asyncio.sleep(DM_PACE_SECONDS)
+            for message in render.messages(replies):
+                await self.pacer.wait(channel)  # a reminder too long for one message: about one a second
                 await self._background.chat_postMessage(
                     channel=channel, text=message.text, blocks=message.blocks, unfurl_links=False, unfurl_media=False
                 )
@@ -188,12 +203,16 @@ class SlackAdapter:
     # --- for tests and shutdown ------------------------------------------------------------------
 
     async def idle(self, timeout: float = 20.0) -> bool:
-        """Wait until no event is being worked on (or ``timeout`` passes); True if idle."""
+        """Wait until no event is being worked on, here or in the runtime's inbox (or ``timeout`` passes)."""
         deadline = time.monotonic() + timeout
         current = asyncio.current_task()
         while True:
+            if not await self.runtime.drain(max(0.0, deadline - time.monotonic())):
+                return False
             pending = [t for t in self._inflight if t is not current and not t.done()]
             if not pending:
+                if not await self.runtime.drain(0):  # (an App Home refresh may have queued nothing new)
+                    continue
                 return True
             left = deadline - time.monotonic()
             if left <= 0:
@@ -244,10 +263,11 @@ class SlackAdapter:
             client=api.make_client(self._session, self.api_url, None, retry_429=True),
             authorize=authorize,
             signing_secret=self._signing_secret,
-            request_verification_enabled=not self.socket_mode,
-            process_before_response=False,
+            request_verification_enabled=False,  # checked in _on_http, before the body is parsed
+            process_before_response=True,  # recorded in the inbox before Slack gets its 200 (docs/delivery.md)
             logger=logging.getLogger("slack_bolt.AsyncApp"),
         )
+        app._async_middleware_error_handler = _MalformedRequest()  # Bolt's own checks choking on a body's shape
         app.event("message")(self._on_message)
         app.event("app_mention")(self._on_mention)
         app.event("app_home_opened")(self._on_home_opened)
@@ -262,7 +282,7 @@ class SlackAdapter:
 
     async def _start_http(self) -> None:
         assert self.bolt is not None
-        web_app = web.Application()
+        web_app = web.Application(client_max_size=MAX_BODY_BYTES)
         web_app.router.add_post(EVENTS_PATH, self._on_http)
         self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()
@@ -274,8 +294,30 @@ class SlackAdapter:
                 break
 
     async def _on_http(self, request: web.Request) -> web.Response:
+        """One request to ``/slack/events``: checked here, then routed by Bolt.
+
+        The signature is checked before the body is even parsed. What is refused gets a short JSON
+        error and one short log line (status, reason, size): never the body, never a traceback.
+        """
         assert self.bolt is not None
-        response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _refuse(413, "too_large", request.content_length)
+        except (aiohttp.ClientError, OSError, ValueError):
+            return _refuse(400, "unreadable", request.content_length)
+        refused = check_signature(self._signing_secret, raw, request.headers, time.time())
+        if refused is not None:
+            return _refuse(*refused, len(raw))
+        try:
+            text = raw.decode("utf-8")
+            body = parse_body(text, request.content_type)
+            if not isinstance(body, dict) or not body:
+                raise ValueError("not an object")
+            bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=dict(request.headers))
+            response = await self.bolt.async_dispatch(bolt_request)
+        except Exception as exc:  # a body Slack would never send: malformed, or not the shape it promises
+            return _refuse(400, f"malformed ({type(exc).__name__})", len(raw))
         return await to_aiohttp_response(response)
 
     async def _start_socket_mode(self) -> None:
@@ -333,108 +375,146 @@ class SlackAdapter:
     async def _ack_only_event(self, body: dict[str, Any]) -> None:
         log.debug("slack_event_ignored", extra={"type": (body.get("event") or {}).get("type")})
 
-    async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+    async def _take(self, msg: IncomingMessage, route: dict[str, Any], key: str) -> BoltResponse | None:
+        """Hand an event to the runtime's inbox before Slack gets its answer; 503 when it is not taken.
+
+        With a 503, Slack retries an event later (up to three times); a command or a click shows the
+        student an error, so they can try again. Nothing is acknowledged that the bot could lose.
+        """
+        outcome = await self.runtime.accept(msg, route, key)
+        if outcome is Accepted.BUSY:
+            return BoltResponse(status=503, body=json.dumps({"error": "busy, try again"}))
+        return None
+
+    async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> BoltResponse | None:
         """A direct message to the app (channel messages reach the bot as mentions instead)."""
         if event.get("bot_id") or event.get("subtype") not in HANDLED_SUBTYPES:
-            return
-        if event.get("channel_type") != "im" or not event.get("user"):
-            return
-        async with self._working("message"):
-            team, user, channel = _team(body), event["user"], event["channel"]
-            self._remember_dm(team, user, channel)
-            ref = ConversationRef(PLATFORM, team, channel, user, event.get("thread_ts"))
-            text = render.incoming_text(event.get("text", ""), self.bot_user_id)
-            replies = await self.runtime.handle_once(
-                IncomingMessage(ref, text=text, direct=True, tz_hint=await self._tz_hint(team, user)), _event_id(body)
-            )
-            if replies is not None:  # None: a retry of an event already handled
-                await self._send(Route(ref, "dm"), replies)
+            return None
+        if event.get("channel_type") != "im" or not event.get("user") or not event.get("channel"):
+            return None
+        team, user, channel = _team(body), str(event["user"]), str(event["channel"])
+        self._remember_dm(team, user, channel)
+        ref = ConversationRef(PLATFORM, team, channel, user, event.get("thread_ts"))
+        text = render.incoming_text(str(event.get("text") or ""), self.bot_user_id)
+        return await self._take(IncomingMessage(ref, text=text, direct=True), {"mode": "dm"}, _event_key(body))
 
-    async def _on_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+    async def _on_mention(self, event: dict[str, Any], body: dict[str, Any]) -> BoltResponse | None:
         """``@SecondRound …`` in a channel: answered in a thread, anything personal by DM."""
-        if event.get("bot_id") or not event.get("user"):
-            return
-        async with self._working("app_mention"):
-            team, user, channel = _team(body), event["user"], event["channel"]
-            ref = ConversationRef(PLATFORM, team, channel, user, event.get("thread_ts") or event.get("ts"))
-            text = render.incoming_text(event.get("text", ""), self.bot_user_id)
-            replies = await self.runtime.handle_once(
-                IncomingMessage(ref, text=text, direct=False, tz_hint=await self._tz_hint(team, user)), _event_id(body)
-            )
-            if replies is not None:
-                await self._send(Route(ref, "channel"), replies)
+        if event.get("bot_id") or not event.get("user") or not event.get("channel"):
+            return None
+        team, user, channel = _team(body), str(event["user"]), str(event["channel"])
+        ref = ConversationRef(PLATFORM, team, channel, user, event.get("thread_ts") or event.get("ts"))
+        text = render.incoming_text(str(event.get("text") or ""), self.bot_user_id)
+        return await self._take(IncomingMessage(ref, text=text, direct=False), {"mode": "channel"}, _event_key(body))
 
     async def _on_home_opened(self, event: dict[str, Any], body: dict[str, Any]) -> None:
-        """The App Home tab was opened: show the student's interviews, to-dos and topics."""
+        """The App Home tab was opened: show the student's interviews, to-dos and topics (after the ack)."""
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
-        async with self._working("app_home_opened"):
-            team = _team(body)
-            if event.get("channel"):
-                self._remember_dm(team, event["user"], event["channel"])
-            await self._publish_home(team, event["user"])
+        team = _team(body)
+        if event.get("channel"):
+            self._remember_dm(team, event["user"], event["channel"])
+        self._after_ack(self._publish_home(team, event["user"]), "app_home_opened")
 
-    async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
-        """``/coach …``: acknowledged at once, answered ephemerally through the response URL."""
-        await ack()
-        async with self._working("command"):
-            team, user, channel = command.get("team_id", ""), command["user_id"], command.get("channel_id", "")
-            asked = render.command(command.get("text", ""))
-            ref = ConversationRef(PLATFORM, team, channel, user)
-            tz = await self._tz_hint(team, user)
-            replies = await self.runtime.handle(
-                IncomingMessage(ref, text=asked.text, action=asked.action, direct=False, tz_hint=tz)
-            )
-            share = render.share_value(text=asked.text, action=asked.action) if asked.shareable else None
-            await self._send(Route(ref, "ephemeral", command.get("response_url"), share), replies)
+    async def _on_command(self, ack: Any, command: dict[str, Any]) -> BoltResponse | None:
+        """``/coach …``: recorded, acknowledged, then answered ephemerally through the response URL."""
+        team, user, channel = command.get("team_id", ""), command.get("user_id"), command.get("channel_id", "")
+        if not user:
+            return _bad_request("no_user")
+        asked = render.command(str(command.get("text") or ""))
+        ref = ConversationRef(PLATFORM, str(team), str(channel), str(user))
+        share = render.share_value(text=asked.text, action=asked.action) if asked.shareable else None
+        route = {"mode": "ephemeral", "response_url": command.get("response_url"), "share": share}
+        msg = IncomingMessage(ref, text=asked.text, action=asked.action, direct=False)
+        refused = await self._take(msg, route, _payload_key("cmd", command))
+        if refused is None:
+            await ack()
+        return refused
 
-    async def _on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def _on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> BoltResponse | None:
         """A core button: its value goes to the core as an action, the same path as typed text."""
-        await ack()
         if not str(action.get("action_id", "")).startswith(render.BUTTON_ACTION) or not action.get("value"):
-            return
-        async with self._working("button"):
-            route = await self._click_route(body)
-            team, user = route.ref.workspace, route.ref.user
-            replies = await self.runtime.handle(
-                IncomingMessage(
-                    route.ref,
-                    action=action["value"],
-                    direct=route.mode == "dm",
-                    tz_hint=await self._tz_hint(team, user),
-                )
-            )
-            await self._send(route, replies)
+            await ack()
+            return None
+        return await self._take_click(ack, body, str(action["value"]), None, "click")
 
-    async def _on_share(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def _on_share(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> BoltResponse | None:
         """The “Share in channel” button: ask again, and post the answer for everyone if nothing is private."""
-        await ack()
-        async with self._working("share"):
-            route = await self._click_route(body)
-            response_url = route.response_url
-            wanted, text = render.parse_share_value(str(action.get("value", "")))
-            team, user = route.ref.workspace, route.ref.user
-            replies = await self.runtime.handle(
-                IncomingMessage(
-                    route.ref, text=text, action=wanted, direct=False, tz_hint=await self._tz_hint(team, user)
-                )
-            )
-            if any(r.private for r in replies) or not response_url:
-                await self._send(Route(route.ref, "ephemeral", response_url), [Reply(SHARE_REFUSED)])
-                return
-            sent = True
-            for message in render.messages(replies):
-                sent = sent and await self._post_response_url(response_url, message, in_channel=True)
-            if sent:
-                await self._post_response_url(response_url, None, delete_original=True)
-            else:
-                await self._tell_failure(route, "expired_url")
+        wanted, text = render.parse_share_value(str(action.get("value", "")))
+        return await self._take_click(ack, body, wanted, text, "share")
+
+    async def _take_click(
+        self, ack: Any, body: dict[str, Any], action: str | None, text: str | None, mode: str
+    ) -> BoltResponse | None:
+        user = (body.get("user") or {}).get("id")
+        if not user:  # Slack always says who clicked: a click without a user is not Slack's
+            return _bad_request("no_user")
+        team = _click_team(body)
+        ref = ConversationRef(PLATFORM, team, "", str(user))  # the conversation is settled in prepare()
+        msg = IncomingMessage(ref, text=text or "", action=action, direct=False)
+        click = {
+            k: body.get(k) for k in ("team", "user", "container", "response_url", "channel", "message") if body.get(k)
+        }
+        refused = await self._take(msg, {"mode": mode, "click": click}, _payload_key("click", body))
+        if refused is None:
+            await ack()
+        return refused
+
+    # --- answering stored events (the runtime's Responder) ----------------------------------------------
+
+    async def prepare(self, msg: IncomingMessage, route: Mapping[str, Any]) -> IncomingMessage:
+        """Add the student's Slack time zone and, for a click, where it happened."""
+        ref, direct = msg.ref, msg.direct
+        if route.get("mode") in {"click", "share"}:
+            where = await self._click_route(dict(route.get("click") or {}))
+            ref, direct = where.ref, where.mode == "dm"
+        tz = await self._tz_hint(ref.workspace, ref.user)
+        return IncomingMessage(ref, text=msg.text, action=msg.action, fields=msg.fields, direct=direct, tz_hint=tz)
+
+    async def respond(self, msg: IncomingMessage, route: Mapping[str, Any], replies: list[Reply]) -> None:
+        """Send the replies to a stored event where it came from (see the module's table)."""
+        async with self._working(str(route.get("mode"))):
+            mode = route.get("mode")
+            if mode == "dm":
+                await self._send(Route(msg.ref, "dm"), replies)
+            elif mode == "channel":
+                await self._send(Route(msg.ref, "channel"), replies)
+            elif mode == "ephemeral":
+                await self._send(Route(msg.ref, "ephemeral", route.get("response_url"), route.get("share")), replies)
+            elif mode == "click":
+                await self._send(await self._click_route(dict(route.get("click") or {})), replies)
+            elif mode == "share":
+                await self._share(await self._click_route(dict(route.get("click") or {})), replies)
+
+    async def _share(self, route: Route, replies: list[Reply]) -> None:
+        response_url = route.response_url
+        if any(r.private for r in replies) or not response_url:
+            await self._send(Route(route.ref, "ephemeral", response_url), [Reply(SHARE_REFUSED)])
+            return
+        sent = True
+        for message in render.messages(replies):
+            sent = sent and await self._post_response_url(response_url, message, in_channel=True)
+        if sent:
+            await self._post_response_url(response_url, None, delete_original=True)
+        else:
+            await self._tell_failure(route, "expired_url")
+
+    def _after_ack(self, work: Any, what: str) -> None:
+        """Run ``work`` after the acknowledgement, tracked for :meth:`idle` and :meth:`stop`."""
+
+        async def run() -> None:
+            async with self._working(what):
+                await work
+
+        task = asyncio.ensure_future(run())
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
 
     # --- routing and sending -------------------------------------------------------------------------
 
     async def _click_route(self, body: dict[str, Any]) -> Route:
-        team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
-        user = (body.get("user") or {}).get("id", "")
+        team = _click_team(body)
+        user = str((body.get("user") or {}).get("id", ""))
         container = body.get("container") or {}
         response_url = body.get("response_url")
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id") or ""
@@ -484,6 +564,7 @@ class SlackAdapter:
         """chat.postMessage, split to Slack's limits; on a refusal, tell the student another way."""
         assert self.client is not None
         for message in render.messages(replies):
+            await self.pacer.wait(channel)
             try:
                 await self.client.chat_postMessage(
                     channel=channel,
@@ -498,12 +579,37 @@ class SlackAdapter:
                 if tell:
                     await self._tell_failure(route, code, failed_channel=channel)
                 return False
+        await self._upload_files(channel, replies, thread=thread)
         return True
+
+    async def _upload_files(self, channel: str, replies: Sequence[Reply], *, thread: str | None = None) -> None:
+        """The replies' files, uploaded to ``channel`` (files_upload_v2); as text messages if Slack refuses."""
+        assert self.client is not None
+        for file in (f for reply in replies for f in reply.files):
+            await self.pacer.wait(channel)
+            try:
+                await self.client.files_upload_v2(
+                    channel=channel, content=file.content, filename=file.name, title=file.name, thread_ts=thread
+                )
+                continue
+            except (*api.API_ERRORS, SlackRequestError) as exc:
+                self._log_api_error("files_upload_v2", exc)
+            body = file.content.replace("```", "`\u200b``")
+            for message in render.messages([Reply(f"**{file.name}**\n```\n{body}\n```", private=True)]):
+                await self.pacer.wait(channel)
+                try:
+                    await self.client.chat_postMessage(
+                        channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread
+                    )
+                except api.API_ERRORS as exc:
+                    self._log_api_error("chat.postMessage", exc)
+                    return
 
     async def _ephemeral(self, route: Route, replies: Sequence[Reply], *, share: str | None = None) -> None:
         """Only the student sees these: the response URL if there is one, else chat.postEphemeral."""
         assert self.client is not None
         for message in render.messages(replies, share_value=share):
+            await self.pacer.wait(route.ref.channel or route.ref.user)
             if route.response_url and await self._post_response_url(route.response_url, message):
                 continue
             try:
@@ -523,6 +629,10 @@ class SlackAdapter:
                 else:
                     await self._tell_failure(route, code, failed_channel=route.ref.channel)
                 return
+        if any(reply.files for reply in replies):  # a file cannot be ephemeral: it goes to the student's DM
+            channel = await self._dm_channel(route.ref.workspace, route.ref.user)
+            if channel:
+                await self._upload_files(channel, replies)
 
     async def _post_response_url(
         self, url: str, message: render.Message | None, *, in_channel: bool = False, delete_original: bool = False
@@ -565,8 +675,12 @@ class SlackAdapter:
         except api.API_ERRORS as exc:
             self._log_api_error("chat.postMessage", exc)
         if route.ref.channel and route.ref.channel != failed_channel:
-            with contextlib.suppressapi.API_ERRORS:
-                await self.client.chat_postEphemeral(channel=route.ref.channel, user=route.ref.user, text=text)
+            try:
+                await self.client.chat_postEphemeral(
+                    channel=route.ref.channel, user=route.ref.user, text=text, blocks=[render.section(text)]
+                )
+            except api.API_ERRORS as exc:  # nowhere left to say it: the log has to do
+                self._log_api_error("chat.postEphemeral", exc)
 
     def _log_api_error(self, method: str, exc: BaseException) -> str:
         code = api.error_code(exc)
@@ -655,10 +769,67 @@ class SlackAdapter:
             self._log_api_error("views.publish", exc)
 
 
-def _event_id(body: dict[str, Any]) -> str | None:
+class _MalformedRequest(AsyncMiddlewareErrorHandler):
+    """A body whose shape broke Bolt's own processing (an ``event`` that is a string…): 400, one short line."""
+
+    async def handle(self, error: Exception, request: AsyncBoltRequest, response: BoltResponse | None) -> None:
+        """Log the error's type only (no body, no traceback) and answer 400."""
+        log.info("slack_request_refused", extra={"status": 400, "reason": f"malformed ({type(error).__name__})"})
+        if response is not None:
+            response.status, response.body = 400, json.dumps({"error": "malformed"})
+            response.headers["content-type"] = ["application/json"]
+
+
+def check_signature(secret: str, raw: bytes, headers: Any, now: float) -> tuple[int, str] | None:
+    """None when ``raw`` carries Slack's valid, fresh signature; else the status and reason to refuse it.
+
+    ``v0=HMAC_SHA256(secret, "v0:{timestamp}:{body}")``, with the timestamp within
+    :data:`SIGNATURE_WINDOW` seconds of ``now``. A request without a signature or timestamp, or with a
+    wrong or stale one, is unauthorised (401); a timestamp that is not a number is a bad request (400).
+    """
+    timestamp = headers.get("X-Slack-Request-Timestamp", "")
+    signature = headers.get("X-Slack-Signature", "")
+    if not timestamp or not signature:
+        return 401, "unsigned"
+    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
+        return 400, "bad_timestamp"
+    if abs(now - int(timestamp)) > SIGNATURE_WINDOW:
+        return 401, "stale_timestamp"
+    expected = "v0=" + hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+        return 401, "bad_signature"
+    return None
+
+
+def _refuse(status: int, reason: str, size: int | None) -> web.Response:
+    """The answer to a request that is not Slack's, or not well-formed; logged in one short line."""
+    log.info("slack_request_refused", extra={"status": status, "reason": reason, "bytes": size})
+    return web.json_response({"error": "invalid request" if status == 401 else reason.split(" ")[0]}, status=status)
+
+
+def _bad_request(reason: str) -> BoltResponse:
+    log.info("slack_request_refused", extra={"status": 400, "reason": reason})
+    return BoltResponse(status=400, body=json.dumps({"error": reason}))
+
+
+def _event_key(body: dict[str, Any]) -> str:
     """The Events API id Slack keeps across its retries of one event."""
     event_id = body.get("event_id")
-    return str(event_id) if event_id else None
+    return f"ev:{event_id}" if event_id else _payload_key("ev", body)
+
+
+def _payload_key(kind: str, body: Mapping[str, Any]) -> str:
+    """An id for a command or a click: the same request replayed has the same one.
+
+    Slack gives each click and command its own ``trigger_id`` and timestamps, so two presses of
+    one button never share it.
+    """
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return f"{kind}:{hashlib.sha256(canonical.encode()).hexdigest()[:48]}"
+
+
+def _click_team(body: Mapping[str, Any]) -> str:
+    return str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
 
 
 def _team(body: dict[str, Any]) -> str:

@@ -171,6 +171,8 @@ def helpful_sentence(code: str) -> str:
             "I couldn't answer there: this Slack app is missing a permission it needs. "
             "Please ask your workspace admin to reinstall SecondRound from its manifest."
         )
+    if code == "expired_url":
+        return "That message has expired, so I couldn't answer from it. Please ask me again."
     if code in {"ratelimited", "timeout"}:
         return "Slack is busy and I couldn't answer just now. Please try again in a minute."
     if code in {"restricted_action", "not_allowed", "cant_post", "channel_is_restricted"}:

@@ -1,50 +1,211 @@
-"""Coaching answers from the knowledge base, and the conversational intents."""
+"""Coaching answers from the knowledge base, and the conversational intents.
+
+A question gets the items that answer it best for this student (see :mod:`bot.advice`): the first bullet
+answers what was asked, the next ones fit their situation, nothing already shown in the conversation
+comes back unless asked for, and when the knowledge base has nothing good the coach says so and offers
+the two closest topics.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
 
-from bot import advice, formatting
+from bot import advice, formatting, markup, situation
 from bot.dialog import Pending, is_other_action, yes_no
-from bot.knowledge import COACHING_TOPICS
+from bot.knowledge import COACHING_TOPICS, Item, Topic
+from bot.nlu.thresholds import ANSWER
 from bot.nlu.types import Parse
 from bot.registry import on_action, on_intent, on_pending
 from bot.turn import Turn
 from bot.types import Button, Reply
 
+log = logging.getLogger(__name__)
+
 _THANKS = re.compile(r"\b(thx|thanks?|thank u|thank you|ty|tysm|cheers|appreciate|merci|danke|gracias)\b", re.I)
 _BYE = re.compile(r"\b(bye|goodbye|see ya|see you|cya|later|good night|gn|ttyl)\b", re.I)
+_AGAIN = re.compile(
+    r"^\W*(?:(?:can you |could you |please )?(?:show|say|give|send|repeat)(?: me)?(?: that| it| those| this)?"
+    r"(?: tips?| advice)? (?:again|once more)|repeat(?: that| it)?|again|say again|come again)\W*(?:please|pls)?\W*$",
+    re.I,
+)
+UNANSWERED = "unanswered"  # Reply.kind prefix of an honest "no good answer" (counted by topic in /metrics)
+OUTCOME_STATEMENT = "outcome"
+ENDINGS = frozenset({"rejected", "withdrawn", "accepted"})  # outcomes that close a process
 
 
-def coach_topic(turn: Turn, intent: str, text: str, *, situation: str | None = None, offset: int = 0) -> list[Reply]:
-    """Answer a coaching question on ``intent``, tailored to what is known of the user's situation."""
-    topic = turn.knowledge.topics[intent]
-    detected = situation or advice.detect_situation(topic, text)
-    if detected and turn.has_storage:
-        turn.learn(intent, detected)
-    known = detected or turn.facts().get(intent)
-    if known and topic.situation(known) is None:
-        known = None
-    lead, private = _personal_lead(turn, intent, known)
-    page = advice.page(turn.knowledge, intent, text, known, offset)
-    ask = offset == 0 and topic.ask is not None and known is None
-    reply = advice.render(page, lead=lead, ask=ask)
-    if ask and turn.has_storage:
-        turn.ask("situation", topic=intent)
+def _priors(parse: Parse) -> dict[str, float]:
+    """The classifier's belief in each coaching topic."""
+    pairs = parse.alternatives or ((parse.intent, parse.confidence),)
+    return {intent: conf for intent, conf in pairs if intent in COACHING_TOPICS}
+
+
+def answer(turn: Turn, parse: Parse) -> list[Reply]:
+    """Answer a coaching question: the best items for this question and this student, or an honest no."""
+    facts = situation.situation(turn, parse.text)
+    said = facts.values.get(OUTCOME_STATEMENT) if OUTCOME_STATEMENT in facts.told - facts.supposed else None
+    if said in ENDINGS:  # "they rejected me": the process ended, whatever topic the words look like
+        from bot.handlers import outcomes
+
+        return outcomes.report(turn, parse, facts)
+    priors = _priors(parse)
+    ranking = advice.rank(turn.knowledge, facts, parse.text, priors, seen=advice.shown(turn))
+    if not ranking.scored:
+        return _all_covered(turn, parse.intent)
+    unsure = parse.confidence < ANSWER and ranking.coverage < advice.STRONG
+    if unsure or (ranking.coverage < advice.WEAK and parse.confidence < advice.SURE):
+        return no_answer(turn, parse, ranking)
+    picked = advice.choose(ranking)
+    lead_topic = picked[0].topic
+    items = [(s.topic, s.item) for s in picked]
+    # ask the topic's question for a general question, or when advice shown depends on its answer; then
+    # the advice that depends on it waits for the answer instead of being a guess
+    unknown = _open_question(turn, lead_topic, facts)
+    if unknown and (ranking.coverage < advice.STRONG or any(_depends(turn, i, unknown) for _, i in items[1:])):
+        kept = [s for s in ranking.scored[1:] if not _depends(turn, s.item, unknown)]
+        picked = advice.choose(advice.Ranking([picked[0], *kept], ranking.best_match, ranking.coverage))
+        items = [(s.topic, s.item) for s in picked]
+        return _reply(turn, lead_topic, items, facts, heading=picked[0].item.heading, ask=True)
+    return _reply(turn, lead_topic, items, facts, heading=picked[0].item.heading, ask=False)
+
+
+def _open_question(turn: Turn, topic: Topic, facts: situation.Facts) -> set[str]:
+    """The facts the topic's question would settle, when none of them is known yet (else empty)."""
+    if topic.ask is None or _knows_answer(turn, topic, facts) or _asked(turn, topic.intent):
+        return set()
+    return {g for k in topic.ask.options if (g := situation.group_of(turn.knowledge, k))}
+
+
+def _depends(turn: Turn, item: Item, groups: set[str]) -> bool:
+    """Whether an item holds only for some answers to a question about ``groups``."""
+    return any(situation.group_of(turn.knowledge, k) in groups for k in item.when)
+
+
+def _reply(
+    turn: Turn,
+    topic: Topic,
+    items: list[tuple[Topic, Item]],
+    facts: situation.Facts,
+    *,
+    heading: str,
+    intro: str | None = None,
+    ask: bool = True,
+    repeat_ok: bool = False,
+) -> list[Reply]:
+    """Lay out the chosen items, ask the topic's question when its answer is unknown, remember what was shown."""
+    question = None
+    buttons: list[Button] = []
+    if ask and topic.ask is not None and not _knows_answer(turn, topic, facts) and not _asked(turn, topic.intent):
+        question = topic.ask.question
+        values = [(k, v) for k in topic.ask.options if (v := turn.knowledge.value(k))]
+        buttons.extend(Button(v.label, f"situation:{topic.intent}:{k}") for k, v in values)
+        if turn.has_storage:
+            turn.ask("situation", topic=topic.intent)
+            asked = [t for t in turn.context.get("asked") or [] if t != topic.intent]
+            turn.remember("asked", [*asked, topic.intent])
+    page = _next_page(turn, topic, items, facts)
+    if page:
+        buttons.append(Button("More tips", f"more:{topic.intent}:{page}"))
+    buttons.extend(Button(advice.short(rel), f"topic:{rel}") for rel in topic.related[:2])
+    lead, private = _personal_lead(turn, topic.intent)
+    reply = advice.render(heading, items, lead=lead, intro=intro, question=question, buttons=buttons)
+    advice.mark_shown(turn, items)
     if turn.has_storage:
-        turn.remember("last_topic", intent)
-        turn.remember("last_offset", offset)
-    return [Reply(reply.text, reply.buttons, private=private)]
+        turn.remember("last_topic", topic.intent)
+        turn.remember("last_items", [item.id for _, item in items])
+    replies = [Reply(reply.text, reply.buttons, private=private)]
+    return replies if repeat_ok else _fresh(turn, replies)
 
 
-def _personal_lead(turn: Turn, intent: str, situation: str | None) -> tuple[str | None, bool]:
+def _knows_answer(turn: Turn, topic: Topic, facts: situation.Facts) -> bool:
+    """Whether the student's facts already answer the topic's question."""
+    assert topic.ask is not None
+    groups = {situation.group_of(turn.knowledge, k) for k in topic.ask.options}
+    return any(g in facts.values for g in groups)
+
+
+def _asked(turn: Turn, intent: str) -> bool:
+    return turn.has_storage and intent in (turn.context.get("asked") or [])
+
+
+def _next_page(turn: Turn, topic: Topic, items: list[tuple[Topic, Item]], facts: situation.Facts) -> str:
+    """The topic's next items after this reply, as their places in the topic ("4.7.9"; empty when none).
+
+    The "More tips" button carries them, so pressing it shows the same page after a restart too.
+    """
+    seen = [*advice.shown(turn), *(item.id for _, item in items)]
+    ranking = advice.rank(turn.knowledge, facts, "", {topic.intent: 1.0}, seen=seen, topic=topic.intent)
+    places = {item.id: n for n, item in enumerate(topic.items)}
+    return ".".join(str(places[s.item.id]) for s in advice.choose(ranking) if not s.seen)
+
+
+def topic_answer(turn: Turn, intent: str, *, chosen: str | None = None, more: bool = False) -> list[Reply]:
+    """A topic's best unseen items for this student (a topic button, "More tips", an answered question)."""
+    topic = turn.knowledge.topics[intent]
+    facts = situation.situation(turn, "", chosen=chosen)
+    ranking = advice.rank(turn.knowledge, facts, "", {intent: 1.0}, seen=advice.shown(turn), topic=intent)
+    picked = advice.choose(ranking)
+    if not picked:
+        return _all_covered(turn, intent)
+    heading = topic.title
+    if chosen and (value := turn.knowledge.value(chosen)):
+        heading += f" ({value.label.lower()})"
+    elif more:
+        heading = f"More on {topic.title.lower()}"
+    intro = None if more or chosen else topic.intro
+    return _reply(turn, topic, [(s.topic, s.item) for s in picked], facts, heading=heading, intro=intro)
+
+
+def _all_covered(turn: Turn, intent: str) -> list[Reply]:
+    """Everything that fits has been shown: say so, and offer it again or other topics."""
+    topic = turn.knowledge.topics.get(intent)
+    title = topic.title.lower() if topic else "that"
+    related = topic.related[:2] if topic else ()
+    buttons = (
+        Button("Show that again", "again"),
+        *(Button(advice.short(r), f"topic:{r}") for r in related),
+    )
+    return _fresh(turn, [Reply(f"That's everything I have on {title} for your situation. Anything else?", buttons)])
+
+
+def no_answer(turn: Turn, parse: Parse, ranking: advice.Ranking) -> list[Reply]:
+    """An honest "I don't have a good answer", with the two closest topics as buttons (counted by topic)."""
+    closest = [t for t, _ in sorted(_priors(parse).items(), key=lambda kv: -kv[1])]
+    for t in ranking.top_topics(3):
+        if t not in closest:
+            closest.append(t)
+    closest = closest[:2] or ["preparation", "expectations"]
+    log.info("coaching_unanswered", extra={"topic": closest[0]})
+    text = turn.knowledge.response(
+        "no_answer", first=advice.short(closest[0]).lower(), second=advice.short(closest[-1]).lower()
+    )
+    buttons = tuple(Button(advice.short(t), f"topic:{t}") for t in closest)
+    if ranking.scored and ranking.coverage >= advice.CLOSEST:
+        near = ranking.scored[0]
+        text += f"\nThe closest thing I have:\n{markup.bullets([advice.bullet(near.item.text)])}"
+        advice.mark_shown(turn, [(near.topic, near.item)])
+        if turn.has_storage:
+            turn.remember("last_items", [near.item.id])
+    return _fresh(turn, [Reply(text, buttons, kind=f"{UNANSWERED}:{closest[0]}")])
+
+
+def _fresh(turn: Turn, replies: list[Reply]) -> list[Reply]:
+    """Never send the same text twice in a row: a repeat gets a short note in front."""
+    if not replies or not turn.has_storage:
+        return replies
+    digest = hashlib.sha256(replies[0].text.encode()).hexdigest()[:16]
+    if turn.context.get("last_reply") == digest:
+        first = replies[0]
+        replies = [Reply("(Same as a moment ago.)\n" + first.text, first.buttons, first.private, first.kind)]
+        digest = hashlib.sha256(replies[0].text.encode()).hexdigest()[:16]
+    turn.remember("last_reply", digest)
+    return replies
+
+
+def _personal_lead(turn: Turn, intent: str) -> tuple[str | None, bool]:
     """A first line about the user's own upcoming interview, where it changes the advice."""
-    if not turn.has_storage or intent not in {
-        "interviewers",
-        "informal_setting",
-        "preparation",
-        "presentation",
-    }:
+    if not turn.has_storage or intent not in {"interviewers", "informal_setting", "preparation", "presentation"}:
         return None, False
     upcoming = turn.data.upcoming(turn.now)
     if not upcoming:
@@ -67,10 +228,25 @@ def _personal_lead(turn: Turn, intent: str, situation: str | None) -> tuple[str 
     return None, False
 
 
+def _again(turn: Turn) -> list[Reply] | None:
+    """The last advice shown, again (the student asked for it)."""
+    ids = [str(i) for i in turn.context.get("last_items") or []] if turn.has_storage else []
+    items = [(t, i) for t, i in turn.knowledge.items() if i.id in ids]
+    if not items:
+        return None
+    items.sort(key=lambda ti: ids.index(ti[1].id))
+    reply = advice.render(items[0][1].heading, items)
+    return _fresh(turn, [reply])
+
+
 @on_intent(*COACHING_TOPICS, needs_storage=False)
 def coaching(turn: Turn, parse: Parse) -> list[Reply]:
     """Advice on one of the coaching topics."""
-    replies = coach_topic(turn, parse.intent, parse.text)
+    if _AGAIN.match(parse.text):
+        again = _again(turn)
+        if again:
+            return again
+    replies = answer(turn, parse)
     if turn.has_storage:
         from bot.handlers.interviews import record_dates
 
@@ -83,23 +259,27 @@ def answer_situation(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] 
     """The reply to "is it the same person or someone new?" and the like."""
     intent = str(pending.data.get("topic", ""))
     topic = turn.knowledge.topics.get(intent)
-    if topic is None or is_other_action(parse.intent, parse.confidence):
+    if topic is None or topic.ask is None or is_other_action(parse.intent, parse.confidence):
         return None
-    key = advice.detect_situation(topic, parse.text)
-    if key is None and topic.ask is not None:
-        answer = yes_no(parse.text)
-        key = topic.ask.if_yes if answer is True else topic.ask.if_no if answer is False else None
+    options = set(topic.ask.options)
+    found = [f.value for f in situation.detect(turn.knowledge, parse.text).values() if f.value in options]
+    key = found[0] if found else None
+    if key is None:
+        reply = yes_no(parse.text)
+        key = topic.ask.if_yes if reply is True else topic.ask.if_no if reply is False else None
     if key is None:
         return None
-    return coach_topic(turn, intent, parse.text, situation=key)
+    if len(parse.text.split()) > 6 and parse.intent in COACHING_TOPICS:
+        return answer(turn, parse)  # a question of its own that also answers ours: the fact is learned there
+    return topic_answer(turn, intent, chosen=key)
 
 
 @on_action("topic", needs_storage=False)
 def topic_button(turn: Turn, args: list[str]) -> list[Reply]:
-    """A topic button: the topic's first page of advice."""
+    """A topic button: the topic's best advice not yet shown."""
     if not args or args[0] not in turn.knowledge.topics:
         return [Reply(turn.knowledge.response("unknown_action"))]
-    return coach_topic(turn, args[0], "")
+    return topic_answer(turn, args[0])
 
 
 @on_action("tips", needs_storage=False)
@@ -116,7 +296,8 @@ def tips_command(turn: Turn, args: list[str]) -> list[Reply]:
                 advice.topic_buttons(),
             )
         ]
-    return coach_topic(turn, topic, words)
+    situation.situation(turn, words)  # "tips dinner" tells the setting
+    return topic_answer(turn, topic)
 
 
 def find_topic(turn: Turn, words: str) -> str | None:
@@ -134,61 +315,69 @@ def find_topic(turn: Turn, words: str) -> str | None:
 
 @on_action("situation", needs_storage=False)
 def situation_button(turn: Turn, args: list[str]) -> list[Reply]:
-    """An answer button to a topic's question: tailored advice."""
-    if (
-        len(args) < 2
-        or args[0] not in turn.knowledge.topics
-        or turn.knowledge.topics[args[0]].situation(args[1]) is None
-    ):
+    """An answer button to a topic's question: advice for that situation."""
+    if len(args) < 2 or args[0] not in turn.knowledge.topics or turn.knowledge.value(args[1]) is None:
         return [Reply(turn.knowledge.response("unknown_action"))]
-    return coach_topic(turn, args[0], "", situation=args[1])
+    return topic_answer(turn, args[0], chosen=args[1])
 
 
 @on_action("more", needs_storage=False)
 def more_button(turn: Turn, args: list[str]) -> list[Reply]:
-    """The "More tips" button: the next page of a topic."""
-    if len(args) < 3 or args[0] not in turn.knowledge.topics or not args[2].isdigit():
+    """The "More tips" button: the page it names (the same page however often it is pressed), else the next one."""
+    if not args or args[0] not in turn.knowledge.topics:
         return [Reply(turn.knowledge.response("unknown_action"))]
-    situation = None if args[1] == "-" else args[1]
-    return coach_topic(turn, args[0], "", situation=situation, offset=min(int(args[2]), 500))
+    topic = turn.knowledge.topics[args[0]]
+    places = [int(p) for p in args[1].split(".") if p.isdigit()] if len(args) == 2 else []
+    items = [(topic, topic.items[p]) for p in places[: advice.PAGE] if p < len(topic.items)]
+    if not items:
+        return topic_answer(turn, args[0], more=True)
+    facts = situation.situation(turn, "")
+    heading = f"More on {topic.title.lower()}"
+    return _reply(turn, topic, items, facts, heading=heading, ask=False, repeat_ok=True)
+
+
+@on_action("again", needs_storage=False)
+def again_button(turn: Turn, args: list[str]) -> list[Reply]:
+    """The "Show that again" button: the last advice, repeated on request."""
+    return _again(turn) or help_button(turn, args)
 
 
 @on_intent("more", needs_storage=False)
 def more_typed(turn: Turn, parse: Parse) -> list[Reply]:
-    """A typed "more" / "tell me more": the next page of the last topic."""
+    """A typed "more" / "tell me more": the next items of the last topic."""
     last = turn.context.get("last_topic") if turn.has_storage else None
     if last not in turn.knowledge.topics:
         return help_intent(turn, parse)
-    offset = int(turn.context.get("last_offset", 0)) + advice.PAGE
-    situation = turn.facts().get(last)
-    if offset >= len(turn.knowledge.topics[last].items):
-        offset = 0
-    return coach_topic(turn, last, "", situation=situation, offset=offset)
+    return topic_answer(turn, str(last), more=True)
 
 
 @on_intent("greeting", needs_storage=False)
 def greeting(turn: Turn, parse: Parse) -> list[Reply]:
     """Hello, thanks and goodbye."""
     if _THANKS.search(parse.text):
-        return [Reply(turn.knowledge.response("thanks"))]
+        return _fresh(turn, [Reply(turn.knowledge.response("thanks"))])
     if _BYE.search(parse.text):
-        return [Reply(turn.knowledge.response("goodbye"))]
-    return [Reply(turn.knowledge.response("greeting"), advice.topic_buttons())]
+        return _fresh(turn, [Reply(turn.knowledge.response("goodbye"))])
+    return _fresh(turn, [Reply(turn.knowledge.response("greeting"), advice.topic_buttons())])
 
 
 @on_intent("help", needs_storage=False)
 def help_intent(turn: Turn, parse: Parse) -> list[Reply]:
     """What the bot can do."""
-    return [Reply(turn.knowledge.response("help"), advice.topic_buttons())]
+    if _AGAIN.match(parse.text) and (again := _again(turn)):
+        return again
+    return _fresh(turn, [Reply(turn.knowledge.response("help"), advice.topic_buttons())])
 
 
 @on_action("help", needs_storage=False)
 def help_button(turn: Turn, args: list[str]) -> list[Reply]:
     """The help button."""
-    return [Reply(turn.knowledge.response("help"), advice.topic_buttons())]
+    return _fresh(turn, [Reply(turn.knowledge.response("help"), advice.topic_buttons())])
 
 
 @on_intent("fallback", needs_storage=False)
 def fallback(turn: Turn, parse: Parse) -> list[Reply]:
     """Out of scope: say so, and offer what the bot does."""
-    return [Reply(turn.knowledge.response("fallback"), (*advice.topic_buttons(), Button("Help", "help")))]
+    if _AGAIN.match(parse.text) and (again := _again(turn)):
+        return again
+    return _fresh(turn, [Reply(turn.knowledge.response("fallback"), (*advice.topic_buttons(), Button("Help", "help")))])

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
-ENTITY_LABELS = ("company", "when", "interviewer", "setting")
-_MARK = re.compile(r"\[([^\]]+)\]\((company|when|interviewer|setting)\)")
+ENTITY_LABELS = ("company", "when", "interviewer", "setting", "venue", "background")
+_MARK = re.compile(r"\[([^\]]+)\]\((" + "|".join(ENTITY_LABELS) + r")\)")
 
 
 class TrainingDataError(Exception):

@@ -39,13 +39,16 @@ class Entities:
     when_problem: str | None = None  # why ``when_text`` gave no single day ("vague", "unreadable")
 
     def as_json(self) -> dict[str, Any]:
-        """The form printed by ``secondround nlu``."""
-        return {
+        """The form printed by ``secondround nlu``; ``venue`` is there only when one was said."""
+        out: dict[str, Any] = {
             "company": self.company,
             "when": self.when.iso() if self.when else None,
             "interviewers": list(self.interviewers),
             "setting": self.setting,
         }
+        if self.venue:
+            out["venue"] = self.venue
+        return out
 
 
 @dataclass(frozen=True, slots=True)

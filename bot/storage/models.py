@@ -93,6 +93,7 @@ class Interview(Base):
     interviewers: Mapped[list[str]] = mapped_column(JSON, default=list)
     setting: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled | cancelled
+    outcome: Mapped[str | None] = mapped_column(String(16))  # offer | rejected | withdrawn | accepted
     decision_by: Mapped[date | None] = mapped_column(Date)
     offer_deadline: Mapped[datetime | None]
     thank_you_sent_at: Mapped[datetime | None]
@@ -170,3 +171,46 @@ class ProcessedEvent(Base):
     platform: Mapped[str] = mapped_column(String(32), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class InboxItem(Base):
+    """A platform event accepted (acknowledged) but not yet fully answered; see :mod:`bot.events`.
+
+    ``status``: pending (recorded before the acknowledgement) → handled (in the transaction that
+    changed the user's data; ``replies`` kept) → done (replies sent; message and replies cleared);
+    failed when given up. ``event_key`` identifies the event across the platform's retries;
+    ``owner`` says whose messages must be answered in order. Finished rows are deleted after a day.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("platform", "event_key", name="uq_inbox_event"),
+        Index("ix_inbox_status_claimed", "status", "claimed_at"),
+        Index("ix_inbox_received", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    event_key: Mapped[str] = mapped_column(String(128))
+    owner: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    replies: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    received_at: Mapped[datetime]
+    claimed_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+
+
+class InstallationSecret(Base):
+    """Values made once per installation and shared by its instances (the key that hashes user ids in logs)."""
+
+    __tablename__ = "installation_secrets"
+    __table_args__ = (UniqueConstraint("name", name="uq_installation_secrets_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime]

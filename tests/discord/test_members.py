@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
 from bot.advice import TOPIC_LABELS
 from bot.storage.models import Reminder
+from bot.types import File, IncomingMessage, Reply
 from tests.conftest import BotHarness
 from tests.discord.conftest import DiscordHarness, fresh_app
 from tests.standins.discord import DiscordStandIn
@@ -350,3 +352,35 @@ async def test_long_replies_are_split_into_messages_discord_accepts(discord_bot:
     assert all(m.content.count("```") % 2 == 0 for m in ix.messages)  # each piece shows as code
     for n in range(4):
         assert f"note {n}: " in ix.text
+
+
+# files -----------------------------------------------------------------------------------------------
+
+
+def _with_export(bot: BotHarness) -> File:
+    """The core answers "export" with a short reply carrying the export as a file."""
+    export = File("secondround-export.json", "application/json", '{"notes": [{"text": "ask about the on-call rota"}]}')
+    real = bot.app.coach.handle_once
+
+    def answer(msg: IncomingMessage, receipt: Any, **kw: Any) -> list[Reply] | None:
+        if msg.text == "export" or msg.action == "export":
+            return [Reply("Here's everything I store about you.", private=True, files=(export,))]
+        return real(msg, receipt, **kw)
+
+    bot.app.coach.handle_once = answer  # type: ignore[method-assign]
+    return export
+
+
+def _attached(standin: DiscordStandIn) -> list[dict[str, Any]]:
+    return [f for r in standin.requests if isinstance(r.body, dict) for f in r.body.get("_files", [])]
+
+
+async def test_a_reply_with_a_file_is_sent_as_an_attachment(discord_bot: DiscordHarness, bot: BotHarness) -> None:
+    export = _with_export(bot)
+    standin, ann = discord_bot.standin, discord_bot.standin.user("ann")
+    [answer] = await discord_bot.dm(ann, "export")
+    assert "Here's everything" in answer.content
+    assert _attached(standin) == [{"filename": export.name, "content": export.content}]
+
+    ix = await discord_bot.slash(ann, "export", channel_id=general(standin))  # in a server: ephemeral
+    assert ix.callbacks and _attached(standin)[1:] == [{"filename": export.name, "content": export.content}]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -14,6 +15,7 @@ from typing import ClassVar
 import pytest
 import structlog
 
+from bot import logs
 from bot.logs import REDACTED, configure, redact
 from tests.conftest import make_settings
 
@@ -200,3 +202,61 @@ def test_students_words_in_sdk_body_dumps_stay_out_by_default(tmp_path, restore_
     configure(make_settings(tmp_path, log_message_bodies=True), "DEBUG", stream=out)
     logging.getLogger("discord.http").debug("POST with %s", body)
     assert "salary floor" in out.getvalue()  # the operator asked for it
+
+
+class _SeenLengths:
+    """Wraps a compiled pattern and notes the length of every text it is run on."""
+
+    def __init__(self, pattern: re.Pattern[str], seen: list[int]) -> None:
+        self.pattern, self.seen = pattern, seen
+
+    def sub(self, repl: object, text: str) -> str:
+        self.seen.append(len(text))
+        if len(text) > logs.MAX_LINE_CHARS + logs.CUT_LOOKAHEAD:
+            return text  # (not run: uncut input is what the test is about, and may take minutes)
+        return self.pattern.sub(repl, text)  # type: ignore[arg-type]
+
+
+def test_long_fields_are_cut_before_any_pattern_runs(tmp_path, restore_logging, monkeypatch) -> None:
+    """A megabyte in a message, an ``extra`` field, a list and an exception: no pattern sees it whole."""
+    seen: list[int] = []
+    monkeypatch.setattr(logs, "_PATTERNS", [(_SeenLengths(p, seen), r) for p, r in logs._PATTERNS])
+    out = _configure(tmp_path, "json", level="INFO")
+    huge = "q" * 1_000_000
+    log = logging.getLogger("tests.ops.huge")
+    log.warning("rejected %s", huge, extra={"body": huge, "fields": {huge: huge}})
+    log.warning("many_parts", extra={"parts": [huge] * 1_000})
+    try:
+        raise ValueError(huge)
+    except ValueError:
+        log.exception("failed")
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3
+    assert seen and max(seen) <= logs.MAX_LINE_CHARS + logs.CUT_LOOKAHEAD
+    assert all(len(line) <= logs.MAX_LINE_CHARS + 100 for line in lines)
+    first, second, third = (json.loads(line) for line in lines)  # still one JSON object a line
+    assert first["event"].startswith("rejected qqq") and first["event"].endswith("more characters cut]")
+    assert first["body"].endswith("more characters cut]") and len(first["body"]) < logs.MAX_FIELD_CHARS + 100
+    assert second["event"] == "many_parts" and second["line_cut"] and "parts" not in second
+    assert third["event"] == "failed" and "ValueError" in third["exception"]
+
+
+@pytest.mark.parametrize("shift", [-40, -10, -1, 0, 1, 10, 40])
+def test_a_secret_across_the_cut_is_left_out_or_redacted_whole(tmp_path, restore_logging, shift) -> None:
+    """However the cut falls on a token or a URL's password, no part of it is written."""
+    url = f"postgresql://secondround:{DB_PASSWORD}@db.internal/secondround"
+    for secret, distinctive in ((SLACK_BOT, SLACK_BOT[5:]), (url, DB_PASSWORD), (DISCORD, DISCORD[25:])):
+        filler = "w " * ((logs.MAX_FIELD_CHARS + shift - len(secret) // 2) // 2)
+        text = redact(filler + secret + " and then some more words " * 400)
+        assert "more characters cut" in text
+        for part in (distinctive, distinctive[:8], distinctive[-8:]):
+            assert part not in text, (secret, shift)
+
+
+def test_a_bad_request_body_logged_at_info_is_cut_and_redacted(tmp_path, restore_logging) -> None:
+    """The kind of line a rejected request used to produce: bounded, and no token in it."""
+    out = _configure(tmp_path, "console", level="INFO")
+    body = "payload=" + ("A" * 30 + ".") * 10_000 + SLACK_BOT
+    logging.getLogger("slack_bolt.AsyncApp").info(f"Invalid request signature detected (body: {body})")
+    text = out.getvalue()
+    assert SLACK_BOT not in text and len(text) < logs.MAX_LINE_CHARS + 200

@@ -24,6 +24,8 @@ import aiohttp
 import pytest
 
 from adapters.slack import SlackAdapter
+from adapters.slack.adapter import DM_PACE_SECONDS
+from bot.delivery import Pacer
 from bot.runtime import Runtime
 from bot.settings import Settings
 from tests.conftest import BotHarness, make_settings
@@ -189,6 +191,24 @@ class Sent:
 
 
 @dataclass
+class FakePace:
+    """A monotonic clock that moves only when the adapter's pacer sleeps; the sleeps are recorded."""
+
+    now: float = 1000.0
+    waits: list[float] = field(default_factory=list)
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(round(seconds, 6))
+        self.now += seconds
+
+    def pacer(self) -> Pacer:
+        return Pacer(DM_PACE_SECONDS, monotonic=self.monotonic, sleep=self.sleep)
+
+
+@dataclass
 class SlackHarness:
     """The bot behind the Slack adapter, the stand-in, and a way to send Slack's requests."""
 
@@ -197,6 +217,7 @@ class SlackHarness:
     adapter: SlackAdapter
     runtime: Runtime
     http: aiohttp.ClientSession
+    pace: FakePace
     extra: list[SlackAdapter] = field(default_factory=list)
 
     @property
@@ -260,6 +281,7 @@ class SlackHarness:
 
     async def start_adapter(self, runtime: Runtime | None = None) -> SlackAdapter:
         adapter = SlackAdapter(runtime or self.runtime, host="127.0.0.1", port=0)
+        adapter.pacer = self.pace.pacer()
         await adapter.start()
         self.extra.append(adapter)
         return adapter
@@ -269,10 +291,12 @@ class SlackHarness:
 async def slack(bot: BotHarness, standin: SlackStandIn) -> AsyncIterator[SlackHarness]:
     runtime = Runtime(bot.app, health=False, reminders=False)
     adapter = SlackAdapter(runtime, host="127.0.0.1", port=0)
+    pace = FakePace()
+    adapter.pacer = pace.pacer()  # the pacing is seen in pace.waits, without waiting
     runtime.add(adapter)
     await adapter.start()
     async with aiohttp.ClientSession() as http:
-        harness = SlackHarness(bot, standin, adapter, runtime, http)
+        harness = SlackHarness(bot, standin, adapter, runtime, http, pace)
         yield harness
         for extra in harness.extra:
             await extra.stop()

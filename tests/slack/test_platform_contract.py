@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
+import hashlib
+import hmac
 import json
 import logging
+import threading
 import time
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -15,8 +18,8 @@ from sqlalchemy import select
 from bot.app import App
 from bot.delivery_engine import ReminderEngine
 from bot.runtime import Runtime
-from bot.storage.models import Reminder
-from bot.types import ConversationRef, IncomingMessage, Reply
+from bot.storage.models import Note, Reminder, User
+from bot.types import ConversationRef, File, IncomingMessage, Reply
 from tests.slack.conftest import SIGNING_SECRET, SlackHarness, click_payload, dm_event, event_body, sign
 from tests.standins.slack import BOT_ID, BOT_USER_ID, TEAM_ID, dm_channel
 
@@ -49,20 +52,15 @@ def _reminders(slack: SlackHarness) -> list[Reminder]:
 
 
 async def test_slack_is_acknowledged_before_the_coaching_work(slack: SlackHarness) -> None:
-    """However long the coach takes, Slack gets its answer within 3 s (here: while the coach is stuck)."""
-    gate = asyncio.Event()
-    handle, handle_once = slack.runtime.handle, slack.runtime.handle_once
+    """However long the coach takes, Slack gets its answer (here: while the coach is stuck)."""
+    gate = threading.Event()
+    handle_once = slack.bot.app.coach.handle_once
 
-    async def stuck(msg: IncomingMessage) -> list[Reply]:
-        await gate.wait()
-        return await handle(msg)
+    def stuck(msg: IncomingMessage, receipt: Any, **kw: Any) -> list[Reply] | None:
+        gate.wait(60)  # (a worker thread: the event loop goes on)
+        return handle_once(msg, receipt, **kw)
 
-    async def stuck_once(msg: IncomingMessage, event_id: str | None = None) -> list[Reply] | None:
-        await gate.wait()
-        return await handle_once(msg, event_id)
-
-    slack.runtime.handle = stuck  # type: ignore[method-assign]  (commands and clicks)
-    slack.runtime.handle_once = stuck_once  # type: ignore[method-assign]  (events)
+    slack.bot.app.coach.handle_once = stuck  # type: ignore[method-assign]
     event = await slack.dm(ALICE, "how do I handle a dinner interview?")
     command, url = await slack.command("tips salary", user=ALICE)
     click = await slack.click(
@@ -73,11 +71,11 @@ async def test_slack_is_acknowledged_before_the_coaching_work(slack: SlackHarnes
             response_url=slack.standin.response_url(),
         )
     )
-    for sent in (event, command, click):
-        assert sent.status == 200 and sent.seconds < 3.0
-    assert not slack.standin.calls_to("chat.postMessage") and not slack.standin.calls_to("response_url")
-
-    gate.set()
+    try:
+        assert [sent.status for sent in (event, command, click)] == [200, 200, 200]
+        assert not slack.standin.calls_to("chat.postMessage") and not slack.standin.calls_to("response_url")
+    finally:
+        gate.set()
     await slack.reply_in(dm_channel(ALICE), count=2)
     assert "Salary" in (await slack.response(url)).shown
 
@@ -271,7 +269,7 @@ async def test_message_text_is_not_logged_at_info(slack: SlackHarness, caplog: p
     await slack.response(url)
     await slack.settle()
     logged = [r for r in caplog.records if r.levelno >= logging.INFO]
-    assert {"slack_api_error", "slack_rate_limited", "slack_event_duplicate"} <= {r.getMessage() for r in logged}
+    assert {"slack_api_error", "slack_rate_limited", "inbox_duplicate"} <= {r.getMessage() for r in logged}
     for record in logged:
         assert "Zebediah" not in record.getMessage()
         assert not any("Zebediah" in str(v) for v in vars(record).values())
@@ -328,3 +326,246 @@ async def test_delivery_failures_tell_the_reminder_engine_whether_to_try_again(
         await slack.adapter.deliver(ConversationRef("slack", TEAM_ID, "", "U0DAVE"), [Reply("Your reminder")])
     assert failed.value.permanent is permanent
     assert error in failed.value.reason and ":" not in failed.value.reason  # the core shows text before a colon
+
+
+STUDENT_WORDS = "Zebediah Quux offered 123456"
+
+
+def sign_bytes(raw: bytes) -> dict[str, str]:
+    """Slack's signature over raw bytes (which need not be UTF-8)."""
+    ts = str(int(time.time()))
+    digest = hmac.new(SIGNING_SECRET.encode(), f"v0:{ts}:".encode() + raw, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+def _bad_requests() -> dict[str, tuple[bytes, dict[str, str], int]]:
+    """Requests Slack would never send, each with the status it must get."""
+    note = json.dumps(event_body(dm_event(ALICE, f"note: {STUDENT_WORDS}"))).encode()
+    now = int(time.time())
+    broken = {
+        "malformed json": b'{"type": "event_callback", "event": {' + STUDENT_WORDS.encode(),
+        "a json list": b'["' + STUDENT_WORDS.encode() + b'"]',
+        "bad json in a form payload": b"payload=%7B%22type%22%3A+" + STUDENT_WORDS.replace(" ", "+").encode(),
+        "not utf-8": b'{"text": "\xff\xfe' + STUDENT_WORDS.encode() + b'"}',
+        "an event that is not an object": json.dumps(
+            {"type": "event_callback", "team_id": TEAM_ID, "event": STUDENT_WORDS, "event_id": "Ev0SHAPE"}
+        ).encode(),
+        "an empty body": b"",
+    }
+    cases: dict[str, tuple[bytes, dict[str, str], int]] = {
+        name: (raw, sign_bytes(raw), 400) for name, raw in broken.items()
+    }
+    cases["a timestamp that is not a number"] = (
+        note,
+        {"X-Slack-Request-Timestamp": "16e9", "X-Slack-Signature": sign(note.decode())["X-Slack-Signature"]},
+        400,
+    )
+    cases["a stale timestamp"] = (note, sign(note.decode(), timestamp=now - 400), 401)
+    cases["a wrong signature"] = (note, sign(note.decode(), secret="0" * 32), 401)
+    cases["over a megabyte"] = (note + b" " * (1024 * 1024), sign(note.decode()), 413)
+    return cases
+
+
+@pytest.mark.parametrize("case", list(_bad_requests()))
+async def test_a_bad_request_gets_a_4xx_and_one_short_log_line_without_its_body(
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture, case: str
+) -> None:
+    raw, headers, status = _bad_requests()[case]
+    caplog.set_level(logging.DEBUG)
+    async with slack.http.post(slack.url, data=raw, headers={"Content-Type": "application/json", **headers}) as resp:
+        assert resp.status == status
+        assert "Traceback" not in await resp.text()
+    await slack.settle()
+    logged = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert [(r.levelname, r.getMessage()) for r in logged] == [("INFO", "slack_request_refused")]
+    [line] = logged
+    assert line.exc_info is None and line.status == status  # type: ignore[attr-defined]
+    assert "Zebediah" not in caplog.text  # not even at DEBUG
+    assert [c.method for c in slack.standin.calls] == ["auth.test"]  # nothing answered, nothing stored
+    with slack.bot.app.db.session() as s:
+        assert s.scalars(select(User)).all() == []
+
+
+def _salary_click(slack: SlackHarness, user: str | None) -> str:
+    payload = click_payload(
+        {"action_id": "sr_btn_0", "value": "topic:salary", "text": {"type": "plain_text", "text": "Salary"}},
+        user=user or ALICE,
+        channel=dm_channel(ALICE),
+        response_url=slack.standin.response_url(),
+    )
+    if user is None:
+        del payload["user"]
+    return urlencode({"payload": json.dumps(payload)})
+
+
+async def test_the_same_signed_button_press_replayed_is_handled_once(slack: SlackHarness) -> None:
+    await slack.dm(ALICE, "hi")
+    await slack.reply_in(dm_channel(ALICE))
+    body = _salary_click(slack, ALICE)
+    headers = sign(body)  # signed once, sent three times (a replay within the signature window)
+    sent = [
+        await slack.post(body, "application/x-www-form-urlencoded", headers=headers, signed=False) for _ in range(3)
+    ]
+    assert [s.status for s in sent] == [200, 200, 200]
+    await slack.settle()
+    answers = slack.standin.calls_to("chat.postMessage", lambda c: "Salary and negotiating" in c.shown)
+    assert len(answers) == 1
+
+    again = await slack.post(_salary_click(slack, ALICE), "application/x-www-form-urlencoded")  # a new press
+    assert again.status == 200
+    await slack.settle()
+    assert len(slack.standin.calls_to("chat.postMessage", lambda c: "Salary and negotiating" in c.shown)) == 2
+
+
+async def test_a_signed_button_press_without_a_user_is_refused(
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    sent = await slack.post(_salary_click(slack, None), "application/x-www-form-urlencoded")
+    assert sent.status == 400
+    await slack.settle()
+    with slack.bot.app.db.session() as s:
+        assert s.scalars(select(User)).all() == []  # no user row with an empty id
+    assert [c.method for c in slack.standin.calls] == ["auth.test"]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == ["slack_request_refused"]
+
+
+async def test_log_lines_name_a_student_only_by_a_keyed_hash_also_after_forget_me(slack: SlackHarness) -> None:
+    import io
+
+    from bot.events import log_key, user_hash
+    from bot.logs import configure
+
+    stream = io.StringIO()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    configure(slack.bot.app.settings.model_copy(update={"log_format": "json"}), "INFO", stream=stream)
+    logging_runtime = Runtime(slack.bot.app, health=False, reminders=False)  # the one that writes the lines
+    await logging_runtime.start()
+    try:
+        await slack.dm(ALICE, "note: call the recruiter back")
+        await slack.reply_in(dm_channel(ALICE))
+        _, url = await slack.command("forget", user=ALICE)
+        yes = (await slack.response(url)).button("Yes, delete")
+        click_url = slack.standin.response_url()
+        await slack.click(click_payload(yes, user=ALICE, channel=CHANNEL, response_url=click_url, ephemeral=True))
+        assert "deleted" in (await slack.response(click_url)).shown
+        await slack.dm(ALICE, "hi")  # from then on too
+        await slack.reply_in(dm_channel(ALICE), count=2)
+        await slack.settle()
+    finally:
+        await logging_runtime.stop()
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
+        root.setLevel(level)
+    text = stream.getvalue()
+    handled = [json.loads(line) for line in text.splitlines() if '"message_handled"' in line]
+    assert len(handled) == 4  # the note, "forget", the click, "hi"
+    assert ALICE not in text and dm_channel(ALICE) not in text
+    key = log_key(slack.bot.app.db, slack.bot.clock)  # the installation's key, kept in the database
+    assert {line["user"] for line in handled} == {user_hash(key, ConversationRef("slack", TEAM_ID, "", ALICE))}
+
+
+async def test_a_long_export_is_paced_per_conversation(slack: SlackHarness) -> None:
+    """An export in many messages: a short burst, then one message a second (Slack's rate per channel)."""
+    from bot.storage.repo import UserData, get_or_create_user
+
+    ref = ConversationRef("slack", TEAM_ID, dm_channel(ALICE), ALICE)
+    with slack.bot.app.db.session() as s:
+        user, _ = get_or_create_user(s, ref, slack.bot.clock.now())
+        data = UserData(s, user)
+        for n in range(240):  # about 750 KB of notes
+            data.add_note(
+                f"note {n:03d}: " + "practise the STAR answer about the migration project " * 55, slack.bot.clock.now()
+            )
+    await slack.dm(ALICE, "export my data")
+    await slack.settle()
+    parts = slack.posts(dm_channel(ALICE))
+    assert len(parts) >= 5
+    shown = "".join(part.shown for part in parts)
+    assert all(f"note {n:03d}" in shown for n in range(240))  # all of it arrived
+    assert slack.pace.waits == [1.0] * (len(parts) - 3)  # three at once, then one a second
+
+    await slack.dm(BOB, "hi")  # another conversation is not held up by Alice's export
+    await slack.settle()
+    assert slack.pace.waits == [1.0] * (len(parts) - 3)
+
+
+async def test_a_full_inbox_answers_503_so_slack_retries_and_nothing_is_lost(slack: SlackHarness) -> None:
+    """Beyond its limit for one person the bot does not acknowledge: Slack's retry is then answered."""
+    slack.runtime.inbox_settings.per_user = 2
+    gate = threading.Event()
+    handle_once = slack.bot.app.coach.handle_once
+
+    def stuck(msg: IncomingMessage, receipt: Any, **kw: Any) -> list[Reply] | None:
+        gate.wait(60)
+        return handle_once(msg, receipt, **kw)
+
+    slack.bot.app.coach.handle_once = stuck  # type: ignore[method-assign]
+    events = [dm_event(ALICE, f"note: bring copy {n} of the portfolio") for n in range(3)]
+    try:
+        sent = [await slack.event(e, event_id=f"Ev0FULL{n}") for n, e in enumerate(events)]
+        assert [s.status for s in sent] == [200, 200, 503]
+        assert (await slack.dm(BOB, "hi")).status == 200  # someone else is still taken
+    finally:
+        gate.set()
+    await slack.settle()
+    retry = await slack.event(events[2], event_id="Ev0FULL2", headers={"X-Slack-Retry-Num": "1"})
+    assert retry.status == 200
+    await slack.settle()
+    with slack.bot.app.db.session() as s:
+        assert sorted(s.scalars(select(Note.text))) == [f"bring copy {n} of the portfolio" for n in range(3)]
+    assert len(slack.posts(dm_channel(ALICE))) == 3
+
+
+async def test_when_the_inbox_cannot_record_the_message_is_answered_before_the_ack(
+    slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database refuses the inbox's write: the student still gets an answer, then Slack its 200."""
+    from sqlalchemy.exc import OperationalError
+
+    def down(*args: Any) -> int | None:
+        raise OperationalError("INSERT INTO inbox", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(slack.runtime.inbox, "write", down)
+    sent = await slack.dm(ALICE, "how do I handle a dinner interview?")
+    assert sent.status == 200
+    assert slack.posts(dm_channel(ALICE)), "answered before the acknowledgement"
+    assert "meal interview" in slack.posts(dm_channel(ALICE))[0].shown
+
+
+EXPORT = File("secondround-export.json", "application/json", '{"notes": [{"text": "ask about the on-call rota"}]}')
+
+
+def _with_export(slack: SlackHarness) -> None:
+    """The core answers every message with a short reply carrying an export file."""
+
+    def answer(msg: IncomingMessage, receipt: Any, **kw: Any) -> list[Reply] | None:
+        return [Reply("Here's everything I store about you.", private=True, files=(EXPORT,))]
+
+    slack.bot.app.coach.handle_once = answer  # type: ignore[method-assign]
+
+
+async def test_a_reply_with_a_file_is_uploaded_to_the_conversation(slack: SlackHarness) -> None:
+    _with_export(slack)
+    await slack.dm(ALICE, "export my data")
+    [upload] = await slack.standin.wait_for("files.completeUploadExternal")
+    assert upload.body["channel_id"] == dm_channel(ALICE)
+    assert upload.body["_contents"] == {EXPORT.name: EXPORT.content}
+    assert "Here's everything" in (await slack.reply_in(dm_channel(ALICE))).shown
+
+
+async def test_a_file_for_a_slash_command_goes_to_the_dm_never_the_channel(slack: SlackHarness) -> None:
+    _with_export(slack)
+    _, url = await slack.command("export", user=ALICE, channel=CHANNEL)
+    assert "Here's everything" in (await slack.response(url)).shown
+    [upload] = await slack.standin.wait_for("files.completeUploadExternal")
+    assert upload.body["channel_id"] == dm_channel(ALICE)
+
+
+async def test_when_slack_refuses_the_upload_the_file_comes_as_text(slack: SlackHarness) -> None:
+    _with_export(slack)
+    slack.standin.fail("files.getUploadURLExternal", "missing_scope")
+    await slack.dm(ALICE, "export my data")
+    shown = (await slack.reply_in(dm_channel(ALICE), count=2)).shown
+    assert EXPORT.name in shown and "on-call rota" in shown

@@ -153,7 +153,7 @@ async def test_socket_mode_in_a_real_process(env: dict[str, str], standin: Slack
         )
         await standin.wait_ack(envelope)
         [*_, answer] = await standin.wait_for("chat.postMessage", count=2)
-        assert "Meals, drinks" in answer.shown
+        assert "meal interview" in answer.shown  # headed by what it answers
         assert await terminate(proc) == 0
     finally:
         if proc.returncode is None:
@@ -209,3 +209,57 @@ async def test_bad_tokens_stop_the_start_with_a_clear_error_naming_the_variable(
         if value.startswith(("xox", "xapp")):
             assert_no_secrets(stdout + stderr, value)
     assert_no_secrets(stdout + stderr, BOT_TOKEN, SIGNING_SECRET)
+
+
+async def test_a_flood_of_large_unsigned_bodies_stalls_nothing(
+    env: dict[str, str], standin: SlackStandIn, tmp_path: Path
+) -> None:
+    """Sixty 900 KB forged requests while a student talks: every one refused, nobody kept waiting."""
+    port, health = free_port(), free_port()
+    log = tmp_path / "stderr.log"
+    env = {
+        **env,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SECONDROUND_SLACK_API_URL": standin.api_url,
+        "SECONDROUND_HEALTH_ADDR": f"127.0.0.1:{health}",
+    }
+    # what made redaction quadratic: a long run of token characters (and a student's words to leak)
+    junk = json.dumps({"text": "Zebediah Quux " + "A" * 450_000 + "." + "b" * 450_000})
+    forged = [(junk, sign(junk, secret="f" * 32)), (junk, sign(junk, timestamp=int(time.time()) - 400))] * 30
+    proc = await launch(["run", "slack", "--host", "127.0.0.1", "--port", str(port)], env, log)
+    try:
+        await wait_listening(port, proc, log)
+        await wait_listening(health, proc, log)
+        async with aiohttp.ClientSession() as http:
+
+            async def flood() -> list[int]:
+                return list(
+                    await asyncio.gather(*(post(http, port, body, "application/json", h) for body, h in forged))
+                )
+
+            async def student() -> list[int]:
+                statuses = []
+                for n in range(3):
+                    hello = json.dumps(event_body(dm_event(ALICE, "hi"), event_id=f"Ev0FLOOD{n}"))
+                    statuses.append(await post(http, port, hello, "application/json", sign(hello)))
+                    async with http.get(f"http://127.0.0.1:{health}/healthz") as resp:
+                        statuses.append(resp.status)
+                return statuses
+
+            # (a bound so that a stalled bot fails the test instead of hanging it)
+            refused, talked = await asyncio.wait_for(asyncio.gather(flood(), student()), START_TIMEOUT)
+            assert refused == [401] * len(forged)
+            assert talked == [200] * 6  # three acknowledgements and three liveness answers
+            answers = await standin.wait_for("chat.postMessage", count=3)
+            assert all("SecondRound" in a.shown for a in answers)
+        assert await terminate(proc) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    text = log.read_text()
+    assert "Zebediah" not in text and "AAAAAAAAAA" not in text  # no body of a refused request
+    lines = [line for line in text.splitlines() if "slack_request_refused" in line]
+    assert len(lines) == len(forged) and all(len(line) < 300 for line in lines)
+    assert "Traceback" not in text

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 DISCORD_EPOCH_MS = 1420070400000
 EPHEMERAL = 64
@@ -407,9 +407,20 @@ class DiscordStandIn:
 
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
-        raw = await request.read()
         body: Any = None
-        if raw:
+        if request.content_type.startswith("multipart/"):  # a message with attachments
+            body, files = {}, []
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                if not isinstance(part, BodyPartReader):
+                    continue
+                data = await part.read(decode=True)
+                if part.name == "payload_json":
+                    body.update(json.loads(data))
+                else:
+                    files.append({"filename": part.filename, "content": data.decode("utf-8", "replace")})
+            body["_files"] = files
+        elif raw := await request.read():
             try:
                 body = json.loads(raw)
             except ValueError:

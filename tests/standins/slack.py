@@ -1,4 +1,4 @@
-"""A local stand-in for Slack: the Web API methods the bot uses, response URLs, and Socket Mode.
+"""A local stand-in for Slack: the Web API methods the bot uses, response URLs, file uploads, Socket Mode.
 
 It listens on 127.0.0.1 (a random port), records every call (method, parameters, Authorization
 header, when), and can be told to fail: a 429 with ``Retry-After``, or an error such as
@@ -113,6 +113,7 @@ class SlackStandIn:
         self.failures: dict[str, deque[Failure]] = defaultdict(deque)
         self.connections: list[Connection] = []
         self.acks: dict[str, dict[str, Any]] = {}
+        self.uploads: dict[str, dict[str, Any]] = {}  # file id → filename, length, content (files_upload_v2)
         self.on_call: list[Callable[[Call], None]] = []  # told of every call (benchmarks count with it)
         self.port = 0
         self._ts = itertools.count(1)
@@ -126,6 +127,7 @@ class SlackStandIn:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/hooks/{hook}", self._hook)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/link", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -209,7 +211,7 @@ class SlackStandIn:
                 body.update(await request.json())
             else:
                 body.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
-        for key in ("blocks", "view", "attachments", "users"):
+        for key in ("blocks", "view", "attachments", "users", "files"):
             if isinstance(body.get(key), str) and body[key][:1] in "[{":
                 body[key] = json.loads(body[key])
         auth = request.headers.get("Authorization")
@@ -273,12 +275,33 @@ class SlackStandIn:
             if tz is not None:
                 profile["tz"] = tz
             return {"ok": True, "user": profile}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{uuid.uuid4().hex[:10].upper()}"
+            self.uploads[file_id] = {"filename": body.get("filename"), "length": body.get("length"), "content": None}
+            return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            shared = []
+            for item in body.get("files") or []:
+                upload = self.uploads.get(item.get("id"))
+                if upload is None or upload["content"] is None:
+                    return {"ok": False, "error": "file_not_found"}
+                shared.append({"id": item["id"], "name": upload["filename"], "title": item.get("title")})
+                body.setdefault("_contents", {})[upload["filename"]] = upload["content"]
+            return {"ok": True, "files": shared}
         if method == "views.publish":
             return {"ok": True, "view": {"id": f"V{self._next_ts()}", **(body.get("view") or {})}}
         return {"ok": False, "error": "unknown_method"}
 
     def _next_ts(self) -> str:
         return f"1772463600.{next(self._ts):06d}"
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Step 2 of files_upload_v2: the file's bytes, posted to the URL step 1 gave out."""
+        upload = self.uploads.get(request.match_info["file_id"])
+        if upload is None:
+            return web.Response(status=404, text="unknown upload")
+        upload["content"] = (await request.read()).decode("utf-8", "replace")
+        return web.Response(text="OK - " + str(len(upload["content"])))
 
     async def _hook(self, request: web.Request) -> web.Response:
         body = await request.json()

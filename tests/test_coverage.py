@@ -1,0 +1,47 @@
+"""Walks docs/knowledge-coverage.md: every point of the five articles is reached by a natural question,
+as the first or second bullet of the first reply in a fresh conversation."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.conftest import BotHarness
+from tests.test_advice import ids_shown
+
+TABLE = Path(__file__).resolve().parents[1] / "docs" / "knowledge-coverage.md"
+
+
+def rows() -> list[tuple[str, str, list[str], list[str]]]:
+    out = []
+    for line in TABLE.read_text(encoding="utf-8").splitlines():
+        if re.match(r"^\| \d{3}-", line):
+            point, article, _, questions, items, _ = (c.strip() for c in line.strip().strip("|").split("|"))
+            out.append(
+                (point, article, [q.strip() for q in questions.split(" / ")], [i.strip() for i in items.split(",")])
+            )
+    return out
+
+
+def test_the_table_matches_the_knowledge_base(knowledge) -> None:
+    table = rows()
+    points = {p for p, *_ in table}
+    assert len(points) == len(table)
+    assert {item.point for _, item in knowledge.items()} == points  # every item's point is listed
+    for point, article, questions, items in table:
+        assert questions and items
+        first = knowledge.item(items[0])
+        assert first is not None and first.point == point and first.source.startswith(article), point
+        assert all(knowledge.item(i) is not None for i in items), point
+
+
+def test_every_point_is_reached_by_a_natural_question(bot: BotHarness, knowledge) -> None:
+    unreached = []
+    for n, (point, _, questions, items) in enumerate(rows()):
+        reached = False
+        for m, question in enumerate(questions):
+            first_two = ids_shown(knowledge, bot.chat(f"s{n}-{m}").say(question).text)[:2]
+            reached = reached or bool(set(items) & set(first_two))
+        if not reached:
+            unreached.append(point)
+    assert unreached == []
