@@ -114,7 +114,6 @@ def test_unknown_button_value(bot: BotHarness) -> None:
         "nonsense",
         "topic:",
         "topic:no_such_topic",
-        "more:preparation:-:abc",
         "interview:cancel:x",
         "reminder:snooze:1",
         ":::",
