@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
+
 from bot.clock import Clock, OffsetClock, SystemClock
 from bot.coach import Coach
 from bot.events import EventLog
@@ -46,15 +48,23 @@ class App:
         """Create the database, knowledge, understanding and coach.
 
         The embedded SQLite database is migrated automatically; a PostgreSQL one must already be at
-        the newest revision (``secondround db upgrade``), unless ``migrate_db`` says otherwise.
+        the newest revision (``secondround db upgrade``), unless ``migrate_db`` says otherwise. A
+        PostgreSQL server that cannot be reached (within ``SECONDROUND_DATABASE_CONNECT_TIMEOUT_SECONDS``)
+        does not stop the start: the bot coaches without storage until it answers.
         """
         clock = clock or (OffsetClock(settings.now) if settings.now else SystemClock())
-        db = Database(settings.effective_database_url)
+        db = Database.from_settings(settings)
         auto = db.is_sqlite if migrate_db is None else migrate_db
-        if auto:
-            migrate.upgrade(db)
-        else:
-            check_schema(db)
+        try:
+            if auto:
+                migrate.upgrade(db)
+            else:
+                check_schema(db)
+        except OperationalError as exc:
+            if db.is_sqlite:
+                raise
+            # a database server that is down or hung: start anyway; coaching works, storage says so
+            log.warning("database_unreachable_at_start", extra={"error": type(exc).__name__})
         knowledge = knowledge or load_knowledge()
         nlu = nlu or NLU.load(cache_dir=nlu_cache_dir(settings))
         planner = ReminderPlanner(settings, knowledge, clock)

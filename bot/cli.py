@@ -127,6 +127,8 @@ def _cmd_nlu(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import OperationalError
+
     from bot.app import App
     from bot.runtime import Runtime
 
@@ -140,12 +142,18 @@ def _cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     console = load_adapter("console")(runtime, user=args.user, jsonl=args.jsonl)
     runtime.add(console)
     if args.tz:
-        app.coach.set_timezone(console.ref, args.tz)
+        try:
+            app.coach.set_timezone(console.ref, args.tz)
+        except OperationalError:  # the database is down: the chat still coaches, and says so
+            log.warning("storage_unavailable", extra={"while": "setting the time zone"})
 
     async def chat() -> None:
         await runtime.start()
         if runtime.reminder_engine is not None:
-            await runtime.reminder_engine.tick()  # what fell due while no chat was open comes first
+            try:
+                await runtime.reminder_engine.tick()  # what fell due while no chat was open comes first
+            except OperationalError:  # the database is down: its sweep tries again later
+                log.warning("storage_unavailable", extra={"while": "sending due reminders"})
         try:
             await console.converse()
         finally:
@@ -184,7 +192,7 @@ def _cmd_db(settings: Settings, args: argparse.Namespace) -> int:
     from bot.storage import migrate
     from bot.storage.db import Database
 
-    db = Database(settings.effective_database_url)
+    db = Database.from_settings(settings, statement_limit=False)  # an operator's command may take long
     try:
         if args.action == "upgrade":
             before = migrate.current_revision(db)
@@ -220,16 +228,16 @@ def _purge(settings: Settings, db: Any) -> None:
 
 def _copy(settings: Settings, db: Any, to: str | None) -> None:
     from bot.dbcopy import CopyError, copy_database
-    from bot.logs import redact
-    from bot.storage.db import Database
+    from bot.settings import redact_url
+    from bot.storage.db import Database, Timeouts
 
     if not to:
         raise UsageError("db copy needs --to URL, the (empty) database to copy into")
     try:
         Settings(database_url=to)  # the same URL checks as SECONDROUND_DATABASE_URL
     except ValueError:
-        raise UsageError(f"--to: {redact(to)} is not an SQLite or PostgreSQL database URL") from None
-    target = Database(to)
+        raise UsageError(f"--to: {redact_url(to)} is not an SQLite or PostgreSQL database URL") from None
+    target = Database(to, Timeouts.from_settings(settings).unbounded())
     try:
         done = copy_database(db, target, progress=lambda table, n: print(f"{table}: {n} rows", flush=True))
     except CopyError as exc:
@@ -237,7 +245,7 @@ def _copy(settings: Settings, db: Any, to: str | None) -> None:
     finally:
         target.dispose()
     print(
-        f"copied {done.total} rows into {redact(to)}; the row counts match. "
+        f"copied {done.total} rows into {redact_url(to)}; the row counts match. "
         "Point SECONDROUND_DATABASE_URL at it and start the bot."
     )
 

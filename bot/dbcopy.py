@@ -1,7 +1,8 @@
 """``secondround db copy --to URL``: copy every row into another (empty) database.
 
 For moving from the embedded SQLite file to PostgreSQL (or between servers), and for a consistent
-copy of a SQLite database while nothing else writes to it. The target is migrated to the newest
+copy (a backup) of a SQLite database while the bot keeps running and writing: the source is read as
+one snapshot that makes no writer wait. The target is migrated to the newest
 schema first and must hold no data; the rows go over table by table in foreign-key order, keeping
 their ids, in one transaction on each side (so the copy is all or nothing, and the source is read
 as one snapshot); PostgreSQL id sequences are then moved past the copied ids so new rows do not
@@ -57,7 +58,7 @@ def copy_database(source: Database, target: Database, *, progress: Callable[[str
             if dst.scalar(select(func.count()).select_from(table)):
                 raise CopyError(f"the target already holds data (table {table.name}): copy only into an empty database")
         counts: list[tuple[str, int]] = []
-        with source.engine.begin() as src:  # one snapshot (SQLite: writers wait until the copy is done)
+        with source.snapshot() as src:  # one consistent state; the bot's writes go on meanwhile
             for table in tables:
                 copied = 0
                 result = src.execution_options(yield_per=BATCH).execute(select(table).order_by(*table.primary_key))

@@ -25,7 +25,7 @@ import yaml
 from pydantic import SecretStr
 
 from bot.logs import Redactor, settings_secrets
-from bot.settings import ConfigError, Settings
+from bot.settings import ConfigError, Settings, redact_url, url_secrets
 
 TIMEOUT = 10.0
 MANIFEST = Path("deploy/slack/manifest.yml")
@@ -51,7 +51,7 @@ async def run_checks(settings: Settings, out: TextIO, *, manifest: Path | None =
     ``manifest`` is the Slack app manifest whose bot scopes the token must have (default: the
     first ``deploy/slack/manifest.yml`` found in the working directory or beside the package).
     """
-    redactor = Redactor(settings_secrets(settings))
+    redactor = Redactor([*settings_secrets(settings), *(v for url in _urls(settings) for v in url_secrets(url))])
     results: list[Check] = []
 
     def report(check: Check) -> None:
@@ -94,8 +94,18 @@ def report_config_error(error: ConfigError, out: TextIO) -> int:
 # configuration and files ---------------------------------------------------------------------------
 
 
+def _urls(settings: Settings) -> list[str]:
+    """Every URL in the settings (they may carry a password or a token)."""
+    return [
+        settings.effective_database_url,
+        settings.slack_api_url,
+        settings.discord_api_url,
+        settings.discord_gateway_url,
+    ]
+
+
 def _configuration(settings: Settings) -> list[Check]:
-    db = settings.effective_database_url  # its password, if any, is redacted when printed
+    db = redact_url(settings.effective_database_url)
     health = settings.health_addr or "off"
     checks = [
         Check("PASS", "configuration", f"valid (database {db}; health endpoint {health}; logs {settings.log_format})")
@@ -136,20 +146,56 @@ def _knowledge() -> Check:
 
 
 def _folders(settings: Settings) -> list[Check]:
-    folders = [("cache folder", settings.cache_dir)]
-    if not settings.database_url:
-        folders.insert(0, ("data folder", settings.data_dir))
+    """The data folder (SQLite only) must be writable; the cache folder writable or ready-made.
+
+    A read-only cache folder is fine when it already holds the language models of this version (a
+    container image built by deploy/Dockerfile ships them, and Kubernetes runs it with a read-only
+    root file system): nothing needs writing there then.
+    """
     checks = []
-    for name, path in folders:
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=path, prefix=".doctor-"):
-                pass
-        except OSError as exc:
-            checks.append(Check("FAIL", name, f"{path} is not writable ({exc.strerror or type(exc).__name__})"))
+    if not settings.database_url:
+        problem = _unwritable(settings.data_dir)
+        if problem:
+            checks.append(Check("FAIL", "data folder", f"{settings.data_dir} is not writable ({problem})"))
         else:
-            checks.append(Check("PASS", name, f"{path} is writable"))
+            checks.append(Check("PASS", "data folder", f"{settings.data_dir} is writable"))
+    cache = settings.cache_dir
+    problem = _unwritable(cache)
+    if not problem:
+        checks.append(Check("PASS", "cache folder", f"{cache} is writable"))
+    elif _models_present(settings):
+        checks.append(
+            Check("PASS", "cache folder", f"{cache} is read-only ({problem}) and holds this version's language models")
+        )
+    else:
+        checks.append(
+            Check(
+                "FAIL",
+                "cache folder",
+                f"{cache} is not writable ({problem}) and does not hold this version's language models: "
+                "make it writable (e.g. a Kubernetes emptyDir) or use an image built by deploy/Dockerfile",
+            )
+        )
     return checks
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why ``path`` cannot be written to, or None when it can (it is created if missing)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".doctor-"):
+            pass
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    return None
+
+
+def _models_present(settings: Settings) -> bool:
+    """Whether the cache holds trained language models for this version's training data."""
+    from bot.app import nlu_cache_dir
+    from bot.nlu import model_files
+
+    return all(path.is_file() and os.access(path, os.R_OK) for path in model_files(cache_dir=nlu_cache_dir(settings)))
 
 
 # database --------------------------------------------------------------------------------------------
@@ -157,12 +203,11 @@ def _folders(settings: Settings) -> list[Check]:
 
 def _database(settings: Settings) -> list[Check]:
     from bot.storage import migrate
-    from bot.storage.db import Database, is_sqlite
+    from bot.storage.db import Database
 
-    url = shown = settings.effective_database_url  # printed through the redactor: no password shows
-    kwargs: dict[str, Any] = {} if is_sqlite(url) else {"connect_args": {"connect_timeout": int(TIMEOUT)}}
+    shown = redact_url(settings.effective_database_url)
     try:
-        db = Database(url, **kwargs)
+        db = Database.from_settings(settings)  # bounded by the same timeouts as the bot
     except Exception as exc:
         return [Check("FAIL", "database", f"cannot open {shown}: {_error(exc)}")]
     try:
@@ -246,7 +291,8 @@ async def _slack(http: aiohttp.ClientSession, settings: Settings, manifest: Path
     try:
         body, headers = await _slack_call(http, settings, "auth.test", token)
     except (aiohttp.ClientError, TimeoutError) as exc:
-        return [Check("FAIL", "slack credentials", f"cannot reach {settings.slack_api_url} ({_error(exc)})")]
+        where = redact_url(settings.slack_api_url)
+        return [Check("FAIL", "slack credentials", f"cannot reach {where} ({_error(exc)})")]
     if not body.get("ok"):
         error = str(body.get("error", "unknown error"))
         hint = _SLACK_HINTS.get(error, "see https://api.slack.com/methods/auth.test")
@@ -286,7 +332,8 @@ async def _slack_socket_mode(http: aiohttp.ClientSession, settings: Settings) ->
             http, settings, "apps.connections.open", settings.slack_app_token.get_secret_value()
         )
     except (aiohttp.ClientError, TimeoutError) as exc:
-        return Check("FAIL", "slack socket mode", f"cannot reach {settings.slack_api_url} ({_error(exc)})")
+        where = redact_url(settings.slack_api_url)
+        return Check("FAIL", "slack socket mode", f"cannot reach {where} ({_error(exc)})")
     if body.get("ok"):
         return Check("PASS", "slack socket mode", "SLACK_APP_TOKEN can open Socket Mode connections")
     error = str(body.get("error", "unknown error"))
@@ -306,7 +353,8 @@ async def _discord(http: aiohttp.ClientSession, settings: Settings) -> Check:
             status = resp.status
             body = await resp.json(content_type=None) if status == 200 else None
     except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-        return Check("FAIL", "discord credentials", f"cannot reach {settings.discord_api_url} ({_error(exc)})")
+        where = redact_url(settings.discord_api_url)
+        return Check("FAIL", "discord credentials", f"cannot reach {where} ({_error(exc)})")
     if status == 401:
         return Check(
             "FAIL", "discord credentials", "Discord answered 401 Unauthorized: DISCORD_TOKEN is wrong or was reset"

@@ -14,6 +14,7 @@ import socket
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import unquote, unquote_plus
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -109,6 +110,16 @@ class Settings(BaseSettings):
             raise ValueError(f"unsupported database {backend!r}: use SQLite or PostgreSQL")
         return v.strip()
 
+    database_connect_timeout_seconds: int = Field(
+        3, ge=2, le=600, description="PostgreSQL: how long connecting may take (libpq's minimum is 2)."
+    )
+    database_statement_timeout_seconds: float = Field(
+        5.0, gt=0, le=3600, description="How long one statement may run or wait for a lock."
+    )
+    database_pool_timeout_seconds: float = Field(
+        5.0, gt=0, le=600, description="How long a message waits for a free pooled database connection."
+    )
+
     # people and time
     default_tz: str = Field("UTC", description="Time zone of users who have not set one.")
     reminder_offsets: Annotated[dict[str, timedelta], NoDecode] = Field(
@@ -139,6 +150,9 @@ class Settings(BaseSettings):
         False, description="Let the platform SDKs log request bodies at DEBUG (they hold what students wrote)."
     )
     health_addr: str = Field("127.0.0.1:8080", description="host:port of /healthz; empty turns it off.")
+    health_stall_seconds: float = Field(
+        30.0, gt=0, le=3600, description="/healthz fails when the event loop or the worker pool is stuck this long."
+    )
     # Slack
     slack_bot_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
     slack_app_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_APP_TOKEN"))
@@ -278,7 +292,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = None, **overrides: A
     if env_file is not None and not Path(env_file).is_file():
         raise ConfigError(f"SECONDROUND_ENV_FILE: no such settings file: {env_file}")
     try:
-        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        return Settings(_env_file=None if env_file is None else Path(env_file), **overrides)
     except ValidationError as exc:
         secrets = secret_fields()
         lines = []
@@ -298,9 +312,9 @@ def describe(settings: Settings) -> list[tuple[str, str]]:
     for name in Settings.model_fields:
         value = getattr(settings, name)
         if name in secrets:
-            shown = "(not set)" if value is None else "********"
-        elif name == "database_url" and value:
-            shown = _mask_url(value)
+            shown = "(not set)" if value is None else MASK
+        elif isinstance(value, str) and "://" in value:
+            shown = redact_url(value)
         elif name == "reminder_offsets":
             shown = ",".join(f"{k}={_fmt_delta(v)}" for k, v in value.items())
         elif name == "quiet_hours":
@@ -312,7 +326,7 @@ def describe(settings: Settings) -> list[tuple[str, str]]:
         else:
             shown = str(value)
         rows.append((env_name(name), shown))
-    rows.append(("(effective database)", _mask_url(settings.effective_database_url)))
+    rows.append(("(effective database)", redact_url(settings.effective_database_url)))
     return rows
 
 
@@ -326,5 +340,63 @@ def _fmt_delta(delta: timedelta) -> str:
     return f"{sign}{seconds // 60}m"
 
 
-def _mask_url(url: str) -> str:
-    return re.sub(r"://([^:/@]+):([^@]+)@", r"://\1:********@", url)
+MASK = "********"
+# query parameters that hold secrets: password, sslpassword, passwd, pwd, token, access_token,
+# api_key, sslkey (a key file's path is masked too: better safe), secret, client_secret, auth…
+_SECRET_PARAM = re.compile(r"(?i)pass|pwd|secret|token|key|auth|credential|cookie|session|signature|sig$")
+
+
+def _is_secret_param(name: str) -> bool:
+    return bool(_SECRET_PARAM.search(unquote_plus(name)))
+
+
+def _split_url(url: str) -> tuple[str, str, str | None, str]:
+    """``scheme://authority`` + path + query (None: no ``?``) + ``#fragment``, kept as written."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    stops = [i for i in (rest.find(c) for c in "/?#") if i >= 0] if sep else [0]
+    cut = min(stops, default=len(rest))
+    authority, tail = rest[:cut], rest[cut:]
+    tail, hash_, fragment = tail.partition("#")
+    path, qmark, query = tail.partition("?")
+    return (f"{scheme}://" if sep else "") + authority, path, query if qmark else None, hash_ + fragment
+
+
+def redact_url(url: str) -> str:
+    """``url`` safe to print: the password in it and every secret-looking query parameter masked.
+
+    ``postgresql://bot:pw@db/sr?sslpassword=x&application_name=sr`` becomes
+    ``postgresql://bot:********@db/sr?sslpassword=********&application_name=sr``; the rest is kept
+    exactly as written.
+    """
+    head, path, query, fragment = _split_url(url)
+    scheme, sep, authority = head.rpartition("://")
+    if "@" in authority:
+        userinfo, _, host = authority.rpartition("@")
+        user, colon, _ = userinfo.partition(":")
+        if colon:
+            authority = f"{user}:{MASK}@{host}"
+    out = f"{scheme}{sep}{authority}{path}"
+    if query is not None:
+        fields = []
+        for field in query.split("&"):
+            key, eq, _ = field.partition("=")
+            fields.append(f"{key}={MASK}" if eq and _is_secret_param(key) else field)
+        out += "?" + "&".join(fields)
+    return out + fragment
+
+
+def url_secrets(url: str) -> list[str]:
+    """The secret values in ``url`` (its password, secret query parameters), as written and decoded.
+
+    For redacting them wherever they may appear (an error message, a log line).
+    """
+    head, _, query, _ = _split_url(url)
+    userinfo = head.rpartition("://")[2].rpartition("@")[0]
+    found = [userinfo.partition(":")[2]] if ":" in userinfo else []
+    for field in (query or "").split("&"):
+        key, eq, value = field.partition("=")
+        if eq and _is_secret_param(key):
+            found.append(value)
+    return [v for raw in found for v in dict.fromkeys((raw, unquote(raw), unquote_plus(raw))) if v]

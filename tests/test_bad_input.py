@@ -9,7 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, func, select
 
+from bot import formatting, markup
 from bot.storage.models import Interview, Note
+from bot.storage.repo import UserData, find_user
 from bot.types import ConversationRef, IncomingMessage
 from tests.conftest import BotHarness
 
@@ -41,11 +43,17 @@ def test_huge_message_is_refused_clearly_and_stores_nothing(bot: BotHarness) -> 
     assert _stored(bot) == (1, 1)
 
 
+def _said(bot: BotHarness, key: str) -> str:
+    """A fixed sentence of the coach, as a test reads replies (plain text)."""
+    return markup.to_plain(bot.app.knowledge.response(key))
+
+
 def test_binary_junk_and_control_characters(bot: BotHarness) -> None:
     me = _with_data(bot)
     junk = bytes(range(256)).decode("latin-1") * 3
-    assert me.say(junk).text  # some clear answer
-    assert me.say("\x00\x01\x02\x1b[31m\x7f").text
+    assert me.say(junk).text == _said(bot, "fallback")  # not read as anything it could act on
+    # control characters and a terminal escape sequence hold no words
+    assert me.say("\x00\x01\x02\x1b[31m\x7f").text == _said(bot, "empty")
     r = me.say("what's \x00coming\x07 up?")
     assert "Acme" in r.text
     assert _stored(bot) == (1, 1)
@@ -55,8 +63,14 @@ def test_rtl_and_other_scripts(bot: BotHarness) -> None:
     me = _with_data(bot)
     r = me.say("note: مقابلة ثانية يوم الجمعة")
     assert "مقابلة ثانية" in r.text
-    assert "\u202e" not in me.say("note: \u202eevil override").text
-    assert me.say("二次面试我应该准备什么？").text
+    r = me.say("note: \u202eevil override")
+    assert "evil override" in r.text and "\u202e" not in r.text  # kept, minus the direction override
+    assert "面试官是谁" in me.say("note: 二次面试 面试官是谁").text
+    notes = me.say("show my notes").text
+    for kept in ("remember the portfolio", "مقابلة ثانية يوم الجمعة", "evil override", "二次面试 面试官是谁"):
+        assert kept in notes
+    assert "\u202e" not in notes
+    assert _stored(bot) == (1, 4)
 
 
 def test_markup_and_mentions_are_kept_literal(bot: BotHarness) -> None:
@@ -93,20 +107,22 @@ def test_date_in_the_past(bot: BotHarness) -> None:
 
 
 def test_unknown_button_value(bot: BotHarness) -> None:
-    me = bot.chat()
+    me = _with_data(bot)
+    expired = _said(bot, "unknown_action")
     for value in [
         "",
         "nonsense",
         "topic:",
         "topic:no_such_topic",
-        "more:preparation:-:abc",
         "interview:cancel:x",
         "reminder:snooze:1",
-        "thanks:sent:999999",
         ":::",
         "a" * 5000,
     ]:
-        assert me.press(value).text
+        bot.advance(seconds=bot.app.settings.flood_window_seconds)  # not a flood: one press at a time
+        assert me.press(value).text == expired, value[:40]
+    assert me.press("thanks:sent:999999").text == "I can't find that interview any more (it may have been deleted)."
+    assert _stored(bot) == (1, 1)  # nothing was changed or lost
 
 
 def test_flood_is_throttled_politely_and_others_are_not_slowed(bot: BotHarness) -> None:
@@ -123,6 +139,8 @@ def test_flood_is_throttled_politely_and_others_are_not_slowed(bot: BotHarness) 
 
 def test_database_down_coaching_still_works_and_actions_say_so(bot: BotHarness) -> None:
     me = _with_data(bot)
+    question = "how do I negotiate salary in the second interview?"
+    expected = bot.chat("someone-new").say(question).text  # with the database up
     engine = bot.app.db.engine
 
     def refuse(*_args: object) -> None:
@@ -131,11 +149,9 @@ def test_database_down_coaching_still_works_and_actions_say_so(bot: BotHarness) 
     engine.dispose()  # drop pooled connections: the next one has to connect, and cannot
     event.listen(engine, "do_connect", refuse)
     try:
-        r = me.say("how do I prepare?")
-        assert "**" not in r.text and r.text  # a real coaching answer
-        assert any("prepar" in line.lower() for line in r.text.splitlines())
-        r = me.say("what's coming up?")
-        assert "can't reach my notebook" in r.text
+        assert me.say(question).text == expected  # the coaching answer itself
+        assert me.say("what's coming up?").text == _said(bot, "storage_down")
+        assert me.say("note: bring the portfolio").text == _said(bot, "storage_down")
     finally:
         event.remove(engine, "do_connect", refuse)
     assert "Acme" in me.say("what's coming up?").text
@@ -180,13 +196,22 @@ def test_any_text_gets_an_answer_and_never_breaks_storage(bot: BotHarness, text:
     bot.advance(minutes=1)  # a patient fuzzer: the flood guard is tested on its own
     me = bot.chat("fuzz")
     replies = me.say(text)
-    assert isinstance(replies, list)
-    assert "went wrong" not in replies.text, (text, replies.text)
+    assert replies, text  # an answer, always
+    assert _said(bot, "internal_error") not in replies.text, (text, replies.text)
     for reply in replies:
-        assert isinstance(reply.text, str) and reply.text.strip(), replies
-    # the user's data is still readable afterwards
+        assert reply.text.strip(), replies
+    # the user's data is still readable afterwards, and the listing is what is stored
     after = me.say("what's coming up?")
-    assert after.text and "went wrong" not in after.text, after.text
+    with bot.app.db.session() as s:
+        user = find_user(s, me.ref)
+        stored = UserData(s, user).upcoming(bot.clock.now()) if user else []
+        companies = [markup.to_plain(formatting.company(i)) for i in stored]
+    if companies:
+        assert "Your upcoming interviews" in after.text, (text, after.text)
+        for company in companies:
+            assert company in after.text, (text, after.text)
+    else:
+        assert "You have no upcoming interviews on file" in after.text, (text, after.text)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -195,4 +220,8 @@ def test_any_button_value_gets_an_answer(bot: BotHarness, action: str) -> None:
     bot.advance(minutes=1)
     ref = ConversationRef("test", "", "dm", "fuzz")
     replies = bot.app.coach.handle(IncomingMessage(ref, action=action))
-    assert all(r.text.strip() for r in replies)
+    assert replies and all(r.text.strip() for r in replies), action
+    text = "\n".join(markup.to_plain(r.text) for r in replies)
+    assert _said(bot, "internal_error") not in text, action
+    if action.split(":", 1)[0] not in bot.app.coach.registry.names("action"):
+        assert text == _said(bot, "unknown_action"), action  # no button of ours: says so, plainly

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -104,3 +105,32 @@ def test_db_upgrade(env: dict[str, str]) -> None:
     assert p.returncode == 0 and "database at" in p.stdout
     assert "already up to date" in run(["db", "upgrade"], env).stdout
     assert "current: " in run(["db", "current"], env).stdout
+
+
+SECRETS_IN_URLS = {
+    "SECONDROUND_DATABASE_URL": "postgresql://bot:user-pw-4471@127.0.0.1:1/sr"
+    "?password=query-pw-9052&sslpassword=ssl-pw-3318&application_name=secondround&sslmode=prefer",
+    "SECONDROUND_SLACK_API_URL": "https://gateway.example.org/slack/api/?access_token=tok-5521-abc&region=eu",
+}
+
+
+@pytest.mark.parametrize("command", ["config", "doctor"])
+def test_config_and_doctor_never_print_a_secret_given_in_a_url(env: dict[str, str], command: str) -> None:
+    """Passwords in the userinfo or as query parameters, tokens as query parameters: all masked."""
+    p = run([command], {**env, **SECRETS_IN_URLS, "SECONDROUND_DATABASE_CONNECT_TIMEOUT_SECONDS": "2"})
+    out = p.stdout + p.stderr
+    for secret in ("user-pw-4471", "query-pw-9052", "ssl-pw-3318", "tok-5521-abc"):
+        assert secret not in out, (secret, out)
+    # what is not secret still shows, so the output stays useful
+    mask = r"(\*{8}|\[REDACTED\])"
+    assert re.search(rf"postgresql://bot:{mask}@127\.0\.0\.1:1/sr\?password={mask}&sslpassword={mask}&", out), out
+    assert "application_name=secondround" in out
+    if command == "config":
+        assert p.returncode == 0, p.stderr
+        shown = dict(line.split("=", 1) for line in p.stdout.splitlines())
+        assert (
+            shown["SECONDROUND_SLACK_API_URL"]
+            == "https://gateway.example.org/slack/api/?access_token=********&region=eu"
+        )
+    else:
+        assert p.returncode == 1 and "FAIL  database: cannot connect to postgresql://bot:" in p.stdout

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import ConfigError, Settings, describe, env_name, load_settings
+from bot.settings import ConfigError, Settings, describe, env_name, load_settings, redact_url
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 
@@ -72,3 +72,27 @@ def test_settings_file_and_environment_precedence(tmp_path: Path, monkeypatch) -
     assert s.default_tz == "Europe/Berlin" and s.retention_days == 90
     with pytest.raises(ConfigError, match="no such settings file"):
         load_settings(tmp_path / "missing.env")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://bot:hunter2@db/sr", "postgresql://bot:********@db/sr"),
+        ("postgresql://bot:p%40ss@db:5432/sr?sslmode=require", "postgresql://bot:********@db:5432/sr?sslmode=require"),
+        ("postgresql://bot@db/sr?password=hunter2", "postgresql://bot@db/sr?password=********"),
+        (
+            "postgresql://db/sr?user=bot&PASSWORD=x&sslpassword=y",
+            "postgresql://db/sr?user=bot&PASSWORD=********&sslpassword=********",
+        ),
+        (
+            "postgresql://db/sr?sslkey=/k.pem&token=t&api_key=k",
+            "postgresql://db/sr?sslkey=********&token=********&api_key=********",
+        ),
+        ("postgresql://u:a@b@db/sr", "postgresql://u:********@db/sr"),  # an unescaped @ in the password
+        ("sqlite:////var/lib/secondround/secondround.db", "sqlite:////var/lib/secondround/secondround.db"),
+        ("sqlite:///relative.db?mode=ro", "sqlite:///relative.db?mode=ro"),
+        ("https://slack.com/api/", "https://slack.com/api/"),
+    ],
+)
+def test_urls_are_shown_with_every_secret_masked(url: str, shown: str) -> None:
+    assert redact_url(url) == shown

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import event, func, inspect, select
+from sqlalchemy.exc import OperationalError
 
+from bot import markup
 from bot.storage import migrate
 from bot.storage.db import Database
 from bot.storage.models import Interview, Note, User
@@ -92,3 +96,129 @@ def test_sqlite_uses_wal_and_a_busy_timeout(bot: BotHarness) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+# timeouts: a database that is slow, locked or out of connections ------------------------------------
+
+RUNAWAY = {
+    # a statement that never ends on its own
+    "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c",
+    "postgresql": "SELECT pg_sleep(3600)",
+}
+
+
+def test_a_runaway_statement_is_stopped_at_the_statement_timeout(any_db_settings) -> None:
+    from bot.storage.db import Timeouts
+
+    db = Database(any_db_settings.effective_database_url, Timeouts(statement=0.5))
+    try:
+        with pytest.raises(OperationalError), db.engine.connect() as conn:
+            conn.exec_driver_sql(RUNAWAY[db.engine.url.get_backend_name()]).scalar()
+        with db.engine.connect() as conn:  # and the database is usable again at once
+            assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        db.dispose()
+
+
+def test_migrations_are_not_cut_short_by_the_statement_timeout(any_db_settings) -> None:
+    """``unbounded_statements`` (what migrations run under) lifts the limit, and only inside it."""
+    from bot.storage.db import Timeouts, unbounded_statements
+
+    db = Database(any_db_settings.effective_database_url, Timeouts(statement=0.2))
+    # longer than the limit for sure: half a second's sleep, then (SQLite) plenty of steps to check it
+    slow = {
+        "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) "
+        "SELECT count(*) FROM c WHERE x > 1 OR sleep_ms(500)",
+        "postgresql": "SELECT pg_sleep(0.5)",
+    }
+    statement = slow[db.engine.url.get_backend_name()]
+
+    @event.listens_for(db.engine, "connect")
+    def _sleep_function(dbapi_conn, _record) -> None:
+        if db.is_sqlite:
+            dbapi_conn.create_function("sleep_ms", 1, lambda ms: time.sleep(ms / 1000) or 0)
+
+    try:
+        with db.engine.begin() as conn:
+            with unbounded_statements(conn):
+                conn.exec_driver_sql(statement).scalar()
+            with pytest.raises(OperationalError):
+                conn.exec_driver_sql(statement).scalar()
+    finally:
+        db.dispose()
+
+
+def test_settings_reach_the_connections(tmp_path) -> None:
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, database_statement_timeout_seconds=7.5, database_pool_timeout_seconds=1.5)
+    db = Database.from_settings(settings)
+    try:
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 7500  # how long a writer waits
+        assert db.engine.pool.timeout() == 1.5
+    finally:
+        db.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_sessions_carry_the_statement_timeout(postgres_url: str, tmp_path) -> None:
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, database_url=postgres_url, database_statement_timeout_seconds=4)
+    db = Database.from_settings(settings)
+    try:
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "4s"
+    finally:
+        db.dispose()
+
+
+def test_a_locked_database_gets_the_storage_down_answer_and_coaching_still_works(tmp_path, nlu, knowledge) -> None:
+    """Another process holds the SQLite write lock (a backup, a stuck tool): the lock wait is bounded."""
+    from bot.app import App
+    from bot.clock import FakeClock
+    from tests.conftest import START, BotHarness, Recorder, make_settings
+
+    settings = make_settings(tmp_path, database_statement_timeout_seconds=0.5)
+    app = App.build(settings, clock=FakeClock(START), nlu=nlu, knowledge=knowledge)
+    harness = BotHarness(app, FakeClock(START), Recorder())
+    me = harness.chat()
+    question = "how do I negotiate salary in the second interview?"
+    expected = harness.chat("someone-new").say(question).text  # with the database up
+    me.say("I have a second interview with Acme on Friday at 3pm")
+    holder = sqlite3.connect(tmp_path / "bot.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        assert me.say("what's coming up?").text == markup.to_plain(knowledge.response("storage_down"))
+        assert me.say(question).text == expected
+        holder.execute("ROLLBACK")
+        assert "Acme" in me.say("what's coming up?").text
+    finally:
+        holder.close()
+        app.close()
+
+
+def test_no_free_connection_in_time_gets_the_storage_down_answer(tmp_path, nlu, knowledge) -> None:
+    """Every pooled connection busy past the pool timeout: "can't reach my notebook", not a crash."""
+    from bot.app import App
+    from bot.clock import FakeClock
+    from tests.conftest import START, BotHarness, Recorder, make_settings
+
+    app = App.build(
+        make_settings(tmp_path, database_pool_timeout_seconds=0.2), clock=FakeClock(START), nlu=nlu, knowledge=knowledge
+    )
+    harness = BotHarness(app, FakeClock(START), Recorder())
+    me = harness.chat()
+    question = "how do I negotiate salary in the second interview?"
+    expected = harness.chat("someone-new").say(question).text  # with a free connection
+    pool = app.db.engine.pool
+    held = [app.db.engine.connect() for _ in range(pool.size() + pool._max_overflow)]  # type: ignore[attr-defined]
+    try:
+        assert me.say("what's coming up?").text == markup.to_plain(knowledge.response("storage_down"))
+        assert me.say(question).text == expected
+    finally:
+        for conn in held:
+            conn.close()
+    assert "no upcoming interviews" in me.say("what's coming up?").text
+    app.close()

@@ -55,16 +55,7 @@ class NLU:
     def load(cls, knowledge_dir: Path | None = None, cache_dir: Path | None = None) -> NLU:
         """Train from ``knowledge_dir/nlu`` or load the cached models for the same data."""
         base = (knowledge_dir or default_dir()) / "nlu"
-        files = [*sorted((base / "intents").rglob("*.yaml")), base / "lexicon.yaml", base / "names.yaml"]
-        digest = hashlib.sha256()
-        digest.update(f"{MODEL_VERSION}|{sklearn.__version__}".encode())
-        for path in files:
-            digest.update(path.relative_to(base).as_posix().encode())
-            digest.update(path.read_bytes())
-        key = digest.hexdigest()[:20]
-        cache = cache_dir or Path(platformdirs.user_cache_dir("secondround", appauthor=False))
-        intent_path = cache / f"intents-{key}.pkl"
-        crf_path = cache / f"entities-{key}.crfsuite"
+        intent_path, crf_path = model_files(knowledge_dir, cache_dir)
         lexicon = Lexicon(base / "lexicon.yaml")
         classifier = _load_pickle(intent_path)
         if classifier is None or not crf_path.exists():
@@ -119,6 +110,23 @@ class NLU:
     def parse_time(text: str) -> time | None:
         """Only a clock time (for answers to "what time?")."""
         return dates.parse_time(text)
+
+
+def model_files(knowledge_dir: Path | None = None, cache_dir: Path | None = None) -> tuple[Path, Path]:
+    """Where the trained models for this training data and these library versions are cached.
+
+    (intent classifier, entity tagger); :meth:`NLU.load` trains them when either is missing.
+    """
+    base = (knowledge_dir or default_dir()) / "nlu"
+    files = [*sorted((base / "intents").rglob("*.yaml")), base / "lexicon.yaml", base / "names.yaml"]
+    digest = hashlib.sha256()
+    digest.update(f"{MODEL_VERSION}|{sklearn.__version__}".encode())
+    for path in files:
+        digest.update(path.relative_to(base).as_posix().encode())
+        digest.update(path.read_bytes())
+    key = digest.hexdigest()[:20]
+    cache = cache_dir or Path(platformdirs.user_cache_dir("secondround", appauthor=False))
+    return cache / f"intents-{key}.pkl", cache / f"entities-{key}.crfsuite"
 
 
 def _load_pickle(path: Path) -> IntentClassifier | None:

@@ -9,7 +9,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from bot.storage.db import Database
+from bot.storage.db import Database, unbounded_statements
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -23,9 +23,13 @@ def alembic_config(db: Database) -> Config:
 
 
 def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the schema up to ``revision`` (the newest by default). Safe to run when already there."""
+    """Bring the schema up to ``revision`` (the newest by default). Safe to run when already there.
+
+    Its statements may run as long as they need (a migration rewriting a big table); connecting
+    stays bounded by the database's timeouts.
+    """
     cfg = alembic_config(db)
-    with db.engine.begin() as conn:
+    with db.engine.begin() as conn, unbounded_statements(conn):
         if not db.is_sqlite:
             # several instances may start together: one migrates, the others wait, then find it done
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7312026)")

@@ -106,3 +106,34 @@ def test_the_command_from_sqlite_to_another_database(env: dict[str, str], target
     p = run(["chat", "--jsonl", "--user", "ann"], moved, "what's coming up?\n")
     assert p.returncode == 0 and "Acme" in p.stdout
     assert run(["db", "copy"], then).returncode == 2
+
+
+async def test_a_backup_copy_makes_no_student_wait_and_holds_one_moment(bot: BotHarness, tmp_path) -> None:
+    """``db copy`` of the running bot's SQLite file: students keep writing while it reads."""
+    import threading
+
+    await _some_history(bot)
+    before = _dump(bot.app.db)
+    target = Database(f"sqlite:///{tmp_path / 'backup.db'}")
+    halfway, go_on = threading.Event(), threading.Event()
+
+    def pause_after_users(table: str, _rows: int) -> None:
+        if table == "users":
+            halfway.set()
+            go_on.wait(60)
+
+    copying = threading.Thread(target=copy_database, args=(bot.app.db, target), kwargs={"progress": pause_after_users})
+    copying.start()
+    try:
+        assert halfway.wait(60)
+        # mid-copy (the source's read transaction is open): a new student and a new note are stored
+        assert "Globex" in bot.chat("carol").say("I have a second interview with Globex on Monday at 9am").text
+        assert "noted" in bot.chat("alice").say("note: bring the portfolio").text.lower()
+    finally:
+        go_on.set()
+        copying.join(60)
+    try:
+        assert _dump(target) == before  # the copy is the moment it started, whole
+        assert len(_dump(bot.app.db)["users"]) == len(before["users"]) + 1
+    finally:
+        target.dispose()

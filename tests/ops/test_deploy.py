@@ -21,6 +21,9 @@ from typing import Any
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from bot.cli import COMMANDS, _parser
 from bot.health import HealthServer
@@ -34,6 +37,7 @@ ENV_EXAMPLE = DEPLOY / ".env.example"
 COMPOSE = DEPLOY / "docker-compose.yml"
 DOCKERFILE = DEPLOY / "Dockerfile"
 UNIT = DEPLOY / "systemd" / "secondround.service"
+LOCK = DEPLOY / "requirements.lock"
 K8S = DEPLOY / "kubernetes"
 VAR = re.compile(r"\b((?:SECONDROUND|SLACK|DISCORD)_[A-Z0-9_]+)\b")
 
@@ -86,6 +90,27 @@ def dockerfile() -> list[tuple[str, str]]:
         instruction, _, rest = line.partition(" ")
         out.append((instruction.upper(), rest.strip()))
     return out
+
+
+def build_stage_copies() -> list[str]:
+    """The arguments of the COPY lines of the Dockerfile's first (build) stage."""
+    steps = dockerfile()
+    second_from = [i for i, (ins, _) in enumerate(steps) if ins == "FROM"][1]
+    return [rest for ins, rest in steps[:second_from] if ins == "COPY"]
+
+
+def lock_pins() -> dict[str, tuple[str, list[str]]]:
+    """deploy/requirements.lock: canonical name → (pinned version, sha256 hashes)."""
+    text = LOCK.read_text().replace("\\\n", " ")
+    pins: dict[str, tuple[str, list[str]]] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r"^([A-Za-z0-9_.\-]+)==([^\s;]+)", line)
+        assert m, f"deploy/requirements.lock: not an exact pin: {line[:80]}"
+        pins[canonicalize_name(m.group(1))] = (m.group(2), re.findall(r"--hash=sha256:([0-9a-f]{64})\b", line))
+    return pins
 
 
 def k8s_documents() -> list[dict[str, Any]]:
@@ -219,6 +244,54 @@ def test_dockerfile_copies_the_package_and_the_knowledge_base_and_nothing_secret
     assert "**/.env" in ignore
 
 
+def test_dockerfile_installs_exactly_the_hash_checked_lock() -> None:
+    runs = [rest for ins, rest in dockerfile() if ins == "RUN"]
+    [lock_install] = [r for r in runs if "requirements.lock" in r]
+    assert "--require-hashes" in lock_install and "--no-deps" in lock_install  # nothing from outside the lock
+    [package_install] = [r for r in runs if re.search(r"pip install .*\s\.(\s|$)", r)]
+    assert "--no-deps" in package_install and "--no-build-isolation" in package_install  # built with locked tools
+    assert "pip check" in package_install  # and the locked set is complete and consistent
+    assert "deploy/requirements.lock ./" in build_stage_copies()
+
+
+def test_the_lock_pins_every_runtime_dependency_with_hashes() -> None:
+    """Each of pyproject's dependencies (extras included) and the build backend, at a version its range allows.
+
+    Their own dependencies too, followed through the installed packages' metadata wherever the
+    installed version is the pinned one (the Dockerfile's ``pip check`` covers the rest at build).
+    """
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    pins = lock_pins()
+    assert all(hashes for _, hashes in pins.values()), [n for n, (_, h) in pins.items() if not h]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    todo = [(Requirement(r), "") for r in project["project"]["dependencies"] + project["build-system"]["requires"]]
+    seen: set[str] = set()
+    followed = 0
+    while todo:
+        req, extra = todo.pop()
+        if req.marker is not None and not req.marker.evaluate({"extra": extra}):
+            continue
+        name = canonicalize_name(req.name)
+        assert name in pins, f"{req} is not in deploy/requirements.lock"
+        version = pins[name][0]
+        assert req.specifier.contains(Version(version), prereleases=True), f"the lock pins {name}=={version}: {req}"
+        key = f"{name}[{','.join(sorted(req.extras))}]"
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            dist = distribution(name)
+        except PackageNotFoundError:
+            continue
+        if Version(dist.version) != Version(version):
+            continue
+        followed += 1
+        for child in dist.requires or []:
+            todo.extend((Requirement(child), e) for e in (sorted(req.extras) or [""]))
+    assert followed >= len(project["project"]["dependencies"])  # the walk did go past the top level here
+
+
 def _healthcheck_command() -> list[str]:
     [check] = [rest for ins, rest in dockerfile() if ins == "HEALTHCHECK"]
     return json.loads(check.split(" CMD ", 1)[1])
@@ -260,8 +333,7 @@ def test_the_package_the_image_installs_is_complete(tmp_path: Path, cache_dir: P
     ahead of this checkout: the knowledge base and the migrations must come with it.
     """
     context = tmp_path / "context"
-    build_copies = [rest for ins, rest in dockerfile() if ins == "COPY" and "--from=" not in rest][:4]
-    for rest in build_copies:  # the build stage's COPY lines
+    for rest in build_stage_copies():
         *sources, _ = rest.split()
         for src in sources:
             target = context / src
@@ -448,3 +520,109 @@ def test_deploy_guide_covers_each_path_and_says_what_was_verified() -> None:
     ):
         assert needle in guide, needle
     assert "docs/deploy.md" in (ROOT / "README.md").read_text()
+
+
+# `secondround doctor` inside the documented Kubernetes pod ---------------------------------------
+
+
+def _unshare_works() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = "mount -t tmpfs tmpfs /mnt && mount -o remount,bind,ro / && mount -o remount,ro /mnt"
+    p = subprocess.run(["unshare", "-rm", "sh", "-c", probe], capture_output=True, timeout=30)
+    return p.returncode == 0
+
+
+def _image_env() -> dict[str, str]:
+    """The runtime stage's ENV of deploy/Dockerfile."""
+    env: dict[str, str] = {}
+    for rest in [rest for ins, rest in dockerfile() if ins == "ENV"]:
+        for item in shlex.split(rest):
+            key, _, value = item.partition("=")
+            env[key] = value
+    return {k: v for k, v in env.items() if k.startswith("SECONDROUND_")}
+
+
+def _in_the_pod(container: dict[str, Any], image_cache: str, models: Path, argv: list[str]) -> list[str]:
+    """``secondround *argv`` in a private mount namespace laid out like the pod's file system.
+
+    The image's cache folder holds the models its build step trained (here: the test run's); then
+    the root file system turns read-only (``readOnlyRootFilesystem``) and each volume the container
+    mounts (``emptyDir``) is a fresh writable tmpfs.
+    """
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    writable = [m["mountPath"] for m in container.get("volumeMounts", [])]
+    exe = shutil.which("secondround", path=str(Path(sys.executable).parent))
+    assert exe is not None
+    parent = str(Path(image_cache).parent)
+    script = "\n".join(
+        [
+            "set -e",
+            f"mount -t tmpfs tmpfs {shlex.quote(parent)}",  # stands for the image's layer
+            f"mkdir -p {shlex.quote(image_cache)}",
+            f"cp -r {shlex.quote(str(models))} {shlex.quote(image_cache)}/nlu",
+            f"mount -o remount,ro {shlex.quote(parent)}",
+            "mount -o remount,bind,ro /",
+            *(f"mount -t tmpfs tmpfs {shlex.quote(path)}" for path in writable),
+            f"exec {shlex.quote(exe)} {' '.join(shlex.quote(a) for a in argv)}",
+        ]
+    )
+    return ["unshare", "-rm", "sh", "-c", script]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not _unshare_works(), reason="needs unshare(1) with user and mount namespaces")
+async def test_doctor_passes_in_the_kubernetes_pod_with_its_read_only_root(postgres_url, cache_dir, env) -> None:
+    """What docs/deploy.md has the operator run: the init container, then `secondround doctor` in the bot pod.
+
+    Settings: the image's ENV, the ConfigMap, and the Secret's keys (the database is the test's
+    PostgreSQL; the tokens are the local stand-ins', whose URLs are the only settings added).
+    """
+    import asyncio
+
+    from tests.standins.discord import DiscordStandIn
+    from tests.standins.slack import SlackStandIn
+
+    [slack] = [w for w in workloads() if w["metadata"]["name"] == "secondround-slack"]
+    spec = slack["spec"]["template"]["spec"]
+    [init], [bot] = spec["initContainers"], spec["containers"]
+    config = next(d for d in k8s_documents() if d["kind"] == "ConfigMap")["data"]
+    secret = yaml.safe_load((K8S / "secret.template.yaml").read_text())["stringData"]
+    slack_api = await SlackStandIn(bot_token="xoxb-1-2-podtoken", app_token="xapp-1-A1-3-podapp").start()
+    discord_api = DiscordStandIn(token="MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.Gpodtk.pod-discord-token-0123456789")
+    await discord_api.start()
+    values = {
+        "SECONDROUND_DATABASE_URL": postgres_url,
+        "SLACK_BOT_TOKEN": slack_api.bot_token,
+        "SLACK_APP_TOKEN": slack_api.app_token,
+        "DISCORD_TOKEN": discord_api.token,
+    }
+    assert set(secret) == set(values)  # every key of the Secret gets a value, and nothing else
+    pod_env = {k: v for k, v in env.items() if not k.startswith("SECONDROUND_")}
+    pod_env |= _image_env() | {k: str(v) for k, v in config.items()} | values
+    pod_env |= {"SECONDROUND_SLACK_API_URL": slack_api.api_url, "SECONDROUND_DISCORD_API_URL": discord_api.api_url}
+    image_cache = pod_env["SECONDROUND_CACHE_DIR"]
+
+    async def run_in(container: dict[str, Any], argv: list[str]) -> tuple[int, str]:
+        proc = await asyncio.create_subprocess_exec(
+            *_in_the_pod(container, image_cache, cache_dir / "nlu", argv),
+            env=pod_env,
+            cwd=ROOT,  # the image's WORKDIR holds deploy/slack/manifest.yml; so does the checkout
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await asyncio.wait_for(proc.communicate(), 300)
+        return proc.returncode or 0, out.decode()
+
+    try:
+        status, out = await run_in(init, init["args"])
+        assert status == 0 and "database at" in out, out
+        status, out = await run_in(bot, ["doctor"])
+    finally:
+        await slack_api.close()
+        await discord_api.stop()
+    print(out)
+    assert status == 0, out
+    assert f"PASS  cache folder: {image_cache} is read-only (Read-only file system) and holds this version's" in out
+    assert "PASS  database: connected to postgresql" in out and "PASS  migrations" in out
+    assert "PASS  slack credentials" in out and "PASS  discord credentials" in out

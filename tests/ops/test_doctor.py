@@ -226,3 +226,16 @@ async def test_empty_token_lines_count_as_not_configured(tmp_path, slack, discor
     status, lines = await _doctor(settings, None)
     assert status == 0
     assert lines["slack"].startswith("SKIP") and lines["discord"].startswith("SKIP")
+
+
+async def test_an_unwritable_cache_without_the_models_fails_and_says_what_to_do(tmp_path, slack, discord) -> None:
+    """(A read-only cache that does hold the models passes: test_deploy.py runs that in the pod's layout.)"""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    settings = _settings(tmp_path, slack, discord, cache_dir=blocker / "cache")  # cannot be created
+    status, lines = await _doctor(settings, None)
+    assert status == 1
+    assert lines["cache folder"] == (
+        f"FAIL {blocker / 'cache'} is not writable (Not a directory) and does not hold this version's language "
+        "models: make it writable (e.g. a Kubernetes emptyDir) or use an image built by deploy/Dockerfile"
+    )
