@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from bot.knowledge import Item, Knowledge
 from tests.conftest import BotHarness
 
 
@@ -37,16 +38,21 @@ def test_same_interviewer_gets_different_advice_than_new(bot: BotHarness, knowle
     assert any(i.text in new for i in items if "new" in i.when)
 
 
-def test_dinner_interview_wine_question_gets_alcohol_advice(bot: BotHarness) -> None:
+def _item(knowledge: Knowledge, topic: str, item_id: str) -> Item:
+    [item] = [i for i in knowledge.topics[topic].items if i.id == item_id]
+    return item
+
+
+def test_dinner_interview_wine_question_gets_alcohol_advice(bot: BotHarness, knowledge) -> None:
     r = bot.chat().say("it's a dinner interview, can I order wine?")
-    assert "glass" in r.text.lower() or "alcohol" in r.text.lower()
+    assert _item(knowledge, "informal_setting", "informal-setting-alcohol").text in r.text
     assert "More tips" in r.buttons
 
 
-def test_offer_on_the_spot(bot: BotHarness) -> None:
+def test_offer_on_the_spot(bot: BotHarness, knowledge) -> None:
     r = bot.chat().say("they offered me the job on the spot, what do I say?")
-    assert "time" in r.text.lower()
-    assert "accept" in r.text.lower() or "thank" in r.text.lower()
+    [on_the_spot] = [i for i in knowledge.topics["offer"].items if i.when == ("on_the_spot",)]
+    assert on_the_spot.text in r.text
 
 
 def test_more_tips_pages_through_a_topic(bot: BotHarness, knowledge) -> None:
@@ -245,7 +251,7 @@ def test_structured_commands_take_the_same_path(bot: BotHarness) -> None:
     assert "bring the deck" in r.text
     assert "Salary" in me.press("tips:salary").text
     assert "Meals, drinks" in me.press("tips:dinner").text
-    assert "export" in me.press("export").text.lower() or "everything I store" in me.press("export").text
+    assert "Acme" in me.press("export").text
     assert "can't be undone" in me.press("forget:ask").text
 
 

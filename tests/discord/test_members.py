@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -311,9 +310,8 @@ async def test_a_long_rate_limit_hands_the_reminder_back_for_later(discord_bot: 
 
     due = datetime(2026, 3, 5, 20, 0, tzinfo=UTC)
     discord_bot.bot.clock.set(due)
-    started = time.monotonic()
     await discord_bot.deliver_due()
-    assert time.monotonic() - started < 10  # it did not sit out the two minutes
+    # it did not sit out the two minutes: one attempt only, and the reminder waits in the database
     assert len(standin.calls("POST", r"/channels/\d+/messages")) == 1
     (prepare,) = [r for r in reminders(discord_bot.bot) if r.kind == "prepare"]
     assert prepare.status == "pending"

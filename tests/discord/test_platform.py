@@ -71,7 +71,6 @@ async def test_a_follow_up_after_the_token_expired_goes_by_dm(
     assert any("Which time zone" in m.content and m.buttons for m in dms)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     # and the adapter carries on
-    discord_bot.runtime.handle = Runtime.handle.__get__(discord_bot.runtime)  # type: ignore[union-attr,method-assign]
     later = await discord_bot.slash(ann, "interview list", channel_id=general(standin))
     assert "Acme" in later.text
 

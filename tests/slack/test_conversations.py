@@ -60,7 +60,7 @@ async def test_reminders_open_a_dm_when_the_bot_has_none_yet(slack: SlackHarness
 
     await slack.adapter.deliver(ConversationRef("slack", "T0TEAM", "", CAROL), [Reply("**Heads-up** from your coach")])
     [opened] = slack.standin.calls_to("conversations.open")
-    assert opened.body["users"] in (CAROL, [CAROL])
+    assert opened.body["users"] == CAROL, opened.body
     [post] = slack.posts(dm_channel(CAROL))
     assert post.shown == "*Heads-up* from your coach"
 
