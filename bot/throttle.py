@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 
@@ -21,7 +21,7 @@ class FloodGuard:
         self._limit = limit
         self._window = window
         self._max_users = max_users
-        self._seen: dict[str, deque] = {}
+        self._seen: dict[str, deque[datetime]] = {}
         self._warned: set[str] = set()
         self._lock = threading.Lock()
 
@@ -45,8 +45,8 @@ class FloodGuard:
             self._warned.add(key)
             return "warn"
 
-    def _evict(self, now: object) -> None:
-        stale = [k for k, t in self._seen.items() if not t or now - t[-1] >= self._window]  # type: ignore[operator]
+    def _evict(self, now: datetime) -> None:
+        stale = [k for k, t in self._seen.items() if not t or now - t[-1] >= self._window]
         for k in stale:
             self._seen.pop(k, None)
             self._warned.discard(k)

@@ -343,9 +343,9 @@ def _find_time(text: str) -> tuple[time | None, Span | None, bool]:
             if at is not None:
                 return at, m.span(), False
     for pattern, point in _POINT_RES:
-        m = pattern.search(text)
-        if m:
-            return point, m.span(), False
+        hit = pattern.search(text)
+        if hit:
+            return point, hit.span(), False
     for pattern in _BARE_RULES:
         for m in pattern.finditer(text):
             at = _bare_hour(m, text)
@@ -881,6 +881,8 @@ def _read(text: str, now: datetime, tz: str) -> Found:
     if later is not None:
         return Found(later.date(), later.time().replace(second=0, microsecond=0), True)
     end: time | None = None
+    at: time | None
+    span: tuple[int, int] | None
     bare = False
     ranged = _range(text)
     if ranged is not None:
