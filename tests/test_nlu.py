@@ -113,12 +113,3 @@ def test_training_and_dev_sets_do_not_overlap() -> None:
         for r in _rows(name)
     }
     assert sorted(train & dev) == []
-
-
-def test_models_are_cached_and_reused(tmp_path: Path) -> None:
-    first = NLU.load(cache_dir=tmp_path)
-    cached = sorted(p.name for p in tmp_path.iterdir())
-    assert any(n.endswith(".npz") for n in cached) and any(n.endswith(".crfsuite") for n in cached)
-    second = NLU.load(cache_dir=tmp_path)
-    text = "second round with Globex tomorrow at 4 on zoom"
-    assert first.parse(text, NOW, NY) == second.parse(text, NOW, NY)

@@ -116,7 +116,8 @@ class IntentModel:
     def scores(self, text: str) -> np.ndarray:
         """The intent model's margin for every label (``self.labels`` order)."""
         cols, vals = self.features(text)
-        return vals @ self.coef[cols] + self.intercept
+        margins: np.ndarray = vals @ self.coef[cols] + self.intercept
+        return margins
 
     def scope_probability(self, text: str) -> float:
         """The scope model's probability that ``text`` is something this coach handles."""

@@ -63,10 +63,10 @@ def fit(
     )
     x = features.fit_transform([normalise(t) for t in texts])
     y = list(intents)
-    svm = LinearSVC(C=INTENT_C)
+    svm = LinearSVC(C=INTENT_C, random_state=0)  # fixed: the same data always gives the same model
     svm.fit(x, y)
     in_scope = np.array([0 if i == FALLBACK else 1 for i in y])
-    scope = LogisticRegression(C=SCOPE_C, class_weight="balanced", max_iter=2000)
+    scope = LogisticRegression(C=SCOPE_C, class_weight="balanced", max_iter=2000, random_state=0)
     scope.fit(x, in_scope)
     return Trained(features, svm, scope, scope_threshold, scope_keep)
 

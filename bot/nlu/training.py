@@ -64,7 +64,7 @@ def load_examples(directory: Path) -> list[Example]:
         raise TrainingDataError(f"{directory}: no intent files")
     for path in files:
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except yaml.YAMLError as exc:
             raise TrainingDataError(f"{path.name}: {exc}") from None
         # a file is named after its intent (add_note.yaml), or sits in a folder named after it (fallback/banking.yaml)
