@@ -109,7 +109,7 @@ def test_training_and_dev_sets_do_not_overlap() -> None:
     train = {e.text.strip().lower() for e in load_examples(default_dir() / "nlu" / "intents")}
     dev = {
         r["text"].strip().lower()
-        for name in ("nlu_dev.jsonl", "nlu_dev2.jsonl", "nlu_final.jsonl")
+        for name in ("nlu_dev.jsonl", "nlu_dev2.jsonl", "nlu_final.jsonl", "dev/oos.jsonl", "dev/jobseeker.jsonl")
         for r in _rows(name)
     }
     assert sorted(train & dev) == []
