@@ -73,9 +73,9 @@ class IntentModel:
     word_idf: np.ndarray
     char_vocab: dict[str, int]
     char_idf: np.ndarray
-    coef: np.ndarray  # (n_features, n_labels): word features first, then character features
+    coef: np.ndarray  # (n_features, n_labels) float32: word features first, then character features
     intercept: np.ndarray  # (n_labels,)
-    scope_coef: np.ndarray  # (n_features,)
+    scope_coef: np.ndarray  # (n_features,) float32
     scope_intercept: float
     scope_threshold: float
     scope_keep: float
@@ -184,9 +184,9 @@ class IntentModel:
                 word_idf=data["word_idf"].astype(np.float64),
                 char_vocab={t: i for i, t in enumerate(data["char_terms"].tolist())},
                 char_idf=data["char_idf"].astype(np.float64),
-                coef=np.ascontiguousarray(data["coef"], dtype=np.float64),
+                coef=np.ascontiguousarray(data["coef"], dtype=np.float32),
                 intercept=data["intercept"].astype(np.float64),
-                scope_coef=data["scope_coef"].astype(np.float64),
+                scope_coef=data["scope_coef"].astype(np.float32),
                 scope_intercept=float(meta["scope_intercept"]),
                 scope_threshold=float(meta["scope_threshold"]),
                 scope_keep=float(meta["scope_keep"]),

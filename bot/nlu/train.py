@@ -65,10 +65,23 @@ def fit(
     y = list(intents)
     svm = LinearSVC(C=INTENT_C, random_state=0)  # fixed: the same data always gives the same model
     svm.fit(x, y)
+    svm.coef_ = _single_precision(svm.coef_)
     in_scope = np.array([0 if i == FALLBACK else 1 for i in y])
     scope = LogisticRegression(C=SCOPE_C, class_weight="balanced", max_iter=2000, random_state=0)
     scope.fit(x, in_scope)
+    scope.coef_ = _single_precision(scope.coef_)
     return Trained(features, svm, scope, scope_threshold, scope_keep)
+
+
+def _single_precision(coef: np.ndarray) -> np.ndarray:
+    """Coefficients rounded to float32 values (kept as float64 for scikit-learn's arithmetic).
+
+    The trained model *is* the rounded one: scikit-learn decides with these values and the served
+    model stores them as float32 (half the memory and file) and computes in float64, so both do the
+    same arithmetic on the same numbers.
+    """
+    rounded: np.ndarray = coef.astype(np.float32).astype(np.float64)
+    return rounded
 
 
 def to_served(trained: Trained) -> IntentModel:
@@ -81,9 +94,9 @@ def to_served(trained: Trained) -> IntentModel:
         word_idf=np.asarray(word.idf_, dtype=np.float64),
         char_vocab={str(t): int(i) for t, i in char.vocabulary_.items()},
         char_idf=np.asarray(char.idf_, dtype=np.float64),
-        coef=np.ascontiguousarray(trained.svm.coef_.T, dtype=np.float64),
+        coef=np.ascontiguousarray(trained.svm.coef_.T, dtype=np.float32),
         intercept=np.asarray(trained.svm.intercept_, dtype=np.float64),
-        scope_coef=sign * np.asarray(trained.scope.coef_[0], dtype=np.float64),
+        scope_coef=(sign * trained.scope.coef_[0]).astype(np.float32),
         scope_intercept=sign * float(trained.scope.intercept_[0]),
         scope_threshold=trained.scope_threshold,
         scope_keep=trained.scope_keep,
