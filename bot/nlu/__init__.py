@@ -1,29 +1,36 @@
 """Language understanding: which intent a message has, and the details of an interview in it.
 
-:class:`NLU` is trained from ``knowledge/nlu`` (the intent examples and the annotated spans) the
-first time it is needed, and the trained models are cached on disk under a key made of the training
-data and library versions, so later starts load in a fraction of a second.
+The models ship trained (``bot/nlu/model/``: the intent and scope arrays, the CRF entity tagger, and
+a manifest holding the sha256 of the training data in ``knowledge/nlu`` they were built from; rebuild
+with ``python -m bot.nlu.build``). :meth:`NLU.load` uses them whenever the training data is the one
+they were built from, so nothing is trained at start and scikit-learn is never imported to serve.
+
+When the examples changed (a counsellor added some), the models are trained again from them if
+scikit-learn is installed (the ``train`` extra), with a line on stderr since that takes seconds, and
+cached on disk under the data's hash; without scikit-learn the shipped models are used and a warning
+is logged.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import json
 import logging
 import os
-import pickle
 import re
-import tempfile
+import sys
+import time as clock
 from datetime import datetime, time
 from pathlib import Path
 
 import platformdirs
-import sklearn
 import yaml
 
 from bot.knowledge import default_dir
 from bot.nlu import dates
 from bot.nlu.entities import MODEL_VERSION, EntityTagger, Lexicon
-from bot.nlu.intents import IntentClassifier
+from bot.nlu.intents import IntentModel
 from bot.nlu.training import augment, load_examples
 from bot.nlu.types import Entities, Parse, When
 from bot.zones import find_zone, zone_like
@@ -41,33 +48,53 @@ _MORE = re.compile(
     re.I,
 )
 
+MODEL_DIR = Path(__file__).resolve().parent / "model"
+MANIFEST = "manifest.json"
+INTENT_FILE = "intents.npz"
+ENTITY_FILE = "entities.crfsuite"
+# Bumped when the served intent model's format or features change (the entity tagger has MODEL_VERSION).
+INTENT_FORMAT = 2
+
 __all__ = ["NLU", "Entities", "Parse", "When"]
 
 
 class NLU:
     """The trained intent classifier and entity tagger behind one :meth:`parse` call."""
 
-    def __init__(self, classifier: IntentClassifier, tagger: EntityTagger) -> None:
+    def __init__(self, classifier: IntentModel, tagger: EntityTagger) -> None:
         self.classifier = classifier
         self.tagger = tagger
 
     @classmethod
     def load(cls, knowledge_dir: Path | None = None, cache_dir: Path | None = None) -> NLU:
-        """Train from ``knowledge_dir/nlu`` or load the cached models for the same data."""
+        """The shipped models when ``knowledge_dir/nlu`` is what they were built from, else fresh ones.
+
+        Fresh ones are trained (scikit-learn needed) and cached in ``cache_dir`` under the data's
+        hash; without scikit-learn the shipped models are used, with a warning.
+        """
         base = (knowledge_dir or default_dir()) / "nlu"
-        intent_path, crf_path = model_files(knowledge_dir, cache_dir)
         lexicon = Lexicon(base / "lexicon.yaml")
-        classifier = _load_pickle(intent_path)
-        if classifier is None or not crf_path.exists():
-            examples = load_examples(base / "intents")
-            log.info("nlu_training", extra={"examples": len(examples)})
-            classifier = IntentClassifier.train([e.text for e in examples], [e.intent for e in examples])
-            annotated = [e for e in examples if e.spans or e.intent in {"schedule_interview", "cancel_interview"}]
-            names = yaml.safe_load((base / "names.yaml").read_text(encoding="utf-8"))
-            variants = augment(annotated, [str(n) for n in names["companies"]], [str(n) for n in names["people"]])
-            EntityTagger.train(annotated + variants, lexicon, crf_path)
-            _save_pickle(intent_path, classifier)
-        return cls(classifier, EntityTagger(crf_path, lexicon))
+        intent_path, crf_path = model_files(knowledge_dir, cache_dir)
+        model = _load_model(intent_path) if crf_path.is_file() else None
+        if model is None:
+            if can_train():
+                started = clock.monotonic()
+                print(
+                    "secondround: the language examples changed since the models were built; "
+                    "training them again (takes a few seconds)...",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                model = train_models(base, intent_path, crf_path)
+                log.info("nlu_trained", extra={"seconds": round(clock.monotonic() - started, 1)})
+            else:
+                intent_path, crf_path = MODEL_DIR / INTENT_FILE, MODEL_DIR / ENTITY_FILE
+                log.warning(
+                    "nlu_models_stale: the training examples changed but scikit-learn is not installed; "
+                    "using the shipped models (install the `train` extra or run `python -m bot.nlu.build`)"
+                )
+                model = IntentModel.load(intent_path)
+        return cls(model, EntityTagger(crf_path, lexicon))
 
     def parse(self, text: str, now: datetime, tz: str) -> Parse:
         """Understand ``text`` sent at ``now`` (naive wall-clock time in the user's zone ``tz``).
@@ -112,38 +139,73 @@ class NLU:
         return dates.parse_time(text)
 
 
-def model_files(knowledge_dir: Path | None = None, cache_dir: Path | None = None) -> tuple[Path, Path]:
-    """Where the trained models for this training data and these library versions are cached.
-
-    (intent classifier, entity tagger); :meth:`NLU.load` trains them when either is missing.
-    """
+def data_digest(knowledge_dir: Path | None = None) -> str:
+    """The sha256 of the training data (every intent file, the lexicon, the names) and model formats."""
     base = (knowledge_dir or default_dir()) / "nlu"
     files = [*sorted((base / "intents").rglob("*.yaml")), base / "lexicon.yaml", base / "names.yaml"]
     digest = hashlib.sha256()
-    digest.update(f"{MODEL_VERSION}|{sklearn.__version__}".encode())
+    digest.update(f"intents={INTENT_FORMAT}|entities={MODEL_VERSION}".encode())
     for path in files:
-        digest.update(path.relative_to(base).as_posix().encode())
+        digest.update(b"\0" + path.relative_to(base).as_posix().encode() + b"\0")
         digest.update(path.read_bytes())
-    key = digest.hexdigest()[:20]
-    cache = cache_dir or Path(platformdirs.user_cache_dir("secondround", appauthor=False))
-    return cache / f"intents-{key}.pkl", cache / f"entities-{key}.crfsuite"
+    return digest.hexdigest()
 
 
-def _load_pickle(path: Path) -> IntentClassifier | None:
+def shipped_digest() -> str | None:
+    """The data hash the shipped models were built from (None when there are none)."""
     try:
-        with path.open("rb") as fh:
-            obj = pickle.load(fh)  # our own cache file, written by _save_pickle
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        manifest = json.loads((MODEL_DIR / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
-    return obj if isinstance(obj, IntentClassifier) else None
+    value = manifest.get("data_sha256") if isinstance(manifest, dict) else None
+    return value if isinstance(value, str) else None
 
 
-def _save_pickle(path: Path, obj: IntentClassifier) -> None:
+def model_files(knowledge_dir: Path | None = None, cache_dir: Path | None = None) -> tuple[Path, Path]:
+    """The (intent model, entity tagger) files :meth:`NLU.load` uses for this training data.
+
+    The shipped files when they were built from it, else files in the cache named by its hash (they
+    exist once trained).
+    """
+    digest = data_digest(knowledge_dir)
+    if digest == shipped_digest():
+        return MODEL_DIR / INTENT_FILE, MODEL_DIR / ENTITY_FILE
+    cache = cache_dir or Path(platformdirs.user_cache_dir("secondround", appauthor=False))
+    return cache / f"intents-{digest[:20]}.npz", cache / f"entities-{digest[:20]}.crfsuite"
+
+
+def can_train() -> bool:
+    """Whether scikit-learn is installed (without importing it)."""
+    return importlib.util.find_spec("sklearn") is not None
+
+
+def train_models(base: Path, intent_path: Path, crf_path: Path) -> IntentModel:
+    """Train both models from ``base`` (a ``knowledge/nlu`` folder) and write them to the two paths."""
+    from bot.nlu.train import train_served  # scikit-learn: only here
+
+    examples = load_examples(base / "intents")
+    model = train_served([e.text for e in examples], [e.intent for e in examples])
+    lexicon = Lexicon(base / "lexicon.yaml")
+    annotated = [e for e in examples if e.spans or e.intent in {"schedule_interview", "cancel_interview"}]
+    names = yaml.safe_load((base / "names.yaml").read_text(encoding="utf-8"))
+    variants = augment(annotated, [str(n) for n in names["companies"]], [str(n) for n in names["people"]])
+    EntityTagger.train(annotated + variants, lexicon, crf_path)
+    _save_model(intent_path, model)
+    return model
+
+
+def _load_model(path: Path) -> IntentModel | None:
+    try:
+        return IntentModel.load(path)
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _save_model(path: Path, model: IntentModel) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(obj, fh)
-        os.replace(tmp, path)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        model.save(tmp)
+        os.replace(tmp, path)  # atomic: another process may be loading it
     except OSError as exc:  # a read-only cache only costs start-up time
         log.warning("nlu_cache_unwritable", extra={"error": str(exc)})

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pycrfsuite
 import yaml
@@ -297,9 +298,9 @@ class Lexicon:
     """
 
     def __init__(self, path: Path) -> None:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = _read_yaml(path)
         names_path = path.with_name("names.yaml")
-        names = yaml.safe_load(names_path.read_text(encoding="utf-8")) if names_path.exists() else {}
+        names = _read_yaml(names_path) if names_path.exists() else {}
         self.first_names = {_fold(n) for n in _words(names, "first_names")}
         self.org_words = {_fold(n) for n in _words(names, "organisation_words")}
         self.places = {_fold(n) for n in _words(names, "places")}
@@ -573,6 +574,12 @@ class Tagged:
     def confidence(self) -> float:
         """The probability of the label it was given."""
         return self.sure[self.span.label]
+
+
+def _read_yaml(path: Path) -> Any:
+    """A YAML file read with libyaml when PyYAML has it (ten times faster at start than pure Python)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
 
 
 class EntityTagger:

@@ -1,21 +1,39 @@
-"""The intent classifier: TF-IDF over word 1–2-grams and character 2–5-grams, and a linear SVM.
+"""The intent classifier as served: TF-IDF over word 1–2-grams and character 2–5-grams, linear scores.
 
 Character n-grams carry it through typos ("interveiw", "sallary") and chat spellings; word n-grams
-carry the phrasing ("note:", "what's coming up"). It learns from ``knowledge/nlu/intents``.
+carry the phrasing ("note:", "what's coming up"). It is trained with scikit-learn
+(:mod:`bot.nlu.train`, not needed at run time) and served here from plain numpy arrays: the same
+tokenisation, the same sublinear TF-IDF weights, the same linear arithmetic, so the decisions are the
+trained model's (``tests/test_nlu_serving.py`` checks every training and dev message).
+
+Two linear models share the features:
+
+* the intent model (one-vs-rest linear SVM): a margin per intent, turned into a confidence by a
+  softmax over the margins;
+* the scope model (logistic regression, in scope vs. out of scope): the probability that the message
+  is something this coach handles at all. Below :attr:`IntentModel.scope_threshold` a message is
+  ``fallback`` unless the intent model is itself very sure (:attr:`IntentModel.scope_keep`); both
+  values are chosen on the dev sets (bench/nlu_calibrate.py, docs/nlu-scope.md).
 """
 
 from __future__ import annotations
 
+import itertools
+import json
+import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import Pipeline, make_union
-from sklearn.svm import LinearSVC
+
+FALLBACK = "fallback"
+SOFTMAX_SCALE = 4.0  # margins are multiplied by this before the softmax that gives a confidence
 
 _LEADING_MENTION = re.compile(r"^\s*(?:(?:@\S+|<@\w+>|hey bot|hi bot|yo bot|bot)\s*[,:\-]?\s+)+", re.I)
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
+_WHITE_SPACES = re.compile(r"\s\s+")  # scikit-learn's char_wb whitespace folding
 
 
 def normalise(text: str) -> str:
@@ -23,59 +41,167 @@ def normalise(text: str) -> str:
     return _LEADING_MENTION.sub("", text).lower().strip()
 
 
-class IntentClassifier:
-    """Predicts an intent and a confidence in [0, 1] (a softmax over the SVM's margins)."""
+def word_ngrams(text: str) -> list[str]:
+    """Word 1- and 2-grams, exactly as scikit-learn's ``TfidfVectorizer(ngram_range=(1, 2))`` makes them."""
+    tokens = _TOKEN.findall(text.lower())
+    return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
 
-    def __init__(self, pipeline: Pipeline) -> None:
-        self.pipeline = pipeline
-        self.labels: list[str] = [str(c) for c in pipeline.classes_]
 
-    @classmethod
-    def train(cls, texts: Sequence[str], intents: Sequence[str]) -> IntentClassifier:
-        """Fit on examples."""
-        pipeline = Pipeline(
-            [
-                (
-                    "features",
-                    make_union(
-                        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-                        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
-                    ),
-                ),
-                ("svm", LinearSVC(C=0.5)),
-            ]
-        )
-        pipeline.fit([normalise(t) for t in texts], list(intents))
-        return cls(pipeline)
+def char_wb_ngrams(text: str, min_n: int = 2, max_n: int = 5) -> list[str]:
+    """Character n-grams inside space-padded words, as scikit-learn's ``analyzer="char_wb"``."""
+    out: list[str] = []
+    for word in _WHITE_SPACES.sub(" ", text.lower()).split():
+        w = f" {word} "
+        w_len = len(w)
+        for n in range(min_n, max_n + 1):
+            offset = 0
+            out.append(w[offset : offset + n])
+            while offset + n < w_len:
+                offset += 1
+                out.append(w[offset : offset + n])
+            if offset == 0:  # the whole padded word was shorter than n: longer n add nothing new
+                break
+    return out
+
+
+@dataclass
+class IntentModel:
+    """The trained intent and scope models as arrays; :meth:`ranked` and :meth:`in_scope` serve them."""
+
+    labels: list[str]
+    word_vocab: dict[str, int]
+    word_idf: np.ndarray
+    char_vocab: dict[str, int]
+    char_idf: np.ndarray
+    coef: np.ndarray  # (n_features, n_labels) float32: word features first, then character features
+    intercept: np.ndarray  # (n_labels,)
+    scope_coef: np.ndarray  # (n_features,) float32
+    scope_intercept: float
+    scope_threshold: float
+    scope_keep: float
+
+    # features ----------------------------------------------------------------------------------
+
+    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The message's TF-IDF vector as (column indices, values), each block L2-normalised."""
+        clean = normalise(text)
+        cols: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
+        offset = 0
+        for grams, vocab, idf in (
+            (word_ngrams(clean), self.word_vocab, self.word_idf),
+            (char_wb_ngrams(clean), self.char_vocab, self.char_idf),
+        ):
+            counts: dict[int, int] = {}
+            for gram in grams:
+                j = vocab.get(gram)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            if counts:
+                idx = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
+                tf = np.fromiter((counts[int(j)] for j in idx), dtype=np.float64, count=len(idx))
+                weights = (np.log(tf) + 1.0) * idf[idx]
+                norm = math.sqrt(float(np.dot(weights, weights)))
+                if norm > 0.0:
+                    weights = weights / norm
+                cols.append(idx + offset)
+                vals.append(weights)
+            offset += len(idf)
+        if not cols:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        return np.concatenate(cols), np.concatenate(vals)
+
+    # decisions ---------------------------------------------------------------------------------
 
     def scores(self, text: str) -> np.ndarray:
-        """The SVM's margin for every label.
+        """The intent model's margin for every label (``self.labels`` order)."""
+        cols, vals = self.features(text)
+        margins: np.ndarray = vals @ self.coef[cols] + self.intercept
+        return margins
 
-        It is the pipeline's own arithmetic, without its per-call validation and job machinery
-        (which cost more than the arithmetic itself for one message).
+    def scope_probability(self, text: str) -> float:
+        """The scope model's probability that ``text`` is something this coach handles."""
+        cols, vals = self.features(text)
+        return _sigmoid(float(vals @ self.scope_coef[cols]) + self.scope_intercept)
+
+    def ranked(self, text: str, k: int = 3) -> list[tuple[str, float]]:
+        """The ``k`` likeliest intents for ``text`` with their confidences, best first.
+
+        Out of scope (the scope model below its threshold, the intent model not sure enough to
+        overrule it) puts ``fallback`` first with the scope model's confidence that it is out of
+        scope; the intent model's guesses follow.
         """
-        parts = getattr(self, "_parts", None)
-        if parts is None:
-            union = self.pipeline.named_steps["features"]
-            svm = self.pipeline.named_steps["svm"]
-            parts = ([vec for _, vec in union.transformer_list], np.ascontiguousarray(svm.coef_.T), svm.intercept_)
-            self._parts = parts
-        vectorizers, coef_t, intercept = parts
-        x = sparse.hstack([vec.transform([normalise(text)]) for vec in vectorizers], format="csr")
-        return np.asarray(x @ coef_t).ravel() + intercept
+        cols, vals = self.features(text)
+        margins = vals @ self.coef[cols] + self.intercept
+        exp = np.exp((margins - margins.max()) * SOFTMAX_SCALE)
+        probs = exp / exp.sum()
+        order = [int(i) for i in np.argsort(-probs, kind="stable")[:k]]
+        ranked = [(self.labels[i], float(probs[i])) for i in order]
+        p_in = _sigmoid(float(vals @ self.scope_coef[cols]) + self.scope_intercept)
+        if ranked[0][0] != FALLBACK and p_in < self.scope_threshold and ranked[0][1] < self.scope_keep:
+            ranked = [(FALLBACK, 1.0 - p_in), *[(lab, p) for lab, p in ranked if lab != FALLBACK]][:k]
+        return ranked
 
     def predict(self, text: str) -> tuple[str, float]:
         """The best intent for ``text`` and its confidence."""
         return self.ranked(text, 1)[0]
 
-    def ranked(self, text: str, k: int = 3) -> list[tuple[str, float]]:
-        """The ``k`` likeliest intents for ``text`` with their confidences, best first."""
-        scores = self.scores(text)
-        exp = np.exp((scores - scores.max()) * 4.0)
-        probs = exp / exp.sum()
-        order = np.argsort(-probs)[:k]
-        return [(self.labels[int(i)], float(probs[int(i)])) for i in order]
-
     def predict_many(self, texts: Sequence[str]) -> list[str]:
-        """Intents for many texts at once (evaluation)."""
-        return [str(p) for p in self.pipeline.predict([normalise(t) for t in texts])]
+        """Intents for many texts (evaluation)."""
+        return [self.predict(t)[0] for t in texts]
+
+    # files -------------------------------------------------------------------------------------
+
+    def save(self, path: Path) -> None:
+        """Write the arrays to ``path`` (an ``.npz``; no pickled objects, loadable without scikit-learn)."""
+        meta = {
+            "labels": self.labels,
+            "scope_intercept": self.scope_intercept,
+            "scope_threshold": self.scope_threshold,
+            "scope_keep": self.scope_keep,
+        }
+        with path.open("wb") as fh:
+            np.savez_compressed(
+                fh,
+                meta=np.array(json.dumps(meta)),
+                word_terms=np.array(_terms(self.word_vocab)),
+                word_idf=self.word_idf,
+                char_terms=np.array(_terms(self.char_vocab)),
+                char_idf=self.char_idf,
+                coef=self.coef,
+                intercept=self.intercept,
+                scope_coef=self.scope_coef,
+            )
+
+    @classmethod
+    def load(cls, path: Path) -> IntentModel:
+        """Read a model written by :meth:`save` (raises ``OSError``/``ValueError``/``KeyError`` when unusable)."""
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            return cls(
+                labels=[str(x) for x in meta["labels"]],
+                word_vocab={t: i for i, t in enumerate(data["word_terms"].tolist())},
+                word_idf=data["word_idf"].astype(np.float64),
+                char_vocab={t: i for i, t in enumerate(data["char_terms"].tolist())},
+                char_idf=data["char_idf"].astype(np.float64),
+                coef=np.ascontiguousarray(data["coef"], dtype=np.float32),
+                intercept=data["intercept"].astype(np.float64),
+                scope_coef=data["scope_coef"].astype(np.float32),
+                scope_intercept=float(meta["scope_intercept"]),
+                scope_threshold=float(meta["scope_threshold"]),
+                scope_keep=float(meta["scope_keep"]),
+            )
+
+
+def _terms(vocab: dict[str, int]) -> list[str]:
+    terms = [""] * len(vocab)
+    for term, j in vocab.items():
+        terms[j] = term
+    return terms
+
+
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)

@@ -64,10 +64,15 @@ def load_examples(directory: Path) -> list[Example]:
         raise TrainingDataError(f"{directory}: no intent files")
     for path in files:
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except yaml.YAMLError as exc:
             raise TrainingDataError(f"{path.name}: {exc}") from None
-        if not isinstance(doc, dict) or doc.get("intent") != path.stem or not isinstance(doc.get("examples"), list):
+        # a file is named after its intent (add_note.yaml), or sits in a folder named after it (fallback/banking.yaml)
+        if (
+            not isinstance(doc, dict)
+            or doc.get("intent") not in {path.stem, path.parent.name}
+            or not isinstance(doc.get("examples"), list)
+        ):
             raise TrainingDataError(f"{path.name}: expected `intent: {path.stem}` and a list of `examples`")
         for raw in doc["examples"]:
             if not isinstance(raw, str) or not raw.strip():
