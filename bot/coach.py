@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import threading
 import time as _time
@@ -12,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from bot import handlers
@@ -26,7 +28,8 @@ from bot.reminders import ReminderPlanner
 from bot.sanitize import clean, looks_like_words
 from bot.settings import Settings, check_zone
 from bot.storage.db import Database
-from bot.storage.repo import UserData, find_user, get_or_create_user
+from bot.storage.models import ConversationState
+from bot.storage.repo import UserData, find_user, get_or_create_user, load_user
 from bot.throttle import FloodGuard
 from bot.turn import StorageUnavailable, Turn
 from bot.types import Button, ConversationRef, Handled, IncomingMessage, Reply
@@ -52,6 +55,37 @@ class _Understood:
 
 class _HandledBefore(Exception):
     """The receipt says another delivery of this message was handled already: roll back, answer nothing."""
+
+
+class _Discarded(Exception):
+    """The message went over one of the user's limits: roll its changes back, keep its answer."""
+
+    def __init__(self, replies: list[Reply], intent: str) -> None:
+        super().__init__(intent)
+        self.replies, self.intent = replies, intent
+
+
+def _working_copy(state: ConversationState) -> ConversationState:
+    """The dialogue state as handlers change it during a message, kept outside the session.
+
+    Nothing writes it early (a query's autoflush); :func:`_write_back` stores it once at the end.
+    """
+    return ConversationState(
+        user_id=state.user_id,
+        pending=copy.deepcopy(state.pending),
+        context=copy.deepcopy(state.context) if state.context is not None else {},
+        updated_at=state.updated_at,
+    )
+
+
+def _write_back(stored: ConversationState, working: ConversationState, now: datetime) -> None:
+    """Write the state once, and only when the message changed it (no UPDATE with the row's own values)."""
+    if stored.pending != working.pending:
+        stored.pending = working.pending
+    if stored.context != working.context:
+        stored.context = working.context
+    if stored.updated_at is None or inspect(stored).modified:
+        stored.updated_at = now
 
 
 class Coach:
@@ -251,23 +285,28 @@ class Coach:
         nlu = self._understood_before(msg, text, now, key)
         try:
             with self.db.session() as session:
-                if receipt is not None and not receipt.claim(session):
-                    raise _HandledBefore
-                user, _ = get_or_create_user(session, msg.ref, now)
+                loaded = load_user(session, msg.ref, now)
+                user = loaded.user
                 if user.tz is None and msg.tz_hint:
                     with contextlib.suppress(ValueError):
                         user.tz, user.tz_source = check_zone(msg.tz_hint), "platform"
-                data = UserData(session, user)
+                data = UserData(session, user, loaded)
                 turn = self._turn(msg, now, user.tz or self.settings.default_tz, data, nlu)
-                turn.state = data.state(now)
+                stored = data.state(now)
+                turn.state = _working_copy(stored)
                 replies, intent = dispatch(self.registry, turn, text)
+                if data.discarded:  # over a limit: nothing of the message is kept (answered apart)
+                    raise _Discarded(replies, intent)
                 self._remember_zone(key, None if turn.forgotten else turn.tz)
                 if not turn.forgotten:
-                    replies = self._undelivered_notice(turn) + replies
-                    turn.state.updated_at = now
-                if receipt is not None:
-                    receipt.settle(session, replies)
+                    if loaded.undelivered:
+                        replies = self._undelivered_notice(turn) + replies
+                    _write_back(stored, turn.state, now)
+                if receipt is not None and not receipt.record(session, replies):
+                    raise _HandledBefore
                 return replies, intent, turn.changed or turn.forgotten, True
+        except _Discarded as discarded:
+            return discarded.replies, discarded.intent, False, False
         except (OperationalError, StorageUnavailable) as exc:
             log.warning("storage_unavailable", extra={"error": type(exc).__name__})
         except DBAPIError as exc:
@@ -291,9 +330,8 @@ class Coach:
             return True
         try:
             with self.db.session() as session:
-                if not receipt.claim(session):
+                if not receipt.record(session, replies):
                     return False
-                receipt.settle(session, replies)
         except Exception as exc:
             log.warning("receipt_not_recorded", extra={"error": type(exc).__name__})
         return True

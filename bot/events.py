@@ -50,12 +50,13 @@ LOG_KEY_VARIABLE = "SECONDROUND_LOG_KEY"
 class Receipt(Protocol):
     """Marks a message as handled, inside the transaction that handles it (see :meth:`bot.coach.Coach.handle_once`)."""
 
-    def claim(self, session: Session) -> bool:
-        """Take the message for handling; False when it was handled already (a retry: do nothing)."""
-        ...
+    def record(self, session: Session, replies: Sequence[Reply]) -> bool:
+        """Record the message as handled, with its replies, as the last write of the handling transaction.
 
-    def settle(self, session: Session, replies: Sequence[Reply]) -> None:
-        """Record the outcome (the replies) in the same transaction."""
+        False when it was handled already (a retry, or another instance): the caller rolls back and
+        answers nothing. Recording last costs nothing in safety (the transaction commits both or
+        neither) and saves a statement: the claim and the outcome are one write.
+        """
         ...
 
 
@@ -67,12 +68,9 @@ class EventReceipt:
     event_id: str
     now: datetime
 
-    def claim(self, session: Session) -> bool:
+    def record(self, session: Session, replies: Sequence[Reply]) -> bool:
         """Insert the id; False if it was there (handled before, by any instance)."""
         return remember_event(session, self.platform, self.event_id[:128], self.now)
-
-    def settle(self, session: Session, replies: Sequence[Reply]) -> None:
-        """Nothing more to record: the id says it all."""
 
 
 @dataclass(frozen=True)
@@ -82,21 +80,19 @@ class InboxReceipt:
     item_id: int
     now: datetime
 
-    def claim(self, session: Session) -> bool:
-        """``pending`` → ``handled``; False when another instance (or an earlier attempt) got there first."""
+    def record(self, session: Session, replies: Sequence[Reply]) -> bool:
+        """``pending`` → ``handled``, keeping the replies until they are sent; False if taken before.
+
+        A crash before the replies are sent sends them on recovery. False means another instance
+        (or an earlier attempt) handled the item first.
+        """
         stmt = (
             update(InboxItem)
             .where(InboxItem.id == self.item_id, InboxItem.status == "pending")
-            .values(status="handled", handled_at=self.now)
+            .values(status="handled", handled_at=self.now, replies=[reply_json(r) for r in replies])
             .returning(InboxItem.id)
         )
         return session.execute(stmt).first() is not None
-
-    def settle(self, session: Session, replies: Sequence[Reply]) -> None:
-        """Keep the replies until they are sent (a crash before that sends them on recovery)."""
-        session.execute(
-            update(InboxItem).where(InboxItem.id == self.item_id).values(replies=[reply_json(r) for r in replies])
-        )
 
 
 @dataclass

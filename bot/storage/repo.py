@@ -6,12 +6,12 @@ query by that user's id, so no code path can read another user's rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, inspect, select
+from sqlalchemy import delete, exists, func, inspect, select
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +39,56 @@ def get_or_create_user(session: Session, ref: ConversationRef, now: datetime) ->
     except IntegrityError:  # another instance created the same user a moment ago
         return session.scalars(query).one(), False
     return user, True
+
+
+LAST_SEEN_EVERY = timedelta(hours=1)
+"""``users.last_seen_at`` is written at most this often (it only feeds retention, counted in days)."""
+
+
+@dataclass
+class Loaded:
+    """A user as one message needs them, from one query: the row, the dialogue state, the interviews."""
+
+    user: User
+    state: ConversationState | None
+    interviews: list[Interview]
+    undelivered: bool  # a reminder failed and the user was not told yet
+    created: bool = False
+
+
+def _load_query(ref: ConversationRef) -> Any:
+    failed = (
+        exists()
+        .where(Reminder.user_id == User.id, Reminder.status == "failed", Reminder.failure_told.is_(False))
+        .label("undelivered")
+    )
+    return (
+        select(User, ConversationState, Interview, failed)
+        .outerjoin(ConversationState, ConversationState.user_id == User.id)
+        .outerjoin(Interview, Interview.user_id == User.id)
+        .where(User.platform == ref.platform, User.workspace == ref.workspace, User.external_id == ref.user)
+        .order_by(Interview.id)
+    )
+
+
+def load_user(session: Session, ref: ConversationRef, now: datetime) -> Loaded:
+    """The user behind ``ref`` with their state and every interview, in one query (created on first contact).
+
+    ``last_seen_at`` is moved only when it is older than :data:`LAST_SEEN_EVERY`, so a conversation
+    does not rewrite the user's row with every message.
+    """
+    rows = session.execute(_load_query(ref)).all()
+    if not rows:
+        user, created = get_or_create_user(session, ref, now)
+        if not created:  # another instance created them a moment ago
+            rows = session.execute(_load_query(ref)).all()
+        else:
+            return Loaded(user, None, [], False, True)
+    user, state = rows[0][0], rows[0][1]
+    interviews = [row[2] for row in rows if row[2] is not None]
+    if now - user.last_seen_at >= LAST_SEEN_EVERY:
+        user.last_seen_at = now
+    return Loaded(user, state, interviews, bool(rows[0][3]))
 
 
 def find_user(session: Session, ref: ConversationRef) -> User | None:
@@ -73,6 +123,28 @@ class UserData:
 
     session: Session
     user: User
+    preloaded: Loaded | None = None
+    _all: list[Interview] | None = field(default=None, init=False, repr=False)
+    _unflushed: bool = field(default=False, init=False, repr=False)
+    discarded: bool = field(default=False, init=False)
+    """Set by :meth:`discard`: the caller rolls the whole transaction back."""
+
+    def __post_init__(self) -> None:
+        if self.preloaded is not None and self.preloaded.user is self.user:
+            self._all = list(self.preloaded.interviews)
+
+    def _every_interview(self) -> list[Interview]:
+        """Every interview of the user (any status), from the message's first query when it had them."""
+        if self._all is None:
+            self._all = list(self.session.scalars(select(Interview).where(Interview.user_id == self.user.id)))
+        if self._unflushed:  # new ones get their ids (and their final values: one INSERT each)
+            self.session.flush()
+            self._unflushed = False
+        return self._all
+
+    def discard(self) -> None:
+        """Keep nothing of this message: the transaction's owner rolls it back (no savepoint needed)."""
+        self.discarded = True
 
     # interviews ---------------------------------------------------------------------------------
 
@@ -85,16 +157,11 @@ class UserData:
         interview_id = limits.parse_id(interview_id)
         if interview_id is None:
             return None
-        return self.session.scalars(
-            select(Interview).where(Interview.id == interview_id, Interview.user_id == self.user.id)
-        ).one_or_none()
+        return next((i for i in self._every_interview() if i.id == interview_id), None)
 
     def interviews(self, *, include_cancelled: bool = False) -> list[Interview]:
         """All the user's interviews, soonest first (undated ones last)."""
-        query = select(Interview).where(Interview.user_id == self.user.id)
-        if not include_cancelled:
-            query = query.where(Interview.status != "cancelled")
-        rows = list(self.session.scalars(query))
+        rows = [i for i in self._every_interview() if include_cancelled or i.status != "cancelled"]
         far = datetime.max.replace(tzinfo=ZoneInfo("UTC"))
         return sorted(rows, key=lambda i: (i.starts_at or far, i.id))
 
@@ -133,11 +200,14 @@ class UserData:
 
     def interview_count(self) -> int:
         """How many interviews the user has on file (any status)."""
-        query = select(func.count()).select_from(Interview).where(Interview.user_id == self.user.id)
-        return int(self.session.scalar(query) or 0)
+        return len(self._every_interview())
 
     def add_interview(self, now: datetime, **fields: Any) -> Interview:
-        """Create an interview for this user (raises :class:`LimitReached` when they have too many)."""
+        """Create an interview for this user (raises :class:`LimitReached` when they have too many).
+
+        The row is written at the next flush (the next query, or the end of the message), with the
+        values the handler sets meanwhile: one INSERT, not an INSERT and an UPDATE.
+        """
         if self.interview_count() >= limits.MAX_INTERVIEWS:
             raise LimitReached(
                 "interviews",
@@ -148,7 +218,8 @@ class UserData:
             )
         interview = Interview(user_id=self.user.id, created_at=now, updated_at=now, **fields)
         self.session.add(interview)
-        self.session.flush()
+        self._every_interview().append(interview)
+        self._unflushed = True
         return interview
 
     # notes -------------------------------------------------------------------------------------
@@ -169,6 +240,8 @@ class UserData:
                 f"You have {limits.MAX_NOTES} notes, the most I keep for one person, so I didn't save this "
                 "one. Notes about past interviews leave after a while; “export my data” gives you a copy.",
             )
+        if interview is not None and inspect(interview).pending:  # (added by this message: it needs its id)
+            self.session.flush()
         note = Note(user_id=self.user.id, interview_id=interview.id if interview else None, text=text, created_at=now)
         self.session.add(note)
         self.session.flush()
@@ -189,7 +262,9 @@ class UserData:
 
     def state(self, now: datetime) -> ConversationState:
         """The user's dialogue state row (created empty on first use)."""
-        state = self.session.get(ConversationState, self.user.id)
+        loaded = self.preloaded
+        state = loaded.state if loaded is not None and loaded.user is self.user else None
+        state = state or self.session.get(ConversationState, self.user.id)
         if state is None:
             state = ConversationState(user_id=self.user.id, pending=None, context={}, updated_at=now)
             self.session.add(state)
@@ -235,6 +310,7 @@ class UserData:
         for model in (Reminder, Note, Interview, ConversationState):
             self.session.execute(delete(model).where(model.user_id == uid))
         self.session.execute(delete(User).where(User.id == uid))
+        self._all, self._unflushed = [], False
 
 
 def row_data(row: Base) -> dict[str, Any]:
