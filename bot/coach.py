@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import copy
+import json
 import logging
 import threading
 import time as _time
@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from bot import handlers
 from bot.clock import Clock
@@ -29,7 +29,7 @@ from bot.sanitize import clean, looks_like_words
 from bot.settings import Settings, check_zone
 from bot.storage.db import Database
 from bot.storage.models import ConversationState
-from bot.storage.repo import UserData, find_user, get_or_create_user, load_user
+from bot.storage.repo import UserData, find_user, get_or_create_user, load_user, write_state
 from bot.throttle import FloodGuard
 from bot.turn import StorageUnavailable, Turn
 from bot.types import Button, ConversationRef, Handled, IncomingMessage, Reply
@@ -65,6 +65,11 @@ class _Discarded(Exception):
         self.replies, self.intent = replies, intent
 
 
+def _copied(value: Any) -> Any:
+    """A deep copy of plain JSON data (through the C encoder: several times faster than copy.deepcopy)."""
+    return value if value is None else json.loads(json.dumps(value))
+
+
 def _working_copy(state: ConversationState) -> ConversationState:
     """The dialogue state as handlers change it during a message, kept outside the session.
 
@@ -72,20 +77,16 @@ def _working_copy(state: ConversationState) -> ConversationState:
     """
     return ConversationState(
         user_id=state.user_id,
-        pending=copy.deepcopy(state.pending),
-        context=copy.deepcopy(state.context) if state.context is not None else {},
+        pending=_copied(state.pending),
+        context=_copied(state.context) if state.context is not None else {},
         updated_at=state.updated_at,
     )
 
 
-def _write_back(stored: ConversationState, working: ConversationState, now: datetime) -> None:
+def _write_back(session: Session, stored: ConversationState, working: ConversationState, now: datetime) -> None:
     """Write the state once, and only when the message changed it (no UPDATE with the row's own values)."""
-    if stored.pending != working.pending:
-        stored.pending = working.pending
-    if stored.context != working.context:
-        stored.context = working.context
-    if stored.updated_at is None or inspect(stored).modified:
-        stored.updated_at = now
+    if stored.pending != working.pending or stored.context != working.context or stored.updated_at is None:
+        write_state(session, stored, working.pending, working.context, now)
 
 
 class Coach:
@@ -301,7 +302,7 @@ class Coach:
                 if not turn.forgotten:
                     if loaded.undelivered:
                         replies = self._undelivered_notice(turn) + replies
-                    _write_back(stored, turn.state, now)
+                    _write_back(session, stored, turn.state, now)
                 if receipt is not None and not receipt.record(session, replies):
                     raise _HandledBefore
                 return replies, intent, turn.changed or turn.forgotten, True

@@ -6,16 +6,18 @@ query by that user's id, so no code path can read another user's rows.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, exists, func, inspect, select
+from sqlalchemy import bindparam, delete, exists, func, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import limits
 from bot.limits import LimitReached
@@ -56,7 +58,9 @@ class Loaded:
     created: bool = False
 
 
-def _load_query(ref: ConversationRef) -> Any:
+@functools.cache
+def _load_query() -> Any:
+    """The one query of a message (built once; the identity comes as bound parameters)."""
     failed = (
         exists()
         .where(Reminder.user_id == User.id, Reminder.status == "failed", Reminder.failure_told.is_(False))
@@ -66,7 +70,11 @@ def _load_query(ref: ConversationRef) -> Any:
         select(User, ConversationState, Interview, failed)
         .outerjoin(ConversationState, ConversationState.user_id == User.id)
         .outerjoin(Interview, Interview.user_id == User.id)
-        .where(User.platform == ref.platform, User.workspace == ref.workspace, User.external_id == ref.user)
+        .where(
+            User.platform == bindparam("platform"),
+            User.workspace == bindparam("workspace"),
+            User.external_id == bindparam("external_id"),
+        )
         .order_by(Interview.id)
     )
 
@@ -77,11 +85,12 @@ def load_user(session: Session, ref: ConversationRef, now: datetime) -> Loaded:
     ``last_seen_at`` is moved only when it is older than :data:`LAST_SEEN_EVERY`, so a conversation
     does not rewrite the user's row with every message.
     """
-    rows = session.execute(_load_query(ref)).all()
+    identity = {"platform": ref.platform, "workspace": ref.workspace, "external_id": ref.user}
+    rows = session.execute(_load_query(), identity).all()
     if not rows:
         user, created = get_or_create_user(session, ref, now)
         if not created:  # another instance created them a moment ago
-            rows = session.execute(_load_query(ref)).all()
+            rows = session.execute(_load_query(), identity).all()
         else:
             return Loaded(user, None, [], False, True)
     user, state = rows[0][0], rows[0][1]
@@ -344,3 +353,29 @@ def normalise_company(name: str) -> str:
         if norm.endswith(suffix) and len(norm) > len(suffix):
             return norm[: -len(suffix)].strip()
     return norm
+
+
+def write_state(session: Session, state: ConversationState, pending: Any, context: Any, now: datetime) -> None:
+    """Store a changed dialogue state with one plain UPDATE (no unit-of-work flush for one row)."""
+    if inspect(state).persistent:
+        session.connection().execute(
+            _state_update(), {"uid": state.user_id, "b_pending": pending, "b_context": context, "b_updated": now}
+        )
+        for name, value in (("pending", pending), ("context", context), ("updated_at", now)):
+            set_committed_value(state, name, value)
+    else:  # (a new row: inserted with the session's flush)
+        state.pending, state.context, state.updated_at = pending, context, now
+
+
+@functools.cache
+def _state_update() -> Any:
+    table = ConversationState.__table__
+    return (
+        update(table)
+        .where(table.c.user_id == bindparam("uid"))
+        .values(
+            pending=bindparam("b_pending", type_=table.c.pending.type),
+            context=bindparam("b_context", type_=table.c.context.type),
+            updated_at=bindparam("b_updated", type_=table.c.updated_at.type),
+        )
+    )
