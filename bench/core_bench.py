@@ -91,6 +91,11 @@ class Kind:
     cpu: list[float]
     wall: list[float]
     statements: list[int]
+    intents: list[str]
+
+    def statements_when(self, intents: frozenset[str] | set[str]) -> list[int]:
+        """Statements of the messages that were handled as one of ``intents``."""
+        return [n for n, i in zip(self.statements, self.intents, strict=True) if i in intents]
 
     def median_ms(self) -> float:
         """Median CPU per message, ms."""
@@ -124,7 +129,9 @@ class Counter:
 def measure(app: App, counter: Counter, templates: list[str], n: int, users: int, seed: int) -> Kind:
     """``n`` messages from ``users`` returning students, each text different; per-message CPU, wall, statements."""
     rng = random.Random(seed)
-    out = Kind([], [], [])
+    out = Kind([], [], [], [])
+    seen: list[str] = []
+    app.coach.observers.append(lambda handled: seen.append(handled.intent))
     for i in range(n):
         ref = ConversationRef("bench", "", "dm", f"u{i % users}")
         msg = IncomingMessage(ref, text=text_for(templates[i % len(templates)], rng), tz_hint="America/New_York")
@@ -134,6 +141,8 @@ def measure(app: App, counter: Counter, templates: list[str], n: int, users: int
         out.cpu.append(time.thread_time() - cpu)
         out.wall.append(time.perf_counter() - wall)
         out.statements.append(counter.count - before)
+        out.intents.append(seen[-1] if seen else "?")
+    app.coach.observers.pop()
     return out
 
 

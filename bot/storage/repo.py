@@ -9,10 +9,10 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, exists, func, inspect, select, update
+from sqlalchemy import Table, bindparam, delete, exists, func, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -135,6 +135,7 @@ class UserData:
     preloaded: Loaded | None = None
     _all: list[Interview] | None = field(default=None, init=False, repr=False)
     _unflushed: bool = field(default=False, init=False, repr=False)
+    _state: ConversationState | None = field(default=None, init=False, repr=False)
     discarded: bool = field(default=False, init=False)
     """Set by :meth:`discard`: the caller rolls the whole transaction back."""
 
@@ -271,13 +272,15 @@ class UserData:
 
     def state(self, now: datetime) -> ConversationState:
         """The user's dialogue state row (created empty on first use)."""
-        loaded = self.preloaded
-        state = loaded.state if loaded is not None and loaded.user is self.user else None
-        state = state or self.session.get(ConversationState, self.user.id)
-        if state is None:
-            state = ConversationState(user_id=self.user.id, pending=None, context={}, updated_at=now)
-            self.session.add(state)
-        return state
+        if self._state is None:
+            loaded = self.preloaded if self.preloaded is not None and self.preloaded.user is self.user else None
+            # the message's first query brought the row, or showed there is none
+            state = loaded.state if loaded is not None else self.session.get(ConversationState, self.user.id)
+            if state is None:
+                state = ConversationState(user_id=self.user.id, pending=None, context={}, updated_at=now)
+                self.session.add(state)
+            self._state = state
+        return self._state
 
     # everything ---------------------------------------------------------------------------------
 
@@ -369,7 +372,7 @@ def write_state(session: Session, state: ConversationState, pending: Any, contex
 
 @functools.cache
 def _state_update() -> Any:
-    table = ConversationState.__table__
+    table = cast(Table, ConversationState.__table__)
     return (
         update(table)
         .where(table.c.user_id == bindparam("uid"))
