@@ -306,8 +306,10 @@ def main() -> None:
     print(f"{'what':<{width}}  {'measured':>30}  {'target':>22}")
     for row in rows:
         print(row.render(width))
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
-        f"\n{os.cpu_count()} CPUs; {time.perf_counter() - began:.0f} s in all; "
+        f"\n{os.cpu_count()} CPUs, load average {load} (others' work on the machine inflates CPU times); "
+        f"{time.perf_counter() - began:.0f} s in all; "
         f"sklearn/scipy in the chat process: {', '.join(warm['heavy']) or 'none'}"
     )
 
