@@ -132,6 +132,22 @@ def sklearn_import_mb() -> float:
     return float(out.stdout.strip())
 
 
+def baseline_core(tree: Path, messages: int, users: int) -> dict[str, float]:
+    """The core benchmark (this version's) run against the bot in ``tree``, in a process of its own."""
+    script = Path(core_bench.__file__)
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    out = subprocess.run(
+        [sys.executable, str(script), "--json", "--messages", str(messages), "--users", str(users)],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=1200,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
 def instances_figures(count: int) -> Any:
     """Three engine processes on one PostgreSQL database: exactly-once delivery (None if unreachable)."""
     import psycopg
@@ -160,6 +176,12 @@ def main() -> None:
     """Run everything and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--full", action="store_true", help="the single benchmarks' full sizes (slower)")
+    parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        type=Path,
+        help="another version's source tree (e.g. `git archive main | tar -x -C DIR`): its core measured alongside",
+    )
     args = parser.parse_args()
     full = args.full
     rows: list[Row] = []
@@ -190,6 +212,27 @@ def main() -> None:
             max(scheduled) <= 9,
         ),
     ]
+
+    if args.baseline is not None:
+        print("core, baseline …", flush=True)
+        base = baseline_core(args.baseline, 2000 if full else 600, 200 if full else 100)
+        ours = core_bench.summary(core)
+        for key, label in (
+            ("coaching_median_ms", "core CPU, coaching median"),
+            ("coaching_p99_ms", "core CPU, coaching p99"),
+            ("schedule_median_ms", "core CPU, schedule median"),
+            ("schedule_p99_ms", "core CPU, schedule p99"),
+            ("coaching_statements", "SQL statements, coaching"),
+            ("schedule_statements", "SQL statements, schedule"),
+        ):
+            rows.append(
+                Row(
+                    f"{label}: this / baseline",
+                    f"{ours[key]:.2f} / {base[key]:.2f} = {ours[key] / base[key]:.2f}×",
+                    "",
+                    None,
+                )
+            )
 
     print("slack …", flush=True)
     slack_args = slack_bench.options(

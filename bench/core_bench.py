@@ -1,6 +1,10 @@
 """CPU per message of the coaching core (Coach.handle), on the embedded SQLite database.
 
-Usage: python -m bench.core_bench [--messages 2000] [--users 200]
+Usage: python -m bench.core_bench [--messages 2000] [--users 200] [--json]
+
+To measure another version of the bot the same way (a baseline), run this file with that version
+first on the path: ``git archive main | tar -x -C /tmp/base`` then
+``PYTHONPATH=/tmp/base python bench/core_bench.py`` (``python -m bench --baseline /tmp/base`` does it).
 
 Every message comes from a returning student (each wrote twice before, not measured) and is
 different: companies, people, days, times, settings and wording vary per student, with typos and
@@ -16,6 +20,7 @@ message (no cache of a repeated text helps). Measured per message, in the same r
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import tempfile
@@ -187,13 +192,30 @@ def run(messages: int = 2000, users: int = 200) -> dict[str, Any]:
     return {"startup_s": startup, "coaching": coaching, "schedule": schedule, "ranking": ranking}
 
 
+def summary(result: dict[str, Any]) -> dict[str, float]:
+    """The headline figures, as plain numbers (for ``--json`` and ``python -m bench``)."""
+    c, s = result["coaching"], result["schedule"]
+    return {
+        "coaching_median_ms": c.median_ms(),
+        "coaching_p99_ms": c.p99_ms(),
+        "schedule_median_ms": s.median_ms(),
+        "schedule_p99_ms": s.p99_ms(),
+        "coaching_statements": statistics.mean(c.statements),
+        "schedule_statements": statistics.mean(s.statements),
+    }
+
+
 def main() -> None:
     """Run and print."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args()
     result = run(args.messages, args.users)
+    if args.json:
+        print(json.dumps(summary(result)))
+        return
     print(f"start-up (migrate, load knowledge and models): {result['startup_s']:.2f} s")
     print(result["coaching"].line("coaching question"))
     print(result["schedule"].line("schedule_interview"))
