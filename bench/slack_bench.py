@@ -1,23 +1,27 @@
 """Signed Slack message events through ``secondround run slack`` (HTTP mode), next to a bare Bolt app.
 
-Usage: python -m bench.slack_bench [--events 2000] [--inflight 16] [--students 400]
+Usage: python -m bench.slack_bench [--events 600] [--levels 1,4,16] [--students 400] [--db sqlite,postgresql]
 
-Each server runs as a separate process on this machine, in this run, against the same local Slack
-stand-in (tests/standins/slack.py, in this process), and gets the same load: correctly signed
-``message.im`` events ("how do I handle a dinner interview?"), 16 requests in flight. Each of 400
-students writes once first (first contact: users.info, a new user row; not measured); then 2,000
-events come from those returning students in turn (5 each, under the flood guard's 10 per 10 s).
+Each server runs as a separate process, in this run, against the same local Slack stand-in
+(tests/standins/slack.py, in this process), and gets the same load: correctly signed ``message.im``
+events ("how do I handle a dinner interview?") from returning students (each wrote once first, not
+measured), in a closed loop: ``k`` senders each send an event and wait until its reply has reached
+the stand-in before sending the next, for ``k`` = 1, 4 and 16 events in flight.
 
 * bare Bolt AsyncApp: the framework's floor, a slack-bolt AsyncApp on an aiohttp server with one
   shared Web API session, whose listener only acknowledges and posts one message;
-* adapter, canned coach: SecondRound's Slack adapter with the coach replaced by a fixed answer
-  (signature check, the inbox record before the ack, rendering, the reply), so the
-  adapter's own cost shows;
-* secondround run slack: the real thing, coach included (understanding, database, advice).
+* adapter, canned coach: SecondRound's Slack adapter and runtime, with ``Coach.handle_once``
+  replaced by a fixed answer that still records the inbox item as handled (the one write a real
+  answer makes besides the user's data): signature check, the inbox record before the ack, the
+  inbox work, rendering, the reply. The stand-in checks every reply is the canned one;
+* secondround run slack: the real thing, coach included (understanding, database, advice), on
+  SQLite and, when reachable, on PostgreSQL.
 
-Printed for each: events per second end to end (until the stand-in has every reply), acks per
-second, and ack latency median/p99 as seen by the sender; then SecondRound's figures as a ratio of
-the bare app's.
+The load generator shares the machine's cores with the servers, so events per second are only
+comparable within one run; the figure that is not distorted by it is **server CPU per event**: the
+server process's user+system time (``/proc/<pid>/stat``) over the measured events, divided by
+their number. Printed per server and level: events/s, server CPU ms/event, reply latency median/p99;
+then SecondRound's CPU per event as a ratio of the bare app's (target: at most 3×).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
@@ -44,17 +48,19 @@ from tests.standins.slack import TEAM_ID, Call, SlackStandIn, dm_channel
 BOT_TOKEN = "xoxb-1111111111-2222222222-BenchBotTokenValue"
 SIGNING_SECRET = "0123456789abcdef0123456789abcdef"
 TEXT = "how do I handle a dinner interview?"
+CANNED = "**Meals, drinks and office visits**\nA relaxed setting is still an interview."
 START_TIMEOUT = 180.0
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
-class Figures:
-    """What one server did under the load."""
+class Level:
+    """One server at one number of events in flight."""
 
-    name: str
+    inflight: int
     events: int
-    seconds: float  # first request sent → last reply received by the stand-in
-    ack_seconds: float  # first request sent → last ack received
+    seconds: float
+    cpu_seconds: float
     latencies: list[float]
 
     @property
@@ -63,26 +69,55 @@ class Figures:
         return self.events / self.seconds
 
     @property
-    def acks_per_second(self) -> float:
-        """Events acknowledged per second."""
-        return self.events / self.ack_seconds
+    def cpu_ms(self) -> float:
+        """Server CPU per event, ms."""
+        return self.cpu_seconds / self.events * 1000
 
     @property
     def median_ms(self) -> float:
-        """Median ack latency in milliseconds."""
+        """Median time from sending an event to its reply reaching the stand-in, ms."""
         return statistics.median(self.latencies) * 1000
 
     @property
     def p99_ms(self) -> float:
-        """99th percentile ack latency in milliseconds."""
+        """99th percentile of the same, ms."""
         return statistics.quantiles(self.latencies, n=100)[98] * 1000
 
-    def line(self) -> str:
-        """One row of the report."""
-        return (
-            f"{self.name:<22} {self.per_second:8.1f} events/s end to end   {self.acks_per_second:8.1f} acks/s   "
-            f"ack latency median {self.median_ms:7.1f} ms, p99 {self.p99_ms:7.1f} ms"
-        )
+
+@dataclass
+class Server:
+    """What one server did: its levels, and its resident memory once warm."""
+
+    name: str
+    levels: list[Level] = field(default_factory=list)
+    rss_started_mb: float = float("nan")
+    rss_warm_mb: float = float("nan")
+
+    def at(self, inflight: int) -> Level:
+        """The measurement at ``inflight`` events in flight."""
+        return next(level for level in self.levels if level.inflight == inflight)
+
+    def lines(self) -> list[str]:
+        """Rows of the report."""
+        return [
+            f"{self.name:<30} {lv.inflight:>3} in flight  {lv.per_second:7.1f} events/s   "
+            f"server CPU {lv.cpu_ms:6.2f} ms/event   reply median {lv.median_ms:7.1f} ms, p99 {lv.p99_ms:7.1f} ms"
+            for lv in self.levels
+        ]
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def process_rss_mb(pid: int) -> float:
+    """Resident memory of process ``pid``, MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def free_port() -> int:
@@ -139,95 +174,126 @@ async def wait_listening(port: int, proc: asyncio.subprocess.Process) -> None:
     raise SystemExit(f"nothing listening on port {port}")
 
 
-async def load(
-    name: str, port: int, standin: SlackStandIn, users: list[str], inflight: int, replies_before: int
-) -> Figures:
-    """Send one event per user, ``inflight`` at a time; wait for every reply."""
-    target = replies_before + len(users)
-    done = asyncio.Event()
-    counted = [replies_before]
+class Replies:
+    """Waits for the first reply in each student's DM channel (told by the stand-in)."""
 
-    def count(call: Call) -> None:
-        if call.method == "chat.postMessage" and call.ok:
-            counted[0] += 1
-            if counted[0] >= target:
-                done.set()
+    def __init__(self, standin: SlackStandIn, expect: str | None) -> None:
+        self.waiting: dict[str, asyncio.Future[Call]] = {}
+        self.expect = expect
+        self.unexpected = 0
+        self.standin = standin
+        standin.on_call.append(self._seen)
 
-    standin.on_call.append(count)
-    latencies: list[float] = []
-    busy = [0]  # 503 answers (retried)
-    queue = list(users)
+    def _seen(self, call: Call) -> None:
+        if call.method != "chat.postMessage" or not call.ok:
+            return
+        if self.expect is not None and self.expect not in json.dumps(call.body):
+            self.unexpected += 1
+        waiter = self.waiting.pop(str(call.body.get("channel")), None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(call)
+
+    def expect_reply(self, user: str) -> asyncio.Future[Call]:
+        """A future that the next reply to ``user`` completes."""
+        future: asyncio.Future[Call] = asyncio.get_running_loop().create_future()
+        self.waiting[dm_channel(user)] = future
+        return future
+
+    def close(self) -> None:
+        """Stop listening."""
+        self.standin.on_call.remove(self._seen)
+
+
+async def closed_loop(
+    port: int, replies: Replies, students: list[str], inflight: int, events: int, pid: int | None
+) -> Level:
+    """``inflight`` senders, each sending an event and waiting for its reply before the next one."""
     url = f"http://127.0.0.1:{port}/slack/events"
-    connector = aiohttp.TCPConnector(limit=inflight)
-    try:
-        async with aiohttp.ClientSession(connector=connector) as http:
+    latencies: list[float] = []
+    remaining = [events]
+    groups = [students[i::inflight] for i in range(inflight)]  # a sender's students are its own
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=inflight)) as http:
 
-            async def worker() -> None:
-                while queue:
-                    user = queue.pop(0)
-                    body = event(user)
-                    sent = time.perf_counter()
+        async def sender(mine: list[str]) -> None:
+            turn = 0
+            while remaining[0] > 0:
+                remaining[0] -= 1
+                user = mine[turn % len(mine)]
+                turn += 1
+                body = event(user)
+                sent = time.perf_counter()
+                while True:
+                    answered = replies.expect_reply(user)
                     async with http.post(url, data=body.encode(), headers=signed(body)) as resp:
                         await resp.read()
-                        if resp.status == 503:  # the bot's inbox is full: retry later, as Slack does
-                            busy[0] += 1
-                            queue.append(user)
-                            await asyncio.sleep(0.05)
-                            continue
-                        if resp.status != 200:
-                            raise SystemExit(f"{name}: HTTP {resp.status}")
-                    latencies.append(time.perf_counter() - sent)
+                    if resp.status == 503:  # not taken (full or flooded): retry later, as Slack does
+                        replies.waiting.pop(dm_channel(user), None)
+                        await asyncio.sleep(0.05)
+                        continue
+                    if resp.status != 200:
+                        raise SystemExit(f"HTTP {resp.status}")
+                    break
+                await asyncio.wait_for(answered, timeout=120)
+                latencies.append(time.perf_counter() - sent)
 
-            started = time.perf_counter()
-            await asyncio.gather(*(worker() for _ in range(inflight)))
-            acked = time.perf_counter()
-            await asyncio.wait_for(done.wait(), timeout=600)
-            finished = time.perf_counter()
-    finally:
-        standin.on_call.remove(count)
-    if busy[0]:
-        print(f"  {name}: {busy[0]} answers of 503 (inbox full), retried", flush=True)
-    return Figures(name, len(users), finished - started, acked - started, latencies)
+        cpu_before = process_cpu(pid) if pid else 0.0
+        started = time.perf_counter()
+        await asyncio.gather(*(sender(g) for g in groups))
+        seconds = time.perf_counter() - started
+        cpu = (process_cpu(pid) - cpu_before) if pid else float("nan")
+    return Level(inflight, events, seconds, cpu, latencies)
 
 
 async def measure(
-    name: str, command: list[str], env: dict[str, str], standin: SlackStandIn, args: argparse.Namespace, port: int
-) -> Figures:
-    """Start a server process, warm it up, measure it, stop it."""
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    standin: SlackStandIn,
+    args: argparse.Namespace,
+    port: int,
+    expect: str | None = None,
+) -> Server:
+    """Start a server process, warm it up (every student's first contact), measure each level, stop it."""
     proc = await asyncio.create_subprocess_exec(
         *command, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
     )
+    server = Server(name)
+    replies = Replies(standin, expect)
     try:
         await wait_listening(port, proc)
+        server.rss_started_mb = process_rss_mb(proc.pid)
         prefix = uuid.uuid4().hex[:6].upper()
         students = [f"U{prefix}{i:05d}" for i in range(args.students)]
-        replies = len(standin.calls_to("chat.postMessage"))
-        await load(f"{name} warm-up", port, standin, students, args.inflight, replies)  # first contact for all
-        replies = len(standin.calls_to("chat.postMessage"))
-        users = [students[i % len(students)] for i in range(args.events)]  # returning students, in turn
-        return await load(name, port, standin, users, args.inflight, replies)
+        await closed_loop(port, replies, students, 16, len(students), None)  # first contact for all
+        server.rss_warm_mb = process_rss_mb(proc.pid)
+        for inflight in args.levels:
+            server.levels.append(await closed_loop(port, replies, students, inflight, args.events, proc.pid))
+        if replies.unexpected:
+            raise SystemExit(f"{name}: {replies.unexpected} replies were not the expected text")
+        print("\n".join(server.lines()), flush=True)
+        return server
     finally:
+        replies.close()
         if proc.returncode is None:
             proc.terminate()
             await proc.wait()
 
 
 def adapter_server(port: int, api_url: str) -> None:
-    """The Slack adapter with a canned coach: what the adapter itself costs (run in its own process).
+    """The Slack adapter and runtime with a canned coach: what they cost (run in its own process).
 
-    Everything but the coaching work: signature check, ack, event de-duplication in the database,
-    users.info on first contact, rendering and posting the reply.
+    Everything but the coaching work: signature check, the inbox record before the ack, the inbox
+    work (the item is recorded as handled, in one transaction, as a real answer does), rendering and
+    posting the reply.
     """
     from adapters.slack import SlackAdapter
     from bot.app import App
+    from bot.events import Receipt
     from bot.runtime import Runtime
     from bot.settings import load_settings
     from bot.types import IncomingMessage, Reply
 
-    canned = [Reply("**Meals, drinks and office visits**\nA relaxed setting is still an interview.")]
-
-    def coach(msg: IncomingMessage, receipt: object, **kw: object) -> list[Reply]:
-        return canned
+    canned = [Reply(CANNED)]
 
     async def main(data_dir: str) -> None:
         settings = load_settings(
@@ -239,8 +305,15 @@ def adapter_server(port: int, api_url: str) -> None:
             slack_api_url=api_url,
         )
         app = App.build(settings)
-        runtime = Runtime(app, health=False, reminders=False)
+
+        def coach(msg: IncomingMessage, receipt: Receipt | None, **_kw: object) -> list[Reply] | None:
+            if receipt is None:
+                return canned
+            with app.db.session() as session:
+                return canned if receipt.record(session, canned) else None
+
         app.coach.handle_once = coach  # type: ignore[method-assign]
+        runtime = Runtime(app, health=False, reminders=False)
         await SlackAdapter(runtime, host="127.0.0.1", port=port).start()
         await asyncio.Event().wait()
 
@@ -277,96 +350,140 @@ def bare_server(port: int, api_url: str) -> None:
     asyncio.run(main())
 
 
-async def run(args: argparse.Namespace) -> tuple[Figures, Figures, Figures]:
+def _postgres(url: str) -> str | None:
+    """A fresh, migrated PostgreSQL database for the run (its URL), or None when the server is away."""
+    try:
+        import psycopg
+
+        name = f"secondround_slackbench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(url, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except Exception as exc:
+        print(f"PostgreSQL not measured ({type(exc).__name__})", flush=True)
+        return None
+    from bot.storage import migrate
+    from bot.storage.db import Database
+
+    db_url = url.rpartition("/")[0] + "/" + name
+    db = Database(db_url)
+    migrate.upgrade(db)
+    db.dispose()
+    return db_url
+
+
+def _drop_postgres(admin_url: str, db_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{db_url.rpartition("/")[2]}" WITH (FORCE)')
+
+
+async def run(args: argparse.Namespace) -> list[Server]:
     """Measure the bare app, the adapter with a canned coach, then SecondRound, against one stand-in."""
     standin = await SlackStandIn(bot_token=BOT_TOKEN).start()
+    servers: list[Server] = []
+    own = [sys.executable, "-m", "bench.slack_bench", "--api-url", standin.api_url]
+    plain = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "SECONDROUND_"))}
     try:
-        bare_port = free_port()
-        bare = await measure(
-            "bare Bolt AsyncApp",
-            [sys.executable, "-m", "bench.slack_bench", "--bare-server", str(bare_port), "--api-url", standin.api_url],
-            dict(os.environ),
-            standin,
-            args,
-            bare_port,
-        )
-        adapter_port = free_port()
-        adapter = await measure(
-            "adapter, canned coach",
-            [
-                sys.executable,
-                "-m",
-                "bench.slack_bench",
-                "--adapter-server",
-                str(adapter_port),
-                "--api-url",
-                standin.api_url,
-            ],
-            {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "SECONDROUND_DATABASE"))},
-            standin,
-            args,
-            adapter_port,
-        )
-        with tempfile.TemporaryDirectory() as tmp:
-            port = free_port()
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
-            env.update(
-                {
-                    "SLACK_BOT_TOKEN": BOT_TOKEN,
-                    "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                    "SECONDROUND_SLACK_API_URL": standin.api_url,
-                    "SECONDROUND_DATA_DIR": str(Path(tmp) / "data"),
-                    "SECONDROUND_DATABASE_URL": "",
-                    "SECONDROUND_HEALTH_ADDR": "",
-                    "SECONDROUND_LOG_LEVEL": "WARNING",
-                }
+        port = free_port()
+        servers.append(
+            await measure(
+                "bare Bolt AsyncApp", [*own, "--bare-server", str(port)], plain, standin, args, port, "Hello from"
             )
-            exe = str(Path(sys.executable).parent / "secondround")
-            ours = await measure(
-                "secondround run slack",
-                [exe, "run", "slack", "--host", "127.0.0.1", "--port", str(port)],
-                env,
-                standin,
-                args,
-                port,
+        )
+        port = free_port()
+        servers.append(
+            await measure(
+                "adapter, canned coach", [*own, "--adapter-server", str(port)], plain, standin, args, port, "Meals"
             )
+        )
+        for db in args.db:
+            url = "" if db == "sqlite" else _postgres(args.pg)
+            if url is None:
+                continue
+            with tempfile.TemporaryDirectory() as tmp:
+                port = free_port()
+                env = dict(plain)
+                env.update(
+                    {
+                        "SLACK_BOT_TOKEN": BOT_TOKEN,
+                        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                        "SECONDROUND_SLACK_API_URL": standin.api_url,
+                        "SECONDROUND_DATA_DIR": str(Path(tmp) / "data"),
+                        "SECONDROUND_DATABASE_URL": url,
+                        "SECONDROUND_HEALTH_ADDR": "",
+                        "SECONDROUND_LOG_LEVEL": "WARNING",
+                    }
+                )
+                if os.environ.get("SECONDROUND_CACHE_DIR"):
+                    env["SECONDROUND_CACHE_DIR"] = os.environ["SECONDROUND_CACHE_DIR"]
+                exe = str(Path(sys.executable).parent / "secondround")
+                try:
+                    servers.append(
+                        await measure(
+                            f"secondround run slack ({db})",
+                            [exe, "run", "slack", "--host", "127.0.0.1", "--port", str(port)],
+                            env,
+                            standin,
+                            args,
+                            port,
+                        )
+                    )
+                finally:
+                    if url:
+                        _drop_postgres(args.pg, url)
     finally:
         await standin.close()
-    return bare, adapter, ours
+    return servers
+
+
+def ratios(servers: list[Server]) -> list[str]:
+    """Each server's CPU per event as a multiple of the bare app's, level by level."""
+    bare = servers[0]
+    out = []
+    for server in servers[1:]:
+        parts = [f"{lv.inflight}: {lv.cpu_ms / bare.at(lv.inflight).cpu_ms:4.1f}×" for lv in server.levels]
+        out.append(f"server CPU per event, {server.name} / bare (by events in flight): " + ", ".join(parts))
+    return out
+
+
+def options(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=600, help="measured events per server and level")
+    parser.add_argument("--levels", default="1,4,16", help="events in flight, comma-separated")
+    parser.add_argument("--students", type=int, default=400, help="distinct students (each writes once to warm up)")
+    parser.add_argument("--db", default="sqlite,postgresql", help="databases for secondround run slack")
+    parser.add_argument(
+        "--pg", default=os.environ.get("SECONDROUND_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    )
+    parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--adapter-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--api-url", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    args.levels = [int(x) for x in str(args.levels).split(",") if x]
+    args.db = [x for x in str(args.db).split(",") if x]
+    return args
 
 
 def main() -> None:
     """Run the benchmark and print the figures."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--events", type=int, default=2000, help="measured events per server")
-    parser.add_argument("--inflight", type=int, default=16, help="requests in flight")
-    parser.add_argument("--students", type=int, default=400, help="distinct students (each writes once to warm up)")
-    parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
-    parser.add_argument("--adapter-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
-    parser.add_argument("--api-url", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = options()
     if args.bare_server:
         bare_server(args.bare_server, args.api_url)
         return
     if args.adapter_server:
         adapter_server(args.adapter_server, args.api_url)
         return
-    bare, adapter, ours = asyncio.run(run(args))
+    servers = asyncio.run(run(args))
     print(
-        f"{args.events} signed message events per server from {args.students} returning students, "
-        f"{args.inflight} in flight, {os.cpu_count()} CPUs"
+        f"{args.events} signed message events per server and level, {args.students} returning students, "
+        f"{os.cpu_count()} CPUs"
     )
-    for figures in (bare, adapter, ours):
-        print(figures.line())
-    print(
-        f"ratio (adapter with canned coach / bare): {adapter.per_second / bare.per_second:.2f}× events/s end to end, "
-        f"ack latency {adapter.median_ms / bare.median_ms:.2f}× median, {adapter.p99_ms / bare.p99_ms:.2f}× p99"
-    )
-    print(
-        f"ratio (SecondRound / bare): {ours.per_second / bare.per_second:.2f}× events/s end to end, "
-        f"{ours.acks_per_second / bare.acks_per_second:.2f}× acks/s, "
-        f"ack latency {ours.median_ms / bare.median_ms:.2f}× median, {ours.p99_ms / bare.p99_ms:.2f}× p99"
-    )
+    for server in servers:
+        print(f"{server.name}: RSS {server.rss_started_mb:.0f} MB started, {server.rss_warm_mb:.0f} MB warm")
+    for line in ratios(servers):
+        print(line)
 
 
 if __name__ == "__main__":

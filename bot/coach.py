@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import threading
 import time as _time
@@ -13,6 +14,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from bot import handlers
 from bot.clock import Clock
@@ -26,7 +28,8 @@ from bot.reminders import ReminderPlanner
 from bot.sanitize import clean, looks_like_words
 from bot.settings import Settings, check_zone
 from bot.storage.db import Database
-from bot.storage.repo import UserData, find_user, get_or_create_user
+from bot.storage.models import ConversationState
+from bot.storage.repo import UserData, find_user, get_or_create_user, load_user, write_state
 from bot.throttle import FloodGuard
 from bot.turn import StorageUnavailable, Turn
 from bot.types import Button, ConversationRef, Handled, IncomingMessage, Reply
@@ -52,6 +55,38 @@ class _Understood:
 
 class _HandledBefore(Exception):
     """The receipt says another delivery of this message was handled already: roll back, answer nothing."""
+
+
+class _Discarded(Exception):
+    """The message went over one of the user's limits: roll its changes back, keep its answer."""
+
+    def __init__(self, replies: list[Reply], intent: str) -> None:
+        super().__init__(intent)
+        self.replies, self.intent = replies, intent
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy of plain JSON data (through the C encoder: several times faster than copy.deepcopy)."""
+    return value if value is None else json.loads(json.dumps(value))
+
+
+def _working_copy(state: ConversationState) -> ConversationState:
+    """The dialogue state as handlers change it during a message, kept outside the session.
+
+    Nothing writes it early (a query's autoflush); :func:`_write_back` stores it once at the end.
+    """
+    return ConversationState(
+        user_id=state.user_id,
+        pending=_copied(state.pending),
+        context=_copied(state.context) if state.context is not None else {},
+        updated_at=state.updated_at,
+    )
+
+
+def _write_back(session: Session, stored: ConversationState, working: ConversationState, now: datetime) -> None:
+    """Write the state once, and only when the message changed it (no UPDATE with the row's own values)."""
+    if stored.pending != working.pending or stored.context != working.context or stored.updated_at is None:
+        write_state(session, stored, working.pending, working.context, now)
 
 
 class Coach:
@@ -251,23 +286,28 @@ class Coach:
         nlu = self._understood_before(msg, text, now, key)
         try:
             with self.db.session() as session:
-                if receipt is not None and not receipt.claim(session):
-                    raise _HandledBefore
-                user, _ = get_or_create_user(session, msg.ref, now)
+                loaded = load_user(session, msg.ref, now)
+                user = loaded.user
                 if user.tz is None and msg.tz_hint:
                     with contextlib.suppress(ValueError):
                         user.tz, user.tz_source = check_zone(msg.tz_hint), "platform"
-                data = UserData(session, user)
+                data = UserData(session, user, loaded)
                 turn = self._turn(msg, now, user.tz or self.settings.default_tz, data, nlu)
-                turn.state = data.state(now)
+                stored = data.state(now)
+                turn.state = _working_copy(stored)
                 replies, intent = dispatch(self.registry, turn, text)
+                if data.discarded:  # over a limit: nothing of the message is kept (answered apart)
+                    raise _Discarded(replies, intent)
                 self._remember_zone(key, None if turn.forgotten else turn.tz)
                 if not turn.forgotten:
-                    replies = self._undelivered_notice(turn) + replies
-                    turn.state.updated_at = now
-                if receipt is not None:
-                    receipt.settle(session, replies)
+                    if loaded.undelivered:
+                        replies = self._undelivered_notice(turn) + replies
+                    _write_back(session, stored, turn.state, now)
+                if receipt is not None and not receipt.record(session, replies):
+                    raise _HandledBefore
                 return replies, intent, turn.changed or turn.forgotten, True
+        except _Discarded as discarded:
+            return discarded.replies, discarded.intent, False, False
         except (OperationalError, StorageUnavailable) as exc:
             log.warning("storage_unavailable", extra={"error": type(exc).__name__})
         except DBAPIError as exc:
@@ -291,9 +331,8 @@ class Coach:
             return True
         try:
             with self.db.session() as session:
-                if not receipt.claim(session):
+                if not receipt.record(session, replies):
                     return False
-                receipt.settle(session, replies)
         except Exception as exc:
             log.warning("receipt_not_recorded", extra={"error": type(exc).__name__})
         return True

@@ -174,15 +174,12 @@ def dispatch(registry: Registry, turn: Turn, text: str) -> tuple[list[Reply], st
     """
     if not turn.has_storage:
         return _dispatch(registry, turn, text)
-    savepoint = turn.data.session.begin_nested()
     try:
-        result = _dispatch(registry, turn, text)
+        return _dispatch(registry, turn, text)
     except LimitReached as exc:
-        savepoint.rollback()  # nothing of this message is kept: not half an interview, not its question
+        turn.data.discard()  # nothing of this message is kept: not half an interview, not its question
         turn.changed = False
         return [Reply(exc.reply, private=True)], f"limit:{exc.what}"
-    savepoint.commit()
-    return result
 
 
 def _dispatch(registry: Registry, turn: Turn, text: str) -> tuple[list[Reply], str]:

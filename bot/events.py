@@ -18,6 +18,7 @@ a restart or not, is recognised.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -26,9 +27,9 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -50,12 +51,13 @@ LOG_KEY_VARIABLE = "SECONDROUND_LOG_KEY"
 class Receipt(Protocol):
     """Marks a message as handled, inside the transaction that handles it (see :meth:`bot.coach.Coach.handle_once`)."""
 
-    def claim(self, session: Session) -> bool:
-        """Take the message for handling; False when it was handled already (a retry: do nothing)."""
-        ...
+    def record(self, session: Session, replies: Sequence[Reply]) -> bool:
+        """Record the message as handled, with its replies, as the last write of the handling transaction.
 
-    def settle(self, session: Session, replies: Sequence[Reply]) -> None:
-        """Record the outcome (the replies) in the same transaction."""
+        False when it was handled already (a retry, or another instance): the caller rolls back and
+        answers nothing. Recording last costs nothing in safety (the transaction commits both or
+        neither) and saves a statement: the claim and the outcome are one write.
+        """
         ...
 
 
@@ -67,12 +69,9 @@ class EventReceipt:
     event_id: str
     now: datetime
 
-    def claim(self, session: Session) -> bool:
+    def record(self, session: Session, replies: Sequence[Reply]) -> bool:
         """Insert the id; False if it was there (handled before, by any instance)."""
         return remember_event(session, self.platform, self.event_id[:128], self.now)
-
-    def settle(self, session: Session, replies: Sequence[Reply]) -> None:
-        """Nothing more to record: the id says it all."""
 
 
 @dataclass(frozen=True)
@@ -82,21 +81,71 @@ class InboxReceipt:
     item_id: int
     now: datetime
 
-    def claim(self, session: Session) -> bool:
-        """``pending`` → ``handled``; False when another instance (or an earlier attempt) got there first."""
-        stmt = (
-            update(InboxItem)
-            .where(InboxItem.id == self.item_id, InboxItem.status == "pending")
-            .values(status="handled", handled_at=self.now)
-            .returning(InboxItem.id)
-        )
-        return session.execute(stmt).first() is not None
+    def record(self, session: Session, replies: Sequence[Reply]) -> bool:
+        """``pending`` → ``handled``, keeping the replies until they are sent; False if taken before.
 
-    def settle(self, session: Session, replies: Sequence[Reply]) -> None:
-        """Keep the replies until they are sent (a crash before that sends them on recovery)."""
-        session.execute(
-            update(InboxItem).where(InboxItem.id == self.item_id).values(replies=[reply_json(r) for r in replies])
+        A crash before the replies are sent sends them on recovery. False means another instance
+        (or an earlier attempt) handled the item first.
+        """
+        row = session.connection().execute(
+            _handled_statement(),
+            {"b_id": self.item_id, "b_now": self.now, "b_replies": [reply_json(r) for r in replies]},
         )
+        return row.first() is not None
+
+
+# the inbox's statements, built once (plain Core on the table: no ORM bulk machinery per event) --------
+
+
+def _inbox() -> Table:
+    return cast(Table, InboxItem.__table__)
+
+
+@functools.cache
+def _record_statement(dialect: str) -> Any:
+    t = _inbox()
+    insert = postgres_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(t)
+        .values(
+            platform=bindparam("b_platform"),
+            event_key=bindparam("b_key"),
+            owner=bindparam("b_owner"),
+            status="pending",
+            payload=bindparam("b_payload", type_=t.c.payload.type),
+            attempts=0,
+            claimed_by=bindparam("b_instance"),
+            received_at=bindparam("b_now", type_=t.c.received_at.type),
+            claimed_at=bindparam("b_now", type_=t.c.claimed_at.type),
+        )
+        .on_conflict_do_nothing(index_elements=["platform", "event_key"])
+        .returning(t.c.id)
+    )
+
+
+@functools.cache
+def _done_statement() -> Any:
+    t = _inbox()
+    return (
+        update(t)
+        .where(t.c.id.in_(bindparam("ids", expanding=True)))
+        .values(status="done", done_at=bindparam("b_now", type_=t.c.done_at.type), payload=None, replies=None, owner="")
+    )
+
+
+@functools.cache
+def _handled_statement() -> Any:
+    t = _inbox()
+    return (
+        update(t)
+        .where(t.c.id == bindparam("b_id"), t.c.status == "pending")
+        .values(
+            status="handled",
+            handled_at=bindparam("b_now", type_=t.c.handled_at.type),
+            replies=bindparam("b_replies", type_=t.c.replies.type),
+        )
+        .returning(t.c.id)
+    )
 
 
 @dataclass
@@ -134,32 +183,23 @@ class Inbox:
         now = self.clock.now()
         ids: list[int | None] = []
         with self.db.session() as session:
-            insert = postgres_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+            conn = session.connection()
+            stmt = _record_statement(conn.dialect.name)
             for msg, route, key in records:
-                stmt = (
-                    insert(InboxItem)
-                    .values(
-                        platform=msg.ref.platform,
-                        event_key=key[:128],
-                        owner=owner_of(msg.ref),
-                        status="pending",
-                        payload={"message": message_json(msg), "route": dict(route)},
-                        attempts=0,
-                        claimed_by=self.instance,
-                        received_at=now,
-                        claimed_at=now,
-                    )
-                    .on_conflict_do_nothing(index_elements=["platform", "event_key"])
-                    .returning(InboxItem.id)
-                )
-                row = session.execute(stmt).first()
+                row = conn.execute(
+                    stmt,
+                    {
+                        "b_platform": msg.ref.platform,
+                        "b_key": key[:128],
+                        "b_owner": owner_of(msg.ref),
+                        "b_payload": {"message": message_json(msg), "route": dict(route)},
+                        "b_instance": self.instance,
+                        "b_now": now,
+                    },
+                ).first()
                 ids.append(int(row[0]) if row is not None else None)
             if done:
-                session.execute(
-                    update(InboxItem)
-                    .where(InboxItem.id.in_(list(done)))
-                    .values(status="done", done_at=now, payload=None, replies=None, owner="")
-                )
+                conn.execute(_done_statement(), {"ids": list(done), "b_now": now})
         return ids
 
     def load(self, item_id: int) -> Stored | None:

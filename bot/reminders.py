@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from bot import formatting, limits
@@ -26,6 +26,7 @@ OPEN = ("pending", "sending")
 THANK_YOU_CHAIN = ("thank_you", "check_in")
 DAYTIME_DEFAULT = time(18, 0)  # when a day-only interview's reminders go out
 MORNING = time(9, 0)
+_NEXT = "secondround.next_reminder"  # Session.info: each interview's next reminder, as just planned
 
 
 def to_utc(local: datetime, tz: str) -> datetime:
@@ -124,24 +125,35 @@ class ReminderPlanner:
         user would have more than :data:`bot.limits.MAX_OPEN_REMINDERS` waiting.
         """
         now = self.clock.now()
+        new = "planned_schedule" not in vars(interview)  # made by this message (loaded ones know their plan)
+        if interview.id is None or inspect(interview).pending:
+            session.flush()  # its id
+        if not new and interview.planned_schedule == interview.schedule():  # type: ignore[attr-defined]
+            return []  # nothing its reminders depend on changed since they were planned: no re-plan
         wanted = {kind: to_utc(local, interview.tz) for kind, local in self.due_times(interview).items()}
-        existing = list(
-            session.scalars(
-                select(Reminder)
-                .where(
-                    Reminder.interview_id == interview.id,
-                    Reminder.user_id == interview.user_id,
-                    Reminder.status == "pending",
+        existing = (
+            []  # a new interview has no reminders yet
+            if new
+            else list(
+                session.scalars(
+                    select(Reminder)
+                    .where(
+                        Reminder.interview_id == interview.id,
+                        Reminder.user_id == interview.user_id,
+                        Reminder.status == "pending",
+                    )
+                    .order_by(Reminder.id)
                 )
-                .order_by(Reminder.id)
             )
         )
         kept: set[str] = set()
+        waiting: list[Reminder] = []
         for row in existing:
             due = wanted.get(row.kind)
             fell_due = row.planned_at <= now and due is not None and due <= now
             if row.kind not in kept and due is not None and (row.planned_at == due or fell_due):
                 kept.add(row.kind)
+                waiting.append(row)
             else:
                 row.status = "cancelled"
         created = []
@@ -153,29 +165,35 @@ class ReminderPlanner:
                     due = now
                 else:
                     continue
-            row = Reminder(
-                user_id=user.id,
-                interview_id=interview.id,
-                kind=kind,
-                due_at=due,
-                planned_at=due,
-                status="pending",
-                attempts=0,
-                platform=user.platform,
-                workspace=user.workspace,
-                channel=user.dm_channel or "",
-                external_user=user.external_id,
-                created_at=now,
+            created.append(
+                {
+                    "user_id": user.id,
+                    "interview_id": interview.id,
+                    "kind": kind,
+                    "due_at": due,
+                    "planned_at": due,
+                    "status": "pending",
+                    "attempts": 0,
+                    "failure_told": False,
+                    "platform": user.platform,
+                    "workspace": user.workspace,
+                    "channel": user.dm_channel or "",
+                    "external_user": user.external_id,
+                    "created_at": now,
+                }
             )
-            created.append(row)
         if created:
             self._check_limit(session, user, len(created))
-            session.add_all(created)
-        session.flush()
-        return created
+            session.execute(insert(Reminder), created)  # one statement (executemany), no RETURNING
+        rows = [Reminder(**values) for values in created]  # (detached copies: what the answer shows)
+        interview.planned_schedule = interview.schedule()  # type: ignore[attr-defined]
+        upcoming = sorted((r for r in waiting + rows if r.status == "pending"), key=lambda r: r.due_at)
+        session.info.setdefault(_NEXT, {})[interview.id] = upcoming[0] if upcoming else None
+        return rows
 
     @staticmethod
     def _check_limit(session: Session, user: User, adding: int) -> None:
+        # count what this message already changed in the reminders (and only those: no other write early)
         session.flush()  # count what this message already changed
         waiting = session.scalar(
             select(func.count()).select_from(Reminder).where(Reminder.user_id == user.id, Reminder.status.in_(OPEN))
@@ -198,13 +216,17 @@ class ReminderPlanner:
         if kinds:
             query = query.where(Reminder.kind.in_(kinds))
         session.execute(query.values(status="cancelled"))
+        session.info.get(_NEXT, {}).pop(interview.id, None)
 
     def thank_you_sent(self, session: Session, interview: Interview) -> None:
         """The thank-yous went out: stop the thank-you chain."""
         self.cancel(session, interview, THANK_YOU_CHAIN)
 
     def next_for(self, session: Session, interview: Interview) -> Reminder | None:
-        """The interview's next pending reminder."""
+        """The interview's next pending reminder (as planned by this transaction, when it planned them)."""
+        planned = session.info.get(_NEXT, {})
+        if interview.id in planned:
+            return planned[interview.id]  # type: ignore[no-any-return]
         return session.scalars(
             select(Reminder)
             .where(
@@ -223,6 +245,7 @@ class ReminderPlanner:
         ).one_or_none()
         if row is None or row.status == "cancelled":
             return None
+        session.info.pop(_NEXT, None)
         tz = user.tz or self.settings.default_tz
         local = self.out_of_quiet(to_local(until, tz))
         row.due_at = to_utc(local, tz)

@@ -18,6 +18,8 @@ Each failure surfaces as :class:`sqlalchemy.exc.OperationalError`, which the coa
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -224,14 +226,55 @@ def unbounded_statements(conn: Connection) -> Iterator[None]:
         yield
 
 
+_WRITERS: dict[str, threading.Lock] = {}
+_WRITERS_GUARD = threading.Lock()
+
+
+def _writer_lock(url: str) -> threading.Lock:
+    """The one lock of a SQLite file in this process (shared by every Database on that file)."""
+    with _WRITERS_GUARD:
+        return _WRITERS.setdefault(url, threading.Lock())
+
+
+def pool_size_for(workers: int) -> tuple[int, int]:
+    """PostgreSQL pool (size, overflow) for ``workers`` coach workers.
+
+    Each worker holds one connection while it handles a message; the inbox writer and the reminder
+    engine hold one each; threads answering without the inbox (Discord, the console; Python's default
+    executor has ``min(32, CPUs + 4)`` of them) borrow from the overflow.
+    """
+    return workers + 2, min(32, (os.cpu_count() or 1) + 4)
+
+
+def _configured_workers() -> int:
+    """``SECONDROUND_INBOX_WORKERS`` (checked by the runtime; here read leniently)."""
+    try:
+        return max(1, min(64, int(float(os.environ.get("SECONDROUND_INBOX_WORKERS", "") or 4))))
+    except ValueError:
+        return 4
+
+
 class Database:
-    """An engine plus a session factory. One per process; pass it to whatever needs storage."""
+    """An engine plus a session factory. One per process; pass it to whatever needs storage.
+
+    On SQLite, transactions of one process take turns on a lock of their own before ``BEGIN
+    IMMEDIATE``: a waiting thread is woken the moment the writer commits, instead of polling in
+    SQLite's busy handler (which sleeps in growing steps). The wait is bounded like the busy handler
+    (the statement timeout). Other processes on the same file still meet the busy handler.
+    """
 
     def __init__(self, url: str, timeouts: Timeouts | None = None, **engine_kwargs: Any) -> None:
         self.url = normalise_url(url)
         self.timeouts = timeouts or Timeouts()
+        if not is_sqlite(self.url):
+            size, overflow = pool_size_for(_configured_workers())
+            engine_kwargs.setdefault("pool_size", size)
+            engine_kwargs.setdefault("max_overflow", overflow)
         self.engine = make_engine(self.url, self.timeouts, **engine_kwargs)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = _writer_lock(self.url) if self.is_sqlite else None
+        statement = self.timeouts.statement
+        self._writer_wait = statement if statement is not None else 5.0
 
     @classmethod
     def from_settings(cls, settings: Settings, *, statement_limit: bool = True) -> Database:
@@ -253,13 +296,20 @@ class Database:
         """A session whose transaction commits when the block ends and rolls back on error.
 
         No free pooled connection within the pool timeout raises OperationalError, like a database
-        that cannot be reached (it is one, for this caller).
+        that cannot be reached (it is one, for this caller); so does, on SQLite, waiting longer than
+        the statement timeout for this process's writer lock.
         """
+        writer = self._writer
+        if writer is not None and not writer.acquire(timeout=self._writer_wait):
+            raise OperationalError("(waiting for the database's writer)", None, TimeoutError("database is locked"))
         try:
             with self._factory() as session, session.begin():
                 yield session
         except PoolTimeoutError as exc:
             raise OperationalError("(waiting for a database connection)", None, exc) from exc
+        finally:
+            if writer is not None:
+                writer.release()
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[Connection]:

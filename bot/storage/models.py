@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -102,6 +103,26 @@ class Interview(Base):
     updated_at: Mapped[datetime]
 
     user: Mapped[User] = relationship(back_populates="interviews")
+
+    def schedule(self) -> tuple[Any, ...]:
+        """Everything its reminders depend on (when it is, whether it still takes place, what is done)."""
+        return (
+            self.status,
+            self.local_start,
+            self.has_time,
+            self.tz,
+            self.starts_at,
+            self.decision_by,
+            self.offer_deadline,
+            self.thank_you_sent_at,
+            self.outcome,
+        )
+
+
+@event.listens_for(Interview, "load")
+def _loaded_schedule(target: Interview, _context: Any) -> None:
+    """Remember the schedule the stored reminders were planned for (see ReminderPlanner.plan)."""
+    target.planned_schedule = target.schedule()  # type: ignore[attr-defined]
 
 
 class Note(Base):

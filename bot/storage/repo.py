@@ -6,16 +6,18 @@ query by that user's id, so no code path can read another user's rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, inspect, select
+from sqlalchemy import Table, bindparam, delete, exists, func, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import limits
 from bot.limits import LimitReached
@@ -39,6 +41,63 @@ def get_or_create_user(session: Session, ref: ConversationRef, now: datetime) ->
     except IntegrityError:  # another instance created the same user a moment ago
         return session.scalars(query).one(), False
     return user, True
+
+
+LAST_SEEN_EVERY = timedelta(hours=1)
+"""``users.last_seen_at`` is written at most this often (it only feeds retention, counted in days)."""
+
+
+@dataclass
+class Loaded:
+    """A user as one message needs them, from one query: the row, the dialogue state, the interviews."""
+
+    user: User
+    state: ConversationState | None
+    interviews: list[Interview]
+    undelivered: bool  # a reminder failed and the user was not told yet
+    created: bool = False
+
+
+@functools.cache
+def _load_query() -> Any:
+    """The one query of a message (built once; the identity comes as bound parameters)."""
+    failed = (
+        exists()
+        .where(Reminder.user_id == User.id, Reminder.status == "failed", Reminder.failure_told.is_(False))
+        .label("undelivered")
+    )
+    return (
+        select(User, ConversationState, Interview, failed)
+        .outerjoin(ConversationState, ConversationState.user_id == User.id)
+        .outerjoin(Interview, Interview.user_id == User.id)
+        .where(
+            User.platform == bindparam("platform"),
+            User.workspace == bindparam("workspace"),
+            User.external_id == bindparam("external_id"),
+        )
+        .order_by(Interview.id)
+    )
+
+
+def load_user(session: Session, ref: ConversationRef, now: datetime) -> Loaded:
+    """The user behind ``ref`` with their state and every interview, in one query (created on first contact).
+
+    ``last_seen_at`` is moved only when it is older than :data:`LAST_SEEN_EVERY`, so a conversation
+    does not rewrite the user's row with every message.
+    """
+    identity = {"platform": ref.platform, "workspace": ref.workspace, "external_id": ref.user}
+    rows = session.execute(_load_query(), identity).all()
+    if not rows:
+        user, created = get_or_create_user(session, ref, now)
+        if not created:  # another instance created them a moment ago
+            rows = session.execute(_load_query(), identity).all()
+        else:
+            return Loaded(user, None, [], False, True)
+    user, state = rows[0][0], rows[0][1]
+    interviews = [row[2] for row in rows if row[2] is not None]
+    if now - user.last_seen_at >= LAST_SEEN_EVERY:
+        user.last_seen_at = now
+    return Loaded(user, state, interviews, bool(rows[0][3]))
 
 
 def find_user(session: Session, ref: ConversationRef) -> User | None:
@@ -73,6 +132,29 @@ class UserData:
 
     session: Session
     user: User
+    preloaded: Loaded | None = None
+    _all: list[Interview] | None = field(default=None, init=False, repr=False)
+    _unflushed: bool = field(default=False, init=False, repr=False)
+    _state: ConversationState | None = field(default=None, init=False, repr=False)
+    discarded: bool = field(default=False, init=False)
+    """Set by :meth:`discard`: the caller rolls the whole transaction back."""
+
+    def __post_init__(self) -> None:
+        if self.preloaded is not None and self.preloaded.user is self.user:
+            self._all = list(self.preloaded.interviews)
+
+    def _every_interview(self) -> list[Interview]:
+        """Every interview of the user (any status), from the message's first query when it had them."""
+        if self._all is None:
+            self._all = list(self.session.scalars(select(Interview).where(Interview.user_id == self.user.id)))
+        if self._unflushed:  # new ones get their ids (and their final values: one INSERT each)
+            self.session.flush()
+            self._unflushed = False
+        return self._all
+
+    def discard(self) -> None:
+        """Keep nothing of this message: the transaction's owner rolls it back (no savepoint needed)."""
+        self.discarded = True
 
     # interviews ---------------------------------------------------------------------------------
 
@@ -85,16 +167,11 @@ class UserData:
         interview_id = limits.parse_id(interview_id)
         if interview_id is None:
             return None
-        return self.session.scalars(
-            select(Interview).where(Interview.id == interview_id, Interview.user_id == self.user.id)
-        ).one_or_none()
+        return next((i for i in self._every_interview() if i.id == interview_id), None)
 
     def interviews(self, *, include_cancelled: bool = False) -> list[Interview]:
         """All the user's interviews, soonest first (undated ones last)."""
-        query = select(Interview).where(Interview.user_id == self.user.id)
-        if not include_cancelled:
-            query = query.where(Interview.status != "cancelled")
-        rows = list(self.session.scalars(query))
+        rows = [i for i in self._every_interview() if include_cancelled or i.status != "cancelled"]
         far = datetime.max.replace(tzinfo=ZoneInfo("UTC"))
         return sorted(rows, key=lambda i: (i.starts_at or far, i.id))
 
@@ -133,11 +210,14 @@ class UserData:
 
     def interview_count(self) -> int:
         """How many interviews the user has on file (any status)."""
-        query = select(func.count()).select_from(Interview).where(Interview.user_id == self.user.id)
-        return int(self.session.scalar(query) or 0)
+        return len(self._every_interview())
 
     def add_interview(self, now: datetime, **fields: Any) -> Interview:
-        """Create an interview for this user (raises :class:`LimitReached` when they have too many)."""
+        """Create an interview for this user (raises :class:`LimitReached` when they have too many).
+
+        The row is written at the next flush (the next query, or the end of the message), with the
+        values the handler sets meanwhile: one INSERT, not an INSERT and an UPDATE.
+        """
         if self.interview_count() >= limits.MAX_INTERVIEWS:
             raise LimitReached(
                 "interviews",
@@ -148,7 +228,8 @@ class UserData:
             )
         interview = Interview(user_id=self.user.id, created_at=now, updated_at=now, **fields)
         self.session.add(interview)
-        self.session.flush()
+        self._every_interview().append(interview)
+        self._unflushed = True
         return interview
 
     # notes -------------------------------------------------------------------------------------
@@ -169,6 +250,8 @@ class UserData:
                 f"You have {limits.MAX_NOTES} notes, the most I keep for one person, so I didn't save this "
                 "one. Notes about past interviews leave after a while; “export my data” gives you a copy.",
             )
+        if interview is not None and inspect(interview).pending:  # (added by this message: it needs its id)
+            self.session.flush()
         note = Note(user_id=self.user.id, interview_id=interview.id if interview else None, text=text, created_at=now)
         self.session.add(note)
         self.session.flush()
@@ -189,11 +272,15 @@ class UserData:
 
     def state(self, now: datetime) -> ConversationState:
         """The user's dialogue state row (created empty on first use)."""
-        state = self.session.get(ConversationState, self.user.id)
-        if state is None:
-            state = ConversationState(user_id=self.user.id, pending=None, context={}, updated_at=now)
-            self.session.add(state)
-        return state
+        if self._state is None:
+            loaded = self.preloaded if self.preloaded is not None and self.preloaded.user is self.user else None
+            # the message's first query brought the row, or showed there is none
+            state = loaded.state if loaded is not None else self.session.get(ConversationState, self.user.id)
+            if state is None:
+                state = ConversationState(user_id=self.user.id, pending=None, context={}, updated_at=now)
+                self.session.add(state)
+            self._state = state
+        return self._state
 
     # everything ---------------------------------------------------------------------------------
 
@@ -235,6 +322,7 @@ class UserData:
         for model in (Reminder, Note, Interview, ConversationState):
             self.session.execute(delete(model).where(model.user_id == uid))
         self.session.execute(delete(User).where(User.id == uid))
+        self._all, self._unflushed = [], False
 
 
 def row_data(row: Base) -> dict[str, Any]:
@@ -268,3 +356,29 @@ def normalise_company(name: str) -> str:
         if norm.endswith(suffix) and len(norm) > len(suffix):
             return norm[: -len(suffix)].strip()
     return norm
+
+
+def write_state(session: Session, state: ConversationState, pending: Any, context: Any, now: datetime) -> None:
+    """Store a changed dialogue state with one plain UPDATE (no unit-of-work flush for one row)."""
+    if inspect(state).persistent:
+        session.connection().execute(
+            _state_update(), {"uid": state.user_id, "b_pending": pending, "b_context": context, "b_updated": now}
+        )
+        for name, value in (("pending", pending), ("context", context), ("updated_at", now)):
+            set_committed_value(state, name, value)
+    else:  # (a new row: inserted with the session's flush)
+        state.pending, state.context, state.updated_at = pending, context, now
+
+
+@functools.cache
+def _state_update() -> Any:
+    table = cast(Table, ConversationState.__table__)
+    return (
+        update(table)
+        .where(table.c.user_id == bindparam("uid"))
+        .values(
+            pending=bindparam("b_pending", type_=table.c.pending.type),
+            context=bindparam("b_context", type_=table.c.context.type),
+            updated_at=bindparam("b_updated", type_=table.c.updated_at.type),
+        )
+    )
