@@ -125,7 +125,7 @@ def eval_ranking(bot: Bot, rows: list[dict[str, Any]]) -> Score:
         score.n += 1
         if rec["best"] is None:
             score.null_n += 1
-            ok = any(r.kind.startswith(UNANSWERED) for r in replies)
+            ok = any((r.kind or "").startswith(UNANSWERED) for r in replies)
             score.null_ok += ok
             score.first += ok
             score.top2 += ok
