@@ -35,7 +35,9 @@ MAX_BULLET = 300  # characters; items are written shorter, this is the guard
 
 # How the signals add up (tuned on tests/data/ranking_own.jsonl and the dev ranking set).
 W_TOPIC = 0.45  # times the classifier's confidence in the item's topic
+W_COVER = 0.0  # times the share of the question's words the item speaks to
 FIT_BONUS = 0.15  # the item is for a situation the student is in
+FIT_TOLD = 0.0  # …and said so in this very message
 GUESS_PENALTY = 0.25  # the item is for a situation the student has not mentioned
 POSITION_PENALTY = 0.02  # times the item's place in its topic (0 first … 1 last): counsellors order by importance
 VARIANT_PENALTY = 0.5  # the same article point was already shown in other words
@@ -93,21 +95,22 @@ class Index:
         self.entries: list[tuple[Topic, Item]] = knowledge.items()
         docs: list[list[str]] = []
         owners: list[int] = []
-        weights: list[float] = []
+        kind: list[str] = []
         for n, (_, item) in enumerate(self.entries):
             for question in item.questions:
                 docs.append(terms(question))
                 owners.append(n)
-                weights.append(DOC_WEIGHTS["question"])
+                kind.append("question")
             docs.append(terms(" ".join((item.heading, *item.keywords))))
             owners.append(n)
-            weights.append(DOC_WEIGHTS["meta"])
+            kind.append("meta")
             docs.append(terms(item.text))
             owners.append(n)
-            weights.append(DOC_WEIGHTS["text"])
+            kind.append("text")
         self.bm25 = BM25Okapi(docs)
         self.owners = np.asarray(owners)
-        self.weights = np.asarray(weights)
+        kinds = np.asarray(kind)
+        self.fields = {field: np.flatnonzero(kinds == field) for field in ("question", "meta", "text")}
         # every phrasing of an item together: words from different questions add up
         whole = [terms(" ".join((*item.questions, item.heading, *item.keywords))) for _, item in self.entries]
         self.whole = BM25Okapi(whole)
@@ -127,21 +130,40 @@ class Index:
 
     def match(self, text: str) -> tuple[np.ndarray, dict[str, float]]:
         """Each item's match with ``text``, and the weight of each word asked (rare and unknown words weigh most)."""
+        parts, words = self.parts(text)
+        return combine(parts), words
+
+    def parts(self, text: str) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+        """Each item's match with ``text`` per field, and the weight of each word asked.
+
+        Fields: its best question, its heading and keywords, its text, all its phrasings together; each
+        scaled by the total weight of the question's words.
+        """
         query = list(dict.fromkeys(terms(text)))
-        per_item = np.zeros(len(self.entries))
         if not query:
-            return per_item, {}
-        raw = self.bm25.get_scores(query) * self.weights
-        np.maximum.at(per_item, self.owners, raw)
-        per_item += DOC_WEIGHTS["whole"] * np.asarray(self.whole.get_scores(query))
+            zero = np.zeros(len(self.entries))
+            return {field: zero for field in DOC_WEIGHTS}, {}
         idf = self.bm25.idf
         words = {t: idf.get(t, OOV_WEIGHT) for t in query if "_" not in t and not any(c.isdigit() for c in t)}
-        return per_item / max(sum(words.values()), 1.0), words
+        scale = max(sum(words.values()), 1.0)
+        raw = np.asarray(self.bm25.get_scores(query))
+        parts: dict[str, np.ndarray] = {}
+        for field, rows in self.fields.items():
+            best = np.zeros(len(self.entries))
+            np.maximum.at(best, self.owners[rows], raw[rows])
+            parts[field] = best / scale
+        parts["whole"] = np.asarray(self.whole.get_scores(query)) / scale
+        return parts, words
 
     def coverage(self, n: int, words: Mapping[str, float]) -> float:
         """The share of the question's weight that item ``n`` speaks to (0 to 1)."""
         total = sum(words.values())
         return sum(w for t, w in words.items() if t in self.vocab[n]) / total if total else 0.0
+
+
+def combine(parts: Mapping[str, np.ndarray]) -> np.ndarray:
+    """One match per item from the per-field matches (:data:`DOC_WEIGHTS`)."""
+    return sum((DOC_WEIGHTS[field] * part for field, part in parts.items()), np.zeros(len(next(iter(parts.values())))))
 
 
 _INDEXES: dict[int, tuple[Knowledge, Index]] = {}
@@ -178,7 +200,7 @@ def fit(knowledge: Knowledge, item: Item, facts: Facts) -> float | None:
                 return None
             bonus -= GUESS_PENALTY
         elif have in keys:
-            bonus += FIT_BONUS
+            bonus += FIT_BONUS + (FIT_TOLD if group in facts.told else 0.0)
         else:
             return None
     return bonus
@@ -264,7 +286,8 @@ def rank(
     ``topic``, only that topic's items are ranked.
     """
     idx = index(knowledge)
-    match, words = idx.match(text)
+    parts, words = idx.parts(text)
+    match = combine(parts)
     seen_ids = set(seen)
     seen_points = {item.point for _, item in idx.entries if item.id in seen_ids}
     scored: list[Scored] = []
@@ -279,6 +302,7 @@ def rank(
         score = (
             float(match[n])
             + W_TOPIC * priors.get(top.intent, 0.0)
+            + W_COVER * (idx.coverage(n, words) if words else 0.0)
             + bonus
             - POSITION_PENALTY * float(idx.position[n])
             - (VARIANT_PENALTY if item.point in seen_points else 0.0)

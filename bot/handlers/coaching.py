@@ -339,7 +339,18 @@ def more_button(turn: Turn, args: list[str]) -> list[Reply]:
 @on_action("again", needs_storage=False)
 def again_button(turn: Turn, args: list[str]) -> list[Reply]:
     """The "Show that again" button: the last advice, repeated on request."""
-    return _again(turn) or help_button(turn, args)
+    return _again(turn) or _nothing_to_repeat(turn)
+
+
+@on_intent("again", needs_storage=False)
+def again_typed(turn: Turn, parse: Parse) -> list[Reply]:
+    """A typed "show that again" / "repeat that": the last advice, repeated on request."""
+    return _again(turn) or _nothing_to_repeat(turn)
+
+
+def _nothing_to_repeat(turn: Turn) -> list[Reply]:
+    """Asked to repeat before any advice was shown: say so, and offer the topics."""
+    return _fresh(turn, [Reply(turn.knowledge.response("nothing_to_repeat"), advice.topic_buttons())])
 
 
 @on_intent("more", needs_storage=False)
