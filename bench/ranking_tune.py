@@ -24,6 +24,9 @@ from bot.nlu import NLU
 
 DEFAULT = [ROOT / "tests/data/ranking_own.jsonl", ROOT / "tests/data/dev/ranking.jsonl"]
 KNOBS = (
+    "MATCH_SCALE",
+    "FIT_STRICT",
+    "FIT_SLOT",
     "W_TOPIC",
     "W_COVER",
     "FIT_BONUS",
@@ -64,6 +67,20 @@ def objective(knowledge: Knowledge, cases: list[tuple[Any, ...]]) -> tuple[float
     return (top1 + 0.5 * top2) / n, top1 / n, top2 / n
 
 
+def _cache_parts() -> None:
+    """Match each question once: the per-field matches do not depend on the weights searched here."""
+    plain = advice.Index.parts
+    memo: dict[tuple[int, str], Any] = {}
+
+    def parts(self: advice.Index, text: str) -> Any:
+        key = (id(self), text)
+        if key not in memo:
+            memo[key] = plain(self, text)
+        return memo[key]
+
+    advice.Index.parts = parts  # type: ignore[method-assign]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("files", nargs="*", type=Path)
@@ -74,6 +91,7 @@ def main() -> None:
         raise SystemExit("never tune on the blind set")
     knowledge = load_knowledge()
     nlu = NLU.load()
+    _cache_parts()
     cases = []
     for path in files:
         for line in path.read_text(encoding="utf-8").splitlines():

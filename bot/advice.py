@@ -34,10 +34,14 @@ PAGE = 3
 MAX_BULLET = 300  # characters; items are written shorter, this is the guard
 
 # How the signals add up (tuned on tests/data/ranking_own.jsonl and the dev ranking set).
+W_MATCH = 1.0  # times the item's match relative to the best match for the question
+MATCH_SCALE = 1.0  # a best match below this is not scaled up to 1: a weak match stays weak
 W_TOPIC = 0.45  # times the classifier's confidence in the item's topic
 W_COVER = 0.0  # times the share of the question's words the item speaks to
 FIT_BONUS = 0.15  # the item is for a situation the student is in
 FIT_TOLD = 0.0  # …and said so in this very message
+FIT_STRICT = 0.3  # …and it is a fact that changes everything (an outcome: rejected, accepted…)
+FIT_SLOT = 1.0  # the best item made for the student's situation comes second when it scores within this of the first
 GUESS_PENALTY = 0.25  # the item is for a situation the student has not mentioned
 POSITION_PENALTY = 0.02  # times the item's place in its topic (0 first … 1 last): counsellors order by importance
 VARIANT_PENALTY = 0.5  # the same article point was already shown in other words
@@ -63,7 +67,7 @@ _STOP_TEXT = """a about above after again all am an and any are as at be been be
     through to too under until up very was we were what which while will with would you your yours
     ive id ill youre dont didnt doesnt isnt cant wont shouldnt wouldnt s t d ll m re ve hi hey hello pls
     please thanks thx ok okay so um uh like really just also get got go going want wanna gonna tell know
-    think thing things anything something one bit lot tip tips advice
+    think thing things anything something one bit lot tip tips advice round second 2nd interview
     help suggestion suggestions guidance"""
 STOPWORDS = frozenset(_STOP_TEXT.split())
 _KEEP = frozenset({"not", "no", "who", "why", "when", "where", "again", "same", "before", "after"})
@@ -123,6 +127,11 @@ class Index:
             {t for t in terms(" ".join((*item.questions, item.heading, *item.keywords, item.text))) if "_" not in t}
             for _, item in self.entries
         ]
+        holders: dict[str, list[int]] = {}
+        for n, vocab in enumerate(self.vocab):
+            for t in vocab:
+                holders.setdefault(t, []).append(n)
+        self.holders = {t: np.asarray(rows) for t, rows in holders.items()}
 
     def where(self, item_id: str) -> int:
         """An item's row in the index."""
@@ -159,6 +168,18 @@ class Index:
         """The share of the question's weight that item ``n`` speaks to (0 to 1)."""
         total = sum(words.values())
         return sum(w for t, w in words.items() if t in self.vocab[n]) / total if total else 0.0
+
+    def coverages(self, words: Mapping[str, float]) -> np.ndarray:
+        """:meth:`coverage` of every item at once."""
+        total = sum(words.values())
+        out = np.zeros(len(self.entries))
+        if not total:
+            return out
+        for t, w in words.items():
+            rows = self.holders.get(t)
+            if rows is not None:
+                out[rows] += w
+        return out / total
 
 
 def combine(parts: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -201,9 +222,16 @@ def fit(knowledge: Knowledge, item: Item, facts: Facts) -> float | None:
             bonus -= GUESS_PENALTY
         elif have in keys:
             bonus += FIT_BONUS + (FIT_TOLD if group in facts.told else 0.0)
+            bonus += FIT_STRICT if knowledge.facts[group].strict else 0.0
         else:
             return None
     return bonus
+
+
+def fits_known(knowledge: Knowledge, item: Item, facts: Facts) -> bool:
+    """Whether the item is made for a situation the student is known to be in (its ``when`` holds)."""
+    groups = {v.group for key in item.when if (v := knowledge.value(key)) is not None}
+    return bool(groups) and all(facts.values.get(g) in item.when for g in groups)
 
 
 # the conversation's memory -----------------------------------------------------------------------------
@@ -250,6 +278,9 @@ class Scored:
     match: float
     seen: bool = False
     position: float = 0.0  # place in its topic, 0 (first) to 1 (last)
+    fits: bool = False  # made for a situation the student is known to be in
+    variant: bool = False  # says in other words what an item already shown said
+    relative: float = 0.0  # match relative to the best match for the question
 
 
 @dataclass(frozen=True)
@@ -288,6 +319,8 @@ def rank(
     idx = index(knowledge)
     parts, words = idx.parts(text)
     match = combine(parts)
+    scale = max(float(match.max()), MATCH_SCALE) if len(match) else 1.0  # the best match counts 1 (when strong)
+    cover = idx.coverages(words)
     seen_ids = set(seen)
     seen_points = {item.point for _, item in idx.entries if item.id in seen_ids}
     scored: list[Scored] = []
@@ -300,18 +333,30 @@ def rank(
         if bonus is None:
             continue
         score = (
-            float(match[n])
+            W_MATCH * float(match[n]) / scale
             + W_TOPIC * priors.get(top.intent, 0.0)
-            + W_COVER * (idx.coverage(n, words) if words else 0.0)
+            + W_COVER * float(cover[n])
             + bonus
             - POSITION_PENALTY * float(idx.position[n])
             - (VARIANT_PENALTY if item.point in seen_points else 0.0)
         )
-        scored.append(Scored(top, item, score, float(match[n]), item.id in seen_ids, float(idx.position[n])))
+        scored.append(
+            Scored(
+                top,
+                item,
+                score,
+                float(match[n]),
+                item.id in seen_ids,
+                float(idx.position[n]),
+                fits_known(knowledge, item, facts),
+                item.point in seen_points,
+                float(match[n]) / scale,
+            )
+        )
     scored.sort(key=lambda s: -s.score)
     best = max((s.match for s in scored), default=0.0)
-    cover = max((idx.coverage(idx.where(s.item.id), words) for s in scored[:3]), default=0.0) if words else 1.0
-    return Ranking(scored, best, cover)
+    covered = max((float(cover[idx.where(s.item.id)]) for s in scored[:3]), default=0.0) if words else 1.0
+    return Ranking(scored, best, covered)
 
 
 def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
@@ -326,6 +371,13 @@ def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
     rest.sort(key=lambda s: -_follow_on(s, lead))
     picked = [lead]
     points = {lead.item.point}
+    if not lead.fits:  # the answer to the question first, then the advice made for the student's situation
+        # (a point made for their situation may come back in other words: the situation still holds)
+        situational = [s for s in rest if s.fits and _unpenalised(s) >= lead.score - FIT_SLOT]
+        if situational and count > 1:
+            second = max(situational, key=_unpenalised)
+            picked.append(second)
+            points.add(second.item.point)
     for s in rest:
         if len(picked) == count:
             break
@@ -335,10 +387,14 @@ def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
     return picked
 
 
+def _unpenalised(s: Scored) -> float:
+    return s.score + (VARIANT_PENALTY if s.variant else 0.0)
+
+
 def _follow_on(s: Scored, lead: Scored) -> float:
     """How well an item follows the first bullet: less on the words, more on its topic and its importance."""
     same = SAME_TOPIC if s.topic.intent == lead.topic.intent else 0.0
-    return s.score - FOLLOW_MATCH * s.match + same - FOLLOW_POSITION * s.position
+    return s.score - FOLLOW_MATCH * W_MATCH * s.relative + same - FOLLOW_POSITION * s.position
 
 
 def pick(
