@@ -107,7 +107,7 @@ def main() -> None:
             for factor in (0.5, 0.75, 1.33, 2.0, None):
                 old = _get(knob)
                 new = (0.1 if old == 0 else old * factor) if factor is not None else 0.0
-                if new == old:
+                if new == old or (new == 0 and knob == "MATCH_SCALE"):
                     continue
                 _set(knob, new)
                 score = objective(knowledge, cases)

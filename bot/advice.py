@@ -41,16 +41,19 @@ W_COVER = 0.0  # times the share of the question's words the item speaks to
 FIT_BONUS = 0.15  # the item is for a situation the student is in
 FIT_TOLD = 0.0  # …and said so in this very message
 FIT_STRICT = 0.3  # …and it is a fact that changes everything (an outcome: rejected, accepted…)
-FIT_SLOT = 1.0  # the best item made for the student's situation comes second when it scores within this of the first
-GUESS_PENALTY = 0.25  # the item is for a situation the student has not mentioned
+OFF_SITUATION = 0.3  # an item not made for such a known, decisive situation
+FIT_SLOT = 1.5  # the best item made for the student's situation comes second when it scores within this of the first
+GUESS_PENALTY = 0.5  # the item is for a situation the student has not mentioned
 POSITION_PENALTY = 0.02  # times the item's place in its topic (0 first … 1 last): counsellors order by importance
 VARIANT_PENALTY = 0.5  # the same article point was already shown in other words
 SAME_TOPIC = 0.15  # bullets after the first: staying on the first one's topic
 FOLLOW_MATCH = 0.8  # bullets after the first lean less on the question's words…
 FOLLOW_POSITION = 0.4  # …and more on the order counsellors gave their topic
-REPEAT_FLOOR = 0.75  # an item already shown comes back only as the answer to a question it matches this well
+REPEAT_FLOOR = 0.9  # an item already shown comes back only as the answer to a question it matches this well
+# (relative to the best match; it then leads the reply, see choose)
 DOC_WEIGHTS = {"question": 1.0, "meta": 0.85, "text": 0.6, "whole": 0.7}
 OOV_WEIGHT = 3.0  # how much a word the knowledge base has never seen counts against the match
+SITUATION_MATCH = 0.3  # a weakly matched question still gets advice made for the student's situation matching this well
 STRONG = 0.75  # the best items speak to this share of the question: answer whatever the classifier thinks
 WEAK = 0.5  # below this share (and with a classifier unsure, below SURE) the knowledge base has no answer
 SURE = 0.6  # classifier confidence above which a weakly matched question still gets the topic's best
@@ -214,6 +217,9 @@ def fit(knowledge: Knowledge, item: Item, facts: Facts) -> float | None:
         if value is not None:
             wanted.setdefault(value.group, set()).add(key)
     bonus = 0.0
+    for group, spec in knowledge.facts.items():  # a fact that changes everything is known (rejected, accepted…)
+        if spec.strict and group in facts.values and group not in wanted:
+            bonus -= OFF_SITUATION
     for group, keys in wanted.items():
         have = facts.values.get(group)
         if have is None:
@@ -319,7 +325,7 @@ def rank(
     idx = index(knowledge)
     parts, words = idx.parts(text)
     match = combine(parts)
-    scale = max(float(match.max()), MATCH_SCALE) if len(match) else 1.0  # the best match counts 1 (when strong)
+    scale = max(float(match.max()), MATCH_SCALE, 1e-6) if len(match) else 1.0  # the best match counts 1 (when strong)
     cover = idx.coverages(words)
     seen_ids = set(seen)
     seen_points = {item.point for _, item in idx.entries if item.id in seen_ids}
@@ -327,7 +333,7 @@ def rank(
     for n, (top, item) in enumerate(idx.entries):
         if topic is not None and top.intent != topic:
             continue
-        if item.id in seen_ids and match[n] < REPEAT_FLOOR:
+        if item.id in seen_ids and match[n] / scale < REPEAT_FLOOR:
             continue
         bonus = fit(knowledge, item, facts)
         if bonus is None:
