@@ -52,6 +52,7 @@ FOLLOW_POSITION = 0.4  # …and more on the order counsellors gave their topic
 REPEAT_FLOOR = 0.9  # an item already shown comes back only as the answer to a question it matches this well
 # (relative to the best match; it then leads the reply, see choose)
 DOC_WEIGHTS = {"question": 1.0, "meta": 0.85, "text": 0.6, "whole": 0.7}
+SPELL_MIN = 5  # words this long that the knowledge base doesn't know are checked for a typo
 OOV_WEIGHT = 3.0  # how much a word the knowledge base has never seen counts against the match
 SITUATION_MATCH = 0.3  # a weakly matched question still gets advice made for the student's situation matching this well
 STRONG = 0.75  # the best items speak to this share of the question: answer whatever the classifier thinks
@@ -130,6 +131,11 @@ class Index:
             {t for t in terms(" ".join((*item.questions, item.heading, *item.keywords, item.text))) if "_" not in t}
             for _, item in self.entries
         ]
+        self.surface: dict[str, int] = {}  # every word of the knowledge base, with how often it occurs
+        for _, item in self.entries:
+            for w in _WORD.findall(" ".join((*item.questions, item.heading, *item.keywords, item.text)).lower()):
+                self.surface[w] = self.surface.get(w, 0) + 1
+        self.synonyms = dict(knowledge.synonyms)
         holders: dict[str, list[int]] = {}
         for n, vocab in enumerate(self.vocab):
             for t in vocab:
@@ -145,26 +151,49 @@ class Index:
         parts, words = self.parts(text)
         return combine(parts), words
 
+    def query(self, text: str) -> tuple[list[str], list[str]]:
+        """The question's terms, misspelt words put right, and the knowledge base's words for the student's."""
+        words = []
+        for w in _WORD.findall(_POSSESSIVE.sub("", text.lower().replace("’", "'")).replace("'", "")):
+            if len(w) >= SPELL_MIN and w not in self.surface and w not in self.synonyms and not w.isdigit():
+                w = self.respell(w)
+            words.append(w)
+        plain = " ".join(words)
+        extra = [t for w in words for syn in self.synonyms.get(w, ()) for t in terms(syn) if "_" not in t]
+        return terms(plain), extra
+
+    def respell(self, word: str) -> str:
+        """A word the knowledge base knows one typo away from ``word`` (the most common), else ``word``."""
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+        edits = {a + b[1:] for a, b in splits if b}
+        edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        edits |= {a + c + b[1:] for a, b in splits if b for c in letters}
+        edits |= {a + c + b for a, b in splits for c in letters}
+        known = [e for e in edits if e in self.surface]
+        return max(known, key=lambda e: (self.surface[e], e)) if known else word
+
     def parts(self, text: str) -> tuple[dict[str, np.ndarray], dict[str, float]]:
         """Each item's match with ``text`` per field, and the weight of each word asked.
 
         Fields: its best question, its heading and keywords, its text, all its phrasings together; each
         scaled by the total weight of the question's words.
         """
-        query = list(dict.fromkeys(terms(text)))
+        asked, extra = self.query(text)
+        query = list(dict.fromkeys(asked))
         if not query:
             zero = np.zeros(len(self.entries))
             return {field: zero for field in DOC_WEIGHTS}, {}
         idf = self.bm25.idf
         words = {t: idf.get(t, OOV_WEIGHT) for t in query if "_" not in t and not any(c.isdigit() for c in t)}
         scale = max(sum(words.values()), 1.0)
-        raw = np.asarray(self.bm25.get_scores(query))
+        raw = np.asarray(self.bm25.get_scores(list(dict.fromkeys([*query, *extra]))))
         parts: dict[str, np.ndarray] = {}
         for field, rows in self.fields.items():
             best = np.zeros(len(self.entries))
             np.maximum.at(best, self.owners[rows], raw[rows])
             parts[field] = best / scale
-        parts["whole"] = np.asarray(self.whole.get_scores(query)) / scale
+        parts["whole"] = np.asarray(self.whole.get_scores(list(dict.fromkeys([*query, *extra])))) / scale
         return parts, words
 
     def coverage(self, n: int, words: Mapping[str, float]) -> float:
