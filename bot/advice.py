@@ -35,10 +35,10 @@ MAX_BULLET = 300  # characters; items are written shorter, this is the guard
 
 # How the signals add up (tuned on tests/data/ranking_own.jsonl and the dev ranking set).
 W_MATCH = 1.0  # times the item's match relative to the best match for the question
-MATCH_SCALE = 1.0  # a best match below this is not scaled up to 1: a weak match stays weak
-W_TOPIC = 0.45  # times the classifier's confidence in the item's topic
-W_COVER = 0.0  # times the share of the question's words the item speaks to
-FIT_BONUS = 0.15  # the item is for a situation the student is in
+MATCH_SCALE = 1.33  # a best match below this is not scaled up to 1: a weak match stays weak
+W_TOPIC = 0.34  # times the classifier's confidence in the item's topic
+W_COVER = 0.13  # times the share of the question's words the item speaks to
+FIT_BONUS = 0.4  # the item is for a situation the student is in
 FIT_TOLD = 0.0  # …and said so in this very message
 FIT_STRICT = 0.3  # …and it is a fact that changes everything (an outcome: rejected, accepted…)
 OFF_SITUATION = 0.3  # an item not made for such a known, decisive situation
@@ -46,12 +46,12 @@ FIT_SLOT = 1.5  # the best item made for the student's situation comes second wh
 GUESS_PENALTY = 0.5  # the item is for a situation the student has not mentioned
 POSITION_PENALTY = 0.02  # times the item's place in its topic (0 first … 1 last): counsellors order by importance
 VARIANT_PENALTY = 0.5  # the same article point was already shown in other words
-SAME_TOPIC = 0.15  # bullets after the first: staying on the first one's topic
-FOLLOW_MATCH = 0.8  # bullets after the first lean less on the question's words…
-FOLLOW_POSITION = 0.4  # …and more on the order counsellors gave their topic
-REPEAT_FLOOR = 0.9  # an item already shown comes back only as the answer to a question it matches this well
+SAME_TOPIC = 0.3  # bullets after the first: staying on the first one's topic
+FOLLOW_MATCH = 0.0  # bullets after the first lean less on the question's words…
+FOLLOW_POSITION = 0.2  # …and more on the order counsellors gave their topic
+REPEAT_FLOOR = 0.75  # an item already shown comes back only as the answer to a question it matches this well
 # (relative to the best match; it then leads the reply, see choose)
-DOC_WEIGHTS = {"question": 1.0, "meta": 0.85, "text": 0.6, "whole": 0.7}
+DOC_WEIGHTS = {"question": 0.67, "meta": 0.85, "text": 0.6, "whole": 0.7}
 SPELL_MIN = 5  # words this long that the knowledge base doesn't know are checked for a typo
 OOV_WEIGHT = 3.0  # how much a word the knowledge base has never seen counts against the match
 SITUATION_MATCH = 0.3  # a weakly matched question still gets advice made for the student's situation matching this well
@@ -263,10 +263,10 @@ def fit(knowledge: Knowledge, item: Item, facts: Facts) -> float | None:
     return bonus
 
 
-def fits_known(knowledge: Knowledge, item: Item, facts: Facts) -> bool:
-    """Whether the item is made for a situation the student is known to be in (its ``when`` holds)."""
-    groups = {v.group for key in item.when if (v := knowledge.value(key)) is not None}
-    return bool(groups) and all(facts.values.get(g) in item.when for g in groups)
+def fits_known(knowledge: Knowledge, item: Item, facts: Facts) -> frozenset[str]:
+    """The facts (by name) the item is made for when the student is known to be in that situation, else none."""
+    groups = frozenset(v.group for key in item.when if (v := knowledge.value(key)) is not None)
+    return groups if groups and all(facts.values.get(g) in item.when for g in groups) else frozenset()
 
 
 # the conversation's memory -----------------------------------------------------------------------------
@@ -313,7 +313,7 @@ class Scored:
     match: float
     seen: bool = False
     position: float = 0.0  # place in its topic, 0 (first) to 1 (last)
-    fits: bool = False  # made for a situation the student is known to be in
+    fits: frozenset[str] = frozenset()  # the known facts of the student's situation this item is made for
     variant: bool = False  # says in other words what an item already shown said
     relative: float = 0.0  # match relative to the best match for the question
 
@@ -406,13 +406,13 @@ def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
     rest.sort(key=lambda s: -_follow_on(s, lead))
     picked = [lead]
     points = {lead.item.point}
-    if not lead.fits:  # the answer to the question first, then the advice made for the student's situation
-        # (a point made for their situation may come back in other words: the situation still holds)
-        situational = [s for s in rest if s.fits and _unpenalised(s) >= lead.score - FIT_SLOT]
-        if situational and count > 1:
-            second = max(situational, key=_unpenalised)
-            picked.append(second)
-            points.add(second.item.point)
+    # the answer to the question first, then the advice made for a part of the student's situation it
+    # doesn't speak to (a point made for their situation may come back in other words: it still holds)
+    situational = [s for s in rest if s.fits - lead.fits and _unpenalised(s) >= lead.score - FIT_SLOT]
+    if situational and count > 1:
+        second = max(situational, key=_unpenalised)
+        picked.append(second)
+        points.add(second.item.point)
     for s in rest:
         if len(picked) == count:
             break
