@@ -45,6 +45,7 @@ def facts_for(knowledge, text: str, given: dict[str, str]) -> situation.Facts:
         if found.hypothetical and knowledge.facts[name].strict:
             continue
         facts.values[name] = found.value
+        facts.told.add(name)
         if found.hypothetical:
             facts.supposed.add(name)
     return facts

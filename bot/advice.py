@@ -34,17 +34,27 @@ PAGE = 3
 MAX_BULLET = 300  # characters; items are written shorter, this is the guard
 
 # How the signals add up (tuned on tests/data/ranking_own.jsonl and the dev ranking set).
-W_TOPIC = 0.45  # times the classifier's confidence in the item's topic
-FIT_BONUS = 0.15  # the item is for a situation the student is in
-GUESS_PENALTY = 0.25  # the item is for a situation the student has not mentioned
+W_MATCH = 1.0  # times the item's match relative to the best match for the question
+MATCH_SCALE = 1.33  # a best match below this is not scaled up to 1: a weak match stays weak
+W_TOPIC = 0.34  # times the classifier's confidence in the item's topic
+W_COVER = 0.13  # times the share of the question's words the item speaks to
+FIT_BONUS = 0.4  # the item is for a situation the student is in
+FIT_TOLD = 0.0  # …and said so in this very message
+FIT_STRICT = 0.3  # …and it is a fact that changes everything (an outcome: rejected, accepted…)
+OFF_SITUATION = 0.3  # an item not made for such a known, decisive situation
+FIT_SLOT = 1.5  # the best item made for the student's situation comes second when it scores within this of the first
+GUESS_PENALTY = 0.5  # the item is for a situation the student has not mentioned
 POSITION_PENALTY = 0.02  # times the item's place in its topic (0 first … 1 last): counsellors order by importance
 VARIANT_PENALTY = 0.5  # the same article point was already shown in other words
-SAME_TOPIC = 0.15  # bullets after the first: staying on the first one's topic
-FOLLOW_MATCH = 0.8  # bullets after the first lean less on the question's words…
-FOLLOW_POSITION = 0.4  # …and more on the order counsellors gave their topic
+SAME_TOPIC = 0.3  # bullets after the first: staying on the first one's topic
+FOLLOW_MATCH = 0.0  # bullets after the first lean less on the question's words…
+FOLLOW_POSITION = 0.2  # …and more on the order counsellors gave their topic
 REPEAT_FLOOR = 0.75  # an item already shown comes back only as the answer to a question it matches this well
-DOC_WEIGHTS = {"question": 1.0, "meta": 0.85, "text": 0.6, "whole": 0.7}
+# (relative to the best match; it then leads the reply, see choose)
+DOC_WEIGHTS = {"question": 0.67, "meta": 0.85, "text": 0.6, "whole": 0.7}
+SPELL_MIN = 5  # words this long that the knowledge base doesn't know are checked for a typo
 OOV_WEIGHT = 3.0  # how much a word the knowledge base has never seen counts against the match
+SITUATION_MATCH = 0.3  # a weakly matched question still gets advice made for the student's situation matching this well
 STRONG = 0.75  # the best items speak to this share of the question: answer whatever the classifier thinks
 WEAK = 0.5  # below this share (and with a classifier unsure, below SURE) the knowledge base has no answer
 SURE = 0.6  # classifier confidence above which a weakly matched question still gets the topic's best
@@ -61,7 +71,7 @@ _STOP_TEXT = """a about above after again all am an and any are as at be been be
     through to too under until up very was we were what which while will with would you your yours
     ive id ill youre dont didnt doesnt isnt cant wont shouldnt wouldnt s t d ll m re ve hi hey hello pls
     please thanks thx ok okay so um uh like really just also get got go going want wanna gonna tell know
-    think thing things anything something one bit lot tip tips advice
+    think thing things anything something one bit lot tip tips advice round second 2nd interview
     help suggestion suggestions guidance"""
 STOPWORDS = frozenset(_STOP_TEXT.split())
 _KEEP = frozenset({"not", "no", "who", "why", "when", "where", "again", "same", "before", "after"})
@@ -93,21 +103,22 @@ class Index:
         self.entries: list[tuple[Topic, Item]] = knowledge.items()
         docs: list[list[str]] = []
         owners: list[int] = []
-        weights: list[float] = []
+        kind: list[str] = []
         for n, (_, item) in enumerate(self.entries):
             for question in item.questions:
                 docs.append(terms(question))
                 owners.append(n)
-                weights.append(DOC_WEIGHTS["question"])
+                kind.append("question")
             docs.append(terms(" ".join((item.heading, *item.keywords))))
             owners.append(n)
-            weights.append(DOC_WEIGHTS["meta"])
+            kind.append("meta")
             docs.append(terms(item.text))
             owners.append(n)
-            weights.append(DOC_WEIGHTS["text"])
+            kind.append("text")
         self.bm25 = BM25Okapi(docs)
         self.owners = np.asarray(owners)
-        self.weights = np.asarray(weights)
+        kinds = np.asarray(kind)
+        self.fields = {field: np.flatnonzero(kinds == field) for field in ("question", "meta", "text")}
         # every phrasing of an item together: words from different questions add up
         whole = [terms(" ".join((*item.questions, item.heading, *item.keywords))) for _, item in self.entries]
         self.whole = BM25Okapi(whole)
@@ -120,6 +131,16 @@ class Index:
             {t for t in terms(" ".join((*item.questions, item.heading, *item.keywords, item.text))) if "_" not in t}
             for _, item in self.entries
         ]
+        self.surface: dict[str, int] = {}  # every word of the knowledge base, with how often it occurs
+        for _, item in self.entries:
+            for w in _WORD.findall(" ".join((*item.questions, item.heading, *item.keywords, item.text)).lower()):
+                self.surface[w] = self.surface.get(w, 0) + 1
+        self.synonyms = dict(knowledge.synonyms)
+        holders: dict[str, list[int]] = {}
+        for n, vocab in enumerate(self.vocab):
+            for t in vocab:
+                holders.setdefault(t, []).append(n)
+        self.holders = {t: np.asarray(rows) for t, rows in holders.items()}
 
     def where(self, item_id: str) -> int:
         """An item's row in the index."""
@@ -127,21 +148,75 @@ class Index:
 
     def match(self, text: str) -> tuple[np.ndarray, dict[str, float]]:
         """Each item's match with ``text``, and the weight of each word asked (rare and unknown words weigh most)."""
-        query = list(dict.fromkeys(terms(text)))
-        per_item = np.zeros(len(self.entries))
+        parts, words = self.parts(text)
+        return combine(parts), words
+
+    def query(self, text: str) -> tuple[list[str], list[str]]:
+        """The question's terms, misspelt words put right, and the knowledge base's words for the student's."""
+        words = []
+        for w in _WORD.findall(_POSSESSIVE.sub("", text.lower().replace("’", "'")).replace("'", "")):
+            if len(w) >= SPELL_MIN and w not in self.surface and w not in self.synonyms and not w.isdigit():
+                w = self.respell(w)
+            words.append(w)
+        plain = " ".join(words)
+        extra = [t for w in words for syn in self.synonyms.get(w, ()) for t in terms(syn) if "_" not in t]
+        return terms(plain), extra
+
+    def respell(self, word: str) -> str:
+        """A word the knowledge base knows one typo away from ``word`` (the most common), else ``word``."""
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+        edits = {a + b[1:] for a, b in splits if b}
+        edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        edits |= {a + c + b[1:] for a, b in splits if b for c in letters}
+        edits |= {a + c + b for a, b in splits for c in letters}
+        known = [e for e in edits if e in self.surface]
+        return max(known, key=lambda e: (self.surface[e], e)) if known else word
+
+    def parts(self, text: str) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+        """Each item's match with ``text`` per field, and the weight of each word asked.
+
+        Fields: its best question, its heading and keywords, its text, all its phrasings together; each
+        scaled by the total weight of the question's words.
+        """
+        asked, extra = self.query(text)
+        query = list(dict.fromkeys(asked))
         if not query:
-            return per_item, {}
-        raw = self.bm25.get_scores(query) * self.weights
-        np.maximum.at(per_item, self.owners, raw)
-        per_item += DOC_WEIGHTS["whole"] * np.asarray(self.whole.get_scores(query))
+            zero = np.zeros(len(self.entries))
+            return {field: zero for field in DOC_WEIGHTS}, {}
         idf = self.bm25.idf
         words = {t: idf.get(t, OOV_WEIGHT) for t in query if "_" not in t and not any(c.isdigit() for c in t)}
-        return per_item / max(sum(words.values()), 1.0), words
+        scale = max(sum(words.values()), 1.0)
+        raw = np.asarray(self.bm25.get_scores(list(dict.fromkeys([*query, *extra]))))
+        parts: dict[str, np.ndarray] = {}
+        for field, rows in self.fields.items():
+            best = np.zeros(len(self.entries))
+            np.maximum.at(best, self.owners[rows], raw[rows])
+            parts[field] = best / scale
+        parts["whole"] = np.asarray(self.whole.get_scores(list(dict.fromkeys([*query, *extra])))) / scale
+        return parts, words
 
     def coverage(self, n: int, words: Mapping[str, float]) -> float:
         """The share of the question's weight that item ``n`` speaks to (0 to 1)."""
         total = sum(words.values())
         return sum(w for t, w in words.items() if t in self.vocab[n]) / total if total else 0.0
+
+    def coverages(self, words: Mapping[str, float]) -> np.ndarray:
+        """:meth:`coverage` of every item at once."""
+        total = sum(words.values())
+        out = np.zeros(len(self.entries))
+        if not total:
+            return out
+        for t, w in words.items():
+            rows = self.holders.get(t)
+            if rows is not None:
+                out[rows] += w
+        return out / total
+
+
+def combine(parts: Mapping[str, np.ndarray]) -> np.ndarray:
+    """One match per item from the per-field matches (:data:`DOC_WEIGHTS`)."""
+    return sum((DOC_WEIGHTS[field] * part for field, part in parts.items()), np.zeros(len(next(iter(parts.values())))))
 
 
 _INDEXES: dict[int, tuple[Knowledge, Index]] = {}
@@ -171,6 +246,9 @@ def fit(knowledge: Knowledge, item: Item, facts: Facts) -> float | None:
         if value is not None:
             wanted.setdefault(value.group, set()).add(key)
     bonus = 0.0
+    for group, spec in knowledge.facts.items():  # a fact that changes everything is known (rejected, accepted…)
+        if spec.strict and group in facts.values and group not in wanted:
+            bonus -= OFF_SITUATION
     for group, keys in wanted.items():
         have = facts.values.get(group)
         if have is None:
@@ -178,10 +256,17 @@ def fit(knowledge: Knowledge, item: Item, facts: Facts) -> float | None:
                 return None
             bonus -= GUESS_PENALTY
         elif have in keys:
-            bonus += FIT_BONUS
+            bonus += FIT_BONUS + (FIT_TOLD if group in facts.told else 0.0)
+            bonus += FIT_STRICT if knowledge.facts[group].strict else 0.0
         else:
             return None
     return bonus
+
+
+def fits_known(knowledge: Knowledge, item: Item, facts: Facts) -> frozenset[str]:
+    """The facts (by name) the item is made for when the student is known to be in that situation, else none."""
+    groups = frozenset(v.group for key in item.when if (v := knowledge.value(key)) is not None)
+    return groups if groups and all(facts.values.get(g) in item.when for g in groups) else frozenset()
 
 
 # the conversation's memory -----------------------------------------------------------------------------
@@ -228,6 +313,9 @@ class Scored:
     match: float
     seen: bool = False
     position: float = 0.0  # place in its topic, 0 (first) to 1 (last)
+    fits: frozenset[str] = frozenset()  # the known facts of the student's situation this item is made for
+    variant: bool = False  # says in other words what an item already shown said
+    relative: float = 0.0  # match relative to the best match for the question
 
 
 @dataclass(frozen=True)
@@ -264,30 +352,46 @@ def rank(
     ``topic``, only that topic's items are ranked.
     """
     idx = index(knowledge)
-    match, words = idx.match(text)
+    parts, words = idx.parts(text)
+    match = combine(parts)
+    scale = max(float(match.max()), MATCH_SCALE, 1e-6) if len(match) else 1.0  # the best match counts 1 (when strong)
+    cover = idx.coverages(words)
     seen_ids = set(seen)
     seen_points = {item.point for _, item in idx.entries if item.id in seen_ids}
     scored: list[Scored] = []
     for n, (top, item) in enumerate(idx.entries):
         if topic is not None and top.intent != topic:
             continue
-        if item.id in seen_ids and match[n] < REPEAT_FLOOR:
+        if item.id in seen_ids and match[n] / scale < REPEAT_FLOOR:
             continue
         bonus = fit(knowledge, item, facts)
         if bonus is None:
             continue
         score = (
-            float(match[n])
+            W_MATCH * float(match[n]) / scale
             + W_TOPIC * priors.get(top.intent, 0.0)
+            + W_COVER * float(cover[n])
             + bonus
             - POSITION_PENALTY * float(idx.position[n])
             - (VARIANT_PENALTY if item.point in seen_points else 0.0)
         )
-        scored.append(Scored(top, item, score, float(match[n]), item.id in seen_ids, float(idx.position[n])))
+        scored.append(
+            Scored(
+                top,
+                item,
+                score,
+                float(match[n]),
+                item.id in seen_ids,
+                float(idx.position[n]),
+                fits_known(knowledge, item, facts),
+                item.point in seen_points,
+                float(match[n]) / scale,
+            )
+        )
     scored.sort(key=lambda s: -s.score)
     best = max((s.match for s in scored), default=0.0)
-    cover = max((idx.coverage(idx.where(s.item.id), words) for s in scored[:3]), default=0.0) if words else 1.0
-    return Ranking(scored, best, cover)
+    covered = max((float(cover[idx.where(s.item.id)]) for s in scored[:3]), default=0.0) if words else 1.0
+    return Ranking(scored, best, covered)
 
 
 def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
@@ -302,6 +406,13 @@ def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
     rest.sort(key=lambda s: -_follow_on(s, lead))
     picked = [lead]
     points = {lead.item.point}
+    # the answer to the question first, then the advice made for a part of the student's situation it
+    # doesn't speak to (a point made for their situation may come back in other words: it still holds)
+    situational = [s for s in rest if s.fits - lead.fits and _unpenalised(s) >= lead.score - FIT_SLOT]
+    if situational and count > 1:
+        second = max(situational, key=_unpenalised)
+        picked.append(second)
+        points.add(second.item.point)
     for s in rest:
         if len(picked) == count:
             break
@@ -311,10 +422,14 @@ def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
     return picked
 
 
+def _unpenalised(s: Scored) -> float:
+    return s.score + (VARIANT_PENALTY if s.variant else 0.0)
+
+
 def _follow_on(s: Scored, lead: Scored) -> float:
     """How well an item follows the first bullet: less on the words, more on its topic and its importance."""
     same = SAME_TOPIC if s.topic.intent == lead.topic.intent else 0.0
-    return s.score - FOLLOW_MATCH * s.match + same - FOLLOW_POSITION * s.position
+    return s.score - FOLLOW_MATCH * W_MATCH * s.relative + same - FOLLOW_POSITION * s.position
 
 
 def pick(

@@ -199,6 +199,10 @@ def _dispatch(registry: Registry, turn: Turn, text: str) -> tuple[list[Reply], s
         turn.close_question()
         return route.func(turn, args), f"action:{verb}"
     parse: Parse = turn.nlu.parse(text, turn.local_now, turn.tz)
+    if turn.has_storage:  # a situation said in any message ("she invited me to lunch") shapes later advice
+        from bot.situation import learn_from_text
+
+        learn_from_text(turn, text)
     if pending is not None and pending.kind == CONFIRM:
         answer = yes_no(parse.text)
         if answer is not None:

@@ -195,6 +195,7 @@ class Knowledge:
     responses: dict[str, str]
     sources: dict[str, str]
     facts: dict[str, FactGroup] = field(default_factory=dict)
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a student's word → the knowledge base's
 
     def value(self, key: str) -> FactValue | None:
         """The fact value called ``key`` (values are named once for the whole knowledge base)."""
@@ -330,7 +331,20 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
         responses={k: v.strip() for k, v in responses.items()},
         sources={str(k): str(v) for k, v in sources.items()},
         facts=facts,
+        synonyms=load_synonyms(base / "synonyms.yaml"),
     )
+
+
+def load_synonyms(path: Path) -> dict[str, tuple[str, ...]]:
+    """Read ``synonyms.yaml`` (optional): a word students use → the words the knowledge base uses for it."""
+    if not path.exists():
+        return {}
+    doc = _read(path) or {}
+    if not isinstance(doc, dict) or not all(
+        isinstance(v, list) and v and all(isinstance(w, str) and w.strip() for w in v) for v in doc.values()
+    ):
+        raise KnowledgeError(f"{path.name}: expected a mapping of a word to a list of words")
+    return {str(k).lower(): tuple(w.lower() for w in v) for k, v in doc.items()}
 
 
 def load_facts(path: Path) -> dict[str, FactGroup]:

@@ -48,6 +48,7 @@ _IFFY = frozenset(
 )
 _ASKING = frozenset({"will", "would", "could", "might", "should", "may"})
 _BREAKS = frozenset({".", ",", ";", "!", "?", "but", "so", "because", "although"})
+NEGATION_REACH = 4  # words before a keyword where "not" cancels it ("not the person I met before")
 MAX_GAP = 2  # words that may sit between the words of a keyword ("same [hiring] manager")
 OUTCOME_VALUES = {"offer": "offered", "rejected": "rejected", "withdrawn": "withdrawn", "accepted": "accepted"}
 SETTING_VALUES = {"video": "video", "phone": "phone", "onsite": "onsite"}
@@ -95,7 +96,12 @@ def _match(words: list[str], keyword: tuple[str, ...]) -> tuple[int, int] | None
 def _negated(words: list[str], start: int, keyword: tuple[str, ...]) -> bool:
     if keyword[0] in _NEGATIONS:
         return False
-    return any(w in _NEGATIONS or w.endswith("n't") for w in words[max(0, start - 2) : start])
+    before: list[str] = []
+    for w in reversed(words[max(0, start - NEGATION_REACH) : start]):  # back to the clause's start
+        if w in _BREAKS:
+            break
+        before.append(w)
+    return any(w in _NEGATIONS or w.endswith("n't") for w in before)
 
 
 def _supposed(words: list[str], start: int, end: int) -> bool:

@@ -113,3 +113,22 @@ def test_no_good_answer_is_said_honestly_and_counted_by_topic(bot: BotHarness) -
     counted = re.findall(r'secondround_unanswered_questions_total\{topic="(\w+)"\} 1\.0', exposition)
     assert counted and "dog" not in exposition
     assert r.buttons[next(iter(r.buttons))] == f"topic:{counted[0]}"
+
+
+def test_typing_show_that_again_repeats_the_last_advice_not_the_interview_list(bot: BotHarness, knowledge) -> None:
+    me = bot.chat()
+    nothing = me.say("show that again")
+    assert "nothing to repeat" in nothing.text and "interview" not in nothing.text.split(".")[0]
+    first = me.say("can I order wine at the dinner interview?")
+    for typed in ("show me that again", "can you repeat that?"):
+        again = me.say(typed)
+        assert ids_shown(knowledge, again.text) == ids_shown(knowledge, first.text)
+        assert "upcoming interviews" not in again.text
+
+
+def test_a_not_in_front_of_a_fact_cancels_it_within_its_clause(knowledge) -> None:
+    from bot.situation import detect
+
+    assert detect(knowledge, "it's someone new, not the person I met before")["interviewer"].value == "new"
+    said = "not sure about the format, but it's the same person as before"
+    assert detect(knowledge, said)["interviewer"].value == "same"

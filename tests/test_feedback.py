@@ -60,8 +60,7 @@ def test_contract_example_has_exactly_the_issue_keys_and_reads_the_story():
 
 def test_contract_example_through_the_cli_entry_point():
     stdout = io.StringIO()
-    assert main(io.StringIO(json.dumps({"question": CONTRACT_QUESTION, "answer": CONTRACT_ANSWER}) + "\n"),
-                stdout) == 0
+    assert main(io.StringIO(json.dumps({"question": CONTRACT_QUESTION, "answer": CONTRACT_ANSWER}) + "\n"), stdout) == 0
     lines = stdout.getvalue().splitlines()
     assert len(lines) == 1
     assert json.loads(lines[0]) == analyze(CONTRACT_QUESTION, CONTRACT_ANSWER).to_dict()
@@ -111,15 +110,19 @@ def test_a_full_star_story_is_read_part_by_part_with_the_words_behind_each():
 
 
 def test_a_hypothetical_answer_has_no_action_and_no_owner():
-    out = analyze("Tell me about a time you disagreed with your manager.",
-                  "I would talk to my manager privately and explain my reasons, then I'd follow the decision.")
+    out = analyze(
+        "Tell me about a time you disagreed with your manager.",
+        "I would talk to my manager privately and explain my reasons, then I'd follow the decision.",
+    )
     assert out.star.action is False and out.ownership == "none"
 
 
 def test_team_only_story_is_we_and_a_story_with_both_is_mixed():
     assert analyze("Tell me about a time you improved a process.", WE_STORY).ownership == "we"
-    mixed = ("Our product launch moved up a week. I rewrote the onboarding emails myself, and then we tested the "
-             "whole flow together with the design team. We launched on the new date.")
+    mixed = (
+        "Our product launch moved up a week. I rewrote the onboarding emails myself, and then we tested the "
+        "whole flow together with the design team. We launched on the new date."
+    )
     assert analyze("Tell me about a time you worked under pressure.", mixed).ownership == "mixed"
 
 
@@ -208,16 +211,20 @@ def test_structure_names_what_is_missing_and_a_story_request_answered_with_claim
 
 def test_one_next_step_and_article_advice_that_names_a_real_source():
     sources = yaml.safe_load((ROOT / "knowledge/sources.yaml").read_text())
-    for question, answer in [(CONTRACT_QUESTION, CONTRACT_ANSWER), ("What are your salary expectations?", "60k"),
-                             ("Why do you want to join us?", "It's a good company.")]:
+    for question, answer in [
+        (CONTRACT_QUESTION, CONTRACT_ANSWER),
+        ("What are your salary expectations?", "60k"),
+        ("Why do you want to join us?", "It's a good company."),
+    ]:
         tips = analyze(question, answer).tips
         assert sum(t.startswith("Next step:") for t in tips) == 1
         article = [t for t in tips if t.startswith("From the articles:")]
         assert len(article) == 1
         source = re.search(r"\(source: ([\w.]+)\)$", article[0])
         assert source and source.group(1) in sources
-    assert "range" in next(t for t in analyze("What are your salary expectations?", "60k").tips
-                           if t.startswith("From the articles:"))
+    assert "range" in next(
+        t for t in analyze("What are your salary expectations?", "60k").tips if t.startswith("From the articles:")
+    )
 
 
 # --- the CLI: JSON lines in, one object per line out, bad lines answered and skipped ---------------------------
@@ -247,13 +254,23 @@ def test_bad_lines_get_an_error_object_on_their_own_line_and_processing_continue
 
 def test_python_dash_m_runs_the_same_cli_and_serves_without_scikit_learn():
     line = json.dumps({"question": CONTRACT_QUESTION, "answer": CONTRACT_ANSWER, "told_before": []})
-    done = subprocess.run([sys.executable, "-m", "bot.feedback"], input=line + "\n", capture_output=True, text=True,
-                          timeout=120, cwd=ROOT, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.feedback"],
+        input=line + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=True,
+    )
     assert json.loads(done.stdout) == analyze(CONTRACT_QUESTION, CONTRACT_ANSWER).to_dict()
-    probe = ("import sys, bot.feedback as f; f.analyze('q', 'I fixed it.'); "
-             "print(sorted(m for m in ('sklearn', 'scipy', 'torch') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=ROOT,
-                          check=True)
+    probe = (
+        "import sys, bot.feedback as f; f.analyze('q', 'I fixed it.'); "
+        "print(sorted(m for m in ('sklearn', 'scipy', 'torch') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=ROOT, check=True
+    )
     assert done.stdout.strip() == "[]"
 
 
@@ -263,7 +280,8 @@ def test_python_dash_m_runs_the_same_cli_and_serves_without_scikit_learn():
 def test_shipped_weights_were_trained_on_the_training_file_as_it_is_now():
     model = load_model()
     assert model.trained_on["sha256"] == file_sha256(training_path()), (
-        "knowledge/practice/answers_train.txt changed: run python -m bench.train_feedback")
+        "knowledge/practice/answers_train.txt changed: run python -m bench.train_feedback"
+    )
     assert model_path().stat().st_size < 400_000
 
 

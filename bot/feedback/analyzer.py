@@ -53,9 +53,7 @@ class Feedback:
         }
 
 
-def analyze(
-    question: str, answer: str, *, kind: str | None = None, told_before: Sequence[str] = ()
-) -> Feedback:
+def analyze(question: str, answer: str, *, kind: str | None = None, told_before: Sequence[str] = ()) -> Feedback:
     """Read a typed answer to an interview question and say what is in it.
 
     ``kind`` overrides the question kind read from the question (one of ``bot.feedback.kinds.KINDS``);

@@ -106,8 +106,9 @@ def _counts(text: str, m: re.Match[str], salary: bool) -> bool:
         word = m.group("word").lower()
         if word == "zero" and re.match(r"^[\s-]*(?:tolerance|based|sum)\b", after, re.IGNORECASE):
             return False
-        if re.search(r"\b(?:round|year|grade|level|band|page|step|month|week|day|phase|option|number)\s*$", before,
-                     re.IGNORECASE):
+        if re.search(
+            r"\b(?:round|year|grade|level|band|page|step|month|week|day|phase|option|number)\s*$", before, re.IGNORECASE
+        ):
             return False
         if word in {"two", "three"} and re.match(r"^\s*(?:or|to)\s+(?:three|four)\s+(?:times|things)\b", after):
             return True
@@ -121,7 +122,10 @@ def _counts(text: str, m: re.Match[str], salary: bool) -> bool:
         unit_after = re.match(r"^\s*(\w+)", after)
         measured = re.search(
             r"\b(?:in|within|only|just|under|than|to|from|per|by|for|about|around|over|took|take|takes|saved|"
-            r"extra|another|whole)\s*$", before, re.IGNORECASE)
+            r"extra|another|whole)\s*$",
+            before,
+            re.IGNORECASE,
+        )
         early = unit_after and unit_after.group(1).lower() in {"early", "earlier", "late", "later", "ahead", "before"}
         if m.group("one").lower().endswith(("year", "years")) and not early:
             return False

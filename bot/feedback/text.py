@@ -174,8 +174,10 @@ def actors(text: str) -> set[str]:
                 found.add("we")
         elif word in _TEAM_NOUNS and k >= 1 and words[k - 1] in {"our", "the", "my"}:
             lead = k - 1
-            boundary = lead == 0 or words[lead - 1] in _BOUNDARY_WORDS or any(
-                ch in text[matches[lead - 1].end() : matches[lead].start()] for ch in ",;:.!?"
+            boundary = (
+                lead == 0
+                or words[lead - 1] in _BOUNDARY_WORDS
+                or any(ch in text[matches[lead - 1].end() : matches[lead].start()] for ch in ",;:.!?")
             )
             if k + 1 < len(words) and words[k + 1] == "and" and k + 2 < len(words) and words[k + 2] == "i":
                 continue  # "my team and I" is told by the I-branch

@@ -24,6 +24,9 @@ from bot.types import Button, Reply
 log = logging.getLogger(__name__)
 
 _THANKS = re.compile(r"\b(thx|thanks?|thank u|thank you|ty|tysm|cheers|appreciate|merci|danke|gracias)\b", re.I)
+_HELLO_ONLY = re.compile(
+    r"^\W*(hi|hello|hey|hiya|yo|good (morning|afternoon|evening)|howdy)\W*(there|again)?\W*$", re.I
+)
 _BYE = re.compile(r"\b(bye|goodbye|see ya|see you|cya|later|good night|gn|ttyl)\b", re.I)
 _AGAIN = re.compile(
     r"^\W*(?:(?:can you |could you |please )?(?:show|say|give|send|repeat)(?: me)?(?: that| it| those| this)?"
@@ -55,7 +58,15 @@ def answer(turn: Turn, parse: Parse) -> list[Reply]:
         return _all_covered(turn, parse.intent)
     unsure = parse.confidence < ANSWER and ranking.coverage < advice.STRONG
     if unsure or (ranking.coverage < advice.WEAK and parse.confidence < advice.SURE):
-        return no_answer(turn, parse, ranking)
+        # advice made for the situation the student is in, and matching what they asked, is an answer
+        situational = [s for s in ranking.scored[:3] if s.fits and s.relative >= advice.SITUATION_MATCH]
+        if not situational:
+            return no_answer(turn, parse, ranking)
+        ranking = advice.Ranking(
+            [situational[0], *(s for s in ranking.scored if s is not situational[0])],
+            ranking.best_match,
+            ranking.coverage,
+        )
     picked = advice.choose(ranking)
     lead_topic = picked[0].topic
     items = [(s.topic, s.item) for s in picked]
@@ -339,7 +350,18 @@ def more_button(turn: Turn, args: list[str]) -> list[Reply]:
 @on_action("again", needs_storage=False)
 def again_button(turn: Turn, args: list[str]) -> list[Reply]:
     """The "Show that again" button: the last advice, repeated on request."""
-    return _again(turn) or help_button(turn, args)
+    return _again(turn) or _nothing_to_repeat(turn)
+
+
+@on_intent("again", needs_storage=False)
+def again_typed(turn: Turn, parse: Parse) -> list[Reply]:
+    """A typed "show that again" / "repeat that": the last advice, repeated on request."""
+    return _again(turn) or _nothing_to_repeat(turn)
+
+
+def _nothing_to_repeat(turn: Turn) -> list[Reply]:
+    """Asked to repeat before any advice was shown: say so, and offer the topics."""
+    return _fresh(turn, [Reply(turn.knowledge.response("nothing_to_repeat"), advice.topic_buttons())])
 
 
 @on_intent("more", needs_storage=False)
@@ -358,6 +380,9 @@ def greeting(turn: Turn, parse: Parse) -> list[Reply]:
         return _fresh(turn, [Reply(turn.knowledge.response("thanks"))])
     if _BYE.search(parse.text):
         return _fresh(turn, [Reply(turn.knowledge.response("goodbye"))])
+    told = [f for f in situation.detect(turn.knowledge, parse.text).values() if not f.hypothetical]
+    if told and not _HELLO_ONLY.match(parse.text):  # "ok so now what?": a situation, not a hello
+        return answer(turn, parse)
     return _fresh(turn, [Reply(turn.knowledge.response("greeting"), advice.topic_buttons())])
 
 

@@ -54,6 +54,14 @@ INTENT_FILE = "intents.npz"
 ENTITY_FILE = "entities.crfsuite"
 # Bumped when the served intent model's format or features change (the entity tagger has MODEL_VERSION).
 INTENT_FORMAT = 2
+# "show that again": the last advice, repeated (handled by the coaching handlers, intent "again")
+_AGAIN = re.compile(
+    r"^\W*(?:(?:can|could|would) you |pls |please )?(?:(?:show|say|give|send|repeat|tell)(?: me| us)?"
+    r"(?: that| it| those| this| the last| your last| the)?(?: (?:tips?|advice|points?|bullets?|answer|one|ones))?"
+    r"(?: (?:again|once more|one more time))?|repeat|again|say again|come again|what was that again)"
+    r"\W*(?:please|pls)?\W*$",
+    re.I,
+)
 
 __all__ = ["NLU", "Entities", "Parse", "When"]
 
@@ -105,6 +113,8 @@ class NLU:
         full, text = text, text[:READ_CHARS]
         if _MORE.match(text):
             return Parse(full, "more", 1.0)
+        if _AGAIN.match(text) and re.search(r"again|repeat|once more|one more time", text, re.I):
+            return Parse(full, "again", 1.0)
         if _TZ_WORDS.search(text) and (find_zone(text) or zone_like(text) or len(text.split()) <= 8):
             return Parse(full, "set_timezone", 1.0)
         ranked = self.classifier.ranked(text, 3)

@@ -1,0 +1,127 @@
+"""Choose the ranking weights of :mod:`bot.advice` by coordinate search on the labelled training sets.
+
+Usage: python -m bench.ranking_tune [--rounds N] [FILE ...]
+(default: tests/data/ranking_own.jsonl and tests/data/dev/ranking.jsonl; blind files are refused)
+
+Every question is parsed once; then each weight in turn is scaled up and down while the objective
+(share of questions whose best item is the first bullet, plus half the share where it is among the
+first two) improves. Prints the weights found, to be copied into bot/advice.py by hand: the bot never
+reads this script's output at run time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from bench.ranking_eval import NOW, ROOT, facts_for
+from bot import advice
+from bot.handlers.coaching import _priors
+from bot.knowledge import Knowledge, load_knowledge
+from bot.nlu import NLU
+
+DEFAULT = [ROOT / "tests/data/ranking_own.jsonl", ROOT / "tests/data/dev/ranking.jsonl"]
+KNOBS = (
+    "MATCH_SCALE",
+    "FIT_STRICT",
+    "FIT_SLOT",
+    "W_TOPIC",
+    "W_COVER",
+    "FIT_BONUS",
+    "FIT_TOLD",
+    "GUESS_PENALTY",
+    "POSITION_PENALTY",
+    "DOC:question",
+    "DOC:meta",
+    "DOC:text",
+    "DOC:whole",
+    "SAME_TOPIC",
+    "FOLLOW_MATCH",
+    "FOLLOW_POSITION",
+)
+
+
+def _get(knob: str) -> float:
+    if knob.startswith("DOC:"):
+        return advice.DOC_WEIGHTS[knob[4:]]
+    return float(getattr(advice, knob))
+
+
+def _set(knob: str, value: float) -> None:
+    if knob.startswith("DOC:"):
+        advice.DOC_WEIGHTS[knob[4:]] = value
+    else:
+        setattr(advice, knob, value)
+
+
+def objective(knowledge: Knowledge, cases: list[tuple[Any, ...]]) -> tuple[float, float, float]:
+    """(objective, top-1, top-2) over the cases."""
+    top1 = top2 = 0
+    for text, facts, priors, good in cases:
+        picked = [s.item.id for s in advice.choose(advice.rank(knowledge, facts, text, priors))]
+        top1 += bool(picked) and picked[0] in good
+        top2 += bool(good & set(picked[:2]))
+    n = max(len(cases), 1)
+    return (top1 + 0.5 * top2) / n, top1 / n, top2 / n
+
+
+def _cache_parts() -> None:
+    """Match each question once: the per-field matches do not depend on the weights searched here."""
+    plain = advice.Index.parts
+    memo: dict[tuple[int, str], Any] = {}
+
+    def parts(self: advice.Index, text: str) -> Any:
+        key = (id(self), text)
+        if key not in memo:
+            memo[key] = plain(self, text)
+        return memo[key]
+
+    advice.Index.parts = parts  # type: ignore[method-assign]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("files", nargs="*", type=Path)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    files = args.files or DEFAULT
+    if any("blind" in p.resolve().parts for p in files):
+        raise SystemExit("never tune on the blind set")
+    knowledge = load_knowledge()
+    nlu = NLU.load()
+    _cache_parts()
+    cases = []
+    for path in files:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and (rec := json.loads(line))["best"] is not None:
+                parse = nlu.parse(rec["text"], NOW, "UTC")
+                facts = facts_for(knowledge, rec["text"], rec.get("facts") or {})
+                cases.append((rec["text"], facts, _priors(parse), {rec["best"], *rec.get("also", [])}))
+    best = objective(knowledge, cases)
+    print(f"start: objective {best[0]:.3f}  top-1 {best[1]:.1%}  top-2 {best[2]:.1%}")
+    for _ in range(args.rounds):
+        improved = False
+        for knob in KNOBS:
+            for factor in (0.5, 0.75, 1.33, 2.0, None):
+                old = _get(knob)
+                new = (0.1 if old == 0 else old * factor) if factor is not None else 0.0
+                if new == old or (new == 0 and knob == "MATCH_SCALE"):
+                    continue
+                _set(knob, new)
+                score = objective(knowledge, cases)
+                if score[0] > best[0] + 1e-9:
+                    best, improved = score, True
+                    print(
+                        f"  {knob} {old:.3f} -> {new:.3f}: {score[0]:.3f}  top-1 {score[1]:.1%}  top-2 {score[2]:.1%}"
+                    )
+                else:
+                    _set(knob, old)
+        if not improved:
+            break
+    print("weights:", {k: round(_get(k), 3) for k in KNOBS})
+
+
+if __name__ == "__main__":
+    main()

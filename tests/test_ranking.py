@@ -1,0 +1,76 @@
+"""Ranking the advice for a question, read as a student would notice it: typos and everyday words reach
+the same advice, the student's situation gets its advice in the first two bullets, and decisive news
+(a rejection, an ending) changes what comes first."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import advice, situation
+from bot.knowledge import KnowledgeError, load_knowledge
+from tests.conftest import BotHarness
+from tests.test_advice import ids_shown
+
+
+def first_ids(knowledge, text: str, **facts: str) -> list[str]:
+    known = situation.Facts(values=dict(facts))
+    return [s.item.id for s in advice.choose(advice.rank(knowledge, known, text, {}))]
+
+
+def test_a_misspelt_question_reaches_the_same_advice(knowledge) -> None:
+    pairs = {
+        "how do i handle a panel interview": "how do i handel a panle interview",
+        "is it ok to contact an employee before the interview": "is it ok to contcat an emplyee befor the intervew",
+    }
+    for right, typo in pairs.items():
+        assert first_ids(knowledge, typo)[0] == first_ids(knowledge, right)[0], typo
+
+
+def test_a_students_own_word_reaches_the_advice_written_in_other_words(knowledge) -> None:
+    assert first_ids(knowledge, "is booze ok at the interview dinner?", setting="meal")[0] == "informal-setting-alcohol"
+    assert first_ids(knowledge, "got the jitters about tomorrow")[0].startswith("nerves-")
+
+
+def test_advice_for_the_students_situation_is_among_the_first_two_bullets(bot: BotHarness, knowledge) -> None:
+    me = bot.chat()
+    me.say("my second interview is with the same manager as last time")
+    r = me.say("how should I prepare?")
+    same_only = {i.id for _, i in knowledge.items() if "same" in i.when}
+    assert same_only & set(ids_shown(knowledge, r.text)[:2])
+
+
+def test_after_a_rejection_a_general_question_gets_advice_for_a_rejection(bot: BotHarness, knowledge) -> None:
+    me = bot.chat()
+    me.say("they rejected me after the second interview")
+    r = me.say("what should i do now?")
+    shown = ids_shown(knowledge, r.text)
+    assert shown[0].startswith("outcome-rejected") or shown[1].startswith("outcome-rejected")
+    not_after_a_no = {i.id for _, i in knowledge.items() if "rejected" in i.unless}
+    assert not_after_a_no & set(shown) == set() and "salary-negotiate-now" in not_after_a_no
+
+
+def test_a_situation_said_in_passing_is_answered_not_greeted(bot: BotHarness, knowledge) -> None:
+    me = bot.chat()
+    me.say("just came out of my second interview")
+    r = me.say("ok so now what?")
+    assert "I'm SecondRound" not in r.text
+    assert any(i.startswith("follow-up-") for i in ids_shown(knowledge, r.text)[:2])
+
+
+def test_a_lunch_mentioned_while_scheduling_shapes_the_next_answer(bot: BotHarness, knowledge) -> None:
+    me = bot.chat()
+    me.say("she invited me to lunch for round two")
+    r = me.say("and who pays at the end?")
+    assert ids_shown(knowledge, r.text)[0] == "informal-setting-bill"
+
+
+def test_a_broken_synonyms_file_is_refused_with_its_name(tmp_path) -> None:
+    import shutil
+
+    from bot.knowledge import default_dir
+
+    base = tmp_path / "knowledge"
+    shutil.copytree(default_dir(), base)
+    (base / "synonyms.yaml").write_text("money: salary\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"synonyms\.yaml"):
+        load_knowledge(base)
