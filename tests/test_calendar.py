@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -89,3 +90,18 @@ def test_chat_jsonl_carries_the_file(env: dict[str, str]) -> None:
     assert str(event["summary"]) == "Second interview: Acme"
     start = event.decoded("dtstart")  # the real clock: next Friday at 3 PM in New York
     assert (start.weekday(), start.hour, start.minute, str(start.tzinfo)) == (4, 15, 0, "America/New_York")
+
+
+def test_the_interactive_chat_saves_the_file_and_prints_its_path(env: dict[str, str]) -> None:
+    p = run(
+        ["chat", "--user", "kim", "--tz", "UTC"],
+        env,
+        "I have a second interview with Acme on Friday at 3pm\nadd my interviews to my calendar\n/quit\n",
+        timeout=300,
+    )
+    assert p.returncode == 0, p.stderr
+    saved = next(line for line in p.stdout.splitlines() if line.startswith("Saved as "))
+    path = Path(saved.removeprefix("Saved as ").strip())
+    assert path.parent == Path(env["SECONDROUND_DATA_DIR"]) / "files"
+    [event] = icalendar.Calendar.from_ical(path.read_text(encoding="utf-8")).walk("VEVENT")
+    assert str(event["summary"]) == "Second interview: Acme"
