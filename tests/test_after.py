@@ -242,3 +242,17 @@ def test_a_reminder_in_the_past_or_before_an_unknown_interview_is_refused_clearl
     r = me.say("remind me today at 8am to stretch")
     assert "has already passed" in r.text
     assert _custom(bot) == []
+
+
+def test_remind_me_when_my_interview_is_answers_the_question(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I have a second interview with Acme on Friday at 3pm")
+    r = me.say("remind me when my 2nd interview is")
+    assert "Acme: Friday 6 March, 3:00 PM" in r.text and _custom(bot) == []
+
+
+def test_the_home_view_shows_the_offer_deadline(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("they offered me the job at dinner, they want an answer by next monday")
+    home = "\n".join(r.text for r in bot.app.coach.home(me.ref))
+    assert "Answer the offer from the company by Monday 9 March." in home

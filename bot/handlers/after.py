@@ -641,6 +641,10 @@ def set_reminder(turn: Turn, parse: Parse) -> list[Reply]:
         return _list_reminders(turn)
     interview, replies, meant = _reminder_interview(turn, parse)
     task = _task(parse.text)
+    if not (relative or day_before or when or task) and re.search(r"\bwhen\b", low) and _INTERVIEW.search(low):
+        from bot.handlers.interviews import list_interviews  # "remind me when my interview is": a question
+
+        return list_interviews(turn, Parse(parse.text, "list_interviews", parse.confidence))
     if relative or day_before or (_MORNING_OF.search(parse.text) and interview is not None and when is None):
         if interview is None:
             return replies or [Reply("Which interview should I remind you before? Name the company.", private=True)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from bot import formatting, markup, situation
 from bot.dialog import Pending, ask_first, is_other_action, sure, yes_no
@@ -22,7 +23,7 @@ from bot.nlu.types import Entities, Parse, When
 from bot.registry import on_action, on_intent, on_pending
 from bot.reminders import to_utc
 from bot.storage.models import Interview
-from bot.storage.repo import normalise_company
+from bot.storage.repo import UserData, normalise_company
 from bot.turn import Turn
 from bot.types import Button, Reply
 from bot.zones import find_zone, zone_like
@@ -758,15 +759,19 @@ WAITING_FOR = timedelta(days=45)
 """How long after an interview with no outcome "what's coming up" still lists it as waiting for an answer."""
 
 
-def deadline_lines(turn: Turn) -> list[str]:
-    """Offer deadlines and decision dates on file (still open), soonest first, as list lines."""
-    today = turn.local_now.date()
+def deadline_lines(data: UserData, now: datetime, tz: str) -> list[str]:
+    """Offer deadlines and decision dates on file (still open), soonest first, as list lines.
+
+    Also used by the platforms' home view (:meth:`bot.coach.Coach.home`).
+    """
+    zone = ZoneInfo(tz)
+    today = now.astimezone(zone).date()
     rows: list[tuple[date, str]] = []
-    for interview in turn.data.interviews():
+    for interview in data.interviews():
         name = formatting.company(interview) if interview.company else "the company"
         if interview.offer_deadline is not None and interview.outcome not in ENDED:
-            local = interview.offer_deadline.astimezone(turn.zone).replace(tzinfo=None)
-            if interview.offer_deadline > turn.now:
+            local = interview.offer_deadline.astimezone(zone).replace(tzinfo=None)
+            if interview.offer_deadline > now:
                 when = formatting.day(local.date(), today)
                 if local.time() != time(17, 0):  # 17:00 stands for "by that day": no time was given
                     when += f", {formatting.clock(local)}"
@@ -801,7 +806,7 @@ def waiting_lines(turn: Turn) -> list[str]:
 
 
 def _deadline_answer(turn: Turn) -> list[Reply]:
-    lines = deadline_lines(turn)
+    lines = deadline_lines(turn.data, turn.now, turn.tz)
     if not lines:
         return [
             Reply(
@@ -827,7 +832,8 @@ def list_interviews(turn: Turn, parse: Parse) -> list[Reply]:
         for i in turn.data.upcoming(turn.now)
         if not (i.local_start is None and (i.offer_deadline is not None or i.outcome is not None))
     ]
-    deadlines, waiting, own = deadline_lines(turn), waiting_lines(turn), custom_lines(turn)
+    deadlines = deadline_lines(turn.data, turn.now, turn.tz)
+    waiting, own = waiting_lines(turn), custom_lines(turn)
     if not (upcoming or deadlines or waiting or own):
         return [
             Reply(
