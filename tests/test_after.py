@@ -256,3 +256,27 @@ def test_the_home_view_shows_the_offer_deadline(bot: BotHarness) -> None:
     me.say("they offered me the job at dinner, they want an answer by next monday")
     home = "\n".join(r.text for r in bot.app.coach.home(me.ref))
     assert "Answer the offer from the company by Monday 9 March." in home
+
+
+async def test_remind_me_tomorrow_just_after_a_reminder_snoozes_it(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I have a second interview with Acme on Friday at 3pm")
+    bot.clock.set(datetime(2026, 3, 6, 22, 0, tzinfo=UTC))
+    await bot.deliver_due()  # the thank-you reminder
+    r = me.say("remind me tomorrow")
+    assert "OK, I'll remind you again tomorrow, Saturday 7 March at 9:00 AM." in r.text
+    assert _custom(bot) == []
+    bot.clock.set(datetime(2026, 3, 7, 14, 0, tzinfo=UTC))
+    assert any("thank-you" in t for t in await bot.deliver_due())
+
+
+async def test_a_custom_reminder_can_be_snoozed_like_any_other(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("remind me tomorrow at 9 to email Sarah")
+    bot.clock.set(datetime(2026, 3, 3, 14, 0, tzinfo=UTC))
+    await bot.deliver_due()
+    [reminder] = bot.recorder.sent[-1][1]
+    later = {b.label: b.value for b in reminder.buttons}["Remind me later"]
+    assert "12:00 PM" in me.press(later).text  # three hours later
+    bot.clock.set(datetime(2026, 3, 3, 17, 0, tzinfo=UTC))
+    assert await bot.deliver_due() == ["⏰ You asked me to remind you: email Sarah"]

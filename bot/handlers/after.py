@@ -641,6 +641,13 @@ def set_reminder(turn: Turn, parse: Parse) -> list[Reply]:
         return _list_reminders(turn)
     interview, replies, meant = _reminder_interview(turn, parse)
     task = _task(parse.text)
+    pending = turn.pending
+    if pending is not None and pending.kind == "reminder" and not (task or relative or day_before):
+        from bot.handlers.account import answer_reminder  # "remind me tomorrow" just after a reminder: a snooze
+
+        snoozed = answer_reminder(turn, pending, Parse(parse.text, "fallback", 0.0, parse.entities))
+        if snoozed is not None:
+            return snoozed
     if not (relative or day_before or when or task) and re.search(r"\bwhen\b", low) and _INTERVIEW.search(low):
         from bot.handlers.interviews import list_interviews  # "remind me when my interview is": a question
 
