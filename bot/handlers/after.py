@@ -250,9 +250,6 @@ def _thank_you_interview(turn: Turn, company: str | None) -> Interview | None:
         past = [i for i in found if i.starts_at is not None and i.starts_at <= turn.now]
         if found:
             return (past or found)[0]
-    low_named = _named_in(turn, company or "")
-    if low_named is not None:
-        return low_named
     past = data.recent_past(turn.now)
     waiting = [i for i in past if i.thank_you_sent_at is None]
     if waiting or past:

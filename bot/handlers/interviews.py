@@ -1001,14 +1001,13 @@ def answer_pick(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
     found = _chosen(turn, parse)
     if found is None:
         return None
-    found = [found]
     if purpose == "cancel":
-        return _cancel(turn, found[0])
+        return _cancel(turn, found)
     if purpose == "update":
         asked = _asked_message(turn, pending)
-        return _update(turn, asked, found[0]) if asked is not None else None
+        return _update(turn, asked, found) if asked is not None else None
     if purpose == "move" and pending.data.get("when"):
-        return interview_button(turn, ["move", str(found[0].id), str(pending.data["when"])])
+        return interview_button(turn, ["move", str(found.id), str(pending.data["when"])])
     return None
 
 
