@@ -105,3 +105,11 @@ def test_the_interactive_chat_saves_the_file_and_prints_its_path(env: dict[str, 
     assert path.parent == Path(env["SECONDROUND_DATA_DIR"]) / "files"
     [event] = icalendar.Calendar.from_ical(path.read_text(encoding="utf-8")).walk("VEVENT")
     assert str(event["summary"]) == "Second interview: Acme"
+
+
+def test_an_interview_described_with_the_calendar_request_is_recorded_then_included(bot: BotHarness) -> None:
+    r = bot.chat().say("put in my calendar: Northwind, thursday 2pm, with Dana Kim")
+    assert "tracking this interview" in r.text
+    [event] = _events(r)
+    assert str(event["summary"]) == "Second interview: Northwind"
+    assert event.decoded("dtstart") == datetime(2026, 3, 5, 14, 0, tzinfo=ZoneInfo("America/New_York"))

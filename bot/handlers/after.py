@@ -439,7 +439,16 @@ def calendar_reply(turn: Turn) -> list[Reply]:
 
 @on_intent("add_to_calendar")
 def add_to_calendar(turn: Turn, parse: Parse) -> list[Reply]:
-    """An .ics file with every upcoming interview ("add my interviews to my calendar")."""
+    """An .ics file with every upcoming interview ("add my interviews to my calendar").
+
+    A message that also describes an interview not on file ("put in my calendar: Northwind, thursday
+    2pm") records it first (asking first when unsure), then gives the file.
+    """
+    e = turn.nlu.tagger.extract(parse.text, turn.local_now, turn.tz)
+    if e.company and e.when is not None and not turn.data.find_by_company(e.company):
+        from bot.handlers.interviews import schedule  # records it, and adds the file when it did
+
+        return schedule(turn, Parse(parse.text, "schedule_interview", parse.confidence, e, parse.alternatives))
     return calendar_reply(turn)
 
 

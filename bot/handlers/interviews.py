@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot import formatting, markup, situation
 from bot.dialog import Pending, ask_first, is_other_action, sure, yes_no
-from bot.handlers.after import custom_lines
+from bot.handlers.after import calendar_reply, custom_lines
 from bot.limits import parse_id
 from bot.nlu.types import Entities, Parse, When
 from bot.registry import on_action, on_intent, on_pending
@@ -50,6 +50,7 @@ _LAST_NUMBER = re.compile(r"(\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)?)\W*
 _TO_NUMBER = re.compile(
     r"\b(?:to|at|for|till|until|now|make it|make that)\s+(\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm)?)(?![\w/.:])", re.I
 )
+_CALENDAR = re.compile(r"\b(calend[ae]r\w*|calander|g?cal|ical|outlook|\.?ics)\b")
 _COMPANY_WORD = re.compile(r"\b(company|firm|employer|organi[sz]ation|company'?s name|company name)\b")
 _PERSON_WORD = re.compile(r"\b(with|w/|interviewer|interviewers|interviewing me|meeting|meet)\b")
 _ALSO = re.compile(r"\b(also|too|as well|and also|plus)\b")
@@ -616,9 +617,10 @@ def schedule(turn: Turn, parse: Parse) -> list[Reply]:
     target, replies = _target(turn, parse)
     if replies is not None:
         return replies
-    if target is not None:
-        return _update(turn, parse, target)
-    return _create(turn, parse)
+    replies = _update(turn, parse, target) if target is not None else _create(turn, parse)
+    if _CALENDAR.search(parse.text.lower()) and turn.changed:
+        replies += calendar_reply(turn)  # "put in my calendar: Northwind, thursday 2pm": the file too
+    return replies
 
 
 COMMON_ZONES = (
