@@ -280,3 +280,12 @@ async def test_a_custom_reminder_can_be_snoozed_like_any_other(bot: BotHarness) 
     assert "12:00 PM" in me.press(later).text  # three hours later
     bot.clock.set(datetime(2026, 3, 3, 17, 0, tzinfo=UTC))
     assert await bot.deliver_due() == ["⏰ You asked me to remind you: email Sarah"]
+
+
+def test_drafts_asked_for_before_the_interview_are_written_for_sending_that_day(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I have a second interview with Acme on Friday at 3pm with Sarah Chen")
+    me.say("note: Sarah asked about my thesis in round one")
+    [draft] = _drafts(me.say("draft my thank-you emails"))
+    assert "meet me today" in draft and "Friday" not in draft
+    assert "our conversation about my thesis in round one" in draft

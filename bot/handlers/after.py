@@ -165,25 +165,37 @@ def _first_name(name: str, roles: set[str]) -> tuple[str, bool]:
 
 
 def _day_words(interview: Interview, today: date) -> str:
+    """When the interview was, as the email says it; one still ahead is written for sending that day."""
     if interview.local_start is None:
         return "recently"
     d = interview.local_start.date()
-    if d == today:
+    if d >= today:
         return "today"
     if d == today - timedelta(days=1):
         return "yesterday"
-    if d == today + timedelta(days=1):
-        return "tomorrow"
-    if abs((d - today).days) < 7:
+    if (today - d).days < 7:
         return f"on {d:%A}"
     return f"on {d.day} {d:%B}"
 
 
+def _mentions(text: str, name: str) -> bool:
+    return bool(name) and re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", text.lower()) is not None
+
+
 def _notes_for(turn: Turn, interview: Interview | None) -> list[Note]:
-    """The student's notes about this interview that say something about the conversation (newest first)."""
+    """The student's notes about this interview that say something about the conversation (newest first).
+
+    Notes filed under the interview, and notes filed under none that name its company or an interviewer.
+    """
     if interview is None:
         return []
-    notes = [n for n in turn.data.notes() if n.interview_id == interview.id and not _TODO.match(n.text)]
+    names = [interview.company or "", *(interview.interviewers or [])]
+    notes = [
+        n
+        for n in turn.data.notes()
+        if (n.interview_id == interview.id or (n.interview_id is None and any(_mentions(n.text, x) for x in names)))
+        and not _TODO.match(n.text)
+    ]
     after = [n for n in notes if interview.starts_at is not None and n.created_at >= interview.starts_at]
     before = [n for n in notes if n not in after]
     return [*reversed(after), *reversed(before)]
