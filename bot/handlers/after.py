@@ -371,7 +371,9 @@ def calendar_file(turn: Turn) -> tuple[File | None, list[Interview], list[Interv
     """An iCalendar file of every upcoming interview with a date; also which were put in and which not."""
     upcoming = turn.data.upcoming(turn.now)
     dated = [i for i in upcoming if i.local_start is not None]
-    undated = [i for i in upcoming if i.local_start is None]
+    undated = [
+        i for i in upcoming if i.local_start is None and i.offer_deadline is None and i.outcome is None
+    ]  # an offer noted without its interview is no interview to schedule
     if not dated:
         return None, [], undated
     cal = icalendar.Calendar()
