@@ -8,11 +8,12 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot import markup
 from bot.runtime import Runtime
-from bot.types import Button, ConversationRef, IncomingMessage, Reply
+from bot.types import Button, ConversationRef, File, IncomingMessage, Reply
 
 PLATFORM = "console"
 
@@ -29,14 +30,19 @@ def reply_json(reply: Reply) -> dict[str, Any]:
     return data
 
 
-def render(replies: list[Reply]) -> str:
-    """Replies as terminal text, buttons numbered ``/1``, ``/2``…, files shown after their reply."""
+def render(replies: list[Reply], files_dir: Path | None = None) -> str:
+    """Replies as terminal text, buttons numbered ``/1``, ``/2``…, files shown after their reply.
+
+    With ``files_dir``, each file is also written there (an .ics to open) and its path printed.
+    """
     out: list[str] = []
     n = 0
     for reply in replies:
         out.append(markup.to_plain(reply.text))
         for file in reply.files:
             out.append(f"--- {file.name} ({file.mime}) ---\n{file.content}\n--- end of {file.name} ---")
+            if files_dir is not None:
+                out.append(f"Saved as {save(file, files_dir)}")
         if reply.buttons:
             choices = []
             for button in reply.buttons:
@@ -44,6 +50,14 @@ def render(replies: list[Reply]) -> str:
                 choices.append(f"[/{n}] {button.label}")
             out.append("   ".join(choices))
     return "\n".join(out)
+
+
+def save(file: File, directory: Path) -> Path:
+    """Write a reply's file into ``directory`` under its own name (no directories in it); its path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / (Path(file.name).name or "file")
+    path.write_text(file.content, encoding="utf-8")
+    return path
 
 
 class ConsoleAdapter:
@@ -140,7 +154,8 @@ class ConsoleAdapter:
                 )
             else:
                 self._buttons = [b for r in replies for b in r.buttons]
-                await self._write(render(replies) + "\n")
+                files_dir = self.runtime.settings.data_dir / "files"  # next to the database
+                await self._write(render(replies, files_dir) + "\n")
 
     async def _write(self, text: str) -> None:
         async with self._write_lock:

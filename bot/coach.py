@@ -190,6 +190,7 @@ class Coach:
         Upcoming interviews with their next reminder, thank-yous still to send, and the coaching topics.
         """
         from bot import advice, formatting
+        from bot.handlers.interviews import deadline_lines
 
         now = self.clock.now()
         topics = Reply(
@@ -216,6 +217,9 @@ class Coach:
                 lines.append(
                     "None yet. Tell me about one, e.g. “I have a second interview with Acme on Friday at 3pm”."
                 )
+            deadlines = deadline_lines(data, now, tz)  # offer deadlines and decision dates, as "what's coming up"
+            if deadlines:
+                lines += ["**Deadlines**", *(f"- {line}" for line in deadlines)]
             todo = [i for i in data.recent_past(now) if i.thank_you_sent_at is None][:5]
             replies = [Reply("\n".join(lines), private=True)]
             if todo:

@@ -102,6 +102,7 @@ ACTION_INTENTS = frozenset(
         "forget_me",
         "set_timezone",
         "report_outcome",
+        "set_reminder",
     }
 )
 CONFIRM = "confirm_intent"

@@ -5,6 +5,8 @@ Replies use a small Markdown subset that every adapter can render:
 * ``**bold**`` and ``_italic_``
 * lines starting with ``- `` are bullets
 * a backslash escapes the next character (``\\*`` is a literal star)
+* ``[label](url)`` is a link (made only by :func:`link`; ``mailto:`` and ``https:`` URLs): each adapter
+  shows it the way its platform does, or as "label: url"
 
 Anything a user wrote (notes, company and interviewer names) goes through :func:`literal` before it
 is placed in a reply, so it can never turn into formatting. Mention syntax (``<!channel>``,
@@ -14,11 +16,13 @@ is placed in a reply, so it can never turn into formatting. Mention syntax (``<!
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 _SPECIAL = re.compile(r"([\\*_`~|>#\[\]])")
 _BOLD = re.compile(r"(?<!\\)\*\*(.+?)(?<!\\)\*\*", re.S)
 _ITALIC = re.compile(r"(?<![\\\w])_(.+?)(?<!\\)_(?!\w)", re.S)
 _UNESCAPE = re.compile(r"\\(.)", re.S)
+_LINK = re.compile(r"(?<!\\)\[([^\[\]\\\n]+)\]\(((?:mailto:|https://)[^\s()<>|]+)\)")
 
 
 def literal(text: str) -> str:
@@ -36,21 +40,39 @@ def bullets(lines: list[str]) -> str:
     return "\n".join(f"- {line}" for line in lines)
 
 
+def link(label: str, url: str) -> str:
+    """A link to ``url`` (``mailto:`` or ``https://``, percent-encoded: no spaces, brackets or ``|``)."""
+    if not _LINK.fullmatch(f"[{label}]({url})"):
+        raise ValueError("a link needs a label without brackets and a mailto:/https:// URL without spaces")
+    return f"[{label}]({url})"
+
+
 def to_plain(text: str) -> str:
     """Render markup as plain text (the console, notification previews, logs of replies)."""
+    text = _LINK.sub(r"\1: \2", text)
     text = _BOLD.sub(r"\1", text)
     text = _ITALIC.sub(r"\1", text)
     text = "\n".join("• " + line[2:] if line.startswith("- ") else line for line in text.split("\n"))
     return _UNESCAPE.sub(r"\1", text)
 
 
-def convert(text: str, *, bold_mark: str, italic_mark: str, escape: bool) -> str:
+def convert(
+    text: str,
+    *,
+    bold_mark: str,
+    italic_mark: str,
+    escape: bool,
+    link_format: Callable[[str, str], str] | None = None,
+) -> str:
     """Rewrite markup for a platform's own dialect.
 
     ``bold_mark``/``italic_mark`` replace ``**``/``_``; with ``escape`` false, the backslash escapes
-    are resolved (for dialects without escapes, such as Slack's mrkdwn).
+    are resolved (for dialects without escapes, such as Slack's mrkdwn). ``link_format(label, url)``
+    writes a link (by default "label: url").
     """
-    out = _BOLD.sub(lambda m: f"{bold_mark}{m.group(1)}{bold_mark}", text)
+    fmt = link_format or (lambda label, url: f"{label}: {url}")
+    out = _LINK.sub(lambda m: fmt(m.group(1), m.group(2)), text)
+    out = _BOLD.sub(lambda m: f"{bold_mark}{m.group(1)}{bold_mark}", out)
     out = _ITALIC.sub(lambda m: f"{italic_mark}{m.group(1)}{italic_mark}", out)
     if not escape:
         out = _UNESCAPE.sub(r"\1", out)

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
-from bot import formatting, limits
+from bot import formatting, limits, markup
 from bot.clock import Clock
 from bot.knowledge import Knowledge
 from bot.limits import LimitReached
@@ -24,6 +24,15 @@ from bot.types import Button, Reply
 
 OPEN = ("pending", "sending")
 THANK_YOU_CHAIN = ("thank_you", "check_in")
+CUSTOM = "custom"
+"""The kind of a reminder the student asked for ("remind me tomorrow at 9 to email Sarah")."""
+OUTCOME_STOPS: dict[str, tuple[str, ...] | None] = {
+    "offer": ("follow_up", "prepare"),
+    "accepted": ("follow_up", "offer_deadline", "prepare"),
+    "rejected": None,
+    "withdrawn": None,
+}
+"""Reminder kinds that no longer make sense once a process has this outcome (None: every planned kind)."""
 DAYTIME_DEFAULT = time(18, 0)  # when a day-only interview's reminders go out
 MORNING = time(9, 0)
 _NEXT = "secondround.next_reminder"  # Session.info: each interview's next reminder, as just planned
@@ -108,6 +117,9 @@ class ReminderPlanner:
         if interview.offer_deadline is not None and "offer_deadline" in offsets:
             deadline = to_local(interview.offer_deadline, interview.tz)
             due["offer_deadline"] = self.out_of_quiet(deadline + offsets["offer_deadline"], before=deadline)
+        if interview.outcome in OUTCOME_STOPS:  # after a rejection, a re-plan must not bring them back
+            stops = OUTCOME_STOPS[interview.outcome]
+            due = {kind: at for kind, at in due.items() if stops is not None and kind not in stops}
         return due
 
     def plan(self, session: Session, user: User, interview: Interview) -> list[Reminder]:
@@ -146,6 +158,8 @@ class ReminderPlanner:
                 )
             )
         )
+        self._follow_start(interview, [row for row in existing if row.kind == CUSTOM])
+        existing = [row for row in existing if row.kind != CUSTOM]
         kept: set[str] = set()
         waiting: list[Reminder] = []
         for row in existing:
@@ -190,6 +204,67 @@ class ReminderPlanner:
         upcoming = sorted((r for r in waiting + rows if r.status == "pending"), key=lambda r: r.due_at)
         session.info.setdefault(_NEXT, {})[interview.id] = upcoming[0] if upcoming else None
         return rows
+
+    def _follow_start(self, interview: Interview, rows: list[Reminder]) -> None:
+        """Custom reminders set relative to the interview's start ("2 hours before") move with it."""
+        for row in rows:
+            if row.before_minutes is None:
+                continue
+            if interview.starts_at is None or interview.status != "scheduled":
+                row.status = "cancelled"
+                continue
+            due = self.relative_due(interview, row.before_minutes)
+            if due != row.planned_at:
+                row.due_at = row.planned_at = due
+
+    def relative_due(self, interview: Interview, before_minutes: int) -> datetime:
+        """When "N minutes before the interview" falls (UTC), out of quiet hours but before the interview."""
+        assert interview.starts_at is not None
+        local = to_local(interview.starts_at - timedelta(minutes=before_minutes), interview.tz)
+        start = to_local(interview.starts_at, interview.tz)
+        return to_utc(self.out_of_quiet(local, before=start), interview.tz)
+
+    def add_custom(
+        self,
+        session: Session,
+        user: User,
+        due: datetime,
+        text: str | None,
+        interview: Interview | None = None,
+        before_minutes: int | None = None,
+    ) -> Reminder:
+        """Store a reminder the student asked for, due at ``due`` (UTC; quiet hours already applied)."""
+        now = self.clock.now()
+        row = Reminder(
+            user_id=user.id,
+            interview_id=interview.id if interview is not None else None,
+            kind=CUSTOM,
+            due_at=due,
+            planned_at=due,
+            status="pending",
+            attempts=0,
+            platform=user.platform,
+            workspace=user.workspace,
+            channel=user.dm_channel or "",
+            external_user=user.external_id,
+            created_at=now,
+            text=text,
+            before_minutes=before_minutes,
+        )
+        self._check_limit(session, user, 1)
+        session.add(row)
+        session.flush()
+        return row
+
+    def custom(self, session: Session, user: User) -> list[Reminder]:
+        """The student's own reminders still to go out, soonest first."""
+        return list(
+            session.scalars(
+                select(Reminder)
+                .where(Reminder.user_id == user.id, Reminder.kind == CUSTOM, Reminder.status.in_(OPEN))
+                .order_by(Reminder.due_at, Reminder.id)
+            )
+        )
 
     @staticmethod
     def _check_limit(session: Session, user: User, adding: int) -> None:
@@ -270,6 +345,8 @@ class ReminderPlanner:
 
     def compose(self, reminder: Reminder, interview: Interview | None, tz: str, *, late: bool) -> Reply:
         """What a reminder says, with its buttons."""
+        if reminder.kind == CUSTOM:
+            return self._compose_custom(reminder, interview, tz, late=late)
         template = self.knowledge.reminders[reminder.kind].text
         today = to_local(self.clock.now(), tz).date()
         company = formatting.company(interview) if interview and interview.company else "the company"
@@ -289,6 +366,27 @@ class ReminderPlanner:
             text = "_Sorry, this reminder is late: I was offline when it was due._\n" + text
         return Reply(text, self.buttons(reminder, interview), private=True, kind=reminder.kind)
 
+    def _compose_custom(self, reminder: Reminder, interview: Interview | None, tz: str, *, late: bool) -> Reply:
+        """A reminder the student asked for: their words, and the interview it is about."""
+        today = to_local(self.clock.now(), tz).date()
+        lines = []
+        if reminder.text:
+            lines.append(f"⏰ You asked me to remind you: **{markup.literal(reminder.text)}**")
+        if interview is not None and reminder.before_minutes is not None:
+            lines.append(
+                f"⏰ Your {formatting.company(interview)} interview is {formatting.when(interview, today)} "
+                f"({duration(reminder.before_minutes)} from now)."
+            )
+        elif interview is not None:
+            when = formatting.when(interview, today)
+            lines.append(f"(About your {formatting.company(interview)} interview, {when}.)")
+        if not lines:
+            lines.append("⏰ Here's the reminder you asked for.")
+        text = "\n".join(lines)
+        if late:
+            text = "_Sorry, this reminder is late: I was offline when it was due._\n" + text
+        return Reply(text, self.buttons(reminder, interview), private=True, kind=reminder.kind)
+
     @staticmethod
     def buttons(reminder: Reminder, interview: Interview | None) -> tuple[Button, ...]:
         """The buttons under a reminder; their values carry ids, so they work after a restart."""
@@ -297,7 +395,11 @@ class ReminderPlanner:
             Button("Tomorrow", f"reminder:snooze:{reminder.id}:tomorrow"),
         )
         if reminder.kind in THANK_YOU_CHAIN and interview is not None:
-            return (Button("Sent ✓", f"thanks:sent:{interview.id}", "primary"), *snooze)
+            return (
+                Button("Draft emails", f"drafts:{interview.id}", "primary"),
+                Button("Sent ✓", f"thanks:sent:{interview.id}"),
+                *snooze,
+            )
         if reminder.kind == "prepare":
             return (
                 Button("Preparation tips", "topic:preparation"),
@@ -313,6 +415,13 @@ class ReminderPlanner:
         """Why a due reminder should be skipped now (None when it should go out)."""
         if reminder.interview_id is not None and interview is None:
             return "interview deleted"
+        if reminder.kind == CUSTOM:
+            ended = interview is not None and (
+                interview.status != "scheduled" or interview.outcome in ("rejected", "withdrawn")
+            )
+            if reminder.before_minutes is not None and ended:
+                return "interview cancelled"
+            return None
         if interview is not None and interview.status != "scheduled" and reminder.kind != "offer_deadline":
             return "interview cancelled"
         started = interview is not None and interview.starts_at is not None and interview.starts_at <= now
@@ -324,6 +433,15 @@ class ReminderPlanner:
         if reminder.kind == "offer_deadline" and deadline is not None and deadline <= now:
             return "the offer deadline has passed"
         return None
+
+
+def duration(minutes: int) -> str:
+    """``2 hours``, ``30 minutes``, ``1 day``, ``1 hour 30 minutes``."""
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    units = ((days, "day"), (hours, "hour"), (mins, "minute"))
+    parts = [f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in units if n]
+    return " ".join(parts) or "0 minutes"
 
 
 def tomorrow_morning(now: datetime, tz: str) -> datetime:

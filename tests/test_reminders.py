@@ -359,3 +359,25 @@ def test_a_chat_restarted_with_tz_still_delivers_the_reminder_that_fell_due(env:
     assert [r["kind"] for r in reminders(p.stdout)] == ["thank_you"]
     p = run(["chat", "--jsonl", "--user", "bea", "--tz", "UTC"], later, "")
     assert reminders(p.stdout) == []  # once
+
+
+def test_a_re_plan_after_a_rejection_brings_no_reminder_back(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I had my second interview with Acme today at 9am with Sarah Chen")
+    assert "check_in" in _pending(bot)
+    me.say("Acme rejected me")
+    assert _pending(bot) == {}
+    me.say("set my time zone to Europe/Berlin")  # re-plans every interview
+    me.say("it's with Priya, not Sarah")  # and so does a correction
+    assert _pending(bot) == {}
+
+
+def test_a_re_plan_after_a_rejection_brings_no_follow_up_back(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I had my second interview with Acme today at 9am")
+    me.say("they will get back to me by march 20, should i follow up if i hear nothing?")
+    assert "follow_up" in _pending(bot)
+    r = me.say("they rejected me")
+    assert "stopped its reminders" in r.text
+    me.say("set my time zone to Europe/Berlin")
+    assert _pending(bot) == {}

@@ -54,7 +54,12 @@ class Outgoing:
 
 def to_discord(text: str) -> str:
     """The core's markup as Discord markdown (which keeps backslash escapes)."""
-    return markup.convert(text, bold_mark="**", italic_mark="_", escape=True)
+    return markup.convert(text, bold_mark="**", italic_mark="_", escape=True, link_format=_link)
+
+
+def _link(label: str, url: str) -> str:
+    """Discord shows https links (masked), not mailto: ones: those are left out (the text has a copy)."""
+    return f"[{label}]({url})" if url.startswith("https://") else ""
 
 
 def split_content(text: str, limit: int = CONTENT_LIMIT) -> list[str]:

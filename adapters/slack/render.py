@@ -59,7 +59,9 @@ def escape(text: str) -> str:
 
 def mrkdwn(text: str) -> str:
     """The core's neutral markup as Slack mrkdwn, with every ``<``, ``>``, ``&`` made literal."""
-    out = markup.convert(escape(text), bold_mark="*", italic_mark="_", escape=False)
+    out = markup.convert(
+        escape(text), bold_mark="*", italic_mark="_", escape=False, link_format=lambda label, url: f"<{url}|{label}>"
+    )
     return "\n".join("• " + line[2:] if line.startswith("- ") else line for line in out.split("\n"))
 
 

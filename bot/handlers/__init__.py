@@ -1,5 +1,5 @@
 """The coach's handlers, one module per area. :data:`MODULES` is the one place they are wired up."""
 
-from bot.handlers import account, coaching, interviews, notes, outcomes
+from bot.handlers import account, after, coaching, interviews, notes, outcomes
 
-MODULES = (coaching, interviews, notes, account, outcomes)
+MODULES = (coaching, interviews, notes, account, outcomes, after)

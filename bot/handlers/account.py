@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from bot import formatting
 from bot.dialog import Pending, ask_first, is_other_action, yes_no
+from bot.handlers.after import ask_which_thanks
 from bot.limits import parse_id
 from bot.nlu.types import Parse
 from bot.registry import on_action, on_intent, on_pending
@@ -128,6 +129,8 @@ def thank_you_sent(turn: Turn, parse: Parse) -> list[Reply]:
             if upcoming and upcoming[0].local_start and upcoming[0].local_start.date() <= turn.local_now.date()
             else None
         )
+    if interview is None and data.upcoming(turn.now):
+        return ask_which_thanks(turn, data.upcoming(turn.now))  # sent before the date on file
     if interview is None:
         return [
             Reply(

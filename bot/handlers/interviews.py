@@ -13,15 +13,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from bot import formatting, markup, situation
 from bot.dialog import Pending, ask_first, is_other_action, sure, yes_no
+from bot.handlers.after import calendar_reply, custom_lines
 from bot.limits import parse_id
 from bot.nlu.types import Entities, Parse, When
 from bot.registry import on_action, on_intent, on_pending
 from bot.reminders import to_utc
 from bot.storage.models import Interview
-from bot.storage.repo import normalise_company
+from bot.storage.repo import UserData, normalise_company
 from bot.turn import Turn
 from bot.types import Button, Reply
 from bot.zones import find_zone, zone_like
@@ -48,6 +50,7 @@ _LAST_NUMBER = re.compile(r"(\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)?)\W*
 _TO_NUMBER = re.compile(
     r"\b(?:to|at|for|till|until|now|make it|make that)\s+(\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm)?)(?![\w/.:])", re.I
 )
+_CALENDAR = re.compile(r"\b(calend[ae]r\w*|calander|g?cal|ical|outlook|\.?ics)\b")
 _COMPANY_WORD = re.compile(r"\b(company|firm|employer|organi[sz]ation|company'?s name|company name)\b")
 _PERSON_WORD = re.compile(r"\b(with|w/|interviewer|interviewers|interviewing me|meeting|meet)\b")
 _ALSO = re.compile(r"\b(also|too|as well|and also|plus)\b")
@@ -214,6 +217,8 @@ def confirm(turn: Turn, interview: Interview, verb: str, text: str = "", *, foll
         lines.append(_tz_note(turn))
     question = _ask_missing(turn, interview)
     cancel = Button("Cancel interview", f"interview:cancel:{interview.id}", "danger")
+    dated = interview.local_start is not None and (interview.starts_at is None or interview.starts_at > turn.now)
+    calendar = (Button("Add to calendar", f"calendar:{interview.id}"),) if dated else ()
     extra: list[Reply] = []
     if question:
         lines.append(question)
@@ -224,9 +229,9 @@ def confirm(turn: Turn, interview: Interview, verb: str, text: str = "", *, foll
             extra.append(Reply(asked[0], asked[1]))
     if extra:  # about this student's interview, so private; the destructive choice goes last
         extra = [Reply(r.text, r.buttons, True, r.kind) for r in extra]
-        extra[-1] = Reply(extra[-1].text, (*extra[-1].buttons, cancel), True, extra[-1].kind)
+        extra[-1] = Reply(extra[-1].text, (*extra[-1].buttons, *calendar, cancel), True, extra[-1].kind)
         return [Reply("\n".join(lines), private=True), *extra]
-    return [Reply("\n".join(lines), (cancel,), private=True)]
+    return [Reply("\n".join(lines), (*calendar, cancel), private=True)]
 
 
 def _interview_buttons(turn: Turn, interviews: list[Interview], action: str) -> tuple[Button, ...]:
@@ -612,9 +617,10 @@ def schedule(turn: Turn, parse: Parse) -> list[Reply]:
     target, replies = _target(turn, parse)
     if replies is not None:
         return replies
-    if target is not None:
-        return _update(turn, parse, target)
-    return _create(turn, parse)
+    replies = _update(turn, parse, target) if target is not None else _create(turn, parse)
+    if _CALENDAR.search(parse.text.lower()) and turn.changed:
+        replies += calendar_reply(turn)  # "put in my calendar: Northwind, thursday 2pm": the file too
+    return replies
 
 
 COMMON_ZONES = (
@@ -745,11 +751,92 @@ def answer_time(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
     return confirm(turn, interview, "Thanks. Here's the interview:", parse.text)
 
 
+_ASK_DEADLINE = re.compile(
+    r"\b(when|by when|how long|how many days|until when|till when|what date|which day|wen)\b.*"
+    r"\b(deadline|dedline|due|answer|reply|respond|decide|deciding|decision|hear back|get back|accept)\b|"
+    r"^\W*(?:offer\s+)?deadlines?\W*$|\bwhat'?s (?:my|the) (?:offer )?deadline\b"
+)
+ENDED = ("rejected", "withdrawn", "accepted")
+WAITING_FOR = timedelta(days=45)
+"""How long after an interview with no outcome "what's coming up" still lists it as waiting for an answer."""
+
+
+def deadline_lines(data: UserData, now: datetime, tz: str) -> list[str]:
+    """Offer deadlines and decision dates on file (still open), soonest first, as list lines.
+
+    Also used by the platforms' home view (:meth:`bot.coach.Coach.home`).
+    """
+    zone = ZoneInfo(tz)
+    today = now.astimezone(zone).date()
+    rows: list[tuple[date, str]] = []
+    for interview in data.interviews():
+        name = formatting.company(interview) if interview.company else "the company"
+        if interview.offer_deadline is not None and interview.outcome not in ENDED:
+            local = interview.offer_deadline.astimezone(zone).replace(tzinfo=None)
+            if interview.offer_deadline > now:
+                when = formatting.day(local.date(), today)
+                if local.time() != time(17, 0):  # 17:00 stands for "by that day": no time was given
+                    when += f", {formatting.clock(local)}"
+                rows.append((local.date(), f"Answer the offer from {name} by {when}."))
+        if interview.decision_by is not None and interview.outcome is None:
+            when = formatting.day(interview.decision_by, today)
+            if interview.decision_by >= today:
+                rows.append((interview.decision_by, f"{name} expects to decide by {when}."))
+            elif today - interview.decision_by <= WAITING_FOR:
+                rows.append((interview.decision_by, f"{name} meant to decide by {when}: time for a polite follow-up."))
+    return [text for _, text in sorted(rows, key=lambda r: r[0])]
+
+
+def waiting_lines(turn: Turn) -> list[str]:
+    """Interviews that took place and still wait for thank-yous or an answer."""
+    today = turn.local_now.date()
+    lines = []
+    for interview in turn.data.recent_past(turn.now):
+        if interview.starts_at is None or turn.now - interview.starts_at > WAITING_FOR or interview.outcome in ENDED:
+            continue
+        name = formatting.company(interview) if interview.company else "an interview"
+        todo = []
+        if interview.thank_you_sent_at is None and turn.now - interview.starts_at <= timedelta(days=7):
+            todo.append("thank-you emails to send")
+        if interview.outcome is None and interview.decision_by is None:
+            todo.append("waiting to hear back")
+        elif interview.outcome == "offer":
+            todo.append("an offer to decide on")
+        if todo:
+            lines.append(f"{name} ({formatting.when(interview, today)}): {', '.join(todo)}.")
+    return lines
+
+
+def _deadline_answer(turn: Turn) -> list[Reply]:
+    lines = deadline_lines(turn.data, turn.now, turn.tz)
+    if not lines:
+        return [
+            Reply(
+                "I don't have an offer deadline or a decision date on file. When they give you one, tell me, e.g. "
+                "“Acme wants an answer by Friday” or “they'll decide by the 20th”, and I'll remind you.",
+                private=True,
+            )
+        ]
+    return [Reply("\n".join(lines if len(lines) == 1 else [f"- {line}" for line in lines]), private=True)]
+
+
 @on_intent("list_interviews")
 def list_interviews(turn: Turn, parse: Parse) -> list[Reply]:
-    """What's coming up, with each interview's next reminder (the first :data:`LIST_SHOWN`)."""
-    upcoming = turn.data.upcoming(turn.now)
-    if not upcoming:
+    """What's coming up, and "when is my offer deadline?" (answered directly).
+
+    Interviews with their next reminder (the first :data:`LIST_SHOWN`), offer deadlines and decision
+    dates, interviews waiting for thank-yous or an answer, and the reminders the student set.
+    """
+    if parse.text and _ASK_DEADLINE.search(parse.text.lower()):
+        return _deadline_answer(turn)
+    upcoming = [
+        i
+        for i in turn.data.upcoming(turn.now)
+        if not (i.local_start is None and (i.offer_deadline is not None or i.outcome is not None))
+    ]
+    deadlines = deadline_lines(turn.data, turn.now, turn.tz)
+    waiting, own = waiting_lines(turn), custom_lines(turn)
+    if not (upcoming or deadlines or waiting or own):
         return [
             Reply(
                 "You have no upcoming interviews on file. Tell me about one, e.g. "
@@ -758,13 +845,21 @@ def list_interviews(turn: Turn, parse: Parse) -> list[Reply]:
             )
         ]
     today = turn.local_now.date()
-    lines = ["**Your upcoming interviews**"]
+    lines = ["**Your upcoming interviews**"] if upcoming else []
     for interview in upcoming[:LIST_SHOWN]:
         line = formatting.summary(interview, today)
         nxt = _next_reminder_line(turn, interview)
         lines.append(f"- {line}" + (f"\n  {nxt}" if nxt else ""))
     if len(upcoming) > LIST_SHOWN:
         lines.append(f"…and {len(upcoming) - LIST_SHOWN} more later on (“export my data” lists them all).")
+    for title, items in (
+        ("Deadlines", deadlines),
+        ("After the interview", waiting),
+        ("Reminders you asked for", [line for line, _ in own]),
+    ):
+        if items:
+            lines.append(f"**{title}**")
+            lines.extend(f"- {item}" for item in items)
     lines.append(_tz_note(turn))
     buttons = tuple(
         Button(f"Cancel {interview.company or 'interview'}"[:75], f"interview:cancel:{interview.id}", "danger")
@@ -908,14 +1003,13 @@ def answer_pick(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
     found = _chosen(turn, parse)
     if found is None:
         return None
-    found = [found]
     if purpose == "cancel":
-        return _cancel(turn, found[0])
+        return _cancel(turn, found)
     if purpose == "update":
         asked = _asked_message(turn, pending)
-        return _update(turn, asked, found[0]) if asked is not None else None
+        return _update(turn, asked, found) if asked is not None else None
     if purpose == "move" and pending.data.get("when"):
-        return interview_button(turn, ["move", str(found[0].id), str(pending.data["when"])])
+        return interview_button(turn, ["move", str(found.id), str(pending.data["when"])])
     return None
 
 

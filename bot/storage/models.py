@@ -183,6 +183,9 @@ class Reminder(Base):
     channel: Mapped[str] = mapped_column(String(128), default="")
     external_user: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime]
+    # a reminder the student asked for (kind "custom"): what to remind of, and minutes before the interview
+    text: Mapped[str | None] = mapped_column(String(500))
+    before_minutes: Mapped[int | None] = mapped_column(Integer)
 
 
 class ProcessedEvent(Base):
