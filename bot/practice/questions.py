@@ -130,7 +130,9 @@ def choose(
         fitting = [q for q in pool if audience in q.audience] or [q for q in pool if "any" in q.audience] or pool
         if not fitting:
             continue
-        fitting.sort(key=lambda q: (q.id in recency, recency.get(q.id, -1)))
+        # never asked first, then the least recently asked; questions written for this audience alone
+        # (not "any") first, so a same-interviewer or panel session is a different set
+        fitting.sort(key=lambda q: (q.id in recency, recency.get(q.id, -1), "any" in q.audience))
         chosen.append(fitting[0])
     order = {
         c: i for i, c in enumerate(("deep_dive", *ON_REQUEST, "why_you", "culture", "pressure", "direction", "salary"))
