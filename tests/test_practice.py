@@ -216,8 +216,10 @@ def test_progress_lines_compare_the_last_two_sessions() -> None:
     def answer(result: bool) -> dict[str, object]:
         return {"kind": "behavioural", "star": {"result": result}, "quantified": False, "ownership": "i"}
 
-    history = [{"answers": [answer(True), answer(False), answer(False), answer(False)]},
-               {"answers": [answer(True), answer(True), answer(True), answer(False)]}]
+    history = [
+        {"answers": [answer(True), answer(False), answer(False), answer(False)]},
+        {"answers": [answer(True), answer(True), answer(True), answer(False)]},
+    ]
     assert "- your answers now include results 3 of 4 times, up from 1 of 4" in progress_lines(history)
 
 
@@ -249,7 +251,16 @@ def test_every_question_practises_points_from_a_known_article() -> None:
 
 
 def test_a_malformed_question_is_refused_with_its_name() -> None:
-    raw = {"questions": [{"id": "x", "category": "nonsense", "kind": "other", "text": "Why?",
-                          "practises": [{"point": "p", "source": "s"}]}]}
+    raw = {
+        "questions": [
+            {
+                "id": "x",
+                "category": "nonsense",
+                "kind": "other",
+                "text": "Why?",
+                "practises": [{"point": "p", "source": "s"}],
+            }
+        ]
+    }
     with pytest.raises(ValueError, match=r"question 1 \(x\): category"):
         parse_questions(raw)
