@@ -164,5 +164,6 @@ def build_commands(tree: app_commands.CommandTree[Any], adapter: Answerer) -> No
     async def practice(interaction: discord.Interaction[Any]) -> None:
         await adapter.answer(interaction, action="practice:start")
 
-    for command in (coach, interview, note, notes, timezone, thankyou, export, forgetme, practice):
+    for command in (coach, interview, note, notes, timezone, thankyou, export, forgetme):
         tree.add_command(command)
+    tree.add_command(practice)
