@@ -239,6 +239,32 @@ def test_answers_are_exported_forgotten_and_never_logged(bot: BotHarness, caplog
     assert "No practice answers yet" in talk(me, "how am I doing in practice?").text
 
 
+def test_sessions_older_than_the_retention_period_are_dropped(bot: BotHarness) -> None:
+    me = bot.chat()
+    talk(me, "let's practise")
+    talk(me, STORY)
+    talk(me, "stop")
+    bot.advance(days=bot.app.settings.retention_days + 1)
+    talk(me, "let's practise")
+    talk(me, PLAN)
+    r = talk(me, "stop")
+    assert "Your practice so far: 1 session, 1 answer." in r.text  # the old session is gone
+
+
+def test_salary_practice_when_salary_talk_is_expected_points_at_a_single_number(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.send(IncomingMessage(me.ref, action="note:add", fields={"text": "they will ask my salary expectations"}))
+    talk(me, "let's practise")
+    for _ in range(4):
+        r = talk(me, "skip")
+        if "salary" in r.text.lower():
+            break
+    assert "What are your salary expectations" in r.text
+    r = talk(me, "I would like 55000 a year.")
+    assert "Salary: a single number (\u201c55000\u201d)" in r.text
+    assert "give a researched range instead" in r.text
+
+
 # --- the question bank ---------------------------------------------------------------------------------------
 
 

@@ -266,8 +266,9 @@ def remarks(
 
     # Salary: a range rather than a single number.
     if kind == "salary":
-        if _RANGE.search(answer) and reading.quantities:
-            out.append(Remark("salary_range", "Salary: you give a range (" + _quote(_RANGE.search(answer).group(0), 6)
+        span = _RANGE.search(answer)
+        if span is not None and reading.quantities:
+            out.append(Remark("salary_range", "Salary: you give a range (" + _quote(span.group(0), 6)
                               + "), which leaves room to negotiate. Say what it is based on (research, "
                               "your current package)."))
             keys.append("salary_range")

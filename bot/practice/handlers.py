@@ -11,6 +11,7 @@ session staying open until it times out. Replies are private: the answers are th
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.dialog import ACTION_INTENTS
@@ -22,6 +23,7 @@ from bot.practice.session import (
     HISTORY_LIMIT,
     TIMEOUT,
     Session,
+    kept,
     progress_lines,
     record,
     summary_lines,
@@ -103,7 +105,7 @@ def _setup(turn: Turn) -> tuple[str | None, str, list[str], list[str]]:
     known = set(facts.known())
     for note in turn.data.notes(limit=30):
         if interview is None or note.interview_id in (None, interview.id):
-            known |= {f.value for f in detect(turn.knowledge, note.text).values() if not f.hypothetical}
+            known |= {f.value for f in detect(turn.knowledge, note.text).values()}  # "they will ask…" counts
     audience = next((a for a in ("same", "panel", "new") if a in known), "any")
     extras: list[str] = [c for c in ("presentation", "technical") if c in known]
     stress = [
@@ -169,7 +171,7 @@ def _close(turn: Turn, store: dict[str, Any], session: Session | None) -> list[R
     history = list(store.get("history") or [])
     if session.answers or session.at:
         history.append(session.finished())
-    store["history"] = history[-HISTORY_LIMIT:]
+    store["history"] = kept(history, turn.now - timedelta(days=turn.settings.retention_days))[-HISTORY_LIMIT:]
     _save(turn, store)
     lines = summary_lines(session.answers, session.skipped)
     if session.answers:

@@ -28,6 +28,7 @@ __all__ = [
     "MAX_STORED_CHARS",
     "TIMEOUT",
     "Session",
+    "kept",
     "progress_lines",
     "record",
     "summary_lines",
@@ -133,6 +134,19 @@ class Session:
             "skipped": self.skipped,
             "answers": self.answers,
         }
+
+
+def kept(history: Sequence[dict[str, Any]], since: datetime) -> list[dict[str, Any]]:
+    """The finished sessions started at or after ``since`` (older ones fall under the retention period)."""
+    out = []
+    for entry in history:
+        try:
+            started = datetime.fromisoformat(str(entry.get("started_at")))
+        except ValueError:
+            continue
+        if started >= since:
+            out.append(dict(entry))
+    return out
 
 
 def record(question_id: str, question: str, answer: str, feedback: Feedback) -> dict[str, Any]:
