@@ -109,6 +109,22 @@ def test_a_request_mid_session_is_answered_not_taken_as_an_answer_and_the_sessio
     assert "Feedback on your answer to question 1" in r.text and "Question 2 of 4" in r.text
 
 
+def test_a_hesitant_answer_with_a_question_mark_is_still_an_answer_and_progress_can_be_asked_mid_session(
+    bot: BotHarness,
+) -> None:
+    me = bot.chat()
+    me.send(IncomingMessage(me.ref, action="note:add", fields={"text": "they will ask my salary expectations"}))
+    talk(me, "let's practise")
+    talk(me, STORY)
+    r = talk(me, "how am I doing?")
+    assert "Your practice so far: 1 session, 1 answer." in r.text  # the session under way counts
+    assert "Back to practice. Question 2 of 4" in r.text
+    while "salary" not in r.text.lower():
+        r = talk(me, "skip")
+    r = talk(me, "Um, honestly, I haven't really thought about it? Maybe like 30k?")
+    assert "Feedback on your answer" in r.text and "Salary: a single number" in r.text
+
+
 def test_stop_at_once_and_quit_mid_way(bot: BotHarness) -> None:
     me = bot.chat()
     talk(me, "mock interview")

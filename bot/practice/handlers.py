@@ -63,6 +63,10 @@ _PROGRESS = re.compile(
 _QUESTION_START = re.compile(
     r"^(?:what|what's|whats|how|should|can|could|do|does|is|are|who|when|where|which|would|will|any)\b"
 )
+_ASKING = re.compile(
+    r"(?:^|\b(?:so|and|but|also|ok|okay|hey)\s+)(?:what|what's|whats|how|should|can|could|do|does|is|are|"
+    r"who|when|where|which|would|will|any)\b|\b(?:should i|can i|do i|could i|may i|am i|is it ok|is it okay)\b"
+)
 _TOLD = re.compile(r"\b(?:told|talked about|mentioned|story|stories|example|said|explained|described)\b")
 _STORY_CATEGORIES = {"deep_dive", "pressure", "technical", "presentation"}
 
@@ -207,7 +211,8 @@ def _is_other_request(parse: Parse) -> bool:
         return True
     if parse.intent in {"help", "greeting"} and parse.confidence >= thresholds.ACT and words <= 4:
         return True
-    asks = parse.text.rstrip().endswith("?") or (
+    # "…, can I order wine?" asks; a hesitant answer ("Maybe like 30k?") has a question mark but no question
+    asks = (parse.text.rstrip().endswith("?") and bool(_ASKING.search(text))) or (
         bool(_QUESTION_START.match(text)) and words <= 12 and "." not in parse.text
     )
     return asks and words <= 25 and parse.intent != "fallback" and parse.confidence >= thresholds.ANSWER
@@ -231,9 +236,9 @@ def session_message(turn: Turn, pending: Pending | None, parse: Parse) -> list[R
         return _advance(turn, store, session, [])
     if _REPEAT.match(text):
         return [_ask(session)]
+    if _PROGRESS.search(text) and len(text.split()) <= 8:
+        return [*progress(turn), _ask(session, "Back to practice. ")]
     if parse.intent == PRACTICE and parse.confidence >= thresholds.ANSWER and len(text.split()) <= 8:
-        if _PROGRESS.search(text):
-            return None  # "how am I doing?" is answered by the intent handler; the session stays open
         return [_ask(session, "We're already practising. ")]
     if _is_other_request(parse):
         return None
@@ -252,7 +257,11 @@ def practice_intent(turn: Turn, parse: Parse) -> list[Reply]:
 
 def progress(turn: Turn) -> list[Reply]:
     """Progress over the finished practice sessions."""
-    lines = progress_lines(list(_store(turn).get("history") or []))
+    history = list(_store(turn).get("history") or [])
+    session = _open_session(turn)
+    if session is not None and session.answers:
+        history.append(session.finished())  # the session under way counts too
+    lines = progress_lines(history)
     return [Reply("\n".join(lines), (Button("Practise", f"{PRACTICE}:start"),), private=True)]
 
 
