@@ -242,8 +242,8 @@ def session_message(turn: Turn, pending: Pending | None, parse: Parse) -> list[R
         return [_ask(session, "We're already practising. ")]
     if _is_other_request(parse):
         return None
-    reply, kept = _feedback(turn, session, parse.text)
-    session.answers.append(kept)
+    reply, entry = _feedback(turn, session, parse.text)
+    session.answers.append(entry)
     return _advance(turn, store, session, [reply])
 
 
@@ -256,7 +256,7 @@ def practice_intent(turn: Turn, parse: Parse) -> list[Reply]:
 
 
 def progress(turn: Turn) -> list[Reply]:
-    """Progress over the finished practice sessions."""
+    """Progress over the practice sessions (the one under way included when it has answers)."""
     history = list(_store(turn).get("history") or [])
     session = _open_session(turn)
     if session is not None and session.answers:
