@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import select
 
 from bot.practice.questions import CATEGORIES, choose, load_questions, parse_questions, questions_path
 from bot.practice.session import progress_lines
+from bot.storage.models import ConversationState
 from bot.types import IncomingMessage
 from tests.conftest import BotHarness, Chat, Replies
 
@@ -279,6 +281,22 @@ def test_salary_practice_when_salary_talk_is_expected_points_at_a_single_number(
     r = talk(me, "I would like 55000 a year.")
     assert "Salary: a single number (\u201c55000\u201d)" in r.text
     assert "give a researched range instead" in r.text
+
+
+def test_a_session_whose_question_was_removed_from_the_bank_is_dropped_not_crashed(bot: BotHarness) -> None:
+    me = bot.chat()
+    talk(me, "let's practise")
+    with bot.app.db.session() as session:
+        state = session.scalars(select(ConversationState)).one()
+        context = dict(state.context)
+        context["practice"] = {
+            **context["practice"],
+            "session": {**context["practice"]["session"], "questions": ["gone-from-the-bank"]},
+        }
+        state.context = context
+    r = talk(me, "what's coming up?")
+    assert "no upcoming interviews" in r.text.lower()
+    assert "Question 1 of 4" in talk(me, "quiz me").text
 
 
 # --- the question bank ---------------------------------------------------------------------------------------

@@ -91,7 +91,11 @@ def _save(turn: Turn, store: dict[str, Any]) -> None:
 
 
 def _open_session(turn: Turn) -> Session | None:
-    return Session.from_json(_store(turn).get("session"))
+    """The open session; None also when its questions are no longer in the bank (a counsellor edited it)."""
+    session = Session.from_json(_store(turn).get("session"))
+    if session is None or not set(session.questions) <= set(_bank()):
+        return None
+    return session
 
 
 def _bank() -> dict[str, Question]:
