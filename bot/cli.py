@@ -65,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     db.add_argument("--to", metavar="URL", help="copy: the target database, e.g. postgresql://user:pass@host/db")
 
+    sub.add_parser(
+        "feedback",
+        help='feedback on interview answers: JSON lines {"question": ..., "answer": ...} in, one object per line out',
+    )
     sub.add_parser("doctor", help="check configuration, database and platform credentials")
     sub.add_parser("config", help="print the effective configuration (secrets masked)")
     return p
@@ -85,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         settings = load_settings(args.env_file)
-        _setup_logging(settings, quiet=args.command in {"chat", "nlu", "config", "db", "doctor"})
+        _setup_logging(settings, quiet=args.command in {"chat", "nlu", "config", "db", "doctor", "feedback"})
         return int(COMMANDS[args.command](settings, args) or 0)
     except (ConfigError, KnowledgeError, UsageError) as exc:
         if args.command == "doctor" and isinstance(exc, ConfigError):
@@ -124,6 +128,12 @@ def _cmd_nlu(settings: Settings, args: argparse.Namespace) -> int:
         text = line.rstrip("\n")
         print(json.dumps(nlu.parse(text, now, tz).as_json(), ensure_ascii=False), flush=True)
     return 0
+
+
+def _cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.feedback.cli import main as feedback_main
+
+    return feedback_main(sys.stdin, sys.stdout)
 
 
 def _cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
@@ -271,6 +281,7 @@ COMMANDS = {
     "db": _cmd_db,
     "config": _cmd_config,
     "doctor": _cmd_doctor,
+    "feedback": _cmd_feedback,
 }
 
 

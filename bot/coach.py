@@ -195,7 +195,7 @@ class Coach:
         now = self.clock.now()
         topics = Reply(
             "**Coaching topics**\nAsk me anything about your second interview, or pick a topic:",
-            advice.topic_buttons(tuple(advice.TOPIC_LABELS)),
+            (*advice.topic_buttons(tuple(advice.TOPIC_LABELS)), Button("Practise", "practice:start")),
         )
         with self.db.session() as session:
             user = find_user(session, ref)

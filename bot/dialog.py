@@ -216,6 +216,10 @@ def _dispatch(registry: Registry, turn: Turn, text: str) -> tuple[list[Reply], s
                 turn.close_question()
                 return answered, f"answer:{pending.kind}"
     turn.close_question()
+    practice = registry.get("pending", "practice") if turn.has_storage else None  # an open practice session
+    answered = practice.func(turn, pending, parse) if practice is not None else None  # (bot/practice)
+    if answered is not None:
+        return answered, "answer:practice"
     route = registry.get("intent", parse.intent) or registry.get("intent", "fallback")
     assert route is not None
     return route.func(turn, parse), parse.intent

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -272,6 +273,20 @@ def test_python_dash_m_runs_the_same_cli_and_serves_without_scikit_learn():
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=ROOT, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+
+def test_secondround_feedback_command_answers_one_json_object_per_line(env: dict[str, str]) -> None:
+    exe = shutil.which("secondround", path=str(Path(sys.executable).parent)) or "secondround"
+    lines = [json.dumps({"question": CONTRACT_QUESTION, "answer": CONTRACT_ANSWER}), "not json",
+             json.dumps({"question": "What are your salary expectations?", "answer": "I'd hope for 50k."})]
+    done = subprocess.run([exe, "feedback"], input="\n".join(lines) + "\n", capture_output=True, text=True,
+                          timeout=120, env=env, check=True)
+    out = [json.loads(x) for x in done.stdout.splitlines()]
+    assert out[0] == analyze(CONTRACT_QUESTION, CONTRACT_ANSWER).to_dict()
+    assert "not JSON" in out[1]["error"]
+    assert any("range" in t for t in out[2]["tips"])  # a single figure gets the "give a range" remark
+    assert len(out) == 3 and done.stderr == ""
 
 
 # --- the shipped model and its training data ---------------------------------------------------------------

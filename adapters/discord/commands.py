@@ -1,7 +1,7 @@
 """The slash commands, each translated into the core's message or action.
 
 ``/coach ask``, ``/coach tips``, ``/interview add|list|cancel|move``, ``/note add``, ``/notes``,
-``/timezone``, ``/thankyou sent``, ``/export``, ``/forgetme``. The commands do nothing themselves:
+``/timezone``, ``/thankyou sent``, ``/export``, ``/forgetme``, ``/practice``. The commands do nothing themselves:
 they hand the member's words or the action (with its fields) to :class:`Answerer`, which asks the
 core and shows its replies.
 """
@@ -159,5 +159,11 @@ def build_commands(tree: app_commands.CommandTree[Any], adapter: Answerer) -> No
     async def forgetme(interaction: discord.Interaction[Any]) -> None:
         await adapter.answer(interaction, action="forget:ask")
 
+    # /practice --------------------------------------------------------------------------------------------
+    @app_commands.command(name="practice", description="A mock second interview: 4-5 questions, feedback on answers")
+    async def practice(interaction: discord.Interaction[Any]) -> None:
+        await adapter.answer(interaction, action="practice:start")
+
     for command in (coach, interview, note, notes, timezone, thankyou, export, forgetme):
         tree.add_command(command)
+    tree.add_command(practice)

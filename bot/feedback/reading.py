@@ -57,6 +57,10 @@ def read(answer: str, kind: str, model: ClauseModel | None = None) -> Reading:
         parts[part] = tuple(c for c, p in zip(found, probs[:, col], strict=True) if p >= model.thresholds[part])
     # DATA.md: intentions, habits and hypotheticals are not actions, whatever the words around them.
     parts["action"] = tuple(c for c in parts["action"] if not _intention_or_habit(c.text))
+    # A result is the outcome of a story: with neither a scene nor a step there is no story to have one
+    # ("Also the preceptor program you described" closing a "why us" answer is not an outcome).
+    if not parts["action"] and not parts["situation"]:
+        parts["result"] = ()
     action_col = model.parts.index("action")
     result_col = model.parts.index("result")
     by_actor: dict[str, list[Clause]] = {"i": [], "we": []}

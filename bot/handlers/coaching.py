@@ -21,6 +21,8 @@ from bot.registry import on_action, on_intent, on_pending
 from bot.turn import Turn
 from bot.types import Button, Reply
 
+PRACTISE = Button("Practise", "practice:start")  # a mock second interview (bot/practice)
+
 log = logging.getLogger(__name__)
 
 _THANKS = re.compile(r"\b(thx|thanks?|thank u|thank you|ty|tysm|cheers|appreciate|merci|danke|gracias)\b", re.I)
@@ -391,13 +393,13 @@ def help_intent(turn: Turn, parse: Parse) -> list[Reply]:
     """What the bot can do."""
     if _AGAIN.match(parse.text) and (again := _again(turn)):
         return again
-    return _fresh(turn, [Reply(turn.knowledge.response("help"), advice.topic_buttons())])
+    return _fresh(turn, [Reply(turn.knowledge.response("help"), (*advice.topic_buttons(), PRACTISE))])
 
 
 @on_action("help", needs_storage=False)
 def help_button(turn: Turn, args: list[str]) -> list[Reply]:
     """The help button."""
-    return _fresh(turn, [Reply(turn.knowledge.response("help"), advice.topic_buttons())])
+    return _fresh(turn, [Reply(turn.knowledge.response("help"), (*advice.topic_buttons(), PRACTISE))])
 
 
 @on_intent("fallback", needs_storage=False)

@@ -27,6 +27,7 @@ COMMANDS = [
     "thankyou sent",
     "export",
     "forgetme",
+    "practice",
 ]
 
 
