@@ -252,36 +252,42 @@ def check(folder: Path) -> list[Problem]:
         if doc is None:
             continue
         try:
-            topic = Topic.model_validate(doc.data)
+            topic: Topic | None = Topic.model_validate(doc.data)
         except ValidationError as exc:
             problems.extend(_schema(doc, exc))
-            continue
-        if topic.intent != intent:
+            topic = None
+        if topic is not None and topic.intent != intent:
             problems.append(
                 Problem(doc.shown, doc.line(("intent",)), f"intent {topic.intent!r} does not match the file name")
             )
-        for n, item in enumerate(topic.items):
+        raw_items = doc.data.get("items") if isinstance(doc.data, dict) else None
+        for n, item in enumerate(raw_items if isinstance(raw_items, list) else []):
+            if not isinstance(item, dict):
+                continue
             loc = ("items", n)
-            here = f"{doc.label(loc)}"
-            if item.id in seen:
-                other, line = seen[item.id]
+            here = doc.label(loc)
+            ident = str(item.get("id", ""))
+            if ident and ident in seen:
+                other, line = seen[ident]
                 problems.append(Problem(doc.shown, doc.line((*loc, "id")), f"{here}: id also used at {other}:{line}"))
-            seen[item.id] = (doc.shown, doc.line((*loc, "id")))
-            if item.source not in sources:
+            if ident:
+                seen[ident] = (doc.shown, doc.line((*loc, "id")))
+            source = item.get("source")
+            if isinstance(source, str) and source not in sources:
                 problems.append(
-                    Problem(
-                        doc.shown, doc.line((*loc, "source")), f"{here}.source: {item.source!r} is not in sources.yaml"
-                    )
+                    Problem(doc.shown, doc.line((*loc, "source")), f"{here}.source: {source!r} is not in sources.yaml")
                 )
-            unknown = sorted((set(item.when) | set(item.unless)) - declared)
+            conditions = [str(k) for key in ("when", "unless") for k in (item.get(key) or []) if isinstance(k, str)]
+            unknown = sorted(set(conditions) - declared)
             if unknown:
                 problems.append(
                     Problem(
                         doc.shown, doc.line((*loc, "when")), f"{here}: when/unless use undeclared fact(s) {unknown}"
                     )
                 )
-            points.add(item.point)
-        if topic.ask is not None:
+            if isinstance(item.get("point"), str):
+                points.add(item["point"])
+        if topic is not None and topic.ask is not None:
             unknown = sorted(topic.fact_keys() - declared - {k for i in topic.items for k in (*i.when, *i.unless)})
             if unknown:
                 problems.append(Problem(doc.shown, doc.line(("ask",)), f"ask uses undeclared fact(s) {unknown}"))
