@@ -38,6 +38,7 @@ NOT_COUNSELLOR = (
     "Insights are for the career office's counsellors, and you're not on their list for this workspace. "
     "If you should be, ask whoever runs SecondRound here to add you."
 )
+NOT_COUNSELLOR_RELOAD = "Only the career office's counsellors can reload the advice."
 Shown = int | str  # a count, or FEW
 
 
@@ -219,6 +220,17 @@ def chat_insights(app: Any, ref: ConversationRef, roles: Iterable[str] = ()) -> 
     return Reply(as_text(figures), private=True, kind="insights")
 
 
+def admin_reload(app: Any, ref: ConversationRef, roles: Iterable[str] = ()) -> Reply:
+    """``/coach admin reload``: a counsellor reloads the knowledge (SECONDROUND_KNOWLEDGE_DIR) now."""
+    from bot.knowledge_check import reload
+
+    if not is_counsellor(app.settings, ref, roles):
+        log.info("reload_refused", extra={"platform": ref.platform})
+        return Reply(NOT_COUNSELLOR_RELOAD, private=True)
+    ok, why = reload(app)
+    return Reply(markup.literal(why if ok else why[:2500]), private=True)
+
+
 def as_text(ins: Insights) -> str:
     """The figures in the core's neutral markup, for a chat message or an App Home section."""
 
@@ -229,17 +241,21 @@ def as_text(ins: Insights) -> str:
         markup.bold("Career office insights") + f" (anonymous counts since {ins.since:%d %b %Y}; "
         f"fewer than {MIN_STUDENTS} students shows as {markup.literal(FEW)})",
         "",
-        markup.bold("Students active: ")
+        markup.bold("Students active:")
+        + " "
         + f"{fmt(ins.active_this_week)} this week, {fmt(ins.active_this_term)} this term",
         markup.bold("Second interviews coming up:"),
         markup.bullets([f"week of {w.week_of:%d %b}: {fmt(w.interviews)}" for w in ins.upcoming]),
         markup.bold("Topics asked most:"),
         markup.bullets([f"{markup.literal(t.title)}: {fmt(t.questions)}" for t in ins.topics[:6]]) or "- none yet",
-        markup.bold("Outcomes reported: ")
+        markup.bold("Outcomes reported:")
+        + " "
         + ", ".join(f"{OUTCOME_LABELS[k].lower()} {fmt(v)}" for k, v in ins.outcomes.items()),
-        markup.bold("Reminders delivered: ")
+        markup.bold("Reminders delivered:")
+        + " "
         + f"{fmt(ins.reminders_delivered)}; "
-        + markup.bold("thank-yous marked sent: ")
+        + markup.bold("thank-yous marked sent:")
+        + " "
         + fmt(ins.thank_yous_sent),
         markup.bold("Topics with no good answer:"),
         markup.bullets([f"{markup.literal(t.title)}: {fmt(t.questions)}" for t in ins.unanswered]) or "- none",

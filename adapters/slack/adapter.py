@@ -58,6 +58,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import api, render
+from bot import insights
 from bot.delivery import Pacer
 from bot.runtime import Accepted, Runtime
 from bot.settings import ConfigError
@@ -421,8 +422,14 @@ class SlackAdapter:
         team, user, channel = command.get("team_id", ""), command.get("user_id"), command.get("channel_id", "")
         if not user:
             return _bad_request("no_user")
-        asked = render.command(str(command.get("text") or ""))
         ref = ConversationRef(PLATFORM, str(team), str(channel), str(user))
+        office = office_command(str(command.get("text") or ""))
+        if office is not None:  # the career office's commands: answered only to the person who asked
+            await ack()
+            where = Route(ref, "ephemeral", command.get("response_url"))
+            self._after_ack(self._answer_office(office, where), f"office_{office}")
+            return None
+        asked = render.command(str(command.get("text") or ""))
         share = render.share_value(text=asked.text, action=asked.action) if asked.shareable else None
         route = {"mode": "ephemeral", "response_url": command.get("response_url"), "share": share}
         msg = IncomingMessage(ref, text=asked.text, action=asked.action, direct=False)
@@ -430,6 +437,15 @@ class SlackAdapter:
         if refused is None:
             await ack()
         return refused
+
+    async def _answer_office(self, what: str, route: Route) -> None:
+        """``/coach insights`` or ``/coach admin reload``: computed by the core, shown ephemerally."""
+        app = self.runtime.app
+        if what == "insights":
+            reply = await asyncio.to_thread(insights.chat_insights, app, route.ref)
+        else:
+            reply = await asyncio.to_thread(insights.admin_reload, app, route.ref)
+        await self._send(route, [reply])
 
     async def _on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> BoltResponse | None:
         """A core button: its value goes to the core as an action, the same path as typed text."""
@@ -762,7 +778,10 @@ class SlackAdapter:
 
     async def _publish_home(self, team: str, user: str) -> None:
         assert self.client is not None
-        replies = await asyncio.to_thread(self.runtime.app.coach.home, ConversationRef(PLATFORM, team, "", user))
+        ref = ConversationRef(PLATFORM, team, "", user)
+        replies = await asyncio.to_thread(self.runtime.app.coach.home, ref)
+        if insights.is_counsellor(self.runtime.settings, ref):  # the office's section, for counsellors only
+            replies = [*replies, await asyncio.to_thread(insights.chat_insights, self.runtime.app, ref)]
         try:
             await self.client.views_publish(user_id=user, view=render.home_view(replies))
         except api.API_ERRORS as exc:
@@ -826,6 +845,12 @@ def _payload_key(kind: str, body: Mapping[str, Any]) -> str:
     """
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
     return f"{kind}:{hashlib.sha256(canonical.encode()).hexdigest()[:48]}"
+
+
+def office_command(text: str) -> str | None:
+    """``insights`` or ``admin reload`` when that is what ``/coach`` was given, else None."""
+    words = " ".join(text.lower().split())
+    return {"insights": "insights", "admin reload": "reload"}.get(words)
 
 
 def _click_team(body: Mapping[str, Any]) -> str:
