@@ -28,6 +28,7 @@ COMMANDS = [
     "thankyou sent",
     "export",
     "forgetme",
+    "insights",
 ]
 
 
