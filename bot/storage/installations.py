@@ -56,3 +56,8 @@ def forget_workspace(session: Session, platform: str, workspace: str) -> dict[st
     result = session.execute(delete(User).where(User.platform == platform, User.workspace == workspace))
     counts["students"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
     return counts
+
+
+def all_rows(session: Session) -> list[SlackInstallation]:
+    """Every installation row (for re-encrypting them with a new key)."""
+    return list(session.scalars(select(SlackInstallation).order_by(SlackInstallation.id)))
