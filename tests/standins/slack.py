@@ -346,7 +346,7 @@ class SlackStandIn:
             "ok": True,
             "app_id": APP_ID,
             "authed_user": {"id": installer},
-            "scope": "app_mentions:read,chat:write,commands,im:history,im:read,im:write,users:read",
+            "scope": "app_mentions:read,chat:write,commands,im:history,im:write,users:read",
             "token_type": "bot",
             "access_token": token,
             "bot_user_id": f"U0BOT{n}",
