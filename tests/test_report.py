@@ -169,3 +169,13 @@ def test_html_report_is_self_contained_and_renders_in_chromium(bot: BotHarness, 
     )
     data = shot.read_bytes()
     assert data.startswith(b"\x89PNG") and len(data) > 10_000  # a real picture, not an empty page
+
+
+def test_a_students_export_shows_their_topic_counts(bot: BotHarness) -> None:
+    me = bot.chat("UEXPORT1")
+    me.say("how do I negotiate my salary when they make an offer?")
+    r = me.say("export my data")
+    data = json.loads(r.text.split("```json", 1)[1].rsplit("```", 1)[0])
+    [asked] = data["topics_asked"]
+    assert asked["topic"] == "salary" and asked["answered"] is True
+    assert "negotiate" not in json.dumps(data["topics_asked"])  # the topic only, never the words
