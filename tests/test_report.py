@@ -179,3 +179,32 @@ def test_a_students_export_shows_their_topic_counts(bot: BotHarness) -> None:
     [asked] = data["topics_asked"]
     assert asked["topic"] == "salary" and asked["answered"] is True
     assert "negotiate" not in json.dumps(data["topics_asked"])  # the topic only, never the words
+
+
+def test_figures_and_installations_on_sqlite_and_postgresql(any_bot: BotHarness) -> None:
+    from cryptography.fernet import Fernet
+
+    from bot.insights import compute
+    from bot.workspaces import Cipher, Workspaces
+
+    for user in STUDENTS[:5]:
+        any_bot.chat(user, platform="slack", workspace="TPG1").say(
+            "how do I negotiate my salary when they make an offer?"
+        )
+    figures = compute(any_bot.app.db, any_bot.clock.now(), scope=Scope(workspace="TPG1"))
+    assert figures.active_this_week == 5 and figures.topics[0].questions == 5
+
+    workspaces = Workspaces(any_bot.app.db, Cipher(Fernet.generate_key().decode()))
+    workspaces.save("", "TPG1", {"team_id": "TPG1", "bot_token": "xoxb-pg"}, any_bot.clock.now())
+    workspaces.save("", "TPG1", {"team_id": "TPG1", "bot_token": "xoxb-pg-2"}, any_bot.clock.now())  # reinstall
+    assert workspaces.find("", "TPG1") == {"team_id": "TPG1", "bot_token": "xoxb-pg-2"}
+    assert workspaces.remove("", "TPG1", "test") == {
+        "installations": 1,
+        "reminders": 0,
+        "notes": 0,
+        "topics": 5,
+        "interviews": 0,
+        "conversations": 5,
+        "students": 5,
+    }
+    assert compute(any_bot.app.db, any_bot.clock.now(), scope=Scope(workspace="TPG1")).topics == ()
