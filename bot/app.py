@@ -11,7 +11,9 @@ from sqlalchemy.exc import OperationalError
 from bot.clock import Clock, OffsetClock, SystemClock
 from bot.coach import Coach
 from bot.events import EventLog
-from bot.knowledge import Knowledge, load_knowledge
+from bot.insights import TopicRecorder
+from bot.knowledge import Knowledge
+from bot.knowledge_check import load_with_override
 from bot.nlu import NLU
 from bot.reminders import ReminderPlanner
 from bot.settings import ConfigError, Settings
@@ -65,10 +67,11 @@ class App:
                 raise
             # a database server that is down or hung: start anyway; coaching works, storage says so
             log.warning("database_unreachable_at_start", extra={"error": type(exc).__name__})
-        knowledge = knowledge or load_knowledge()
+        knowledge = knowledge or load_with_override(settings.knowledge_dir)
         nlu = nlu or NLU.load(cache_dir=nlu_cache_dir(settings))
         planner = ReminderPlanner(settings, knowledge, clock)
         coach = Coach(settings=settings, db=db, knowledge=knowledge, nlu=nlu, clock=clock, planner=planner)
+        coach.observers.append(TopicRecorder(db, clock.now))  # the office's anonymous topic counts
         return cls(settings, clock, db, knowledge, nlu, planner, coach, EventLog(db, clock))
 
     def close(self) -> None:

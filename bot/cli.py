@@ -13,7 +13,7 @@ from importlib.metadata import entry_points
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import __version__
+from bot import __version__, office_cli
 from bot.knowledge import KnowledgeError
 from bot.settings import ConfigError, Settings, check_zone, load_settings
 
@@ -71,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("doctor", help="check configuration, database and platform credentials")
     sub.add_parser("config", help="print the effective configuration (secrets masked)")
+    office_cli.add_parsers(sub)
     return p
 
 
@@ -89,9 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         settings = load_settings(args.env_file)
-        _setup_logging(settings, quiet=args.command in {"chat", "nlu", "config", "db", "doctor", "feedback"})
+        _setup_logging(
+            settings,
+            quiet=args.command in {"chat", "nlu", "config", "db", "doctor", "feedback", "report", "knowledge"},
+        )
         return int(COMMANDS[args.command](settings, args) or 0)
-    except (ConfigError, KnowledgeError, UsageError) as exc:
+    except (ConfigError, KnowledgeError, UsageError, office_cli.OfficeUsageError) as exc:
         if args.command == "doctor" and isinstance(exc, ConfigError):
             from bot.doctor import report_config_error
 
@@ -193,7 +197,7 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         for name, cls in zip(names, classes, strict=True):
             options = {"host": args.host, "port": args.port} if name == "slack" else {}
             runtime.add(cls(runtime, **options))
-        return asyncio.run(serve(runtime))
+        return asyncio.run(office_cli.serve_reloading(runtime, serve))
     finally:
         app.close()
 
@@ -282,6 +286,8 @@ COMMANDS = {
     "config": _cmd_config,
     "doctor": _cmd_doctor,
     "feedback": _cmd_feedback,
+    "report": office_cli.cmd_report,
+    "knowledge": office_cli.cmd_knowledge,
 }
 
 

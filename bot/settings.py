@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import socket
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import unquote, unquote_plus
@@ -26,6 +26,8 @@ DEFAULT_OFFSETS = "prepare=-24h,thank_you=+2h,check_in=+1d,follow_up=+1d,offer_d
 _OFFSET = re.compile(r"^\s*([a-z_]+)\s*=\s*([+-]?)(\d+)\s*([mhdw])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _QUIET = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+_SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
+DEFAULT_SLACK_SCOPES = "app_mentions:read,chat:write,commands,im:history,im:write,users:read"
 
 
 class ConfigError(Exception):
@@ -71,6 +73,21 @@ def check_zone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Europe/Berlin)") from None
     return name
+
+
+def parse_counsellors(spec: str) -> dict[str, tuple[str, ...]]:
+    """Parse ``T0001:U01,U02;T0002:U03`` into counsellors' Slack user ids by workspace (team id)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for part in filter(None, (p.strip() for p in spec.split(";"))):
+        team, colon, users = part.partition(":")
+        ids = tuple(u.strip() for u in users.split(",") if u.strip())
+        if not colon or not _SLACK_ID.match(team.strip()) or not ids:
+            raise ValueError(f"{part!r} is not of the form TEAMID:USERID,USERID (e.g. T0123:U0456,U0789)")
+        bad = [u for u in ids if not _SLACK_ID.match(u)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a Slack user id (like U0456)")
+        out[team.strip()] = out.get(team.strip(), ()) + ids
+    return out
 
 
 def _default_data_dir() -> Path:
@@ -153,11 +170,32 @@ class Settings(BaseSettings):
     health_stall_seconds: float = Field(
         30.0, gt=0, le=3600, description="/healthz fails when the event loop or the worker pool is stuck this long."
     )
+    # career office
+    knowledge_dir: Path | None = Field(
+        None, description="A folder of knowledge files that override or add to the packaged ones (same format)."
+    )
+    counsellors: Annotated[dict[str, tuple[str, ...]], NoDecode] = Field(
+        default_factory=dict, description="Slack counsellors per workspace: TEAMID:USERID,USERID;TEAMID:USERID"
+    )
+    discord_counsellor_role: str | None = Field(
+        None, description="The Discord role (its id or its name) whose members see the counsellors' insights."
+    )
+    term_start: date | None = Field(None, description="First day of the term for insights (default: 16 weeks ago).")
     # Slack
     slack_bot_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
     slack_app_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_APP_TOKEN"))
     slack_signing_secret: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET"))
     slack_api_url: str = "https://slack.com/api/"
+    slack_client_id: str | None = Field(None, validation_alias=AliasChoices("SLACK_CLIENT_ID"))
+    slack_client_secret: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_CLIENT_SECRET"))
+    slack_scopes: str = Field(DEFAULT_SLACK_SCOPES, description="Bot scopes asked for when a workspace installs.")
+    slack_install_url: str = Field(
+        "https://slack.com/oauth/v2/authorize", description="Where /slack/install sends the installer."
+    )
+    token_keys: SecretStr | None = Field(
+        None,
+        description="Fernet keys that encrypt Slack tokens at rest, comma-separated; the first encrypts, all decrypt.",
+    )
     # Discord
     discord_token: SecretStr | None = Field(None, validation_alias=AliasChoices("DISCORD_TOKEN"))
     discord_guild_id: int | None = Field(None, validation_alias=AliasChoices("DISCORD_GUILD_ID"))
@@ -172,6 +210,39 @@ class Settings(BaseSettings):
         if v is not None and v.tzinfo is None:
             raise ValueError("give a time zone offset, e.g. 2026-03-05T09:00+00:00")
         return v
+
+    @field_validator("knowledge_dir")
+    @classmethod
+    def _knowledge_dir(cls, v: Path | None) -> Path | None:
+        if v is None or not str(v).strip():
+            return None
+        if not v.is_dir():
+            raise ValueError(f"{v} is not a folder (point it at a folder of knowledge files, or leave it unset)")
+        return v
+
+    @field_validator("counsellors", mode="before")
+    @classmethod
+    def _counsellors(cls, v: Any) -> Any:
+        return parse_counsellors(v) if isinstance(v, str) else v
+
+    @field_validator("token_keys")
+    @classmethod
+    def _token_keys(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None or not v.get_secret_value().strip():
+            return None
+        from cryptography.fernet import Fernet
+
+        for key in v.get_secret_value().split(","):
+            try:
+                Fernet(key.strip())
+            except ValueError:
+                raise ValueError("each key must be a Fernet key (see docs/career-office.md)") from None
+        return v
+
+    @property
+    def slack_oauth(self) -> bool:
+        """Whether Slack runs for many workspaces (OAuth install) rather than with one bot token."""
+        return bool(self.slack_client_id)
 
     @field_validator("default_tz")
     @classmethod
@@ -230,6 +301,9 @@ class Settings(BaseSettings):
 
     def require_slack(self) -> None:
         """Check the Slack variables needed by ``secondround run slack``; raise ConfigError if unusable."""
+        if self.slack_oauth:
+            self._require_slack_oauth()
+            return
         problems = []
         bot = self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""
         app = self.slack_app_token.get_secret_value() if self.slack_app_token else ""
@@ -244,6 +318,22 @@ class Settings(BaseSettings):
             problems.append(
                 "SLACK_SIGNING_SECRET is not set: HTTP mode needs it (or set SLACK_APP_TOKEN for Socket Mode)."
             )
+        if problems:
+            raise ConfigError("\n".join(problems))
+
+    def _require_slack_oauth(self) -> None:
+        problems = []
+        if not (self.slack_client_secret and self.slack_client_secret.get_secret_value()):
+            problems.append("SLACK_CLIENT_SECRET is not set: installing in many workspaces (SLACK_CLIENT_ID) needs it.")
+        if not (self.slack_signing_secret and self.slack_signing_secret.get_secret_value()):
+            problems.append("SLACK_SIGNING_SECRET is not set: the install flow runs in HTTP mode and needs it.")
+        if self.token_keys is None:
+            problems.append(
+                "SECONDROUND_TOKEN_KEYS is not set: installed workspaces' tokens are stored encrypted with it "
+                "(docs/career-office.md shows how to make a key)."
+            )
+        if self.slack_app_token:
+            problems.append("SLACK_APP_TOKEN: Socket Mode serves one workspace; unset it, or unset SLACK_CLIENT_ID.")
         if problems:
             raise ConfigError("\n".join(problems))
 
@@ -321,6 +411,8 @@ def describe(settings: Settings) -> list[tuple[str, str]]:
             shown = "" if value is None else f"{value[0]:%H:%M}-{value[1]:%H:%M}"
         elif value is None:
             shown = ""
+        elif name == "counsellors":
+            shown = ";".join(f"{team}:{','.join(users)}" for team, users in value.items())
         elif isinstance(value, list):
             shown = ",".join(str(v) for v in value)
         else:

@@ -1,19 +1,24 @@
 """The slash commands, each translated into the core's message or action.
 
 ``/coach ask``, ``/coach tips``, ``/interview add|list|cancel|move``, ``/note add``, ``/notes``,
-``/timezone``, ``/thankyou sent``, ``/export``, ``/forgetme``, ``/practice``. The commands do nothing themselves:
-they hand the member's words or the action (with its fields) to :class:`Answerer`, which asks the
-core and shows its replies.
+``/timezone``, ``/thankyou sent``, ``/export``, ``/forgetme``, ``/practice``, and ``/insights`` for the
+career office's counsellors (anonymous counts from :mod:`bot.insights`; everyone else is refused).
+The commands do nothing themselves: they hand the member's words or the action (with its fields)
+to :class:`Answerer`, which asks the core and shows its replies.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Protocol
 
 import discord
 from discord import app_commands
 
+from adapters.discord.render import split_content, to_discord
+from bot import insights
 from bot.advice import TOPIC_LABELS
+from bot.types import ConversationRef
 from bot.zones import suggest
 
 MAX_CHOICES = 25
@@ -164,6 +169,22 @@ def build_commands(tree: app_commands.CommandTree[Any], adapter: Answerer) -> No
     async def practice(interaction: discord.Interaction[Any]) -> None:
         await adapter.answer(interaction, action="practice:start")
 
-    for command in (coach, interview, note, notes, timezone, thankyou, export, forgetme):
+    # /insights (the career office's counsellors) --------------------------------------------------------
+    @app_commands.command(name="insights", description="Career office: anonymous counts of what students need")
+    async def insights_(interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        member_roles = getattr(interaction.user, "roles", None) or []
+        roles = [str(r.id) for r in member_roles] + [r.name for r in member_roles]
+        ref = ConversationRef("discord", "", str(interaction.channel_id or ""), str(interaction.user.id))
+        runtime: Any = getattr(adapter, "runtime")  # noqa: B009 (the adapter, not the protocol, has it)
+        reply = await asyncio.to_thread(insights.chat_insights, runtime.app, ref, roles)
+        parts = split_content(to_discord(reply.text))
+        await interaction.edit_original_response(content=parts[0], allowed_mentions=discord.AllowedMentions.none())
+        for part in parts[1:]:
+            await interaction.followup.send(part, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+
+    commands: tuple[Any, ...] = (
+        coach, interview, note, notes, timezone, thankyou, export, forgetme, practice, insights_,
+    )
+    for command in commands:
         tree.add_command(command)
-    tree.add_command(practice)

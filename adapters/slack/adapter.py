@@ -57,11 +57,14 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from adapters.slack import api, render
+from adapters.slack import api, oauth, render
+from adapters.slack.oauth import DatabaseInstallationStore, InstallationAuthorize
+from bot import insights
 from bot.delivery import Pacer
 from bot.runtime import Accepted, Runtime
 from bot.settings import ConfigError
 from bot.types import ConversationRef, Handled, IncomingMessage, Reply
+from bot.workspaces import Cipher, Workspaces, forget_workspace
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +113,8 @@ class SlackAdapter:
         self._app_token = _secret(settings.slack_app_token)
         self._signing_secret = _secret(settings.slack_signing_secret)
         self.socket_mode = bool(self._app_token)
+        self.oauth = settings.slack_oauth  # many workspaces, installed through /slack/install
+        self._store: DatabaseInstallationStore | None = None
         self.bolt: AsyncApp | None = None
         self.client: AsyncWebClient | None = None  # answers (429 retried after Retry-After)
         self._background: AsyncWebClient | None = None  # reminders (429 → DeliveryError)
@@ -137,9 +142,16 @@ class SlackAdapter:
         self._loop = asyncio.get_running_loop()
         self._session = aiohttp.ClientSession()
         try:
-            self.client = api.make_client(self._session, self.api_url, self._bot_token, retry_429=True)
-            self._background = api.make_client(self._session, self.api_url, self._bot_token, retry_429=False)
-            self._auth = await self._check_bot_token()
+            token = None if self.oauth else self._bot_token
+            self.client = api.make_client(self._session, self.api_url, token, retry_429=True)
+            self._background = api.make_client(self._session, self.api_url, token, retry_429=False)
+            if self.oauth:
+                keys = self.runtime.settings.token_keys
+                assert keys is not None  # (require_slack checked it)
+                workspaces = Workspaces(self.runtime.app.db, Cipher(keys.get_secret_value()))
+                self._store = DatabaseInstallationStore(workspaces, self.runtime.app.clock.now)
+            else:
+                self._auth = await self._check_bot_token()
             self.bolt = self._build_bolt()
             if self.socket_mode:
                 await self._start_socket_mode()
@@ -155,7 +167,7 @@ class SlackAdapter:
             "slack_started",
             extra={
                 "mode": "socket" if self.socket_mode else "http",
-                "team": self._auth.team_id,
+                "team": self._auth.team_id if self._auth else "(each installed workspace)",
                 "address": None if self.socket_mode else f"{self.host}:{self.port}{EVENTS_PATH}",
             },
         )
@@ -193,7 +205,12 @@ class SlackAdapter:
             for message in render.messages(replies):
                 await self.pacer.wait(channel)  # a reminder too long for one message: about one a second
                 await self._background.chat_postMessage(
-                    channel=channel, text=message.text, blocks=message.blocks, unfurl_links=False, unfurl_media=False
+                    channel=channel,
+                    text=message.text,
+                    blocks=message.blocks,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    **await self._token(ref.workspace),
                 )
         except api.API_ERRORS as exc:
             error = api.delivery_error(exc)
@@ -259,9 +276,16 @@ class SlackAdapter:
         async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult | None:
             return auth  # one workspace, checked once at start-up: no auth.test per request
 
+        client = api.make_client(self._session, self.api_url, None, retry_429=True)
+        many: dict[str, Any] = {"authorize": authorize}
+        if self._store is not None:  # each workspace's token from its installation (OAuth v2)
+            many = {
+                "authorize": InstallationAuthorize(self._store),
+                "oauth_settings": oauth.oauth_settings(self.runtime.settings, self._store),
+            }
         app = AsyncApp(
-            client=api.make_client(self._session, self.api_url, None, retry_429=True),
-            authorize=authorize,
+            client=client,
+            **many,
             signing_secret=self._signing_secret,
             request_verification_enabled=False,  # checked in _on_http, before the body is parsed
             process_before_response=True,  # recorded in the inbox before Slack gets its 200 (docs/delivery.md)
@@ -271,6 +295,8 @@ class SlackAdapter:
         app.event("message")(self._on_message)
         app.event("app_mention")(self._on_mention)
         app.event("app_home_opened")(self._on_home_opened)
+        app.event("app_uninstalled")(self._on_uninstalled)
+        app.event("tokens_revoked")(self._on_tokens_revoked)
         app.event(ANY)(self._ack_only_event)  # everything else: acknowledged, not 404 (Slack would retry)
         app.command(ANY)(self._on_command)
         app.action({"action_id": render.SHARE_ACTION})(self._on_share)
@@ -284,6 +310,9 @@ class SlackAdapter:
         assert self.bolt is not None
         web_app = web.Application(client_max_size=MAX_BODY_BYTES)
         web_app.router.add_post(EVENTS_PATH, self._on_http)
+        if self._store is not None:
+            web_app.router.add_get(oauth.INSTALL_PATH, self._on_oauth)
+            web_app.router.add_get(oauth.REDIRECT_PATH, self._on_oauth)
         self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, self.host, self.port)
@@ -319,6 +348,47 @@ class SlackAdapter:
         except Exception as exc:  # a body Slack would never send: malformed, or not the shape it promises
             return _refuse(400, f"malformed ({type(exc).__name__})", len(raw))
         return await to_aiohttp_response(response)
+
+    async def _on_oauth(self, request: web.Request) -> web.Response:
+        """``/slack/install`` (off to Slack's consent page) and ``/slack/oauth_redirect`` (Bolt's flow)."""
+        assert self.bolt is not None and self.bolt.oauth_flow is not None
+        flow = self.bolt.oauth_flow
+        bolt_request = AsyncBoltRequest(body="", query=request.query_string, headers=dict(request.headers))
+        if request.path == oauth.INSTALL_PATH:
+            response = await flow.handle_installation(bolt_request)
+        else:
+            response = await flow.handle_callback(bolt_request)
+            log.info("slack_oauth_callback", extra={"status": response.status})
+        return await to_aiohttp_response(response)
+
+    async def _token(self, team: str) -> dict[str, Any]:
+        """``token=`` for a Web API call in ``team`` (OAuth mode); nothing with the one bot token."""
+        if self._store is None:
+            return {}
+        bot = await self._store.async_find_bot(enterprise_id=None, team_id=team)
+        if bot is None or not bot.bot_token:
+            raise SlackApiError("workspace not installed", _NotInstalled())  # type: ignore[no-untyped-call]
+        return {"token": bot.bot_token}
+
+    async def _on_uninstalled(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """The app was removed from a workspace: its installation and its students' data go."""
+        await self._remove_workspace(body, "app_uninstalled")
+
+    async def _on_tokens_revoked(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """The workspace revoked the bot's token: as an uninstall (a user token alone changes nothing)."""
+        if (event.get("tokens") or {}).get("bot"):
+            await self._remove_workspace(body, "tokens_revoked")
+
+    async def _remove_workspace(self, body: dict[str, Any], why: str) -> None:
+        team = _team(body)
+        if not team:
+            return
+        if self._store is not None:
+            await self._store.remove_workspace(body.get("enterprise_id"), team, why)
+        else:
+            await asyncio.to_thread(forget_workspace, self.runtime.app.db, PLATFORM, team, why)
+        self._dm = {k: v for k, v in self._dm.items() if k[0] != team}
+        self._tz = {k: v for k, v in self._tz.items() if k[0] != team}
 
     async def _start_socket_mode(self) -> None:
         assert self.bolt is not None and self.client is not None
@@ -395,7 +465,7 @@ class SlackAdapter:
         team, user, channel = _team(body), str(event["user"]), str(event["channel"])
         self._remember_dm(team, user, channel)
         ref = ConversationRef(PLATFORM, team, channel, user, event.get("thread_ts"))
-        text = render.incoming_text(str(event.get("text") or ""), self.bot_user_id)
+        text = render.incoming_text(str(event.get("text") or ""), self.bot_user_id or _authorized_bot(body))
         return await self._take(IncomingMessage(ref, text=text, direct=True), {"mode": "dm"}, _event_key(body))
 
     async def _on_mention(self, event: dict[str, Any], body: dict[str, Any]) -> BoltResponse | None:
@@ -404,7 +474,7 @@ class SlackAdapter:
             return None
         team, user, channel = _team(body), str(event["user"]), str(event["channel"])
         ref = ConversationRef(PLATFORM, team, channel, user, event.get("thread_ts") or event.get("ts"))
-        text = render.incoming_text(str(event.get("text") or ""), self.bot_user_id)
+        text = render.incoming_text(str(event.get("text") or ""), self.bot_user_id or _authorized_bot(body))
         return await self._take(IncomingMessage(ref, text=text, direct=False), {"mode": "channel"}, _event_key(body))
 
     async def _on_home_opened(self, event: dict[str, Any], body: dict[str, Any]) -> None:
@@ -421,8 +491,14 @@ class SlackAdapter:
         team, user, channel = command.get("team_id", ""), command.get("user_id"), command.get("channel_id", "")
         if not user:
             return _bad_request("no_user")
-        asked = render.command(str(command.get("text") or ""))
         ref = ConversationRef(PLATFORM, str(team), str(channel), str(user))
+        office = office_command(str(command.get("text") or ""))
+        if office is not None:  # the career office's commands: answered only to the person who asked
+            await ack()
+            where = Route(ref, "ephemeral", command.get("response_url"))
+            self._after_ack(self._answer_office(office, where), f"office_{office}")
+            return None
+        asked = render.command(str(command.get("text") or ""))
         share = render.share_value(text=asked.text, action=asked.action) if asked.shareable else None
         route = {"mode": "ephemeral", "response_url": command.get("response_url"), "share": share}
         msg = IncomingMessage(ref, text=asked.text, action=asked.action, direct=False)
@@ -430,6 +506,15 @@ class SlackAdapter:
         if refused is None:
             await ack()
         return refused
+
+    async def _answer_office(self, what: str, route: Route) -> None:
+        """``/coach insights`` or ``/coach admin reload``: computed by the core, shown ephemerally."""
+        app = self.runtime.app
+        if what == "insights":
+            reply = await asyncio.to_thread(insights.chat_insights, app, route.ref)
+        else:
+            reply = await asyncio.to_thread(insights.admin_reload, app, route.ref)
+        await self._send(route, [reply])
 
     async def _on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> BoltResponse | None:
         """A core button: its value goes to the core as an action, the same path as typed text."""
@@ -573,23 +658,31 @@ class SlackAdapter:
                     thread_ts=thread,
                     unfurl_links=False,
                     unfurl_media=False,
+                    **await self._token(route.ref.workspace),
                 )
             except api.API_ERRORS as exc:
                 code = self._log_api_error("chat.postMessage", exc)
                 if tell:
                     await self._tell_failure(route, code, failed_channel=channel)
                 return False
-        await self._upload_files(channel, replies, thread=thread)
+        await self._upload_files(channel, replies, thread=thread, team=route.ref.workspace)
         return True
 
-    async def _upload_files(self, channel: str, replies: Sequence[Reply], *, thread: str | None = None) -> None:
+    async def _upload_files(
+        self, channel: str, replies: Sequence[Reply], *, thread: str | None = None, team: str = ""
+    ) -> None:
         """The replies' files, uploaded to ``channel`` (files_upload_v2); as text messages if Slack refuses."""
         assert self.client is not None
         for file in (f for reply in replies for f in reply.files):
             await self.pacer.wait(channel)
             try:
                 await self.client.files_upload_v2(
-                    channel=channel, content=file.content, filename=file.name, title=file.name, thread_ts=thread
+                    channel=channel,
+                    content=file.content,
+                    filename=file.name,
+                    title=file.name,
+                    thread_ts=thread,
+                    **await self._token(team),
                 )
                 continue
             except (*api.API_ERRORS, SlackRequestError) as exc:
@@ -599,7 +692,11 @@ class SlackAdapter:
                 await self.pacer.wait(channel)
                 try:
                     await self.client.chat_postMessage(
-                        channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread
+                        channel=channel,
+                        text=message.text,
+                        blocks=message.blocks,
+                        thread_ts=thread,
+                        **await self._token(team),
                     )
                 except api.API_ERRORS as exc:
                     self._log_api_error("chat.postMessage", exc)
@@ -619,6 +716,7 @@ class SlackAdapter:
                     text=message.text,
                     blocks=message.blocks,
                     thread_ts=route.ref.thread,
+                    **await self._token(route.ref.workspace),
                 )
             except api.API_ERRORS as exc:
                 code = self._log_api_error("chat.postEphemeral", exc)
@@ -632,7 +730,7 @@ class SlackAdapter:
         if any(reply.files for reply in replies):  # a file cannot be ephemeral: it goes to the student's DM
             channel = await self._dm_channel(route.ref.workspace, route.ref.user)
             if channel:
-                await self._upload_files(channel, replies)
+                await self._upload_files(channel, replies, team=route.ref.workspace)
 
     async def _post_response_url(
         self, url: str, message: render.Message | None, *, in_channel: bool = False, delete_original: bool = False
@@ -670,14 +768,20 @@ class SlackAdapter:
             if dm is None:
                 dm = await self._open_dm(route.ref.workspace, route.ref.user)
             if dm != failed_channel:
-                await self.client.chat_postMessage(channel=dm, text=text, blocks=[render.section(text)])
+                await self.client.chat_postMessage(
+                    channel=dm, text=text, blocks=[render.section(text)], **await self._token(route.ref.workspace)
+                )
                 return
         except api.API_ERRORS as exc:
             self._log_api_error("chat.postMessage", exc)
         if route.ref.channel and route.ref.channel != failed_channel:
             try:
                 await self.client.chat_postEphemeral(
-                    channel=route.ref.channel, user=route.ref.user, text=text, blocks=[render.section(text)]
+                    channel=route.ref.channel,
+                    user=route.ref.user,
+                    text=text,
+                    blocks=[render.section(text)],
+                    **await self._token(route.ref.workspace),
                 )
             except api.API_ERRORS as exc:  # nowhere left to say it: the log has to do
                 self._log_api_error("chat.postEphemeral", exc)
@@ -706,7 +810,7 @@ class SlackAdapter:
         known = self._dm.get((team, user))
         if known:
             return known
-        resp = await self.client.conversations_open(users=user)
+        resp = await self.client.conversations_open(users=user, **await self._token(team))
         channel = str((resp.get("channel") or {}).get("id", ""))
         if not channel:
             raise SlackApiError("conversations.open returned no channel", resp)
@@ -728,7 +832,7 @@ class SlackAdapter:
         assert self.client is not None
         tz: str | None = None
         try:
-            resp = await self.client.users_info(user=user)
+            resp = await self.client.users_info(user=user, **await self._token(team))
             value = (resp.get("user") or {}).get("tz")
             tz = value if isinstance(value, str) and value else None
         except api.API_ERRORS as exc:
@@ -762,11 +866,22 @@ class SlackAdapter:
 
     async def _publish_home(self, team: str, user: str) -> None:
         assert self.client is not None
-        replies = await asyncio.to_thread(self.runtime.app.coach.home, ConversationRef(PLATFORM, team, "", user))
+        ref = ConversationRef(PLATFORM, team, "", user)
+        replies = await asyncio.to_thread(self.runtime.app.coach.home, ref)
+        if insights.is_counsellor(self.runtime.settings, ref):  # the office's section, for counsellors only
+            replies = [*replies, await asyncio.to_thread(insights.chat_insights, self.runtime.app, ref)]
         try:
-            await self.client.views_publish(user_id=user, view=render.home_view(replies))
+            await self.client.views_publish(user_id=user, view=render.home_view(replies), **await self._token(team))
         except api.API_ERRORS as exc:
             self._log_api_error("views.publish", exc)
+
+
+class _NotInstalled:
+    """The response of a call for a workspace the app is not installed in (as Slack would answer)."""
+
+    def __init__(self) -> None:
+        self.data = {"ok": False, "error": "not_installed"}
+        self.status_code = 200
 
 
 class _MalformedRequest(AsyncMiddlewareErrorHandler):
@@ -826,6 +941,20 @@ def _payload_key(kind: str, body: Mapping[str, Any]) -> str:
     """
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
     return f"{kind}:{hashlib.sha256(canonical.encode()).hexdigest()[:48]}"
+
+
+def office_command(text: str) -> str | None:
+    """``insights`` or ``admin reload`` when that is what ``/coach`` was given, else None."""
+    words = " ".join(text.lower().split())
+    return {"insights": "insights", "admin reload": "reload"}.get(words)
+
+
+def _authorized_bot(body: Mapping[str, Any]) -> str | None:
+    """The app's bot user in the event's workspace (OAuth mode: one per workspace)."""
+    for entry in body.get("authorizations") or []:
+        if isinstance(entry, dict) and entry.get("is_bot") and entry.get("user_id"):
+            return str(entry["user_id"])
+    return None
 
 
 def _click_team(body: Mapping[str, Any]) -> str:

@@ -239,3 +239,32 @@ class InstallationSecret(Base):
     name: Mapped[str] = mapped_column(String(64))
     value: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime]
+
+
+class TopicAsk(Base):
+    """A coaching topic a student asked about, and whether the bot had a good answer (never the text).
+
+    Kept for the career office's anonymous counts (:mod:`bot.insights`); deleted with the student.
+    """
+
+    __tablename__ = "topic_asks"
+    __table_args__ = (Index("ix_topic_asks_asked", "asked_at"), Index("ix_topic_asks_user", "user_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    topic: Mapped[str] = mapped_column(String(32))
+    answered: Mapped[bool] = mapped_column(Boolean, default=True)
+    asked_at: Mapped[datetime]
+
+
+class SlackInstallation(Base):
+    """One Slack workspace's installation of the app (OAuth v2); ``data`` is encrypted (tokens inside)."""
+
+    __tablename__ = "slack_installations"
+    __table_args__ = (UniqueConstraint("enterprise_id", "team_id", name="uq_slack_installations_team"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(String(64), default="")
+    team_id: Mapped[str] = mapped_column(String(64), default="")
+    data: Mapped[str] = mapped_column(Text)
+    installed_at: Mapped[datetime]

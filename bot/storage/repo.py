@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import limits
 from bot.limits import LimitReached
-from bot.storage.models import Base, ConversationState, Interview, Note, ProcessedEvent, Reminder, User
+from bot.storage.models import Base, ConversationState, Interview, Note, ProcessedEvent, Reminder, TopicAsk, User
 from bot.types import ConversationRef
 
 
@@ -314,12 +314,18 @@ class UserData:
             "notes": [row_data(n) for n in self.notes()],
             "reminders": [row_data(r) for r in self.reminders()],
             "conversation": row_data(state) if state is not None else None,
+            "topics_asked": [  # the career office's anonymous counts are made from these (never the text)
+                row_data(t)
+                for t in self.session.scalars(
+                    select(TopicAsk).where(TopicAsk.user_id == self.user.id).order_by(TopicAsk.id)
+                )
+            ],
         }
 
     def forget(self) -> None:
         """Delete the user and everything that belongs to them."""
         uid = self.user.id
-        for model in (Reminder, Note, Interview, ConversationState):
+        for model in (Reminder, Note, TopicAsk, Interview, ConversationState):
             self.session.execute(delete(model).where(model.user_id == uid))
         self.session.execute(delete(User).where(User.id == uid))
         self._all, self._unflushed = [], False

@@ -28,6 +28,7 @@ COMMANDS = [
     "export",
     "forgetme",
     "practice",
+    "insights",
 ]
 
 

@@ -236,6 +236,8 @@ class DiscordStandIn:
         self.dm_channels: dict[int, int] = {}  # user id → DM channel id
         self.dm_users: dict[int, int] = {}  # DM channel id → user id
         self.users: dict[int, User] = {}
+        self.roles: dict[int, str] = {}  # extra guild roles: id → name (every guild has them)
+        self.member_roles: dict[int, list[int]] = {}  # user id → the role ids they hold
         self.commands: dict[int | None, list[dict[str, Any]]] = {}  # guild id (None: global) → commands
         self.command_puts: list[int | None] = []
         self.requests: list[Request] = []
@@ -711,7 +713,21 @@ class DiscordStandIn:
                     "managed": False,
                     "mentionable": False,
                     "flags": 0,
-                }
+                },
+                *(
+                    {
+                        "id": str(rid),
+                        "name": name,
+                        "permissions": "0",
+                        "position": 1,
+                        "color": 0,
+                        "hoist": False,
+                        "managed": False,
+                        "mentionable": False,
+                        "flags": 0,
+                    }
+                    for rid, name in self.roles.items()
+                ),
             ],
             "emojis": [],
             "stickers": [],
@@ -770,7 +786,7 @@ class DiscordStandIn:
     def _member(self, user: User) -> dict[str, Any]:
         return {
             "user": user.payload(),
-            "roles": [],
+            "roles": [str(r) for r in self.member_roles.get(user.id, [])],
             "joined_at": _now_iso(),
             "deaf": False,
             "mute": False,

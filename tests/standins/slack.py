@@ -11,6 +11,7 @@ reconnection. Nothing here reaches the internet.
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import time
@@ -105,9 +106,25 @@ class Connection:
 class SlackStandIn:
     """Slack's Web API, response URLs and Socket Mode server, on 127.0.0.1."""
 
-    def __init__(self, *, bot_token: str, app_token: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        bot_token: str,
+        app_token: str | None = None,
+        client_id: str = "1111.2222",
+        client_secret: str = "standin-client-secret",
+    ) -> None:
         self.bot_token = bot_token
         self.app_token = app_token
+        self.client_id = client_id
+        self.client_secret = client_secret
+        # workspaces: bot token → (team id, team name, bot user id, bot id); the one-token mode's is first
+        self.workspaces: dict[str, tuple[str, str, str, str]] = {
+            bot_token: (TEAM_ID, "Career Services", BOT_USER_ID, BOT_ID)
+        }
+        self.codes: dict[str, tuple[str, str, str]] = {}  # OAuth code → (team id, team name, installer)
+        self.consent: tuple[str, str, str] | None = None  # who approves the next install, at which team
+        self.redirect_uri: str | None = None  # the app's configured redirect URL (when the request has none)
         self.calls: list[Call] = []
         self.user_tz: dict[str, str | None] = {}
         self.failures: dict[str, deque[Failure]] = defaultdict(deque)
@@ -129,6 +146,7 @@ class SlackStandIn:
         app.router.add_post("/hooks/{hook}", self._hook)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/link", self._socket)
+        app.router.add_get("/oauth/v2/authorize", self._authorize)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -166,6 +184,19 @@ class SlackStandIn:
     def rate_limit(self, method: str, retry_after: float, *, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` answer 429 with ``Retry-After``."""
         self.failures[method].append(Failure("ratelimited", 429, retry_after, times))
+
+    def approve_next_install(self, team_id: str, team_name: str, installer: str) -> None:
+        """The next visit to the consent page is ``installer`` of ``team_id`` pressing "Allow"."""
+        self.consent = (team_id, team_name, installer)
+
+    @property
+    def authorize_url(self) -> str:
+        """Slack's consent page, here (``SECONDROUND_SLACK_INSTALL_URL``)."""
+        return f"{self.base_url}/oauth/v2/authorize"
+
+    def token_for(self, team_id: str) -> str | None:
+        """The bot token the stand-in gave ``team_id`` when it installed the app."""
+        return next((t for t, w in self.workspaces.items() if w[0] == team_id), None)
 
     # --- what happened ------------------------------------------------------------------------------
 
@@ -230,37 +261,40 @@ class SlackStandIn:
             headers = {"Retry-After": f"{failure.retry_after:g}"} if failure.retry_after is not None else {}
             return web.json_response({"ok": False, "error": failure.error}, status=failure.status, headers=headers)
 
-        if method == "apps.connections.open":
+        if method == "oauth.v2.access":
+            answer = self._oauth_access(request, body)
+        elif method == "apps.connections.open":
             if not self.app_token or not token.startswith("xapp-"):
                 answer: dict[str, Any] = {"ok": False, "error": "not_allowed_token_type"}
             elif token != self.app_token:
                 answer = {"ok": False, "error": "invalid_auth"}
             else:
                 answer = {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link?ticket={uuid.uuid4().hex}"}
-        elif token != self.bot_token:
+        elif token not in self.workspaces:
             answer = {"ok": False, "error": "invalid_auth" if token else "not_authed"}
         else:
-            answer = self._answer(method, body)
+            answer = self._answer(method, body, self.workspaces[token])
         if not answer.get("ok"):
             call.body["_failed"] = answer.get("error")
         await self._record(call)
         return web.json_response(answer)
 
-    def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, method: str, body: dict[str, Any], workspace: tuple[str, str, str, str]) -> dict[str, Any]:
+        team_id, team_name, bot_user_id, bot_id = workspace
         if method == "auth.test":
             return {
                 "ok": True,
                 "url": "https://standin.slack.com/",
-                "team": "Career Services",
+                "team": team_name,
                 "user": "secondround",
-                "team_id": TEAM_ID,
-                "user_id": BOT_USER_ID,
-                "bot_id": BOT_ID,
+                "team_id": team_id,
+                "user_id": bot_user_id,
+                "bot_id": bot_id,
                 "is_enterprise_install": False,
             }
         if method == "chat.postMessage":
             ts = self._next_ts()
-            message = {"type": "message", "text": body.get("text"), "bot_id": BOT_ID, "ts": ts}
+            message = {"type": "message", "text": body.get("text"), "bot_id": bot_id, "ts": ts}
             return {"ok": True, "channel": body.get("channel"), "ts": ts, "message": message}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
@@ -271,7 +305,7 @@ class SlackStandIn:
         if method == "users.info":
             user = str(body.get("user"))
             tz = self.user_tz.get(user, DEFAULT_TZ)
-            profile: dict[str, Any] = {"id": user, "team_id": TEAM_ID, "name": user.lower(), "is_bot": False}
+            profile: dict[str, Any] = {"id": user, "team_id": team_id, "name": user.lower(), "is_bot": False}
             if tz is not None:
                 profile["tz"] = tz
             return {"ok": True, "user": profile}
@@ -291,6 +325,50 @@ class SlackStandIn:
         if method == "views.publish":
             return {"ok": True, "view": {"id": f"V{self._next_ts()}", **(body.get("view") or {})}}
         return {"ok": False, "error": "unknown_method"}
+
+    def _oauth_access(self, request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
+        """``oauth.v2.access``: the app's credentials (Basic auth or form) and a code from the consent page."""
+        client_id, client_secret = str(body.get("client_id", "")), str(body.get("client_secret", ""))
+        auth = request.headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
+        if client_id != self.client_id or client_secret != self.client_secret:
+            return {"ok": False, "error": "invalid_client"}
+        grant = self.codes.pop(str(body.get("code", "")), None)
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        team_id, team_name, installer = grant
+        n = len(self.workspaces)
+        token = f"xoxb-{team_id}-{n}-{uuid.uuid4().hex[:16]}"
+        self.workspaces = {t: w for t, w in self.workspaces.items() if w[0] != team_id}  # a reinstall: new token
+        self.workspaces[token] = (team_id, team_name, f"U0BOT{n}", f"B0BOT{n}")
+        return {
+            "ok": True,
+            "app_id": APP_ID,
+            "authed_user": {"id": installer},
+            "scope": "app_mentions:read,chat:write,commands,im:history,im:write,users:read",
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": f"U0BOT{n}",
+            "team": {"id": team_id, "name": team_name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        """Slack's consent page: the installer presses "Allow" and is sent back with a code and the state."""
+        query = request.query
+        if query.get("client_id") != self.client_id or self.consent is None:
+            return web.Response(status=400, text="invalid client or nobody to approve")
+        code = uuid.uuid4().hex
+        self.codes[code] = self.consent
+        self.consent = None
+        back = query.get("redirect_uri") or self.redirect_uri or ""
+        await self._record(Call("oauth.authorize", dict(query), None, time.monotonic()))
+        if not back:
+            return web.Response(status=400, text="no redirect_uri: the app must send one here")
+        separator = "&" if "?" in back else "?"
+        raise web.HTTPFound(f"{back}{separator}code={code}&state={query.get('state', '')}")
 
     def _next_ts(self) -> str:
         return f"1772463600.{next(self._ts):06d}"

@@ -1,6 +1,6 @@
 """reminders the student asks for: their text, and minutes before the interview when tied to its start
 
-Revision ID: 0005_after
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-29 17:00:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-11-29 17:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_after"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
