@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from bot.clock import Clock, OffsetClock, SystemClock
 from bot.coach import Coach
 from bot.events import EventLog
-from bot.insights import TopicRecorder
+from bot.insights import TopicRecorder, flush_topic_counts
 from bot.knowledge import Knowledge
 from bot.knowledge_check import load_with_override
 from bot.nlu import NLU
@@ -75,7 +75,8 @@ class App:
         return cls(settings, clock, db, knowledge, nlu, planner, coach, EventLog(db, clock))
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Write the counts still held in memory, then release the database connections."""
+        flush_topic_counts(self)
         self.db.dispose()
 
 

@@ -13,6 +13,8 @@ whether the bot had a good answer; ``forget me`` deletes those counts with the s
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -215,6 +217,7 @@ def chat_insights(app: Any, ref: ConversationRef, roles: Iterable[str] = ()) -> 
     if not is_counsellor(app.settings, ref, roles):
         log.info("insights_refused", extra={"platform": ref.platform})
         return Reply(NOT_COUNSELLOR, private=True)
+    flush_topic_counts(app)
     scope = Scope(platform=ref.platform, workspace=ref.workspace or None)
     figures = compute(app.db, app.clock.now(), scope=scope, term=app.settings.term_start)
     return Reply(as_text(figures), private=True, kind="insights")
@@ -267,20 +270,72 @@ def as_text(ins: Insights) -> str:
 
 
 class TopicRecorder:
-    """A coach observer: counts each coaching question by topic, and whether it had a good answer."""
+    """A coach observer: counts each coaching question by topic, and whether it had a good answer.
 
-    def __init__(self, db: Database, now: Any) -> None:
+    The counts are written in batches, off the question's own transaction, so a coaching question
+    costs no statement more (issue 12's thin data path): the runtime's inbox sweep writes them
+    (every ``SECONDROUND_INBOX_SWEEP_SECONDS``), as do a counsellor's figures read in this process
+    (:func:`flush_topic_counts`) and closing the app; a burst of :attr:`batch` questions between two
+    sweeps is written at once. A crash loses at most one sweep's anonymous counts, never a student's data.
+    """
+
+    def __init__(self, db: Database, now: Any, *, batch: int = 1000) -> None:
         self.db = db
         self.now = now
+        self.batch = batch
+        self._pending: list[tuple[ConversationRef, str, bool, datetime]] = []
+        self._lock = threading.Lock()
+        _RECORDERS.add(self)
 
     def __call__(self, event: Handled) -> None:
-        """Record one question (a worker thread; a database failure is logged, never raised)."""
+        """Count one question (a worker thread; a database failure is logged, never raised)."""
         unanswered = [k.partition(":")[2] for k in event.kinds if k.startswith("unanswered:")]
         topic = unanswered[0] if unanswered else event.intent
         if topic not in COACHING_TOPICS:
             return
+        now = self.now()
+        with self._lock:
+            self._pending.append((event.ref, topic, not unanswered, now))
+            due = len(self._pending) >= self.batch
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the counts held so far (one transaction); kept for the next try if the database fails."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        if not pending:
+            return
         try:
             with self.db.session() as session:
-                queries.record_topic(session, event.ref, topic, not unanswered, self.now())
+                for ref, topic, answered, at in pending:
+                    queries.record_topic(session, ref, topic, answered, at)
         except Exception as exc:
             log.warning("topic_count_failed", extra={"error": type(exc).__name__})
+            with self._lock:
+                self._pending[:0] = pending[-10 * self.batch :]
+
+
+    def held(self, ref: ConversationRef) -> list[dict[str, Any]]:
+        """The counts of ``ref``'s questions not written yet (a student's export includes them)."""
+        with self._lock:
+            return [
+                {"topic": topic, "answered": answered, "asked_at": at.isoformat(), "written": False}
+                for who, topic, answered, at in self._pending
+                if (who.platform, who.workspace, who.user) == (ref.platform, ref.workspace, ref.user)
+            ]
+
+
+_RECORDERS: weakref.WeakSet[TopicRecorder] = weakref.WeakSet()
+
+
+def held_topic_asks(ref: ConversationRef) -> list[dict[str, Any]]:
+    """Counts of ``ref``'s questions that this process holds and has not written yet."""
+    return [row for recorder in list(_RECORDERS) for row in recorder.held(ref)]
+
+
+def flush_topic_counts(app: Any) -> None:
+    """Write every topic count this process still holds (before figures are read, and at close)."""
+    for observer in app.coach.observers:
+        if isinstance(observer, TopicRecorder):
+            observer.flush()

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from bot import retention
 from bot.app import App
 from bot.events import Inbox, InboxReceipt, Stored, log_key, owner_of, user_hash
+from bot.insights import flush_topic_counts
 from bot.metrics import Metrics, RuntimeCollector
 from bot.types import Handled, IncomingMessage, Reply
 
@@ -390,6 +391,7 @@ class Runtime:
             await self.recover()
         except Exception as exc:  # the database may be away: the next sweep tries again
             log.warning("inbox_recovery_failed", extra={"error": type(exc).__name__})
+        await asyncio.to_thread(flush_topic_counts, self.app)  # the office's batched counts (never raises)
 
     async def start(self) -> None:
         """Start the health endpoint, the adapters, then the reminder engine and the retention job.

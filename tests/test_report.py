@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.cli import main
-from bot.insights import TopicRecorder
+from bot.insights import TopicRecorder, flush_topic_counts
 from bot.storage.insights import Scope
 from bot.types import ConversationRef, Handled
 from tests.conftest import BotHarness
@@ -34,7 +34,11 @@ def seed(bot: BotHarness) -> None:
 
 
 def report(bot: BotHarness, monkeypatch, capsys, *args: str) -> str:
-    """``secondround report ARGS`` against the bot's database, at the bot's clock; its standard output."""
+    """``secondround report ARGS`` against the bot's database, at the bot's clock; its standard output.
+
+    The running bot writes its topic counts in batches; the report reads what it has written.
+    """
+    flush_topic_counts(bot.app)
     monkeypatch.setenv("SECONDROUND_DATABASE_URL", bot.app.settings.effective_database_url)
     monkeypatch.setenv("SECONDROUND_NOW", bot.clock.now().isoformat())
     monkeypatch.setenv("SECONDROUND_HEALTH_ADDR", "")
@@ -101,6 +105,7 @@ def test_unanswered_topics_are_counted_by_topic(bot: BotHarness, monkeypatch, ca
         Handled(ConversationRef("test", "TOFFICE1", "", STUDENTS[0]), "nerves", 1, False, 0.01, ("unanswered:nerves",))
     )
     recorder(Handled(ConversationRef("test", "TOFFICE1", "", "UNOBODY"), "salary", 1, False, 0.01))  # never talked
+    recorder.flush()
     out = json.loads(report(bot, monkeypatch, capsys, "--format", "json", "--workspace", "TOFFICE1"))
     gaps = {t["topic"]: t["questions"] for t in out["topics_without_good_answer"]}
     assert gaps == {"presentation": 5, "nerves": "< 5"}
@@ -191,6 +196,7 @@ def test_figures_and_installations_on_sqlite_and_postgresql(any_bot: BotHarness)
         any_bot.chat(user, platform="slack", workspace="TPG1").say(
             "how do I negotiate my salary when they make an offer?"
         )
+    flush_topic_counts(any_bot.app)
     figures = compute(any_bot.app.db, any_bot.clock.now(), scope=Scope(workspace="TPG1"))
     assert figures.active_this_week == 5 and figures.topics[0].questions == 5
 
@@ -208,3 +214,24 @@ def test_figures_and_installations_on_sqlite_and_postgresql(any_bot: BotHarness)
         "students": 5,
     }
     assert compute(any_bot.app.db, any_bot.clock.now(), scope=Scope(workspace="TPG1")).topics == ()
+
+
+def test_topic_counts_are_written_in_batches_outside_the_questions_transaction(bot: BotHarness) -> None:
+    """A question costs no extra statement: its count is held, then written by the sweep or at close."""
+    from sqlalchemy import text
+
+    def stored() -> int:
+        with bot.app.db.engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM topic_asks")).scalar_one())
+
+    me = bot.chat("UBATCH1", workspace="TOFFICE1")
+    me.say("how do I negotiate my salary when they make an offer?")
+    bot.advance(minutes=5)
+    me.say("what should I ask them at the end?")
+    assert stored() == 0
+    flush_topic_counts(bot.app)  # what the runtime's inbox sweep does
+    assert stored() == 2
+    me.say("how do I prepare?")
+    assert stored() == 2
+    bot.app.close()
+    assert stored() == 3

@@ -9,6 +9,7 @@ from datetime import timedelta
 from bot import formatting
 from bot.dialog import Pending, ask_first, is_other_action, yes_no
 from bot.handlers.after import ask_which_thanks
+from bot.insights import held_topic_asks
 from bot.limits import parse_id
 from bot.nlu.types import Parse
 from bot.registry import on_action, on_intent, on_pending
@@ -32,6 +33,7 @@ _THANKS_WORDS = re.compile(r"(thank|thx|\bty\b|\bnotes?\b|e-?mails?|\bcards?\b|l
 def export_data(turn: Turn, parse: Parse) -> list[Reply]:
     """Everything stored about the user, as JSON (with the question that was open when they asked)."""
     data = turn.data.export()
+    data["topics_asked"] += held_topic_asks(turn.msg.ref)  # counted, not yet written (bot.insights)
     if turn.pending is not None and data["conversation"] is not None and data["conversation"]["pending"] is None:
         data["conversation"]["pending"] = turn.pending.to_json()  # asking for the export closed it
     payload = json.dumps(data, indent=2, ensure_ascii=False).replace("`", "\\u0060")
