@@ -148,9 +148,9 @@ def _knowledge() -> Check:
 def _folders(settings: Settings) -> list[Check]:
     """The data folder (SQLite only) must be writable; the cache folder writable or ready-made.
 
-    A read-only cache folder is fine when it already holds the language models of this version (a
-    container image built by deploy/Dockerfile ships them, and Kubernetes runs it with a read-only
-    root file system): nothing needs writing there then.
+    A read-only cache folder is fine when the package's shipped language models match its training
+    data, or when the folder already holds models trained for edited training data: nothing needs
+    writing there then (Kubernetes runs the image with a read-only root file system).
     """
     checks = []
     if not settings.database_url:
@@ -163,6 +163,12 @@ def _folders(settings: Settings) -> list[Check]:
     problem = _unwritable(cache)
     if not problem:
         checks.append(Check("PASS", "cache folder", f"{cache} is writable"))
+    elif _models_shipped():
+        checks.append(
+            Check(
+                "PASS", "cache folder", f"{cache} is read-only ({problem}); the language models ship with the package"
+            )
+        )
     elif _models_present(settings):
         checks.append(
             Check("PASS", "cache folder", f"{cache} is read-only ({problem}) and holds this version's language models")
@@ -188,6 +194,13 @@ def _unwritable(path: Path) -> str | None:
     except OSError as exc:
         return exc.strerror or type(exc).__name__
     return None
+
+
+def _models_shipped() -> bool:
+    """Whether the package's own trained models match its training data (nothing to train or cache)."""
+    from bot.nlu import data_digest, shipped_digest
+
+    return data_digest() == shipped_digest()
 
 
 def _models_present(settings: Settings) -> bool:

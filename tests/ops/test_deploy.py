@@ -543,12 +543,12 @@ def _image_env() -> dict[str, str]:
     return {k: v for k, v in env.items() if k.startswith("SECONDROUND_")}
 
 
-def _in_the_pod(container: dict[str, Any], image_cache: str, models: Path, argv: list[str]) -> list[str]:
+def _in_the_pod(container: dict[str, Any], image_cache: str, argv: list[str]) -> list[str]:
     """``secondround *argv`` in a private mount namespace laid out like the pod's file system.
 
-    The image's cache folder holds the models its build step trained (here: the test run's); then
-    the root file system turns read-only (``readOnlyRootFilesystem``) and each volume the container
-    mounts (``emptyDir``) is a fresh writable tmpfs.
+    The image's cache folder is empty (the language models ship in the package); then the root file
+    system turns read-only (``readOnlyRootFilesystem``) and each volume the container mounts
+    (``emptyDir``) is a fresh writable tmpfs.
     """
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     writable = [m["mountPath"] for m in container.get("volumeMounts", [])]
@@ -560,7 +560,6 @@ def _in_the_pod(container: dict[str, Any], image_cache: str, models: Path, argv:
             "set -e",
             f"mount -t tmpfs tmpfs {shlex.quote(parent)}",  # stands for the image's layer
             f"mkdir -p {shlex.quote(image_cache)}",
-            f"cp -r {shlex.quote(str(models))} {shlex.quote(image_cache)}/nlu",
             f"mount -o remount,ro {shlex.quote(parent)}",
             "mount -o remount,bind,ro /",
             *(f"mount -t tmpfs tmpfs {shlex.quote(path)}" for path in writable),
@@ -605,7 +604,7 @@ async def test_doctor_passes_in_the_kubernetes_pod_with_its_read_only_root(postg
 
     async def run_in(container: dict[str, Any], argv: list[str]) -> tuple[int, str]:
         proc = await asyncio.create_subprocess_exec(
-            *_in_the_pod(container, image_cache, cache_dir / "nlu", argv),
+            *_in_the_pod(container, image_cache, argv),
             env=pod_env,
             cwd=ROOT,  # the image's WORKDIR holds deploy/slack/manifest.yml; so does the checkout
             stdout=asyncio.subprocess.PIPE,
@@ -623,6 +622,6 @@ async def test_doctor_passes_in_the_kubernetes_pod_with_its_read_only_root(postg
         await discord_api.stop()
     print(out)
     assert status == 0, out
-    assert f"PASS  cache folder: {image_cache} is read-only (Read-only file system) and holds this version's" in out
+    assert f"PASS  cache folder: {image_cache} is read-only (Read-only file system); the language models ship" in out
     assert "PASS  database: connected to postgresql" in out and "PASS  migrations" in out
     assert "PASS  slack credentials" in out and "PASS  discord credentials" in out

@@ -228,11 +228,28 @@ async def test_empty_token_lines_count_as_not_configured(tmp_path, slack, discor
     assert lines["slack"].startswith("SKIP") and lines["discord"].startswith("SKIP")
 
 
-async def test_an_unwritable_cache_without_the_models_fails_and_says_what_to_do(tmp_path, slack, discord) -> None:
-    """(A read-only cache that does hold the models passes: test_deploy.py runs that in the pod's layout.)"""
+async def test_an_unwritable_cache_passes_because_the_models_ship_with_the_package(tmp_path, slack, discord) -> None:
+    """Nothing is trained at start: a cache that cannot even be created is no problem."""
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     settings = _settings(tmp_path, slack, discord, cache_dir=blocker / "cache")  # cannot be created
+    status, lines = await _doctor(settings, None)
+    assert status == 0
+    assert lines["cache folder"] == (
+        f"PASS {blocker / 'cache'} is read-only (Not a directory); the language models ship with the package"
+    )
+
+
+async def test_an_unwritable_cache_with_stale_shipped_models_fails_and_says_what_to_do(
+    tmp_path, slack, discord, monkeypatch
+) -> None:
+    """Training data edited after the build: the models must be trained, and there is nowhere to put them."""
+    import bot.nlu
+
+    monkeypatch.setattr(bot.nlu, "shipped_digest", lambda: "0" * 64)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    settings = _settings(tmp_path, slack, discord, cache_dir=blocker / "cache")
     status, lines = await _doctor(settings, None)
     assert status == 1
     assert lines["cache folder"] == (
