@@ -289,6 +289,18 @@ def test_secondround_feedback_command_answers_one_json_object_per_line(env: dict
     assert len(out) == 3 and done.stderr == ""
 
 
+
+def test_an_outcome_told_with_we_is_not_a_we_step():
+    answer = (
+        "Our main client threatened to leave unless the export tool was ready in a month. We had to do it without "
+        "pausing other work. I cut the formats to CSV only, built the exporter myself and had two testers check "
+        "the edge cases. We shipped in 26 days and they signed for two more years."
+    )
+    out = analyze("Tell me about a time you worked under pressure.", answer)
+    assert out.ownership == "i"  # every step is the speaker's; "We shipped in 26 days" is the outcome
+    assert any("We shipped in 26 days" in e for e in out.evidence["result"])
+
+
 # --- the shipped model and its training data ---------------------------------------------------------------
 
 

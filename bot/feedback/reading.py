@@ -41,6 +41,15 @@ _INTENT = re.compile(
 )
 
 
+# DATA.md: "we shipped in 17 days" reports the outcome; it is a result, not a we-step, even when the model
+# also reads it as an action.
+_WE_OUTCOME = re.compile(
+    r"\b(?:we|the team|our team)\s+(?:\w+\s+)?(?:shipped|launched|delivered|finished|completed|went live|hit|"
+    r"reached|made it|won|were back|got|managed to|met|beat|closed|signed|passed)\b",
+    re.IGNORECASE,
+)
+
+
 def _intention_or_habit(text: str) -> bool:
     """A clause that tells a plan, a hypothetical or a habit, with no past-tense verb."""
     return bool(_INTENT.search(text)) and not any(is_past(t) for t in tokens(text))
@@ -69,6 +78,8 @@ def read(answer: str, kind: str, model: ClauseModel | None = None) -> Reading:
         result_margin = p[result_col] - model.thresholds["result"]
         if action_margin < 0 or result_margin > action_margin:
             continue  # not an action, or told as the outcome ("we shipped 2 weeks early")
+        if result_margin >= 0 and _WE_OUTCOME.search(clause.text):
+            continue  # an outcome told with "we" that the model also reads as a step
         for who in actors(clause.text):
             by_actor[who].append(clause)
     if not parts["action"]:
