@@ -78,10 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     files = args.files or [p for p in DEFAULT if p.exists()]
     t0 = time.perf_counter()
     analyze("Tell me about a time you led a project.", "I set up weekly check-ins.")  # loads the model
-    print(
-        f"first call (loads {model_path().name}, {model_path().stat().st_size // 1024} KiB): "
-        f"{(time.perf_counter() - t0) * 1000:.0f} ms"
-    )
+    print(f"first call (loads {model_path().name}, {model_path().stat().st_size // 1024} KiB): "
+          f"{(time.perf_counter() - t0) * 1000:.0f} ms")
     worst = 1.0
     for path in files:
         blind = is_blind(path)

@@ -92,6 +92,7 @@ class Server:
     levels: list[Level] = field(default_factory=list)
     rss_started_mb: float = float("nan")
     rss_warm_mb: float = float("nan")
+    heavy: list[str] = field(default_factory=list)  # scikit-learn / SciPy mapped into the process
 
     def at(self, inflight: int) -> Level:
         """The measurement at ``inflight`` events in flight."""
@@ -266,6 +267,8 @@ async def measure(
         students = [f"U{prefix}{i:05d}" for i in range(args.students)]
         await closed_loop(port, replies, students, 16, len(students), None)  # first contact for all
         server.rss_warm_mb = process_rss_mb(proc.pid)
+        maps = Path(f"/proc/{proc.pid}/maps").read_text()
+        server.heavy = [name for name in ("sklearn", "scipy") if f"/{name}/" in maps]
         for inflight in args.levels:
             server.levels.append(await closed_loop(port, replies, students, inflight, args.events, proc.pid))
         if replies.unexpected:

@@ -153,10 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if same else 1
     out.write_text(text, encoding="utf-8")
     doc = json.loads(text)
-    print(
-        f"wrote {out} ({out.stat().st_size // 1024} KiB, {len(doc['features'])} features, "
-        f"thresholds {doc['thresholds']})"
-    )
+    print(f"wrote {out} ({out.stat().st_size // 1024} KiB, {len(doc['features'])} features, "
+          f"thresholds {doc['thresholds']})")
     return 0
 
 

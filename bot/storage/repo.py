@@ -113,11 +113,22 @@ def remember_event(session: Session, platform: str, event_id: str, now: datetime
     One ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (SQLite and PostgreSQL): no savepoint, no error
     path, and no reliance on the row count (psycopg reports -1 for it).
     """
-    dialect = session.get_bind().dialect.name
+    conn = session.connection()
+    row = conn.execute(_remember_statement(conn.dialect.name), {"b_platform": platform, "b_id": event_id, "b_now": now})
+    return row.first() is not None  # a row comes back only when it was new
+
+
+@functools.cache
+def _remember_statement(dialect: str) -> Any:
+    """The insert of :func:`remember_event`, built once per dialect (plain Core on the table)."""
+    table = cast(Table, ProcessedEvent.__table__)
     insert = postgres_insert if dialect == "postgresql" else sqlite_insert
-    values = insert(ProcessedEvent).values(platform=platform, event_id=event_id, seen_at=now)
-    stmt = values.on_conflict_do_nothing(index_elements=["platform", "event_id"]).returning(ProcessedEvent.event_id)
-    return session.execute(stmt).first() is not None  # a row comes back only when it was new
+    values = insert(table).values(
+        platform=bindparam("b_platform"),
+        event_id=bindparam("b_id"),
+        seen_at=bindparam("b_now", type_=table.c.seen_at.type),
+    )
+    return values.on_conflict_do_nothing(index_elements=["platform", "event_id"]).returning(table.c.event_id)
 
 
 def forget_events_before(session: Session, cutoff: datetime) -> int:
