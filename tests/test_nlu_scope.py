@@ -71,7 +71,7 @@ def test_requests_about_other_apps_data_change_nothing(bot: BotHarness) -> None:
         "delete my spotify playlist",
         "move my pilates class to wednesday",
         "add oat milk to the shopping list",
-        "remove the alarm for tomorrow",
+        "unsubscribe me from the gym newsletter",
     ):
         reply = me.say(text)
         assert "outside what I can help with" in reply.text, text

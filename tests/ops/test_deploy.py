@@ -551,6 +551,7 @@ def _in_the_pod(container: dict[str, Any], image_cache: str, models: Path, argv:
     mounts (``emptyDir``) is a fresh writable tmpfs.
     """
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    models.mkdir(parents=True, exist_ok=True)  # empty when the shipped models were current (as in the image)
     writable = [m["mountPath"] for m in container.get("volumeMounts", [])]
     exe = shutil.which("secondround", path=str(Path(sys.executable).parent))
     assert exe is not None
