@@ -27,7 +27,7 @@ def main(argv: list[str]) -> None:
     )
     t0 = time.perf_counter()
     nlu = NLU.load(cache_dir=Path(tempfile.mkdtemp()))
-    print(f"trained in {time.perf_counter() - t0:.1f} s")
+    print(f"models loaded (or trained, when knowledge/nlu changed) in {time.perf_counter() - t0:.1f} s")
     for path in files:
         rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
         per_intent: dict[str, list[bool]] = defaultdict(list)

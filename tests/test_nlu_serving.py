@@ -134,3 +134,25 @@ def test_changed_examples_are_trained_at_start_with_a_progress_line_then_cached(
     text = "second round with Globex tomorrow at 4 on zoom"
     assert first.parse(text, NOW, NY) == second.parse(text, NOW, NY)
     assert second.parse("how do I renew my library card", NOW, NY).intent == "fallback"
+
+
+def test_an_unreadable_shipped_model_is_trained_again_into_the_cache_never_into_the_package(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    package = tmp_path / "package"
+    shutil.copytree(MODEL_DIR, package)
+    (package / INTENT_FILE).write_bytes(b"not a model")
+    monkeypatch.setattr(bot.nlu, "MODEL_DIR", package)
+    monkeypatch.setattr(bot.nlu, "can_train", lambda: True)
+    written: list[Path] = []
+
+    def fake_training(_base: Path, intent_path: Path, crf_path: Path) -> IntentModel:
+        written.extend([intent_path, crf_path])
+        shutil.copy(MODEL_DIR / ENTITY_FILE, crf_path)
+        return IntentModel.load(MODEL_DIR / INTENT_FILE)
+
+    monkeypatch.setattr(bot.nlu, "train_models", fake_training)
+    (tmp_path / "cache").mkdir()
+    nlu = NLU.load(cache_dir=tmp_path / "cache")
+    assert [p.parent for p in written] == [tmp_path / "cache", tmp_path / "cache"]
+    assert nlu.parse("show my notes", NOW, NY).intent == "show_notes"

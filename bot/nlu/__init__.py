@@ -93,6 +93,7 @@ class NLU:
                     file=sys.stderr,
                     flush=True,
                 )
+                intent_path, crf_path = cache_files(knowledge_dir, cache_dir)  # never into the package
                 model = train_models(base, intent_path, crf_path)
                 log.info("nlu_trained", extra={"seconds": round(clock.monotonic() - started, 1)})
             else:
@@ -177,9 +178,14 @@ def model_files(knowledge_dir: Path | None = None, cache_dir: Path | None = None
     The shipped files when they were built from it, else files in the cache named by its hash (they
     exist once trained).
     """
-    digest = data_digest(knowledge_dir)
-    if digest == shipped_digest():
+    if data_digest(knowledge_dir) == shipped_digest():
         return MODEL_DIR / INTENT_FILE, MODEL_DIR / ENTITY_FILE
+    return cache_files(knowledge_dir, cache_dir)
+
+
+def cache_files(knowledge_dir: Path | None = None, cache_dir: Path | None = None) -> tuple[Path, Path]:
+    """The (intent model, entity tagger) files trained for this training data, in the cache folder."""
+    digest = data_digest(knowledge_dir)
     cache = cache_dir or Path(platformdirs.user_cache_dir("secondround", appauthor=False))
     return cache / f"intents-{digest[:20]}.npz", cache / f"entities-{digest[:20]}.crfsuite"
 
