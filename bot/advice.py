@@ -70,7 +70,7 @@ _STOP_TEXT = """a about above after again all am an and any are as at be been be
     over own same she should so some such than that the their theirs them then there these they this those
     through to too under until up very was we were what which while will with would you your yours
     ive id ill youre dont didnt doesnt isnt cant wont shouldnt wouldnt s t d ll m re ve hi hey hello pls
-    please thanks thx ok okay so um uh like really just also get got go going want wanna gonna tell know
+    please thanks thx ok okay so um uh like really just also get got go going want wanna gonna know
     think thing things anything something one bit lot tip tips advice round second 2nd interview
     help suggestion suggestions guidance"""
 STOPWORDS = frozenset(_STOP_TEXT.split())
@@ -316,6 +316,7 @@ class Scored:
     fits: frozenset[str] = frozenset()  # the known facts of the student's situation this item is made for
     variant: bool = False  # says in other words what an item already shown said
     relative: float = 0.0  # match relative to the best match for the question
+    decisive: bool = False  # made for a decisive situation the student is in (rejected, accepted…)
 
 
 @dataclass(frozen=True)
@@ -375,6 +376,7 @@ def rank(
             - POSITION_PENALTY * float(idx.position[n])
             - (VARIANT_PENALTY if item.point in seen_points else 0.0)
         )
+        fits = fits_known(knowledge, item, facts)
         scored.append(
             Scored(
                 top,
@@ -383,9 +385,10 @@ def rank(
                 float(match[n]),
                 item.id in seen_ids,
                 float(idx.position[n]),
-                fits_known(knowledge, item, facts),
+                fits,
                 item.point in seen_points,
                 float(match[n]) / scale,
+                any(knowledge.facts[g].strict for g in fits),
             )
         )
     scored.sort(key=lambda s: -s.score)
@@ -400,7 +403,11 @@ def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
         return []
     lead = ranking.scored[0]
     if lead.seen:  # asked again: say it in other words when another item makes the same point
-        fresh = [s for s in ranking.scored if not s.seen and s.item.point == lead.item.point]
+        fresh = [
+            s
+            for s in ranking.scored
+            if not s.seen and s.item.point == lead.item.point and (s.decisive or not lead.decisive)
+        ]
         lead = fresh[0] if fresh else lead
     rest = [s for s in ranking.scored if s is not lead and not s.seen and s.item.point != lead.item.point]
     rest.sort(key=lambda s: -_follow_on(s, lead))
