@@ -45,6 +45,7 @@ OFF_SITUATION = 0.3  # an item not made for such a known, decisive situation
 FIT_SLOT = 1.5  # the best item made for the student's situation comes second when it scores within this of the first
 GUESS_PENALTY = 0.5  # the item is for a situation the student has not mentioned
 POSITION_PENALTY = 0.02  # times the item's place in its topic (0 first … 1 last): counsellors order by importance
+VARIANT_MATCH = 0.25  # asked again, another item making the same point is shown instead if it matches this well
 VARIANT_PENALTY = 0.5  # the same article point was already shown in other words
 SAME_TOPIC = 0.3  # bullets after the first: staying on the first one's topic
 FOLLOW_MATCH = 0.0  # bullets after the first lean less on the question's words…
@@ -406,7 +407,10 @@ def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
         fresh = [
             s
             for s in ranking.scored
-            if not s.seen and s.item.point == lead.item.point and (s.decisive or not lead.decisive)
+            if not s.seen
+            and s.item.point == lead.item.point
+            and s.relative >= VARIANT_MATCH
+            and (s.decisive or not lead.decisive)
         ]
         lead = fresh[0] if fresh else lead
     rest = [s for s in ranking.scored if s is not lead and not s.seen and s.item.point != lead.item.point]
