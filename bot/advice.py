@@ -1,10 +1,12 @@
 """Ranks the knowledge items for one message and the student's situation, and lays the answer out.
 
 Each item lists the questions it answers (``questions:`` in ``knowledge/topics``). A message is matched
-against those phrasings, the item's heading and keywords, and its text with BM25 (``rank_bm25``);
-that match is combined with the intent classifier's belief in each topic, with whether the item fits
-the student's facts (see :mod:`bot.situation`), and with what this conversation has already shown.
-The weights are plain constants, chosen on the labelled ranking sets (``bench/ranking_eval.py``).
+against those phrasings, the item's heading and keywords, and its text with BM25 (``rank_bm25``),
+after putting typos right and adding the knowledge base's words for the student's
+(``knowledge/synonyms.yaml``); that match is combined with the intent classifier's belief in each
+topic, with whether the item fits the student's facts (see :mod:`bot.situation`), and with what this
+conversation has already shown. The weights are plain constants, chosen with ``bench/ranking_tune.py``
+on the labelled own and dev sets; docs/ranking.md explains each signal.
 """
 
 from __future__ import annotations
@@ -147,11 +149,6 @@ class Index:
         """An item's row in the index."""
         return self._rows[item_id]
 
-    def match(self, text: str) -> tuple[np.ndarray, dict[str, float]]:
-        """Each item's match with ``text``, and the weight of each word asked (rare and unknown words weigh most)."""
-        parts, words = self.parts(text)
-        return combine(parts), words
-
     def query(self, text: str) -> tuple[list[str], list[str]]:
         """The question's terms, misspelt words put right, and the knowledge base's words for the student's."""
         words = []
@@ -197,13 +194,8 @@ class Index:
         parts["whole"] = np.asarray(self.whole.get_scores(list(dict.fromkeys([*query, *extra])))) / scale
         return parts, words
 
-    def coverage(self, n: int, words: Mapping[str, float]) -> float:
-        """The share of the question's weight that item ``n`` speaks to (0 to 1)."""
-        total = sum(words.values())
-        return sum(w for t, w in words.items() if t in self.vocab[n]) / total if total else 0.0
-
     def coverages(self, words: Mapping[str, float]) -> np.ndarray:
-        """:meth:`coverage` of every item at once."""
+        """The share of the question's word weight each item speaks to (0 to 1), for every item at once."""
         total = sum(words.values())
         out = np.zeros(len(self.entries))
         if not total:
