@@ -1,10 +1,12 @@
 """Ranks the knowledge items for one message and the student's situation, and lays the answer out.
 
 Each item lists the questions it answers (``questions:`` in ``knowledge/topics``). A message is matched
-against those phrasings, the item's heading and keywords, and its text with BM25 (``rank_bm25``);
-that match is combined with the intent classifier's belief in each topic, with whether the item fits
-the student's facts (see :mod:`bot.situation`), and with what this conversation has already shown.
-The weights are plain constants, chosen on the labelled ranking sets (``bench/ranking_eval.py``).
+against those phrasings, the item's heading and keywords, and its text with BM25 (``rank_bm25``),
+after putting typos right and adding the knowledge base's words for the student's
+(``knowledge/synonyms.yaml``); that match is combined with the intent classifier's belief in each
+topic, with whether the item fits the student's facts (see :mod:`bot.situation`), and with what this
+conversation has already shown. The weights are plain constants, chosen with ``bench/ranking_tune.py``
+on the labelled own and dev sets; docs/ranking.md explains each signal.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ OFF_SITUATION = 0.3  # an item not made for such a known, decisive situation
 FIT_SLOT = 1.5  # the best item made for the student's situation comes second when it scores within this of the first
 GUESS_PENALTY = 0.5  # the item is for a situation the student has not mentioned
 POSITION_PENALTY = 0.02  # times the item's place in its topic (0 first … 1 last): counsellors order by importance
+VARIANT_MATCH = 0.25  # asked again, another item making the same point is shown instead if it matches this well
 VARIANT_PENALTY = 0.5  # the same article point was already shown in other words
 SAME_TOPIC = 0.3  # bullets after the first: staying on the first one's topic
 FOLLOW_MATCH = 0.0  # bullets after the first lean less on the question's words…
@@ -70,7 +73,7 @@ _STOP_TEXT = """a about above after again all am an and any are as at be been be
     over own same she should so some such than that the their theirs them then there these they this those
     through to too under until up very was we were what which while will with would you your yours
     ive id ill youre dont didnt doesnt isnt cant wont shouldnt wouldnt s t d ll m re ve hi hey hello pls
-    please thanks thx ok okay so um uh like really just also get got go going want wanna gonna tell know
+    please thanks thx ok okay so um uh like really just also get got go going want wanna gonna know
     think thing things anything something one bit lot tip tips advice round second 2nd interview
     help suggestion suggestions guidance"""
 STOPWORDS = frozenset(_STOP_TEXT.split())
@@ -146,11 +149,6 @@ class Index:
         """An item's row in the index."""
         return self._rows[item_id]
 
-    def match(self, text: str) -> tuple[np.ndarray, dict[str, float]]:
-        """Each item's match with ``text``, and the weight of each word asked (rare and unknown words weigh most)."""
-        parts, words = self.parts(text)
-        return combine(parts), words
-
     def query(self, text: str) -> tuple[list[str], list[str]]:
         """The question's terms, misspelt words put right, and the knowledge base's words for the student's."""
         words = []
@@ -196,13 +194,8 @@ class Index:
         parts["whole"] = np.asarray(self.whole.get_scores(list(dict.fromkeys([*query, *extra])))) / scale
         return parts, words
 
-    def coverage(self, n: int, words: Mapping[str, float]) -> float:
-        """The share of the question's weight that item ``n`` speaks to (0 to 1)."""
-        total = sum(words.values())
-        return sum(w for t, w in words.items() if t in self.vocab[n]) / total if total else 0.0
-
     def coverages(self, words: Mapping[str, float]) -> np.ndarray:
-        """:meth:`coverage` of every item at once."""
+        """The share of the question's word weight each item speaks to (0 to 1), for every item at once."""
         total = sum(words.values())
         out = np.zeros(len(self.entries))
         if not total:
@@ -316,6 +309,7 @@ class Scored:
     fits: frozenset[str] = frozenset()  # the known facts of the student's situation this item is made for
     variant: bool = False  # says in other words what an item already shown said
     relative: float = 0.0  # match relative to the best match for the question
+    decisive: bool = False  # made for a decisive situation the student is in (rejected, accepted…)
 
 
 @dataclass(frozen=True)
@@ -375,6 +369,7 @@ def rank(
             - POSITION_PENALTY * float(idx.position[n])
             - (VARIANT_PENALTY if item.point in seen_points else 0.0)
         )
+        fits = fits_known(knowledge, item, facts)
         scored.append(
             Scored(
                 top,
@@ -383,9 +378,10 @@ def rank(
                 float(match[n]),
                 item.id in seen_ids,
                 float(idx.position[n]),
-                fits_known(knowledge, item, facts),
+                fits,
                 item.point in seen_points,
                 float(match[n]) / scale,
+                any(knowledge.facts[g].strict for g in fits),
             )
         )
     scored.sort(key=lambda s: -s.score)
@@ -400,7 +396,14 @@ def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
         return []
     lead = ranking.scored[0]
     if lead.seen:  # asked again: say it in other words when another item makes the same point
-        fresh = [s for s in ranking.scored if not s.seen and s.item.point == lead.item.point]
+        fresh = [
+            s
+            for s in ranking.scored
+            if not s.seen
+            and s.item.point == lead.item.point
+            and s.relative >= VARIANT_MATCH
+            and (s.decisive or not lead.decisive)
+        ]
         lead = fresh[0] if fresh else lead
     rest = [s for s in ranking.scored if s is not lead and not s.seen and s.item.point != lead.item.point]
     rest.sort(key=lambda s: -_follow_on(s, lead))

@@ -74,3 +74,13 @@ def test_a_broken_synonyms_file_is_refused_with_its_name(tmp_path) -> None:
     (base / "synonyms.yaml").write_text("money: salary\n", encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"synonyms\.yaml"):
         load_knowledge(base)
+
+
+def test_a_bare_any_tips_continues_the_conversation_but_not_a_fresh_one(bot: BotHarness, knowledge) -> None:
+    me = bot.chat()
+    me.say("round two is with a guy i've never met")
+    r = me.say("any tips?")
+    new_only = {i.id for _, i in knowledge.items() if "new" in i.when}
+    shown = ids_shown(knowledge, r.text)
+    assert new_only & set(shown[:2]) and not {i.id for _, i in knowledge.items() if "same" in i.when} & set(shown)
+    assert ids_shown(knowledge, bot.chat("someone-else").say("any tips?").text) == []

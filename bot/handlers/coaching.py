@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from dataclasses import replace
 
 from bot import advice, formatting, markup, situation
 from bot.dialog import Pending, is_other_action, yes_no
@@ -28,6 +29,11 @@ log = logging.getLogger(__name__)
 _THANKS = re.compile(r"\b(thx|thanks?|thank u|thank you|ty|tysm|cheers|appreciate|merci|danke|gracias)\b", re.I)
 _HELLO_ONLY = re.compile(
     r"^\W*(hi|hello|hey|hiya|yo|good (morning|afternoon|evening)|howdy)\W*(there|again)?\W*$", re.I
+)
+_GENERIC_ASK = re.compile(  # "any tips?": advice for what the conversation is about
+    r"^\W*(?:ok|okay|so|and|hmm|great|thanks|cool)?\W*(?:any|some|more|other|got any|give me|need|what are your)?\s*"
+    r"(?:tips?|advice|suggestions?|ideas|pointers|recommendations?)(?: for me| then)?\W*(?:please|pls)?\W*$",
+    re.I,
 )
 _BYE = re.compile(r"\b(bye|goodbye|see ya|see you|cya|later|good night|gn|ttyl)\b", re.I)
 _AGAIN = re.compile(
@@ -383,6 +389,8 @@ def greeting(turn: Turn, parse: Parse) -> list[Reply]:
     if _BYE.search(parse.text):
         return _fresh(turn, [Reply(turn.knowledge.response("goodbye"))])
     told = [f for f in situation.detect(turn.knowledge, parse.text).values() if not f.hypothetical]
+    if _follows_on(turn, parse):
+        return answer(turn, _on_last_topic(turn, parse))
     if told and not _HELLO_ONLY.match(parse.text):  # "ok so now what?": a situation, not a hello
         return answer(turn, parse)
     return _fresh(turn, [Reply(turn.knowledge.response("greeting"), advice.topic_buttons())])
@@ -402,9 +410,28 @@ def help_button(turn: Turn, args: list[str]) -> list[Reply]:
     return _fresh(turn, [Reply(turn.knowledge.response("help"), (*advice.topic_buttons(), PRACTISE))])
 
 
+def _follows_on(turn: Turn, parse: Parse) -> bool:
+    """Whether a bare "any tips?" comes in a conversation already about the student's interview."""
+    return (
+        bool(_GENERIC_ASK.match(parse.text))
+        and turn.has_storage
+        and bool(turn.context.get("last_topic") or turn.facts())
+    )
+
+
+def _on_last_topic(turn: Turn, parse: Parse) -> Parse:
+    """The message read as a question on the conversation's last topic."""
+    last = str(turn.context.get("last_topic") or "")
+    if last not in turn.knowledge.topics:
+        return parse
+    return replace(parse, intent=last, confidence=1.0, alternatives=((last, 1.0),))
+
+
 @on_intent("fallback", needs_storage=False)
 def fallback(turn: Turn, parse: Parse) -> list[Reply]:
     """Out of scope: say so, and offer what the bot does."""
     if _AGAIN.match(parse.text) and (again := _again(turn)):
         return again
+    if _follows_on(turn, parse):
+        return answer(turn, _on_last_topic(turn, parse))
     return _fresh(turn, [Reply(turn.knowledge.response("fallback"), (*advice.topic_buttons(), Button("Help", "help")))])
