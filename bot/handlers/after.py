@@ -615,7 +615,7 @@ def _list_reminders(turn: Turn) -> list[Reply]:
                 private=True,
             )
         ]
-    text = "**Reminders you asked for**\n" + "\n".join(f"- {line}" for line, _ in lines)
+    text = "**Reminders you asked for**\n" + "\n".join(f"{i + 1}. {line}" for i, (line, _) in enumerate(lines))
     buttons = tuple(
         Button(f"Cancel {i + 1}", f"myreminder:cancel:{row.id}", "danger") for i, (_, row) in enumerate(lines)
     )
