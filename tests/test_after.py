@@ -289,3 +289,11 @@ def test_drafts_asked_for_before_the_interview_are_written_for_sending_that_day(
     [draft] = _drafts(me.say("draft my thank-you emails"))
     assert "meet me today" in draft and "Friday" not in draft
     assert "our conversation about my thesis in round one" in draft
+
+
+def test_a_thank_you_to_one_person_drafts_only_theirs(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I have a second interview with Acme on Friday at 3pm with Sarah Chen and Tom Ruiz")
+    bot.clock.set(datetime(2026, 3, 6, 21, 30, tzinfo=UTC))
+    [draft] = _drafts(me.say("write a thank you email to tom"))
+    assert "Dear Tom," in draft

@@ -226,8 +226,8 @@ def _pick_notes(people: list[str], notes: list[Note]) -> list[Note | None]:
     return picked
 
 
-def write_drafts(turn: Turn, interview: Interview | None) -> list[Draft]:
-    """The drafts for an interview: one per interviewer on file, or one to the team."""
+def write_drafts(turn: Turn, interview: Interview | None, only: list[str] | None = None) -> list[Draft]:
+    """The drafts for an interview: one per interviewer on file (or those in ``only``), or one to the team."""
     t = load_thank_you()
     company = (interview.company if interview is not None else None) or "[company]"
     day = _day_words(interview, turn.local_now.date()) if interview is not None else "recently"
@@ -238,6 +238,8 @@ def write_drafts(turn: Turn, interview: Interview | None) -> list[Draft]:
     targets: list[str | None] = list(people) or [None]
     chosen = _pick_notes(people, notes) if people else [notes[0] if notes else None]
     for person, note in zip(targets, chosen, strict=True):
+        if only and person not in only:
+            continue
         first = _first_name(person, roles)[0] if person else ""
         values = {"name": person or "", "first_name": first, "company": company, "day": day}
         greeting = (t.greeting if person else t.greeting_team).format(**values, point="")
@@ -282,10 +284,10 @@ def _named_in(turn: Turn, text: str) -> Interview | None:
     return named[0] if len(named) == 1 else None
 
 
-def drafts_reply(turn: Turn, interview: Interview | None) -> list[Reply]:
-    """The drafts as replies: advice first, then one copy-ready block (and link) per person."""
+def drafts_reply(turn: Turn, interview: Interview | None, only: list[str] | None = None) -> list[Reply]:
+    """The drafts as replies: advice first, then one copy-ready block (and link) per person (or those in ``only``)."""
     t = load_thank_you()
-    drafts = write_drafts(turn, interview)
+    drafts = write_drafts(turn, interview, only)
     if interview is not None:
         head = (
             f"**Thank-you drafts for {formatting.company(interview)}** "
@@ -317,7 +319,9 @@ def draft_thank_yous(turn: Turn, parse: Parse) -> list[Reply]:
     """Drafts for "draft my thank-you emails": the interview named, or the latest one that took place."""
     named = _named_in(turn, parse.text)
     interview = named or _thank_you_interview(turn, parse.entities.company or None)
-    return drafts_reply(turn, interview)
+    people = list(interview.interviewers or []) if interview is not None else []
+    words = [p for p in people if any(_mentions(parse.text, w) for w in p.split() if len(w) > 2 and w.lower() != "the")]
+    return drafts_reply(turn, interview, words or None)  # "write a thank you to Sarah": hers only
 
 
 @on_action("drafts")
