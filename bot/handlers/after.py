@@ -506,7 +506,13 @@ _UNIT = r"(?P<unit>min(?:ute)?s?|mins?|h(?:ou)?rs?|hours?|h|days?|d)"
 _BEFORE = re.compile(rf"\b{_NUM}\s*{_UNIT}\s+(?:before|ahead of|prior to|earlier than|b4)\b", re.I)
 _DAY_BEFORE = re.compile(r"\b(?:the\s+)?(?:day|night|evening)\s+(?:before|b4)\b", re.I)
 _MORNING_OF = re.compile(r"\b(?:the\s+)?morning\s+of\b", re.I)
-_INTERVIEW = re.compile(r"\b(interview\w*|intervew\w*|interveiw\w*|round|meeting|call|dinner|lunch|onsite)\b", re.I)
+_INTERVIEW = re.compile(
+    r"\b(interview\w*|intervew\w*|interveiw\w*|intrview\w*|2nd round|second round|onsite|on-site)\b", re.I
+)
+_PART_OF_DAY = (
+    (re.compile(r"\b(tonight|this evening|in the evening|evening)\b", re.I), time(19, 0)),
+    (re.compile(r"\b(this afternoon|in the afternoon|afternoon)\b", re.I), time(14, 0)),
+)
 _LIST = re.compile(
     r"\b(?:show|list|see|what|which|any|my)\b.*\breminders?\b|\breminders?\b.*\b(?:do i have|set|pending|list)\b", re.I
 )
@@ -546,17 +552,20 @@ def _task(text: str) -> str | None:
     body = re.sub(r"^\W*(?:(?:hey|hi|pls|please|can you|could you|would you|bot|coach|@\w+)\W+)*", "", text, flags=re.I)
     body = re.sub(r"^(?:remind|remnd|reminde|remid|ping|nudge|alert|tell)\w*\s+(?:me|us)?\s*", "", body, flags=re.I)
     body = re.sub(r"^(?:set|make|create|add)\s+(?:a|an|me a)?\s*reminders?\s*(?:for me)?\s*", "", body, flags=re.I)
+    for phrase in (_BEFORE, _DAY_BEFORE, _MORNING_OF):  # "the morning of the Acme interview" is a time, not a task
+        body = phrase.sub(" ", body)
     m = _TASK.search(body)
     if m is None:
         return None
     task = m.group("task")
     task = _WHEN_WORDS.sub(" ", task)
-    task = _BEFORE.sub(" ", task)
-    task = re.sub(r"\b(?:please|pls|plz|thanks|thank you|thx|ty)\b", " ", task, flags=re.I)
+    task = re.sub(r"^\s*(?:please|pls|plz)\b|\b(?:please|pls|plz|thanks|thank you|thx|ty)\W*$", " ", task, flags=re.I)
     task = " ".join(task.split()).strip(" ,.!?:;-")
     task = re.sub(r"\s+(?:on|at|by|in|the)$", "", task, flags=re.I)
-    if len(task) < 2 or _INTERVIEW.fullmatch(task) or re.fullmatch(r"(?:my|the)\s+interview\w*", task, re.I):
-        return None
+    rest = _INTERVIEW.sub(" ", task)
+    rest = re.sub(r"\b(?:my|the|our|a|an|one|with|at|for|'s)\b", " ", rest, flags=re.I)
+    if len(task) < 2 or len(rest.split()) == 0 or (len(rest.split()) == 1 and _INTERVIEW.search(task)):
+        return None  # only "my interview", "the Acme interview": nothing to do but be reminded of it
     return task[:MAX_TASK]
 
 
@@ -569,7 +578,7 @@ def _reminder_interview(turn: Turn, parse: Parse) -> tuple[Interview | None, lis
     if named is not None:
         return named, None, True
     if not _INTERVIEW.search(parse.text):
-        return None, None, False
+        return None, None, False  # "call mom" is about no interview
     upcoming = [i for i in turn.data.upcoming(turn.now) if i.starts_at is not None and i.starts_at > turn.now]
     if len(upcoming) >= 1:
         return upcoming[0], None, True
@@ -596,7 +605,7 @@ def _custom_line(turn: Turn, row: Reminder, interview: Interview | None) -> str:
     if row.before_minutes is not None and interview is not None:
         about = f"{duration(row.before_minutes)} before your {formatting.company(interview)} interview"
         what = f"{what} ({about})" if what else about[:1].upper() + about[1:]
-    elif interview is not None and what:
+    elif interview is not None and what and not (interview.company and _mentions(row.text or "", interview.company)):
         what += f" (about {formatting.company(interview)})"
     return f"{_when_line(turn, row.due_at)}: {what or 'your reminder'}"
 
@@ -677,8 +686,17 @@ def set_reminder(turn: Turn, parse: Parse) -> list[Reply]:
 
         return list_interviews(turn, Parse(parse.text, "list_interviews", parse.confidence))
     if relative or day_before or (_MORNING_OF.search(parse.text) and interview is not None and when is None):
+        interview = interview or next(
+            (i for i in turn.data.upcoming(turn.now) if i.starts_at is not None and i.starts_at > turn.now), None
+        )  # "remind me 2 hours before": the next interview
         if interview is None:
-            return replies or [Reply("Which interview should I remind you before? Name the company.", private=True)]
+            return replies or [
+                Reply(
+                    "You have no upcoming interview on file with a date to set that reminder against. Tell me about "
+                    "it first, e.g. “I have a second interview with Acme on Friday at 3pm”.",
+                    private=True,
+                )
+            ]
         return _before_interview(turn, parse, interview, relative, bool(day_before), task)
     if when is None:
         turn.ask("reminder_when", task=task or "", interview_id=interview.id if interview else None)
@@ -698,7 +716,8 @@ def set_reminder(turn: Turn, parse: Parse) -> list[Reply]:
 def _at_time(
     turn: Turn, parse: Parse, day: date, at: time | None, task: str | None, interview: Interview | None
 ) -> list[Reply]:
-    local = datetime.combine(day, at or MORNING)
+    default = next((t for pattern, t in _PART_OF_DAY if pattern.search(parse.text)), MORNING)
+    local = datetime.combine(day, at or default)
     planner = turn.planner
     moved = planner.out_of_quiet(local)
     due = to_utc(moved, turn.tz)
@@ -772,7 +791,7 @@ def _before_interview(
 def _set_reply(turn: Turn, row: Reminder, interview: Interview | None, *, quiet: bool, assumed_time: bool) -> Reply:
     lines = [f"OK, I'll remind you {_custom_line(turn, row, interview)}."]
     if assumed_time:
-        lines.append("(You gave no time, so I picked the morning.)")
+        lines.append(f"(You gave no time, so I picked {formatting.clock(row.due_at.astimezone(turn.zone))}.)")
     if quiet:
         lines.append("(That was in your quiet hours, so I moved it to when they end.)")
     if row.before_minutes is not None:
@@ -795,6 +814,8 @@ def answer_reminder_when(turn: Turn, pending: Pending, parse: Parse) -> list[Rep
         return None
     if parse.entities.company or parse.entities.interviewers:
         return None  # a new interview, not the time of the reminder
+    if _task(parse.text):
+        return None  # a complete request of its own ("remind me tonight to send the emails")
     task = str(pending.data.get("task") or "") or None
     interview = turn.data.interview(pending.data.get("interview_id"))
     relative = _BEFORE.search(parse.text)
