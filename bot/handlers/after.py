@@ -29,7 +29,7 @@ from bot.knowledge import KnowledgeError, default_dir
 from bot.limits import parse_id
 from bot.nlu.types import Parse
 from bot.registry import on_action, on_intent, on_pending
-from bot.reminders import MORNING, duration, to_local, to_utc
+from bot.reminders import MORNING, duration, to_utc
 from bot.storage.models import Interview, Note, Reminder
 from bot.turn import Turn
 from bot.types import Button, File, Reply
@@ -153,15 +153,15 @@ def _point(note: str) -> tuple[str, bool]:
     return text.rstrip(" .!"), False
 
 
-def _first_name(name: str, roles: set[str]) -> tuple[str, bool]:
-    """A greeting name: "Sarah" of "Sarah Chen"; a role stays whole without its article ("CTO")."""
+def _first_name(name: str, roles: set[str]) -> str:
+    """A greeting name: "Sarah" of "Sarah Chen"; a title keeps the name ("Dr Lee"); a role stays whole ("CTO")."""
     words = name.split()
     bare = re.sub(r"^(?:the|my|our|a|an)\s+", "", name.strip(), flags=re.I)
     if any(w.lower().strip(".,") in roles for w in words) or bare != name.strip():
-        return bare[:1].upper() + bare[1:], True
+        return bare[:1].upper() + bare[1:]
     if len(words) >= 2 and words[0].lower().strip(".") in {"dr", "mr", "mrs", "ms", "prof", "professor"}:
-        return name.strip(), False
-    return words[0] if words else name, False
+        return name.strip()
+    return words[0] if words else name
 
 
 def _day_words(interview: Interview, today: date) -> str:
@@ -179,7 +179,13 @@ def _day_words(interview: Interview, today: date) -> str:
 
 
 def _mentions(text: str, name: str) -> bool:
+    """Whether ``text`` names ``name`` as a whole word (any case)."""
     return bool(name) and re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", text.lower()) is not None
+
+
+def _name_words(person: str) -> list[str]:
+    """The words a note may name a person by: "Sarah", "Chen" of "Sarah Chen"; "CTO" of "the CTO"."""
+    return [w for w in re.findall(r"[\w'-]+", person) if len(w) > 2 and w.lower() != "the"]
 
 
 def _notes_for(turn: Turn, interview: Interview | None) -> list[Note]:
@@ -206,12 +212,8 @@ def _pick_notes(people: list[str], notes: list[Note]) -> list[Note | None]:
     picked: list[Note | None] = []
     used: set[int] = set()
 
-    def names(person: str) -> list[str]:
-        return [w.lower() for w in re.findall(r"[\w'-]+", person) if len(w) > 2 and w.lower() != "the"]
-
     def mentions(note: Note, person: str) -> bool:
-        low = note.text.lower()
-        return any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", low) for n in names(person))
+        return any(_mentions(note.text, word) for word in _name_words(person))
 
     for person in people:
         own = [n for n in notes if mentions(n, person)]
@@ -240,7 +242,7 @@ def write_drafts(turn: Turn, interview: Interview | None, only: list[str] | None
     for person, note in zip(targets, chosen, strict=True):
         if only and person not in only:
             continue
-        first = _first_name(person, roles)[0] if person else ""
+        first = _first_name(person, roles) if person else ""
         values = {"name": person or "", "first_name": first, "company": company, "day": day}
         greeting = (t.greeting if person else t.greeting_team).format(**values, point="")
         lines = [t.thanks.format(**values, point="")]
@@ -320,7 +322,7 @@ def draft_thank_yous(turn: Turn, parse: Parse) -> list[Reply]:
     named = _named_in(turn, parse.text)
     interview = named or _thank_you_interview(turn, parse.entities.company or None)
     people = list(interview.interviewers or []) if interview is not None else []
-    words = [p for p in people if any(_mentions(parse.text, w) for w in p.split() if len(w) > 2 and w.lower() != "the")]
+    words = [p for p in people if any(_mentions(parse.text, w) for w in _name_words(p))]
     return drafts_reply(turn, interview, words or None)  # "write a thank you to Sarah": hers only
 
 
@@ -850,11 +852,6 @@ def reminder_action(turn: Turn, args: list[str]) -> list[Reply]:
     row.status = "cancelled"
     turn.changed = True
     return [Reply(f"Cancelled the reminder: {line}", private=True)]
-
-
-def local_deadline(interview: Interview, tz: str) -> datetime | None:
-    """The offer deadline as wall-clock time in ``tz``."""
-    return to_local(interview.offer_deadline, tz) if interview.offer_deadline is not None else None
 
 
 def ask_which_thanks(turn: Turn, upcoming: list[Interview]) -> list[Reply]:
