@@ -227,8 +227,12 @@ class Coach:
                     Reply(
                         "**To do**\n" + "\n".join(f"- Send thank-you emails for {formatting.company(i)}" for i in todo),
                         tuple(
-                            Button(f"Sent ✓ {i.company or ''}".strip()[:75], f"thanks:sent:{i.id}", "primary")
+                            b
                             for i in todo
+                            for b in (
+                                Button(f"Draft emails {i.company or ''}".strip()[:75], f"drafts:{i.id}"),
+                                Button(f"Sent ✓ {i.company or ''}".strip()[:75], f"thanks:sent:{i.id}", "primary"),
+                            )
                         ),
                         private=True,
                     )

@@ -201,7 +201,7 @@ async def test_remind_me_on_friday_is_tied_to_the_named_interview_and_listed(bot
     me.say("I have a second interview with Acme on Tuesday at 3pm")
     r = me.say("remind me on friday to follow up with Acme")
     assert "Friday 6 March at 9:00 AM: follow up with Acme" in r.text
-    assert "picked the morning" in r.text
+    assert "(You gave no time, so I picked 9:00 AM.)" in r.text
     coming = me.say("what's coming up?").text
     assert "Reminders you asked for" in coming and "follow up with Acme" in coming
     listed = me.say("show my reminders")
@@ -289,3 +289,24 @@ def test_drafts_asked_for_before_the_interview_are_written_for_sending_that_day(
     [draft] = _drafts(me.say("draft my thank-you emails"))
     assert "meet me today" in draft and "Friday" not in draft
     assert "our conversation about my thesis in round one" in draft
+
+
+def test_a_thank_you_to_one_person_drafts_only_theirs(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I have a second interview with Acme on Friday at 3pm with Sarah Chen and Tom Ruiz")
+    bot.clock.set(datetime(2026, 3, 6, 21, 30, tzinfo=UTC))
+    [draft] = _drafts(me.say("write a thank you email to tom"))
+    assert "Dear Tom," in draft
+
+
+def test_reminder_wording_and_defaults(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I have a second interview with Acme on Friday at 3pm")
+    r = me.say("remind me in 30 mins to call mom")
+    assert "10:30 AM: call mom." in r.text  # not tied to the interview: "call" is no interview
+    me.say("can you remind me before my interview?")  # asks when
+    r = me.say("remind me to send thank you emails tonight")
+    assert "today, Monday 2 March at 7:00 PM: send thank you emails" in r.text
+    r = me.say("remind me the morning of the acme interview")
+    assert "Friday 6 March at 9:00 AM: 6 hours before your Acme interview" in r.text
+    assert [t for _, _, t in _custom(bot)] == ["call mom", "send thank you emails", None]

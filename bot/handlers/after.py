@@ -29,7 +29,7 @@ from bot.knowledge import KnowledgeError, default_dir
 from bot.limits import parse_id
 from bot.nlu.types import Parse
 from bot.registry import on_action, on_intent, on_pending
-from bot.reminders import MORNING, duration, to_local, to_utc
+from bot.reminders import MORNING, duration, to_utc
 from bot.storage.models import Interview, Note, Reminder
 from bot.turn import Turn
 from bot.types import Button, File, Reply
@@ -153,15 +153,15 @@ def _point(note: str) -> tuple[str, bool]:
     return text.rstrip(" .!"), False
 
 
-def _first_name(name: str, roles: set[str]) -> tuple[str, bool]:
-    """A greeting name: "Sarah" of "Sarah Chen"; a role stays whole without its article ("CTO")."""
+def _first_name(name: str, roles: set[str]) -> str:
+    """A greeting name: "Sarah" of "Sarah Chen"; a title keeps the name ("Dr Lee"); a role stays whole ("CTO")."""
     words = name.split()
     bare = re.sub(r"^(?:the|my|our|a|an)\s+", "", name.strip(), flags=re.I)
     if any(w.lower().strip(".,") in roles for w in words) or bare != name.strip():
-        return bare[:1].upper() + bare[1:], True
+        return bare[:1].upper() + bare[1:]
     if len(words) >= 2 and words[0].lower().strip(".") in {"dr", "mr", "mrs", "ms", "prof", "professor"}:
-        return name.strip(), False
-    return words[0] if words else name, False
+        return name.strip()
+    return words[0] if words else name
 
 
 def _day_words(interview: Interview, today: date) -> str:
@@ -179,7 +179,13 @@ def _day_words(interview: Interview, today: date) -> str:
 
 
 def _mentions(text: str, name: str) -> bool:
+    """Whether ``text`` names ``name`` as a whole word (any case)."""
     return bool(name) and re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", text.lower()) is not None
+
+
+def _name_words(person: str) -> list[str]:
+    """The words a note may name a person by: "Sarah", "Chen" of "Sarah Chen"; "CTO" of "the CTO"."""
+    return [w for w in re.findall(r"[\w'-]+", person) if len(w) > 2 and w.lower() != "the"]
 
 
 def _notes_for(turn: Turn, interview: Interview | None) -> list[Note]:
@@ -206,12 +212,8 @@ def _pick_notes(people: list[str], notes: list[Note]) -> list[Note | None]:
     picked: list[Note | None] = []
     used: set[int] = set()
 
-    def names(person: str) -> list[str]:
-        return [w.lower() for w in re.findall(r"[\w'-]+", person) if len(w) > 2 and w.lower() != "the"]
-
     def mentions(note: Note, person: str) -> bool:
-        low = note.text.lower()
-        return any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", low) for n in names(person))
+        return any(_mentions(note.text, word) for word in _name_words(person))
 
     for person in people:
         own = [n for n in notes if mentions(n, person)]
@@ -226,8 +228,8 @@ def _pick_notes(people: list[str], notes: list[Note]) -> list[Note | None]:
     return picked
 
 
-def write_drafts(turn: Turn, interview: Interview | None) -> list[Draft]:
-    """The drafts for an interview: one per interviewer on file, or one to the team."""
+def write_drafts(turn: Turn, interview: Interview | None, only: list[str] | None = None) -> list[Draft]:
+    """The drafts for an interview: one per interviewer on file (or those in ``only``), or one to the team."""
     t = load_thank_you()
     company = (interview.company if interview is not None else None) or "[company]"
     day = _day_words(interview, turn.local_now.date()) if interview is not None else "recently"
@@ -238,7 +240,9 @@ def write_drafts(turn: Turn, interview: Interview | None) -> list[Draft]:
     targets: list[str | None] = list(people) or [None]
     chosen = _pick_notes(people, notes) if people else [notes[0] if notes else None]
     for person, note in zip(targets, chosen, strict=True):
-        first = _first_name(person, roles)[0] if person else ""
+        if only and person not in only:
+            continue
+        first = _first_name(person, roles) if person else ""
         values = {"name": person or "", "first_name": first, "company": company, "day": day}
         greeting = (t.greeting if person else t.greeting_team).format(**values, point="")
         lines = [t.thanks.format(**values, point="")]
@@ -282,10 +286,10 @@ def _named_in(turn: Turn, text: str) -> Interview | None:
     return named[0] if len(named) == 1 else None
 
 
-def drafts_reply(turn: Turn, interview: Interview | None) -> list[Reply]:
-    """The drafts as replies: advice first, then one copy-ready block (and link) per person."""
+def drafts_reply(turn: Turn, interview: Interview | None, only: list[str] | None = None) -> list[Reply]:
+    """The drafts as replies: advice first, then one copy-ready block (and link) per person (or those in ``only``)."""
     t = load_thank_you()
-    drafts = write_drafts(turn, interview)
+    drafts = write_drafts(turn, interview, only)
     if interview is not None:
         head = (
             f"**Thank-you drafts for {formatting.company(interview)}** "
@@ -317,7 +321,9 @@ def draft_thank_yous(turn: Turn, parse: Parse) -> list[Reply]:
     """Drafts for "draft my thank-you emails": the interview named, or the latest one that took place."""
     named = _named_in(turn, parse.text)
     interview = named or _thank_you_interview(turn, parse.entities.company or None)
-    return drafts_reply(turn, interview)
+    people = list(interview.interviewers or []) if interview is not None else []
+    words = [p for p in people if any(_mentions(parse.text, w) for w in _name_words(p))]
+    return drafts_reply(turn, interview, words or None)  # "write a thank you to Sarah": hers only
 
 
 @on_action("drafts")
@@ -502,7 +508,13 @@ _UNIT = r"(?P<unit>min(?:ute)?s?|mins?|h(?:ou)?rs?|hours?|h|days?|d)"
 _BEFORE = re.compile(rf"\b{_NUM}\s*{_UNIT}\s+(?:before|ahead of|prior to|earlier than|b4)\b", re.I)
 _DAY_BEFORE = re.compile(r"\b(?:the\s+)?(?:day|night|evening)\s+(?:before|b4)\b", re.I)
 _MORNING_OF = re.compile(r"\b(?:the\s+)?morning\s+of\b", re.I)
-_INTERVIEW = re.compile(r"\b(interview\w*|intervew\w*|interveiw\w*|round|meeting|call|dinner|lunch|onsite)\b", re.I)
+_INTERVIEW = re.compile(
+    r"\b(interview\w*|intervew\w*|interveiw\w*|intrview\w*|2nd round|second round|onsite|on-site)\b", re.I
+)
+_PART_OF_DAY = (
+    (re.compile(r"\b(tonight|this evening|in the evening|evening)\b", re.I), time(19, 0)),
+    (re.compile(r"\b(this afternoon|in the afternoon|afternoon)\b", re.I), time(14, 0)),
+)
 _LIST = re.compile(
     r"\b(?:show|list|see|what|which|any|my)\b.*\breminders?\b|\breminders?\b.*\b(?:do i have|set|pending|list)\b", re.I
 )
@@ -542,17 +554,20 @@ def _task(text: str) -> str | None:
     body = re.sub(r"^\W*(?:(?:hey|hi|pls|please|can you|could you|would you|bot|coach|@\w+)\W+)*", "", text, flags=re.I)
     body = re.sub(r"^(?:remind|remnd|reminde|remid|ping|nudge|alert|tell)\w*\s+(?:me|us)?\s*", "", body, flags=re.I)
     body = re.sub(r"^(?:set|make|create|add)\s+(?:a|an|me a)?\s*reminders?\s*(?:for me)?\s*", "", body, flags=re.I)
+    for phrase in (_BEFORE, _DAY_BEFORE, _MORNING_OF):  # "the morning of the Acme interview" is a time, not a task
+        body = phrase.sub(" ", body)
     m = _TASK.search(body)
     if m is None:
         return None
     task = m.group("task")
     task = _WHEN_WORDS.sub(" ", task)
-    task = _BEFORE.sub(" ", task)
-    task = re.sub(r"\b(?:please|pls|plz|thanks|thank you|thx|ty)\b", " ", task, flags=re.I)
+    task = re.sub(r"^\s*(?:please|pls|plz)\b|\b(?:please|pls|plz|thanks|thank you|thx|ty)\W*$", " ", task, flags=re.I)
     task = " ".join(task.split()).strip(" ,.!?:;-")
     task = re.sub(r"\s+(?:on|at|by|in|the)$", "", task, flags=re.I)
-    if len(task) < 2 or _INTERVIEW.fullmatch(task) or re.fullmatch(r"(?:my|the)\s+interview\w*", task, re.I):
-        return None
+    rest = _INTERVIEW.sub(" ", task)
+    rest = re.sub(r"\b(?:my|the|our|a|an|one|with|at|for|'s)\b", " ", rest, flags=re.I)
+    if len(task) < 2 or len(rest.split()) == 0 or (len(rest.split()) == 1 and _INTERVIEW.search(task)):
+        return None  # only "my interview", "the Acme interview": nothing to do but be reminded of it
     return task[:MAX_TASK]
 
 
@@ -565,7 +580,7 @@ def _reminder_interview(turn: Turn, parse: Parse) -> tuple[Interview | None, lis
     if named is not None:
         return named, None, True
     if not _INTERVIEW.search(parse.text):
-        return None, None, False
+        return None, None, False  # "call mom" is about no interview
     upcoming = [i for i in turn.data.upcoming(turn.now) if i.starts_at is not None and i.starts_at > turn.now]
     if len(upcoming) >= 1:
         return upcoming[0], None, True
@@ -592,7 +607,7 @@ def _custom_line(turn: Turn, row: Reminder, interview: Interview | None) -> str:
     if row.before_minutes is not None and interview is not None:
         about = f"{duration(row.before_minutes)} before your {formatting.company(interview)} interview"
         what = f"{what} ({about})" if what else about[:1].upper() + about[1:]
-    elif interview is not None and what:
+    elif interview is not None and what and not (interview.company and _mentions(row.text or "", interview.company)):
         what += f" (about {formatting.company(interview)})"
     return f"{_when_line(turn, row.due_at)}: {what or 'your reminder'}"
 
@@ -615,7 +630,7 @@ def _list_reminders(turn: Turn) -> list[Reply]:
                 private=True,
             )
         ]
-    text = "**Reminders you asked for**\n" + "\n".join(f"- {line}" for line, _ in lines)
+    text = "**Reminders you asked for**\n" + "\n".join(f"{i + 1}. {line}" for i, (line, _) in enumerate(lines))
     buttons = tuple(
         Button(f"Cancel {i + 1}", f"myreminder:cancel:{row.id}", "danger") for i, (_, row) in enumerate(lines)
     )
@@ -673,8 +688,17 @@ def set_reminder(turn: Turn, parse: Parse) -> list[Reply]:
 
         return list_interviews(turn, Parse(parse.text, "list_interviews", parse.confidence))
     if relative or day_before or (_MORNING_OF.search(parse.text) and interview is not None and when is None):
+        interview = interview or next(
+            (i for i in turn.data.upcoming(turn.now) if i.starts_at is not None and i.starts_at > turn.now), None
+        )  # "remind me 2 hours before": the next interview
         if interview is None:
-            return replies or [Reply("Which interview should I remind you before? Name the company.", private=True)]
+            return replies or [
+                Reply(
+                    "You have no upcoming interview on file with a date to set that reminder against. Tell me about "
+                    "it first, e.g. “I have a second interview with Acme on Friday at 3pm”.",
+                    private=True,
+                )
+            ]
         return _before_interview(turn, parse, interview, relative, bool(day_before), task)
     if when is None:
         turn.ask("reminder_when", task=task or "", interview_id=interview.id if interview else None)
@@ -694,7 +718,8 @@ def set_reminder(turn: Turn, parse: Parse) -> list[Reply]:
 def _at_time(
     turn: Turn, parse: Parse, day: date, at: time | None, task: str | None, interview: Interview | None
 ) -> list[Reply]:
-    local = datetime.combine(day, at or MORNING)
+    default = next((t for pattern, t in _PART_OF_DAY if pattern.search(parse.text)), MORNING)
+    local = datetime.combine(day, at or default)
     planner = turn.planner
     moved = planner.out_of_quiet(local)
     due = to_utc(moved, turn.tz)
@@ -768,7 +793,7 @@ def _before_interview(
 def _set_reply(turn: Turn, row: Reminder, interview: Interview | None, *, quiet: bool, assumed_time: bool) -> Reply:
     lines = [f"OK, I'll remind you {_custom_line(turn, row, interview)}."]
     if assumed_time:
-        lines.append("(You gave no time, so I picked the morning.)")
+        lines.append(f"(You gave no time, so I picked {formatting.clock(row.due_at.astimezone(turn.zone))}.)")
     if quiet:
         lines.append("(That was in your quiet hours, so I moved it to when they end.)")
     if row.before_minutes is not None:
@@ -791,6 +816,8 @@ def answer_reminder_when(turn: Turn, pending: Pending, parse: Parse) -> list[Rep
         return None
     if parse.entities.company or parse.entities.interviewers:
         return None  # a new interview, not the time of the reminder
+    if _task(parse.text):
+        return None  # a complete request of its own ("remind me tonight to send the emails")
     task = str(pending.data.get("task") or "") or None
     interview = turn.data.interview(pending.data.get("interview_id"))
     relative = _BEFORE.search(parse.text)
@@ -825,11 +852,6 @@ def reminder_action(turn: Turn, args: list[str]) -> list[Reply]:
     row.status = "cancelled"
     turn.changed = True
     return [Reply(f"Cancelled the reminder: {line}", private=True)]
-
-
-def local_deadline(interview: Interview, tz: str) -> datetime | None:
-    """The offer deadline as wall-clock time in ``tz``."""
-    return to_local(interview.offer_deadline, tz) if interview.offer_deadline is not None else None
 
 
 def ask_which_thanks(turn: Turn, upcoming: list[Interview]) -> list[Reply]:

@@ -43,3 +43,18 @@ async def test_the_calendar_file_is_uploaded_to_the_dm(slack: SlackHarness) -> N
     [event] = icalendar.Calendar.from_ical(content).walk("VEVENT")
     assert str(event["summary"]) == "Second interview: Acme"
     assert event.decoded("dtstart").isoformat() == "2026-03-06T15:00:00+01:00"  # Berlin, from her profile
+
+
+async def test_app_home_offers_drafts_for_the_thank_yous_to_do(slack: SlackHarness) -> None:
+    from bot.types import ConversationRef
+
+    slack.standin.user_tz[ALICE] = "America/New_York"
+    await slack.dm(ALICE, "I have a second interview with Acme on Friday at 3pm with Sarah Chen")
+    await slack.reply_in(dm_channel(ALICE))
+    slack.bot.clock.set(datetime(2026, 3, 6, 21, 30, tzinfo=UTC))
+    home = slack.bot.app.coach.home(ConversationRef("slack", "T0TEAM", "", ALICE))
+    values = {b.label: b.value for r in home for b in r.buttons}
+    assert values["Draft emails Acme"].startswith("drafts:")
+    chat = slack.bot.chat(ALICE, platform="slack", workspace="T0TEAM")
+    drafts = chat.press(values["Draft emails Acme"])
+    assert "Dear Sarah," in drafts.text
