@@ -359,7 +359,7 @@ class SlackAdapter:
         else:
             response = await flow.handle_callback(bolt_request)
             log.info("slack_oauth_callback", extra={"status": response.status})
-        return await to_aiohttp_response(response)
+        return oauth.to_web_response(response, plain_http_loopback=_loopback_http(request))
 
     async def _token(self, team: str) -> dict[str, Any]:
         """``token=`` for a Web API call in ``team`` (OAuth mode); nothing with the one bot token."""
@@ -947,6 +947,12 @@ def office_command(text: str) -> str | None:
     """``insights`` or ``admin reload`` when that is what ``/coach`` was given, else None."""
     words = " ".join(text.lower().split())
     return {"insights": "insights", "admin reload": "reload"}.get(words)
+
+
+def _loopback_http(request: web.Request) -> bool:
+    """A plain-HTTP request to this machine itself (a local trial or test; Slack's own pages use HTTPS)."""
+    host = request.host.rsplit(":", 1)[0].strip("[]")
+    return request.scheme == "http" and host in {"127.0.0.1", "localhost", "::1"}
 
 
 def _authorized_bot(body: Mapping[str, Any]) -> str | None:

@@ -19,9 +19,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from aiohttp import web
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
@@ -178,3 +180,17 @@ def oauth_settings(settings: Any, store: DatabaseInstallationStore) -> AsyncOAut
         state_store=SignedStateStore(secret),
         logger=logging.getLogger("slack_bolt.oauth"),
     )
+
+
+def to_web_response(response: BoltResponse, *, plain_http_loopback: bool) -> web.Response:
+    """Bolt's answer on an OAuth route as an aiohttp response, its state cookie kept as Bolt wrote it.
+
+    The cookie that binds the install to the browser is ``Secure``; on a plain-HTTP address of this
+    machine (a local trial, the tests) that flag would stop any browser from sending it back, so it
+    is dropped there only.
+    """
+    headers = {k: v[0] for k, v in response.headers.items() if k.lower() != "set-cookie" and v}
+    out = web.Response(status=response.status, body=response.body, headers=headers)
+    for cookie in response.headers.get("set-cookie", []):
+        out.headers.add("Set-Cookie", cookie.replace("; Secure", "") if plain_http_loopback else cookie)
+    return out

@@ -38,25 +38,19 @@ def settings(tmp_path: Path, standin: SlackStandIn) -> Settings:
 
 
 async def install(slack: SlackHarness, team: str, name: str, installer: str) -> tuple[int, str]:
-    """A workspace admin opens /slack/install in a browser and presses "Allow" on Slack's page.
-
-    The redirects are followed by hand, carrying the state cookie as a browser would over HTTPS (Bolt
-    marks it Secure, which a client keeps off plain-HTTP test addresses).
-    """
+    """A workspace admin opens /slack/install in a browser and presses "Allow" on Slack's page."""
     base = f"http://127.0.0.1:{slack.adapter.port}"
     slack.standin.redirect_uri = f"{base}/slack/oauth_redirect"
     slack.standin.approve_next_install(team, name, installer)
-    async with aiohttp.ClientSession() as browser:
-        async with browser.get(f"{base}/slack/install", allow_redirects=False) as start:
-            assert start.status == 302
-            consent_url = start.headers["Location"]
-            cookie = start.headers["Set-Cookie"].split(";")[0]
-        assert consent_url.startswith(slack.standin.authorize_url)
-        async with browser.get(consent_url, allow_redirects=False) as consent:
-            assert consent.status == 302
-            back = consent.headers["Location"]
-        async with browser.get(back, headers={"Cookie": cookie}, allow_redirects=False) as done:
-            return done.status, await done.text()
+    async with (
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser,  # keeps cookies, as browsers do
+        browser.get(f"{base}/slack/install") as page,  # → Slack's consent page → back to /slack/oauth_redirect
+    ):
+        assert [str(r.url).split("?")[0] for r in page.history] == [
+            f"{base}/slack/install",
+            slack.standin.authorize_url,
+        ]
+        return page.status, await page.text()
 
 
 def envelope(team: str, event: dict[str, Any], bot_user: str = "U0BOT1") -> str:
@@ -160,6 +154,21 @@ async def test_uninstall_deletes_the_workspace_and_its_students_only(slack: Slac
     with db.session() as session:
         assert session.scalars(select(User)).all() == []
         assert session.scalars(select(SlackInstallation)).all() == []
+
+
+async def test_install_from_another_browser_is_refused(slack: SlackHarness) -> None:
+    """The state cookie binds the install to the browser that started it (no cross-site installs)."""
+    base = f"http://127.0.0.1:{slack.adapter.port}"
+    slack.standin.redirect_uri = f"{base}/slack/oauth_redirect"
+    slack.standin.approve_next_install(SCHOOL_A, "North University", "UADMINNORTH")
+    async with aiohttp.ClientSession() as browser:
+        async with browser.get(f"{base}/slack/install", allow_redirects=False) as start:
+            consent = start.headers["Location"]
+        async with browser.get(consent, allow_redirects=False) as approved:
+            back = approved.headers["Location"]
+    async with aiohttp.ClientSession() as other_browser, other_browser.get(back) as page:
+        assert page.status == 400 and "invalid_browser" in await page.text()
+    assert slack.standin.calls_to("oauth.v2.access") == []
 
 
 async def test_install_with_a_forged_state_is_refused(slack: SlackHarness) -> None:
