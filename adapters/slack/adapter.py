@@ -75,6 +75,7 @@ MAX_BODY_BYTES = 1024 * 1024  # Slack's largest payloads (a modal's state) are f
 DM_PACE_SECONDS = 1.0  # Slack allows about one message per second per channel
 HANDLED_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 CACHE_LIMIT = 50_000
+GROUP_CACHE_SECONDS = 300.0  # how long a counsellors' user group's members are remembered
 ANY = re.compile(".*")  # a catch-all, registered after the specific listeners
 PRIVATE_NOTICE = "That answer holds your personal details, so I've sent it to you in our direct messages."
 PRIVATE_NOTICE_EPHEMERAL = "That answer holds your personal details, so only you can see it."
@@ -129,6 +130,7 @@ class SlackAdapter:
         self._tz: dict[tuple[str, str], str | None] = {}
         self._dm: dict[tuple[str, str], str] = {}
         self._home_due: set[tuple[str, str]] = set()
+        self._groups: dict[tuple[str, str], tuple[float, frozenset[str]]] = {}  # counsellors' user groups
         self.pacer = Pacer(DM_PACE_SECONDS)  # every message the bot posts, per conversation
 
     # --- the Adapter protocol --------------------------------------------------------------------
@@ -510,11 +512,31 @@ class SlackAdapter:
     async def _answer_office(self, what: str, route: Route) -> None:
         """``/coach insights`` or ``/coach admin reload``: computed by the core, shown ephemerally."""
         app = self.runtime.app
+        groups = await self._counsellor_groups(route.ref.workspace, route.ref.user)
         if what == "insights":
-            reply = await asyncio.to_thread(insights.chat_insights, app, route.ref)
+            reply = await asyncio.to_thread(insights.chat_insights, app, route.ref, groups)
         else:
-            reply = await asyncio.to_thread(insights.admin_reload, app, route.ref)
+            reply = await asyncio.to_thread(insights.admin_reload, app, route.ref, groups)
         await self._send(route, [reply])
+
+    async def _counsellor_groups(self, team: str, user: str) -> list[str]:
+        """The counsellors' user groups (``S…`` in SECONDROUND_COUNSELLORS) that ``user`` belongs to."""
+        assert self.client is not None
+        found = []
+        for group in (g for g in self.runtime.settings.counsellors.get(team, ()) if g.startswith("S")):
+            key, now = (team, group), time.monotonic()
+            known = self._groups.get(key)
+            if known is None or now - known[0] > GROUP_CACHE_SECONDS:
+                try:
+                    resp = await self.client.usergroups_users_list(usergroup=group, **await self._token(team))
+                    known = (now, frozenset(str(u) for u in resp.get("users") or []))
+                except api.API_ERRORS as exc:  # (the usergroups:read scope is needed for groups)
+                    self._log_api_error("usergroups.users.list", exc)
+                    known = (now, frozenset())
+                self._groups[key] = known
+            if user in known[1]:
+                found.append(group)
+        return found
 
     async def _on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> BoltResponse | None:
         """A core button: its value goes to the core as an action, the same path as typed text."""
@@ -868,8 +890,9 @@ class SlackAdapter:
         assert self.client is not None
         ref = ConversationRef(PLATFORM, team, "", user)
         replies = await asyncio.to_thread(self.runtime.app.coach.home, ref)
-        if insights.is_counsellor(self.runtime.settings, ref):  # the office's section, for counsellors only
-            replies = [*replies, await asyncio.to_thread(insights.chat_insights, self.runtime.app, ref)]
+        groups = await self._counsellor_groups(team, user)
+        if insights.is_counsellor(self.runtime.settings, ref, groups):  # the office's section, counsellors only
+            replies = [*replies, await asyncio.to_thread(insights.chat_insights, self.runtime.app, ref, groups)]
         try:
             await self.client.views_publish(user_id=user, view=render.home_view(replies), **await self._token(team))
         except api.API_ERRORS as exc:
