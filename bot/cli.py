@@ -86,7 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         settings = load_settings(args.env_file)
-        _setup_logging(settings, quiet=args.command in {"chat", "nlu", "config", "db", "doctor", "report", "knowledge"})
+        _setup_logging(
+            settings, quiet=args.command in {"chat", "nlu", "config", "db", "doctor", "report", "knowledge", "keys"}
+        )
         return int(COMMANDS[args.command](settings, args) or 0)
     except (ConfigError, KnowledgeError, UsageError, office_cli.OfficeUsageError) as exc:
         if args.command == "doctor" and isinstance(exc, ConfigError):
@@ -274,6 +276,7 @@ COMMANDS = {
     "doctor": _cmd_doctor,
     "report": office_cli.cmd_report,
     "knowledge": office_cli.cmd_knowledge,
+    "keys": office_cli.cmd_keys,
 }
 
 

@@ -13,6 +13,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
+from bot.cli import main
 from bot.settings import Settings
 from bot.storage.models import SlackInstallation, User
 from bot.workspaces import Cipher, Workspaces
@@ -108,7 +109,7 @@ async def test_two_workspaces_install_and_stay_apart(slack: SlackHarness) -> Non
     assert all(c.auth != f"Bearer {token_a}" for c in standin.calls if c.body.get("channel") == f"D{SCHOOL_B[2:]}")
 
 
-async def test_tokens_are_encrypted_at_rest_and_keys_rotate(slack: SlackHarness) -> None:
+async def test_tokens_are_encrypted_at_rest_and_keys_rotate(slack: SlackHarness, monkeypatch, capsys) -> None:
     await install(slack, SCHOOL_A, "North University", "UADMINNORTH")
     token = slack.standin.token_for(SCHOOL_A)
     assert token
@@ -117,10 +118,13 @@ async def test_tokens_are_encrypted_at_rest_and_keys_rotate(slack: SlackHarness)
         [stored] = session.scalars(select(SlackInstallation.data)).all()
     assert token not in stored and "xoxb" not in stored
 
-    new_key = Fernet.generate_key().decode()
-    rotated = Workspaces(db, Cipher(f"{new_key},{KEY}"))
-    assert rotated.find("", SCHOOL_A)["bot_token"] == token  # old records still open during rotation
-    assert rotated.rotate_keys() == 1
+    assert main(["keys", "new"]) == 0
+    new_key = capsys.readouterr().out.strip()
+    assert Workspaces(db, Cipher(f"{new_key},{KEY}")).find("", SCHOOL_A)["bot_token"] == token  # both open it
+    monkeypatch.setenv("SECONDROUND_DATABASE_URL", slack.bot.app.settings.effective_database_url)
+    monkeypatch.setenv("SECONDROUND_TOKEN_KEYS", f"{new_key},{KEY}")
+    assert main(["keys", "rotate"]) == 0
+    assert "re-encrypted 1 installation(s)" in capsys.readouterr().out
     assert Workspaces(db, Cipher(new_key)).find("", SCHOOL_A)["bot_token"] == token  # the old key can go
     with pytest.raises(ValueError, match="no key in SECONDROUND_TOKEN_KEYS"):
         Workspaces(db, Cipher(KEY)).find("", SCHOOL_A)
