@@ -67,7 +67,9 @@ async def run_checks(settings: Settings, out: TextIO, *, manifest: Path | None =
         report(check)
     timeout = aiohttp.ClientTimeout(total=TIMEOUT)
     async with aiohttp.ClientSession(timeout=timeout) as http:
-        if not _set(settings.slack_bot_token):
+        if settings.slack_oauth:  # many workspaces: no one token to check (docs/career-office.md)
+            report(Check("SKIP", "slack", "installed per workspace (SLACK_CLIENT_ID): tokens are checked as used"))
+        elif not _set(settings.slack_bot_token):
             report(Check("SKIP", "slack", "SLACK_BOT_TOKEN is not set (Slack is not configured)"))
         else:
             for check in await _slack(http, settings, manifest if manifest is not None else _find_manifest()):
@@ -111,7 +113,7 @@ def _configuration(settings: Settings) -> list[Check]:
         Check("PASS", "configuration", f"valid (database {db}; health endpoint {health}; logs {settings.log_format})")
     ]
     for platform, configured, require in (
-        ("slack", _set(settings.slack_bot_token), settings.require_slack),
+        ("slack", _set(settings.slack_bot_token) or settings.slack_oauth, settings.require_slack),
         ("discord", _set(settings.discord_token), settings.require_discord),
     ):
         if not configured:
@@ -124,6 +126,7 @@ def _configuration(settings: Settings) -> list[Check]:
             mode = ""
             if platform == "slack":
                 mode = " (Socket Mode)" if _set(settings.slack_app_token) else " (HTTP mode, signing secret set)"
+                mode = " (many workspaces: OAuth install at /slack/install)" if settings.slack_oauth else mode
             checks.append(
                 Check("PASS", f"{platform} configuration", f"the variables `run {platform}` needs are set{mode}")
             )

@@ -183,3 +183,26 @@ async def test_install_with_a_forged_state_is_refused(slack: SlackHarness) -> No
     ):
         assert page.status == 400
     assert slack.standin.calls_to("oauth.v2.access") == []
+
+
+def test_many_workspace_settings_are_checked_naming_each_variable(tmp_path: Path) -> None:
+    from bot.settings import ConfigError, load_settings
+
+    settings = load_settings(data_dir=tmp_path, slack_client_id="1.2", slack_app_token="xapp-1-x")
+    with pytest.raises(ConfigError) as err:
+        settings.require_slack()
+    lines = str(err.value).splitlines()
+    assert [line.split(" ")[0].rstrip(":") for line in lines] == [
+        "SLACK_CLIENT_SECRET",
+        "SLACK_SIGNING_SECRET",
+        "SECONDROUND_TOKEN_KEYS",
+        "SLACK_APP_TOKEN",
+    ]
+    with pytest.raises(ConfigError, match="SECONDROUND_TOKEN_KEYS: is not valid") as bad:
+        load_settings(data_dir=tmp_path, token_keys="not-a-key")
+    assert "not-a-key" not in str(bad.value)  # a secret's value is never echoed
+    ok = load_settings(
+        data_dir=tmp_path, slack_client_id="1.2", slack_client_secret="s", slack_signing_secret="x", token_keys=KEY
+    )
+    ok.require_slack()  # no SLACK_BOT_TOKEN needed: each workspace's comes from its install
+    assert ok.slack_oauth
