@@ -35,15 +35,19 @@ log = logging.getLogger(__name__)
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 STATE_SECONDS = 600
+CACHE_SECONDS = 60.0  # an installation read from the database is reused this long (other instances may change it)
 
 
 class DatabaseInstallationStore(AsyncInstallationStore):
     """Bolt's installation store over :class:`~bot.workspaces.Workspaces` (one record per workspace)."""
 
-    def __init__(self, workspaces: Workspaces, now: Callable[[], Any]) -> None:
+    def __init__(
+        self, workspaces: Workspaces, now: Callable[[], Any], monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self.workspaces = workspaces
         self.now = now
-        self._cache: dict[tuple[str, str], Installation | None] = {}
+        self.monotonic = monotonic
+        self._cache: dict[tuple[str, str], tuple[float, Installation | None]] = {}
 
     @property
     def logger(self) -> logging.Logger:
@@ -55,7 +59,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         key = (installation.enterprise_id or "", installation.team_id or "")
         data = dict(installation.__dict__)
         await asyncio.to_thread(self.workspaces.save, key[0], key[1], data, self.now())
-        self._cache[key] = installation
+        self._cache[key] = (self.monotonic(), installation)
 
     async def async_save_bot(self, bot: Bot) -> None:
         """Bots are saved as part of their installation (``async_save``)."""
@@ -70,10 +74,14 @@ class DatabaseInstallationStore(AsyncInstallationStore):
     ) -> Installation | None:
         """The workspace's installation, or None."""
         key = (enterprise_id or "", "" if is_enterprise_install else team_id or "")
-        if key not in self._cache:
+        held = self._cache.get(key)
+        if held is None or self.monotonic() - held[0] > CACHE_SECONDS:
             data = await asyncio.to_thread(self.workspaces.find, *key)
-            self._cache[key] = Installation(**data) if data is not None else None
-        return self._cache[key]
+            held = (self.monotonic(), Installation(**data) if data is not None else None)
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[key] = held
+        return held[1]
 
     async def async_find_bot(
         self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False

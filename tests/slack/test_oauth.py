@@ -206,3 +206,22 @@ def test_many_workspace_settings_are_checked_naming_each_variable(tmp_path: Path
     )
     ok.require_slack()  # no SLACK_BOT_TOKEN needed: each workspace's comes from its install
     assert ok.slack_oauth
+
+
+async def test_another_instance_finishes_the_install_and_serves_the_workspace(slack: SlackHarness) -> None:
+    other = await slack.start_adapter()  # a second process behind the same load balancer, same database
+    first, second = f"http://127.0.0.1:{slack.adapter.port}", f"http://127.0.0.1:{other.port}"
+    slack.standin.redirect_uri = f"{second}/slack/oauth_redirect"  # Slack sends the admin back elsewhere
+    slack.standin.approve_next_install(SCHOOL_A, "North University", "UADMINNORTH")
+    async with (
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser,
+        browser.get(f"{first}/slack/install") as page,
+    ):
+        assert page.status == 200 and "Thank you" in await page.text()
+
+    channel = f"D{SCHOOL_A[2:]}"
+    event = {"type": "message", "channel_type": "im", "channel": channel, "user": STUDENT, "text": "hi"}
+    sent = await slack.post(envelope(SCHOOL_A, {**event, "ts": next_ts()}), "application/json", adapter=other)
+    assert sent.status == 200
+    reply = await slack.reply_in(channel)
+    assert reply.auth == f"Bearer {slack.standin.token_for(SCHOOL_A)}"
