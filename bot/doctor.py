@@ -60,7 +60,7 @@ async def run_checks(settings: Settings, out: TextIO, *, manifest: Path | None =
 
     for check in _configuration(settings):
         report(check)
-    report(_knowledge())
+    report(_knowledge(settings.knowledge_dir))
     for check in _folders(settings):
         report(check)
     for check in await asyncio.to_thread(_database, settings):
@@ -138,11 +138,12 @@ def _set(secret: SecretStr | None) -> bool:
     return secret is not None and bool(secret.get_secret_value())
 
 
-def _knowledge() -> Check:
-    from bot.knowledge import KnowledgeError, load_knowledge
+def _knowledge(override: Path | None = None) -> Check:
+    from bot.knowledge import KnowledgeError
+    from bot.knowledge_check import load_with_override
 
     try:
-        knowledge = load_knowledge()
+        knowledge = load_with_override(override)  # the packaged content, and SECONDROUND_KNOWLEDGE_DIR's
     except KnowledgeError as exc:
         return Check("FAIL", "knowledge base", str(exc).splitlines()[0])
     return Check("PASS", "knowledge base", f"valid ({len(knowledge.topics)} coaching topics)")
