@@ -27,6 +27,11 @@ the inbox will not take it, Slack gets 503 and retries.
 Socket Mode when ``SLACK_APP_TOKEN`` is set; otherwise HTTP on ``host:port`` at ``/slack/events``,
 where :meth:`SlackAdapter._on_http` checks each request's signature and timestamp before parsing
 it (401 for anything forged or stale, 400 for a malformed body, one short log line, no body).
+
+Many workspaces (``SLACK_CLIENT_ID``, HTTP mode): ``/slack/install`` and ``/slack/oauth_redirect``
+run Bolt's OAuth v2 flow (:mod:`.oauth`); every Web API call then carries its workspace's own token,
+and ``app_uninstalled`` / ``tokens_revoked`` remove the workspace and its students' data.
+``/coach insights`` and ``/coach admin reload`` are the career office's (:mod:`bot.insights`).
 """
 
 from __future__ import annotations
