@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.env_file)
         _setup_logging(
             settings,
-            quiet=args.command in {"chat", "nlu", "config", "db", "doctor", "feedback", "report", "knowledge"},
+            quiet=args.command in {"chat", "nlu", "config", "db", "doctor", "feedback", "report", "knowledge", "keys"},
         )
         return int(COMMANDS[args.command](settings, args) or 0)
     except (ConfigError, KnowledgeError, UsageError, office_cli.OfficeUsageError) as exc:
@@ -288,6 +288,7 @@ COMMANDS = {
     "feedback": _cmd_feedback,
     "report": office_cli.cmd_report,
     "knowledge": office_cli.cmd_knowledge,
+    "keys": office_cli.cmd_keys,
 }
 
 

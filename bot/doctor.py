@@ -60,14 +60,16 @@ async def run_checks(settings: Settings, out: TextIO, *, manifest: Path | None =
 
     for check in _configuration(settings):
         report(check)
-    report(_knowledge())
+    report(_knowledge(settings.knowledge_dir))
     for check in _folders(settings):
         report(check)
     for check in await asyncio.to_thread(_database, settings):
         report(check)
     timeout = aiohttp.ClientTimeout(total=TIMEOUT)
     async with aiohttp.ClientSession(timeout=timeout) as http:
-        if not _set(settings.slack_bot_token):
+        if settings.slack_oauth:  # many workspaces: no one token to check (docs/career-office.md)
+            report(Check("SKIP", "slack", "installed per workspace (SLACK_CLIENT_ID): tokens are checked as used"))
+        elif not _set(settings.slack_bot_token):
             report(Check("SKIP", "slack", "SLACK_BOT_TOKEN is not set (Slack is not configured)"))
         else:
             for check in await _slack(http, settings, manifest if manifest is not None else _find_manifest()):
@@ -111,7 +113,7 @@ def _configuration(settings: Settings) -> list[Check]:
         Check("PASS", "configuration", f"valid (database {db}; health endpoint {health}; logs {settings.log_format})")
     ]
     for platform, configured, require in (
-        ("slack", _set(settings.slack_bot_token), settings.require_slack),
+        ("slack", _set(settings.slack_bot_token) or settings.slack_oauth, settings.require_slack),
         ("discord", _set(settings.discord_token), settings.require_discord),
     ):
         if not configured:
@@ -124,6 +126,7 @@ def _configuration(settings: Settings) -> list[Check]:
             mode = ""
             if platform == "slack":
                 mode = " (Socket Mode)" if _set(settings.slack_app_token) else " (HTTP mode, signing secret set)"
+                mode = " (many workspaces: OAuth install at /slack/install)" if settings.slack_oauth else mode
             checks.append(
                 Check("PASS", f"{platform} configuration", f"the variables `run {platform}` needs are set{mode}")
             )
@@ -135,11 +138,12 @@ def _set(secret: SecretStr | None) -> bool:
     return secret is not None and bool(secret.get_secret_value())
 
 
-def _knowledge() -> Check:
-    from bot.knowledge import KnowledgeError, load_knowledge
+def _knowledge(override: Path | None = None) -> Check:
+    from bot.knowledge import KnowledgeError
+    from bot.knowledge_check import load_with_override
 
     try:
-        knowledge = load_knowledge()
+        knowledge = load_with_override(override)  # the packaged content, and SECONDROUND_KNOWLEDGE_DIR's
     except KnowledgeError as exc:
         return Check("FAIL", "knowledge base", str(exc).splitlines()[0])
     return Check("PASS", "knowledge base", f"valid ({len(knowledge.topics)} coaching topics)")

@@ -198,11 +198,13 @@ def _ranked(tallies: dict[str, Tally]) -> tuple[TopicFigure, ...]:
 def is_counsellor(settings: Any, ref: ConversationRef, roles: Iterable[str] = ()) -> bool:
     """Whether the person behind ``ref`` is one of the office's counsellors.
 
-    Slack: their user id is listed for their workspace in ``SECONDROUND_COUNSELLORS``. Discord: one of
+    Slack: their user id, or a user group (``S…``) they belong to (given in ``roles``), is listed for
+    their workspace in ``SECONDROUND_COUNSELLORS``. Discord: one of
     ``roles`` (the member's role ids and names) is ``SECONDROUND_DISCORD_COUNSELLOR_ROLE``.
     """
     if ref.platform == "slack":
-        return ref.user in settings.counsellors.get(ref.workspace, ())
+        listed = settings.counsellors.get(ref.workspace, ())
+        return ref.user in listed or any(group in listed for group in roles)
     if ref.platform == "discord":
         wanted = settings.discord_counsellor_role
         return bool(wanted) and wanted in set(roles)

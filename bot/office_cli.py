@@ -43,6 +43,11 @@ def add_parsers(sub: Any) -> None:
     export = actions.add_parser("export", help="write the packaged content into a new folder, to start editing")
     export.add_argument("dir", help="a folder that does not exist yet (or is empty)")
 
+    keys = sub.add_parser("keys", help="the keys that encrypt installed Slack workspaces' tokens")
+    key_actions = keys.add_subparsers(dest="keys_action", metavar="ACTION", required=True)
+    key_actions.add_parser("new", help="print a new key for SECONDROUND_TOKEN_KEYS")
+    key_actions.add_parser("rotate", help="re-encrypt every stored installation with the first key")
+
 
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     """``secondround report``: the figures in the chosen format, on stdout or in ``--output``."""
@@ -99,6 +104,31 @@ def cmd_knowledge(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{len(problems)} problem(s) in {folder}: the bot would refuse this knowledge", file=sys.stderr)
         return 1
     print(f"{folder}: OK")
+    return 0
+
+
+def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
+    """``secondround keys new`` and ``secondround keys rotate`` (docs/career-office.md, rotation)."""
+    from cryptography.fernet import Fernet
+
+    if args.keys_action == "new":
+        print(Fernet.generate_key().decode())
+        return 0
+    from bot.app import check_schema
+    from bot.storage.db import Database
+    from bot.workspaces import Cipher, Workspaces
+
+    if settings.token_keys is None:
+        raise OfficeUsageError("keys rotate needs SECONDROUND_TOKEN_KEYS (the new key first, then the old ones)")
+    db = Database.from_settings(settings, statement_limit=False)
+    try:
+        check_schema(db)
+        done = Workspaces(db, Cipher(settings.token_keys.get_secret_value())).rotate_keys()
+    except ValueError as exc:
+        raise OfficeUsageError(f"keys rotate: {exc}") from None
+    finally:
+        db.dispose()
+    print(f"re-encrypted {done} installation(s) with the first key; the other keys can now be removed")
     return 0
 
 

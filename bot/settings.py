@@ -236,7 +236,7 @@ class Settings(BaseSettings):
             try:
                 Fernet(key.strip())
             except ValueError:
-                raise ValueError("each key must be a Fernet key (see docs/career-office.md)") from None
+                raise ValueError("each key must be a Fernet key (`secondround keys new` prints one)") from None
         return v
 
     @property
@@ -330,7 +330,7 @@ class Settings(BaseSettings):
         if self.token_keys is None:
             problems.append(
                 "SECONDROUND_TOKEN_KEYS is not set: installed workspaces' tokens are stored encrypted with it "
-                "(docs/career-office.md shows how to make a key)."
+                "(`secondround keys new` prints a key)."
             )
         if self.slack_app_token:
             problems.append("SLACK_APP_TOKEN: Socket Mode serves one workspace; unset it, or unset SLACK_CLIENT_ID.")

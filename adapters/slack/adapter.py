@@ -27,6 +27,11 @@ the inbox will not take it, Slack gets 503 and retries.
 Socket Mode when ``SLACK_APP_TOKEN`` is set; otherwise HTTP on ``host:port`` at ``/slack/events``,
 where :meth:`SlackAdapter._on_http` checks each request's signature and timestamp before parsing
 it (401 for anything forged or stale, 400 for a malformed body, one short log line, no body).
+
+Many workspaces (``SLACK_CLIENT_ID``, HTTP mode): ``/slack/install`` and ``/slack/oauth_redirect``
+run Bolt's OAuth v2 flow (:mod:`.oauth`); every Web API call then carries its workspace's own token,
+and ``app_uninstalled`` / ``tokens_revoked`` remove the workspace and its students' data.
+``/coach insights`` and ``/coach admin reload`` are the career office's (:mod:`bot.insights`).
 """
 
 from __future__ import annotations
@@ -75,6 +80,7 @@ MAX_BODY_BYTES = 1024 * 1024  # Slack's largest payloads (a modal's state) are f
 DM_PACE_SECONDS = 1.0  # Slack allows about one message per second per channel
 HANDLED_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 CACHE_LIMIT = 50_000
+GROUP_CACHE_SECONDS = 300.0  # how long a counsellors' user group's members are remembered
 ANY = re.compile(".*")  # a catch-all, registered after the specific listeners
 PRIVATE_NOTICE = "That answer holds your personal details, so I've sent it to you in our direct messages."
 PRIVATE_NOTICE_EPHEMERAL = "That answer holds your personal details, so only you can see it."
@@ -129,6 +135,7 @@ class SlackAdapter:
         self._tz: dict[tuple[str, str], str | None] = {}
         self._dm: dict[tuple[str, str], str] = {}
         self._home_due: set[tuple[str, str]] = set()
+        self._groups: dict[tuple[str, str], tuple[float, frozenset[str]]] = {}  # counsellors' user groups
         self.pacer = Pacer(DM_PACE_SECONDS)  # every message the bot posts, per conversation
 
     # --- the Adapter protocol --------------------------------------------------------------------
@@ -359,7 +366,7 @@ class SlackAdapter:
         else:
             response = await flow.handle_callback(bolt_request)
             log.info("slack_oauth_callback", extra={"status": response.status})
-        return await to_aiohttp_response(response)
+        return oauth.to_web_response(response, plain_http_loopback=_loopback_http(request))
 
     async def _token(self, team: str) -> dict[str, Any]:
         """``token=`` for a Web API call in ``team`` (OAuth mode); nothing with the one bot token."""
@@ -510,11 +517,31 @@ class SlackAdapter:
     async def _answer_office(self, what: str, route: Route) -> None:
         """``/coach insights`` or ``/coach admin reload``: computed by the core, shown ephemerally."""
         app = self.runtime.app
+        groups = await self._counsellor_groups(route.ref.workspace, route.ref.user)
         if what == "insights":
-            reply = await asyncio.to_thread(insights.chat_insights, app, route.ref)
+            reply = await asyncio.to_thread(insights.chat_insights, app, route.ref, groups)
         else:
-            reply = await asyncio.to_thread(insights.admin_reload, app, route.ref)
+            reply = await asyncio.to_thread(insights.admin_reload, app, route.ref, groups)
         await self._send(route, [reply])
+
+    async def _counsellor_groups(self, team: str, user: str) -> list[str]:
+        """The counsellors' user groups (``S…`` in SECONDROUND_COUNSELLORS) that ``user`` belongs to."""
+        assert self.client is not None
+        found = []
+        for group in (g for g in self.runtime.settings.counsellors.get(team, ()) if g.startswith("S")):
+            key, now = (team, group), time.monotonic()
+            known = self._groups.get(key)
+            if known is None or now - known[0] > GROUP_CACHE_SECONDS:
+                try:
+                    resp = await self.client.usergroups_users_list(usergroup=group, **await self._token(team))
+                    known = (now, frozenset(str(u) for u in resp.get("users") or []))
+                except api.API_ERRORS as exc:  # (the usergroups:read scope is needed for groups)
+                    self._log_api_error("usergroups.users.list", exc)
+                    known = (now, frozenset())
+                self._groups[key] = known
+            if user in known[1]:
+                found.append(group)
+        return found
 
     async def _on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> BoltResponse | None:
         """A core button: its value goes to the core as an action, the same path as typed text."""
@@ -868,8 +895,9 @@ class SlackAdapter:
         assert self.client is not None
         ref = ConversationRef(PLATFORM, team, "", user)
         replies = await asyncio.to_thread(self.runtime.app.coach.home, ref)
-        if insights.is_counsellor(self.runtime.settings, ref):  # the office's section, for counsellors only
-            replies = [*replies, await asyncio.to_thread(insights.chat_insights, self.runtime.app, ref)]
+        groups = await self._counsellor_groups(team, user)
+        if insights.is_counsellor(self.runtime.settings, ref, groups):  # the office's section, counsellors only
+            replies = [*replies, await asyncio.to_thread(insights.chat_insights, self.runtime.app, ref, groups)]
         try:
             await self.client.views_publish(user_id=user, view=render.home_view(replies), **await self._token(team))
         except api.API_ERRORS as exc:
@@ -947,6 +975,12 @@ def office_command(text: str) -> str | None:
     """``insights`` or ``admin reload`` when that is what ``/coach`` was given, else None."""
     words = " ".join(text.lower().split())
     return {"insights": "insights", "admin reload": "reload"}.get(words)
+
+
+def _loopback_http(request: web.Request) -> bool:
+    """A plain-HTTP request to this machine itself (a local trial or test; Slack's own pages use HTTPS)."""
+    host = request.host.rsplit(":", 1)[0].strip("[]")
+    return request.scheme == "http" and host in {"127.0.0.1", "localhost", "::1"}
 
 
 def _authorized_bot(body: Mapping[str, Any]) -> str | None:

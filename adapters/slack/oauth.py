@@ -19,9 +19,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from aiohttp import web
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
@@ -33,15 +35,19 @@ log = logging.getLogger(__name__)
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 STATE_SECONDS = 600
+CACHE_SECONDS = 60.0  # an installation read from the database is reused this long (other instances may change it)
 
 
 class DatabaseInstallationStore(AsyncInstallationStore):
     """Bolt's installation store over :class:`~bot.workspaces.Workspaces` (one record per workspace)."""
 
-    def __init__(self, workspaces: Workspaces, now: Callable[[], Any]) -> None:
+    def __init__(
+        self, workspaces: Workspaces, now: Callable[[], Any], monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self.workspaces = workspaces
         self.now = now
-        self._cache: dict[tuple[str, str], Installation | None] = {}
+        self.monotonic = monotonic
+        self._cache: dict[tuple[str, str], tuple[float, Installation | None]] = {}
 
     @property
     def logger(self) -> logging.Logger:
@@ -53,7 +59,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         key = (installation.enterprise_id or "", installation.team_id or "")
         data = dict(installation.__dict__)
         await asyncio.to_thread(self.workspaces.save, key[0], key[1], data, self.now())
-        self._cache[key] = installation
+        self._cache[key] = (self.monotonic(), installation)
 
     async def async_save_bot(self, bot: Bot) -> None:
         """Bots are saved as part of their installation (``async_save``)."""
@@ -68,10 +74,14 @@ class DatabaseInstallationStore(AsyncInstallationStore):
     ) -> Installation | None:
         """The workspace's installation, or None."""
         key = (enterprise_id or "", "" if is_enterprise_install else team_id or "")
-        if key not in self._cache:
+        held = self._cache.get(key)
+        if held is None or self.monotonic() - held[0] > CACHE_SECONDS:
             data = await asyncio.to_thread(self.workspaces.find, *key)
-            self._cache[key] = Installation(**data) if data is not None else None
-        return self._cache[key]
+            held = (self.monotonic(), Installation(**data) if data is not None else None)
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[key] = held
+        return held[1]
 
     async def async_find_bot(
         self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False
@@ -178,3 +188,17 @@ def oauth_settings(settings: Any, store: DatabaseInstallationStore) -> AsyncOAut
         state_store=SignedStateStore(secret),
         logger=logging.getLogger("slack_bolt.oauth"),
     )
+
+
+def to_web_response(response: BoltResponse, *, plain_http_loopback: bool) -> web.Response:
+    """Bolt's answer on an OAuth route as an aiohttp response, its state cookie kept as Bolt wrote it.
+
+    The cookie that binds the install to the browser is ``Secure``; on a plain-HTTP address of this
+    machine (a local trial, the tests) that flag would stop any browser from sending it back, so it
+    is dropped there only.
+    """
+    headers = {k: v[0] for k, v in response.headers.items() if k.lower() != "set-cookie" and v}
+    out = web.Response(status=response.status, body=response.body, headers=headers)
+    for cookie in response.headers.get("set-cookie", []):
+        out.headers.add("Set-Cookie", cookie.replace("; Secure", "") if plain_http_loopback else cookie)
+    return out

@@ -13,6 +13,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
+from bot.cli import main
 from bot.settings import Settings
 from bot.storage.models import SlackInstallation, User
 from bot.workspaces import Cipher, Workspaces
@@ -38,25 +39,19 @@ def settings(tmp_path: Path, standin: SlackStandIn) -> Settings:
 
 
 async def install(slack: SlackHarness, team: str, name: str, installer: str) -> tuple[int, str]:
-    """A workspace admin opens /slack/install in a browser and presses "Allow" on Slack's page.
-
-    The redirects are followed by hand, carrying the state cookie as a browser would over HTTPS (Bolt
-    marks it Secure, which a client keeps off plain-HTTP test addresses).
-    """
+    """A workspace admin opens /slack/install in a browser and presses "Allow" on Slack's page."""
     base = f"http://127.0.0.1:{slack.adapter.port}"
     slack.standin.redirect_uri = f"{base}/slack/oauth_redirect"
     slack.standin.approve_next_install(team, name, installer)
-    async with aiohttp.ClientSession() as browser:
-        async with browser.get(f"{base}/slack/install", allow_redirects=False) as start:
-            assert start.status == 302
-            consent_url = start.headers["Location"]
-            cookie = start.headers["Set-Cookie"].split(";")[0]
-        assert consent_url.startswith(slack.standin.authorize_url)
-        async with browser.get(consent_url, allow_redirects=False) as consent:
-            assert consent.status == 302
-            back = consent.headers["Location"]
-        async with browser.get(back, headers={"Cookie": cookie}, allow_redirects=False) as done:
-            return done.status, await done.text()
+    async with (
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser,  # keeps cookies, as browsers do
+        browser.get(f"{base}/slack/install") as page,  # → Slack's consent page → back to /slack/oauth_redirect
+    ):
+        assert [str(r.url).split("?")[0] for r in page.history] == [
+            f"{base}/slack/install",
+            slack.standin.authorize_url,
+        ]
+        return page.status, await page.text()
 
 
 def envelope(team: str, event: dict[str, Any], bot_user: str = "U0BOT1") -> str:
@@ -114,7 +109,7 @@ async def test_two_workspaces_install_and_stay_apart(slack: SlackHarness) -> Non
     assert all(c.auth != f"Bearer {token_a}" for c in standin.calls if c.body.get("channel") == f"D{SCHOOL_B[2:]}")
 
 
-async def test_tokens_are_encrypted_at_rest_and_keys_rotate(slack: SlackHarness) -> None:
+async def test_tokens_are_encrypted_at_rest_and_keys_rotate(slack: SlackHarness, monkeypatch, capsys) -> None:
     await install(slack, SCHOOL_A, "North University", "UADMINNORTH")
     token = slack.standin.token_for(SCHOOL_A)
     assert token
@@ -123,10 +118,13 @@ async def test_tokens_are_encrypted_at_rest_and_keys_rotate(slack: SlackHarness)
         [stored] = session.scalars(select(SlackInstallation.data)).all()
     assert token not in stored and "xoxb" not in stored
 
-    new_key = Fernet.generate_key().decode()
-    rotated = Workspaces(db, Cipher(f"{new_key},{KEY}"))
-    assert rotated.find("", SCHOOL_A)["bot_token"] == token  # old records still open during rotation
-    assert rotated.rotate_keys() == 1
+    assert main(["keys", "new"]) == 0
+    new_key = capsys.readouterr().out.strip()
+    assert Workspaces(db, Cipher(f"{new_key},{KEY}")).find("", SCHOOL_A)["bot_token"] == token  # both open it
+    monkeypatch.setenv("SECONDROUND_DATABASE_URL", slack.bot.app.settings.effective_database_url)
+    monkeypatch.setenv("SECONDROUND_TOKEN_KEYS", f"{new_key},{KEY}")
+    assert main(["keys", "rotate"]) == 0
+    assert "re-encrypted 1 installation(s)" in capsys.readouterr().out
     assert Workspaces(db, Cipher(new_key)).find("", SCHOOL_A)["bot_token"] == token  # the old key can go
     with pytest.raises(ValueError, match="no key in SECONDROUND_TOKEN_KEYS"):
         Workspaces(db, Cipher(KEY)).find("", SCHOOL_A)
@@ -162,6 +160,21 @@ async def test_uninstall_deletes_the_workspace_and_its_students_only(slack: Slac
         assert session.scalars(select(SlackInstallation)).all() == []
 
 
+async def test_install_from_another_browser_is_refused(slack: SlackHarness) -> None:
+    """The state cookie binds the install to the browser that started it (no cross-site installs)."""
+    base = f"http://127.0.0.1:{slack.adapter.port}"
+    slack.standin.redirect_uri = f"{base}/slack/oauth_redirect"
+    slack.standin.approve_next_install(SCHOOL_A, "North University", "UADMINNORTH")
+    async with aiohttp.ClientSession() as browser:
+        async with browser.get(f"{base}/slack/install", allow_redirects=False) as start:
+            consent = start.headers["Location"]
+        async with browser.get(consent, allow_redirects=False) as approved:
+            back = approved.headers["Location"]
+    async with aiohttp.ClientSession() as other_browser, other_browser.get(back) as page:
+        assert page.status == 400 and "invalid_browser" in await page.text()
+    assert slack.standin.calls_to("oauth.v2.access") == []
+
+
 async def test_install_with_a_forged_state_is_refused(slack: SlackHarness) -> None:
     base = f"http://127.0.0.1:{slack.adapter.port}"
     async with (
@@ -170,3 +183,45 @@ async def test_install_with_a_forged_state_is_refused(slack: SlackHarness) -> No
     ):
         assert page.status == 400
     assert slack.standin.calls_to("oauth.v2.access") == []
+
+
+def test_many_workspace_settings_are_checked_naming_each_variable(tmp_path: Path) -> None:
+    from bot.settings import ConfigError, load_settings
+
+    settings = load_settings(data_dir=tmp_path, slack_client_id="1.2", slack_app_token="xapp-1-x")
+    with pytest.raises(ConfigError) as err:
+        settings.require_slack()
+    lines = str(err.value).splitlines()
+    assert [line.split(" ")[0].rstrip(":") for line in lines] == [
+        "SLACK_CLIENT_SECRET",
+        "SLACK_SIGNING_SECRET",
+        "SECONDROUND_TOKEN_KEYS",
+        "SLACK_APP_TOKEN",
+    ]
+    with pytest.raises(ConfigError, match="SECONDROUND_TOKEN_KEYS: is not valid") as bad:
+        load_settings(data_dir=tmp_path, token_keys="not-a-key")
+    assert "not-a-key" not in str(bad.value)  # a secret's value is never echoed
+    ok = load_settings(
+        data_dir=tmp_path, slack_client_id="1.2", slack_client_secret="s", slack_signing_secret="x", token_keys=KEY
+    )
+    ok.require_slack()  # no SLACK_BOT_TOKEN needed: each workspace's comes from its install
+    assert ok.slack_oauth
+
+
+async def test_another_instance_finishes_the_install_and_serves_the_workspace(slack: SlackHarness) -> None:
+    other = await slack.start_adapter()  # a second process behind the same load balancer, same database
+    first, second = f"http://127.0.0.1:{slack.adapter.port}", f"http://127.0.0.1:{other.port}"
+    slack.standin.redirect_uri = f"{second}/slack/oauth_redirect"  # Slack sends the admin back elsewhere
+    slack.standin.approve_next_install(SCHOOL_A, "North University", "UADMINNORTH")
+    async with (
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser,
+        browser.get(f"{first}/slack/install") as page,
+    ):
+        assert page.status == 200 and "Thank you" in await page.text()
+
+    channel = f"D{SCHOOL_A[2:]}"
+    event = {"type": "message", "channel_type": "im", "channel": channel, "user": STUDENT, "text": "hi"}
+    sent = await slack.post(envelope(SCHOOL_A, {**event, "ts": next_ts()}), "application/json", adapter=other)
+    assert sent.status == 200
+    reply = await slack.reply_in(channel)
+    assert reply.auth == f"Bearer {slack.standin.token_for(SCHOOL_A)}"

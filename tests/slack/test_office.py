@@ -16,7 +16,8 @@ STUDENTS = [f"USTUDENT{i:02d}" for i in range(1, 7)]
 
 @pytest.fixture
 def settings(tmp_path: Path, standin: SlackStandIn) -> Settings:
-    return slack_settings(tmp_path, standin, counsellors=f"{TEAM_ID}:{COUNSELLOR};TOTHERSCHOOL:UELSEWHERE1")
+    standin.user_groups["S0ADVISERS"] = ["UADVISER1", "UADVISER2"]
+    return slack_settings(tmp_path, standin, counsellors=f"{TEAM_ID}:{COUNSELLOR},S0ADVISERS;TOTHERSCHOOL:UELSEWHERE1")
 
 
 def seed(slack: SlackHarness) -> None:
@@ -71,3 +72,11 @@ async def test_app_home_has_an_insights_section_for_counsellors_only(slack: Slac
 async def test_a_counsellor_reloads_the_advice(slack: SlackHarness) -> None:
     _, url = await slack.command("admin reload", user=COUNSELLOR)
     assert "knowledge reloaded: 12 topics" in (await slack.response(url)).shown
+
+
+async def test_members_of_a_counsellors_user_group_see_insights(slack: SlackHarness) -> None:
+    seed(slack)
+    _, url = await slack.command("insights", user="UADVISER2")
+    assert "Salary: 6" in (await slack.response(url)).shown
+    _, url = await slack.command("insights", user=STUDENTS[2])  # not in the group
+    assert "for the career office's counsellors" in (await slack.response(url)).shown

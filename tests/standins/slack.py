@@ -124,6 +124,7 @@ class SlackStandIn:
         }
         self.codes: dict[str, tuple[str, str, str]] = {}  # OAuth code → (team id, team name, installer)
         self.consent: tuple[str, str, str] | None = None  # who approves the next install, at which team
+        self.user_groups: dict[str, list[str]] = {}  # user group id → its members (usergroups.users.list)
         self.redirect_uri: str | None = None  # the app's configured redirect URL (when the request has none)
         self.calls: list[Call] = []
         self.user_tz: dict[str, str | None] = {}
@@ -322,6 +323,11 @@ class SlackStandIn:
                 shared.append({"id": item["id"], "name": upload["filename"], "title": item.get("title")})
                 body.setdefault("_contents", {})[upload["filename"]] = upload["content"]
             return {"ok": True, "files": shared}
+        if method == "usergroups.users.list":
+            group = str(body.get("usergroup"))
+            if group not in self.user_groups:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": self.user_groups[group]}
         if method == "views.publish":
             return {"ok": True, "view": {"id": f"V{self._next_ts()}", **(body.get("view") or {})}}
         return {"ok": False, "error": "unknown_method"}
