@@ -84,3 +84,13 @@ def test_a_bare_any_tips_continues_the_conversation_but_not_a_fresh_one(bot: Bot
     shown = ids_shown(knowledge, r.text)
     assert new_only & set(shown[:2]) and not {i.id for _, i in knowledge.items() if "same" in i.when} & set(shown)
     assert ids_shown(knowledge, bot.chat("someone-else").say("any tips?").text) == []
+
+
+def test_a_bare_what_now_follows_the_conversation_and_other_domains_stay_out(bot: BotHarness, knowledge) -> None:
+    """ "what should I do now?" has no topic of its own: it continues the conversation, unlike "the weather now"."""
+    for n, text in enumerate(("what should i do now?", "ok so now what?", "what are my next steps")):
+        me = bot.chat(f"student{n}")
+        me.say("they rejected me after the second interview")
+        shown = ids_shown(knowledge, me.say(text).text)
+        assert any(i.startswith("outcome-rejected") for i in shown[:2]), (text, shown)
+        assert "outside what I can help with" in me.say("whats the weather now?").text

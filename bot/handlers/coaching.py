@@ -35,6 +35,14 @@ _GENERIC_ASK = re.compile(  # "any tips?": advice for what the conversation is a
     r"(?:tips?|advice|suggestions?|ideas|pointers|recommendations?)(?: for me| then)?\W*(?:please|pls)?\W*$",
     re.I,
 )
+_WHAT_NOW = re.compile(  # "what should I do now?": a next step in what the conversation is about
+    r"^\W*(?:ok|okay|so|and|hmm|right|well|alright)?\W*(?:"
+    r"(?:so |and )?(?:now |then )?what(?:'?s| is)? (?:now|next|then)|now what|then what|what do i do|"
+    r"what (?:should|shall|can|could|do|would) (?:i|we) do(?: now| next| then| from here| after that)?|"
+    r"what (?:are|r) (?:my|the) next steps?|next steps?|where do i go from here|how do i move on"
+    r")\W*(?:then|now)?\W*(?:please|pls)?\W*$",
+    re.I,
+)
 _BYE = re.compile(r"\b(bye|goodbye|see ya|see you|cya|later|good night|gn|ttyl)\b", re.I)
 _AGAIN = re.compile(
     r"^\W*(?:(?:can you |could you |please )?(?:show|say|give|send|repeat)(?: me)?(?: that| it| those| this)?"
@@ -411,9 +419,9 @@ def help_button(turn: Turn, args: list[str]) -> list[Reply]:
 
 
 def _follows_on(turn: Turn, parse: Parse) -> bool:
-    """Whether a bare "any tips?" comes in a conversation already about the student's interview."""
+    """Whether a bare "any tips?" or "what now?" comes in a conversation already about the student's interview."""
     return (
-        bool(_GENERIC_ASK.match(parse.text))
+        bool(_GENERIC_ASK.match(parse.text) or _WHAT_NOW.match(parse.text))
         and turn.has_storage
         and bool(turn.context.get("last_topic") or turn.facts())
     )
