@@ -95,7 +95,7 @@ def terms(text: str) -> list[str]:
         for w in _WORD.findall(_POSSESSIVE.sub("", text.lower().replace("’", "'")).replace("'", ""))
         if w in _NOT or w not in STOPWORDS or w in _KEEP
     ]
-    stems = _stemmer().stemWords(words)
+    stems: list[str] = _stemmer().stemWords(words)
     return stems + [f"{a}_{b}" for a, b in itertools.pairwise(stems)]
 
 

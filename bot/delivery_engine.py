@@ -116,7 +116,7 @@ class ReminderEngine:
         self.limits = {p: RateLimiter(self.settings.reminder_rate_per_second) for p in self.deliverers}
         self._tick_lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._sends: set[asyncio.Task[None]] = set()
+        self._sends: set[asyncio.Task[Any]] = set()
         self._running: asyncio.Future[None] | None = None
         self._again = False
         self._semaphore = asyncio.Semaphore(MAX_PARALLEL_SENDS)

@@ -73,8 +73,6 @@ class Turn:
         """Remembered facts about the user's situation (empty and throw-away without storage)."""
         if self.state is None:
             self.state = ConversationState(user_id=0, pending=None, context={}, updated_at=self.now)
-        if self.state.context is None:
-            self.state.context = {}
         return self.state.context
 
     def remember(self, key: str, value: Any) -> None:

@@ -374,7 +374,7 @@ class SlackAdapter:
             return {}
         bot = await self._store.async_find_bot(enterprise_id=None, team_id=team)
         if bot is None or not bot.bot_token:
-            raise SlackApiError("workspace not installed", _NotInstalled())  # type: ignore[no-untyped-call]
+            raise SlackApiError("workspace not installed", _NotInstalled())
         return {"token": bot.bot_token}
 
     async def _on_uninstalled(self, event: dict[str, Any], body: dict[str, Any]) -> None:

@@ -1,6 +1,7 @@
 """Alembic environment: runs against the connection handed over by bot.storage.migrate."""
 
 from alembic import context
+from sqlalchemy.engine import Connection
 
 from bot.storage.models import Base
 
@@ -13,14 +14,17 @@ def run() -> None:
     if connection is None:
         from sqlalchemy import create_engine
 
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        url = config.get_main_option("sqlalchemy.url")
+        if url is None:
+            raise RuntimeError("alembic: no connection and no sqlalchemy.url to migrate")
+        engine = create_engine(url)
         with engine.connect() as connection:
             _migrate(connection)
         return
     _migrate(connection)
 
 
-def _migrate(connection) -> None:
+def _migrate(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
