@@ -27,7 +27,9 @@ def test_the_manifest_subscribes_to_what_the_adapter_handles_with_the_scopes_it_
         "app_mentions:read",  # app_mention
         "chat:write",  # chat.postMessage, chat.postEphemeral
         "commands",  # /coach
+        "files:write",  # files.uploadV2 (the calendar file)
         "im:history",  # message.im
         "im:write",  # conversations.open
         "users:read",  # users.info (the profile's time zone)
+        "usergroups:read",  # usergroups.users.list (counsellors named by group)
     }
