@@ -27,7 +27,9 @@ _OFFSET = re.compile(r"^\s*([a-z_]+)\s*=\s*([+-]?)(\d+)\s*([mhdw])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _QUIET = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
-DEFAULT_SLACK_SCOPES = "app_mentions:read,chat:write,commands,im:history,im:write,users:read"
+DEFAULT_SLACK_SCOPES = (
+    "app_mentions:read,chat:write,commands,files:write,im:history,im:write,users:read,usergroups:read"  # = the manifest
+)
 
 
 class ConfigError(Exception):
