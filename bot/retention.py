@@ -7,6 +7,7 @@ One pass (:func:`purge`) deletes, across every user:
   together with their notes and all their reminders;
 - notes tied to no interview, written longer ago than the retention period;
 - finished reminders tied to no interview (sent, cancelled, failed, skipped) due longer ago;
+- the career office's anonymous topic counts (``topic_asks``) older than the retention period;
 - ids of handled platform events past their de-duplication window (:meth:`bot.events.EventLog.prune`).
 
 Users themselves, their time zone and their upcoming interviews stay; ``forget me`` deletes
@@ -27,7 +28,7 @@ from sqlalchemy import and_, delete, or_, select
 
 from bot.events import EventLog
 from bot.storage.db import Database
-from bot.storage.models import Interview, Note, Reminder
+from bot.storage.models import Interview, Note, Reminder, TopicAsk
 
 EVERY = timedelta(days=1)
 FIRST_AFTER = timedelta(minutes=1)
@@ -42,6 +43,7 @@ class Purged:
     interviews: int = 0
     notes: int = 0
     reminders: int = 0
+    topic_asks: int = 0
     processed_events: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -102,6 +104,7 @@ def purge(
         batch,
         keep_going,
     )
+    done.topic_asks += _batched(db, TopicAsk, TopicAsk.asked_at < before, batch, keep_going)
     if events is not None and keep_going():
         done.processed_events = events.prune()
     return done

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot import retention
 from bot.retention import purge
 from bot.runtime import Runtime
-from bot.storage.models import Interview, Note, ProcessedEvent, Reminder, User
+from bot.storage.models import Interview, Note, ProcessedEvent, Reminder, TopicAsk, User
 from tests.conftest import START, BotHarness
 from tests.test_cli import run
 
@@ -191,3 +191,17 @@ def test_a_pass_cut_short_by_shutdown_is_finished_by_the_next(bot: BotHarness) -
     assert first.interviews == 2
     assert purge(bot.app.db, bot.clock.now(), 180, batch=2).interviews == 3
     assert _rows(bot, "frank")["interviews"] == []
+
+
+def test_the_career_offices_topic_counts_age_out_like_the_rest(bot: BotHarness) -> None:
+    with bot.app.db.session() as s:
+        u = User(platform="test", workspace="", external_id="fay", created_at=START, last_seen_at=START)
+        s.add(u)
+        s.flush()
+        s.add(TopicAsk(user_id=u.id, topic="salary", answered=True, asked_at=START))
+        s.add(TopicAsk(user_id=u.id, topic="nerves", answered=False, asked_at=START + timedelta(days=100)))
+    bot.clock.set(START + timedelta(days=181))
+    done = purge(bot.app.db, bot.clock.now(), 180)
+    assert done.topic_asks == 1
+    with bot.app.db.session() as s:
+        assert list(s.scalars(select(TopicAsk.topic))) == ["nerves"]
