@@ -50,6 +50,9 @@ SIGNING_SECRET = "0123456789abcdef0123456789abcdef"
 TEXT = "how do I handle a dinner interview?"
 CANNED = "**Meals, drinks and office visits**\nA relaxed setting is still an interview."
 START_TIMEOUT = 180.0
+# a few hundred student ids stand for many more students: the per-student flood guard (10 messages in
+# 10 s) would otherwise turn fast runs into 503s and retries (which are counted and printed if any)
+FLOOD_MESSAGES = 1_000_000
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -212,6 +215,7 @@ async def closed_loop(
     url = f"http://127.0.0.1:{port}/slack/events"
     latencies: list[float] = []
     remaining = [events]
+    busy = [0]
     groups = [students[i::inflight] for i in range(inflight)]  # a sender's students are its own
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=inflight)) as http:
 
@@ -229,6 +233,7 @@ async def closed_loop(
                         await resp.read()
                     if resp.status == 503:  # not taken (full or flooded): retry later, as Slack does
                         replies.waiting.pop(dm_channel(user), None)
+                        busy[0] += 1
                         await asyncio.sleep(0.05)
                         continue
                     if resp.status != 200:
@@ -242,6 +247,8 @@ async def closed_loop(
         await asyncio.gather(*(sender(g) for g in groups))
         seconds = time.perf_counter() - started
         cpu = (process_cpu(pid) - cpu_before) if pid else float("nan")
+    if busy[0]:
+        print(f"  ({busy[0]} answers of 503 at {inflight} in flight, retried)", flush=True)
     return Level(inflight, events, seconds, cpu, latencies)
 
 
@@ -306,6 +313,7 @@ def adapter_server(port: int, api_url: str) -> None:
             slack_bot_token=BOT_TOKEN,
             slack_signing_secret=SIGNING_SECRET,
             slack_api_url=api_url,
+            flood_messages=FLOOD_MESSAGES,
         )
         app = App.build(settings)
 
@@ -416,6 +424,7 @@ async def run(args: argparse.Namespace) -> list[Server]:
                         "SECONDROUND_DATABASE_URL": url,
                         "SECONDROUND_HEALTH_ADDR": "",
                         "SECONDROUND_LOG_LEVEL": "WARNING",
+                        "SECONDROUND_FLOOD_MESSAGES": str(FLOOD_MESSAGES),
                     }
                 )
                 if os.environ.get("SECONDROUND_CACHE_DIR"):
