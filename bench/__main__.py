@@ -237,7 +237,7 @@ def main() -> None:
 
     print("slack …", flush=True)
     slack_args = slack_bench.options(
-        ["--events", "600" if full else "300", "--students", "400" if full else "200", "--levels", "1,4,16"]
+        ["--events", "600" if full else "300", "--students", "800" if full else "500", "--levels", "1,4,16"]
     )
     servers = asyncio.run(slack_bench.run(slack_args))
     bare = servers[0]
