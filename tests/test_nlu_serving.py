@@ -156,3 +156,24 @@ def test_an_unreadable_shipped_model_is_trained_again_into_the_cache_never_into_
     nlu = NLU.load(cache_dir=tmp_path / "cache")
     assert [p.parent for p in written] == [tmp_path / "cache", tmp_path / "cache"]
     assert nlu.parse("show my notes", NOW, NY).intent == "show_notes"
+
+
+def test_building_without_scikit_learn_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.nlu import build
+
+    monkeypatch.setattr(build, "can_train", lambda: False)
+    assert build.main([]) == 2
+    assert "pip install -e '.[train]'" in capsys.readouterr().err
+
+
+def test_the_check_command_says_whether_the_shipped_models_are_current(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.nlu import build
+
+    assert build.main(["--check"]) == 0
+    monkeypatch.setattr(build, "shipped_digest", lambda: "built from other examples")
+    assert build.main(["--check"]) == 1
+    assert "python -m bot.nlu.build" in capsys.readouterr().err

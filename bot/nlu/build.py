@@ -17,7 +17,16 @@ import time
 from pathlib import Path
 
 from bot.knowledge import default_dir
-from bot.nlu import ENTITY_FILE, INTENT_FILE, MANIFEST, MODEL_DIR, data_digest, shipped_digest, train_models
+from bot.nlu import (
+    ENTITY_FILE,
+    INTENT_FILE,
+    MANIFEST,
+    MODEL_DIR,
+    can_train,
+    data_digest,
+    shipped_digest,
+    train_models,
+)
 from bot.nlu.intents import IntentModel
 
 
@@ -55,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         print("the shipped language models are stale: run `python -m bot.nlu.build`", file=sys.stderr)
         return 1
+    if not can_train():
+        print("building the models needs scikit-learn: pip install -e '.[train]'", file=sys.stderr)
+        return 2
     started = time.monotonic()
     manifest = build()
     print(
