@@ -226,8 +226,7 @@ def situation(turn: Turn, text: str, *, chosen: str | None = None) -> Facts:
             facts.told.add(group)
             _remember(turn, group, chosen)
     for name, found in detect(knowledge, text).items():
-        group = knowledge.facts[name]
-        if found.hypothetical and group.strict:
+        if found.hypothetical and knowledge.facts[name].strict:
             continue
         facts.values[name] = found.value
         facts.told.add(name)
