@@ -21,8 +21,8 @@ from threading import Lock
 from typing import TYPE_CHECKING
 
 import numpy as np
-import snowballstemmer  # type: ignore[import-untyped]
-from rank_bm25 import BM25Okapi  # type: ignore[import-untyped]
+import snowballstemmer
+from rank_bm25 import BM25Okapi
 
 from bot import markup
 from bot.knowledge import Item, Knowledge, Topic
@@ -95,7 +95,7 @@ def terms(text: str) -> list[str]:
         for w in _WORD.findall(_POSSESSIVE.sub("", text.lower().replace("’", "'")).replace("'", ""))
         if w in _NOT or w not in STOPWORDS or w in _KEEP
     ]
-    stems: list[str] = [str(s) for s in _stemmer().stemWords(words)]
+    stems = _stemmer().stemWords(words)
     return stems + [f"{a}_{b}" for a, b in itertools.pairwise(stems)]
 
 

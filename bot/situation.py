@@ -226,7 +226,8 @@ def situation(turn: Turn, text: str, *, chosen: str | None = None) -> Facts:
             facts.told.add(group)
             _remember(turn, group, chosen)
     for name, found in detect(knowledge, text).items():
-        if found.hypothetical and knowledge.facts[name].strict:
+        group = knowledge.facts[name]
+        if found.hypothetical and group.strict:
             continue
         facts.values[name] = found.value
         facts.told.add(name)
