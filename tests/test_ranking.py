@@ -84,13 +84,3 @@ def test_a_bare_any_tips_continues_the_conversation_but_not_a_fresh_one(bot: Bot
     shown = ids_shown(knowledge, r.text)
     assert new_only & set(shown[:2]) and not {i.id for _, i in knowledge.items() if "same" in i.when} & set(shown)
     assert ids_shown(knowledge, bot.chat("someone-else").say("any tips?").text) == []
-
-
-def test_the_fast_scoring_gives_the_library_s_bm25_numbers(knowledge) -> None:
-    import numpy as np
-
-    idx = advice.index(knowledge)
-    for text in ("who pays for dinner", "how do i negotiate my salary after the offer", "zzz unknown words"):
-        query = list(dict.fromkeys(advice.terms(text)))
-        assert np.allclose(idx.fast.scores(query), idx.bm25.get_scores(query))
-        assert np.allclose(idx.fast_whole.scores(query), idx.whole.get_scores(query))
