@@ -296,8 +296,10 @@ def interviewer_question(turn: Turn, interview: Interview) -> tuple[str, tuple[B
         return None
     turn.ask("situation", topic="interviewers")
     question = topic.ask.question
-    if interview.interviewers:
+    if len(interview.interviewers) == 1:
         question = f"Is {formatting.people(interview.interviewers)} someone you met in round one, or new to you?"
+    elif interview.interviewers:
+        question = f"Did you meet {formatting.people(interview.interviewers)} in round one, or are they new to you?"
     buttons = tuple(
         Button(v.label, f"situation:interviewers:{k}") for k in topic.ask.options if (v := turn.knowledge.value(k))
     )

@@ -79,6 +79,11 @@ def test_schedule_confirms_and_asks_about_interviewer(bot: BotHarness) -> None:
     assert "Next reminder (prepare): Thursday 5 March, 3:00 PM" in r.text
 
 
+def test_two_interviewers_are_asked_about_in_the_plural(bot: BotHarness) -> None:
+    r = bot.chat().say("I have a second interview with Acme on Friday at 3pm with Sarah Chen and Tom Baker")
+    assert "Did you meet Sarah Chen and Tom Baker in round one, or are they new to you?" in r.text
+
+
 def test_missing_time_is_asked_and_a_short_answer_lands(bot: BotHarness) -> None:
     me = bot.chat()
     r = me.say("got a second interview with Globex next monday")
