@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -225,6 +226,17 @@ class Knowledge:
 def default_dir() -> Path:
     """Where the packaged knowledge base lives."""
     return Path(str(resources.files("knowledge")))
+
+
+@lru_cache(maxsize=1)
+def _source_titles() -> dict[str, str]:
+    titles = _read(default_dir() / "sources.yaml")
+    return {str(k): str(v) for k, v in titles.items()} if isinstance(titles, dict) else {}
+
+
+def source_title(source: str) -> str:
+    """The article's title for a source file name from sources.yaml (the name itself if unknown)."""
+    return _source_titles().get(source, source)
 
 
 def _read(path: Path) -> Any:

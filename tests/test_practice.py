@@ -60,7 +60,7 @@ def test_a_session_asks_questions_for_the_stored_interview_and_gives_feedback_in
     r = talk(me, "let's practise")
     assert "for your Acme interview" in r.text and "Question 1 of 4" in r.text
     assert r.private and r.button("Skip") == "practice:skip" and r.button("Stop") == "practice:stop"
-    assert "source: 00" in r.text  # the article point the question practises, with its source
+    assert "(source: “6 Tips to Ace Your Second Interview”)" in r.text  # the point it practises, with its article
 
     r = talk(me, STORY)
     feedback, nxt = r[0].text, r[1].text
@@ -69,7 +69,7 @@ def test_a_session_asks_questions_for_the_stored_interview_and_gives_feedback_in
     assert "situation \u201cAt my last job in a\u2026\u201d" in feedback
     assert "action \u201cI compared the rota with the\u2026\u201d" in feedback
     assert "result \u201cWithin a month Monday waits dropped\u2026\u201d" in feedback
-    assert "Next step:" in feedback and "(source: 00" in feedback
+    assert "Next step:" in feedback and "(source: “" in feedback
     assert "Question 2 of 4" in nxt
 
     r = talk(me, VAGUE)

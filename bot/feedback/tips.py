@@ -18,6 +18,7 @@ import yaml
 from bot.feedback.kinds import STORY_KINDS
 from bot.feedback.reading import Reading
 from bot.feedback.text import Clause, content_words, is_past, tokens
+from bot.knowledge import source_title
 
 __all__ = ["Remark", "hedges", "remarks", "trim"]
 
@@ -120,7 +121,8 @@ def _article_for(keys: list[str]) -> str | None:
     for key in keys:
         for item in _advice():
             if key in item["for"]:
-                return f"From the articles: {' '.join(str(item['text']).split())} (source: {item['source']})"
+                title = source_title(str(item["source"]))
+                return f"From the articles: {' '.join(str(item['text']).split())} (source: “{title}”)"
     return None
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.dialog import ACTION_INTENTS
 from bot.feedback import analyze
+from bot.knowledge import source_title
 from bot.nlu import thresholds
 from bot.practice.questions import Question, choose, load_questions
 from bot.practice.session import (
@@ -141,7 +142,7 @@ def _ask(session: Session, lead: str = "") -> Reply:
     point = q.practises[0]
     text = (
         f"{lead}**Question {session.at + 1} of {len(session.questions)}:** {q.ask(session.company)}\n"
-        f"_Practises: {point.point} (source: {point.source})_\n"
+        f"_Practises: {point.point} (source: “{source_title(point.source)}”)_\n"
         "Type your answer as you would say it. Say \u201cskip\u201d for the next question or \u201cstop\u201d "
         "to finish."
     )
