@@ -618,7 +618,12 @@ def schedule(turn: Turn, parse: Parse) -> list[Reply]:
     if replies is not None:
         return replies
     replies = _update(turn, parse, target) if target is not None else _create(turn, parse)
-    if _CALENDAR.search(parse.text.lower()) and turn.changed:
+    asking = turn.state is not None and (turn.state.pending or {}).get("kind") in {
+        "missing_company",
+        "missing_when",
+        "missing_time",
+    }
+    if _CALENDAR.search(parse.text.lower()) and turn.changed and not asking:
         replies += calendar_reply(turn)  # "put in my calendar: Northwind, thursday 2pm": the file too
     return replies
 
