@@ -310,3 +310,18 @@ def test_reminder_wording_and_defaults(bot: BotHarness) -> None:
     r = me.say("remind me the morning of the acme interview")
     assert "Friday 6 March at 9:00 AM: 6 hours before your Acme interview" in r.text
     assert [t for _, _, t in _custom(bot)] == ["call mom", "send thank you emails", None]
+
+
+def test_a_terse_reminder_keeps_its_task(bot: BotHarness) -> None:
+    r = bot.chat().say("remnd me tmrw 9am email sarah pls")
+    assert "tomorrow, Tuesday 3 March at 9:00 AM: email sarah" in r.text
+    assert [t for _, _, t in _custom(bot)] == ["email sarah"]
+
+
+def test_offer_news_with_a_date_gets_offer_advice_not_the_schedule(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I have a second interview with Acme on Friday at 3pm with Sarah Chen")
+    bot.clock.set(datetime(2026, 3, 7, 15, 0, tzinfo=UTC))  # Saturday
+    r = me.say("they want answer for the offer by next monday, what i do?")
+    assert "After the interview" not in r.text and "Your upcoming interviews" not in r.text
+    assert "time to consider an offer" in r.text

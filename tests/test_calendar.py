@@ -113,3 +113,9 @@ def test_an_interview_described_with_the_calendar_request_is_recorded_then_inclu
     [event] = _events(r)
     assert str(event["summary"]) == "Second interview: Northwind"
     assert event.decoded("dtstart") == datetime(2026, 3, 5, 14, 0, tzinfo=ZoneInfo("America/New_York"))
+
+
+def test_a_calendar_request_for_an_interview_without_a_time_asks_the_time_first(bot: BotHarness) -> None:
+    r = bot.chat().say("put in my calendar: Olive & Oak, the 12th, lunch with the owner")
+    assert "What time does it start?" in r.text
+    assert not any(reply.files for reply in r) and "Add to calendar" in r.buttons

@@ -549,6 +549,9 @@ def _minutes(n: float, unit: str) -> int:
     return int(n)
 
 
+_NOT_A_TASK = {"", "when", "what", "where", "how", "which", "the", "my", "a", "an", "me", "us", "before", "about", "of"}
+
+
 def _task(text: str) -> str | None:
     """What to be reminded of: "email Sarah" in "remind me tomorrow at 9 to email Sarah"."""
     body = re.sub(r"^\W*(?:(?:hey|hi|pls|please|can you|could you|would you|bot|coach|@\w+)\W+)*", "", text, flags=re.I)
@@ -557,12 +560,19 @@ def _task(text: str) -> str | None:
     for phrase in (_BEFORE, _DAY_BEFORE, _MORNING_OF):  # "the morning of the Acme interview" is a time, not a task
         body = phrase.sub(" ", body)
     m = _TASK.search(body)
-    if m is None:
+    if m is not None:
+        task = m.group("task")
+    elif re.match(r"^\W*(?:remind|remnd|reminde|remid|rmd|rmnd|reminder)", text, re.I):
+        task = body  # "remind me tmrw 9am email sarah": what is left once the time is taken out
+        first = (re.findall(r"[a-z']+", _WHEN_WORDS.sub(" ", task).lower()) or [""])[0]
+        if first in _NOT_A_TASK:
+            return None
+    else:
         return None
-    task = m.group("task")
     task = _WHEN_WORDS.sub(" ", task)
     task = re.sub(r"^\s*(?:please|pls|plz)\b|\b(?:please|pls|plz|thanks|thank you|thx|ty)\W*$", " ", task, flags=re.I)
     task = " ".join(task.split()).strip(" ,.!?:;-")
+    task = re.sub(r"^[^\w\[(\"'“]+", "", task).strip()  # a leading emoji or dash
     task = re.sub(r"\s+(?:on|at|by|in|the)$", "", task, flags=re.I)
     rest = _INTERVIEW.sub(" ", task)
     rest = re.sub(r"\b(?:my|the|our|a|an|one|with|at|for|'s)\b", " ", rest, flags=re.I)

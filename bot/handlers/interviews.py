@@ -618,7 +618,12 @@ def schedule(turn: Turn, parse: Parse) -> list[Reply]:
     if replies is not None:
         return replies
     replies = _update(turn, parse, target) if target is not None else _create(turn, parse)
-    if _CALENDAR.search(parse.text.lower()) and turn.changed:
+    asking = turn.state is not None and (turn.state.pending or {}).get("kind") in {
+        "missing_company",
+        "missing_when",
+        "missing_time",
+    }
+    if _CALENDAR.search(parse.text.lower()) and turn.changed and not asking:
         replies += calendar_reply(turn)  # "put in my calendar: Northwind, thursday 2pm": the file too
     return replies
 
@@ -756,6 +761,10 @@ _ASK_DEADLINE = re.compile(
     r"\b(deadline|dedline|due|answer|reply|respond|decide|deciding|decision|hear back|get back|accept)\b|"
     r"^\W*(?:offer\s+)?deadlines?\W*$|\bwhat'?s (?:my|the) (?:offer )?deadline\b"
 )
+_OFFER_NEWS = re.compile(
+    r"\b(offer\w*|offered)\b.*\b(answer|reply|respond|decide|decision|accept|until|by)\b|"
+    r"\b(answer|reply|respond|decide|accept)\b.*\boffer"
+)
 ENDED = ("rejected", "withdrawn", "accepted")
 WAITING_FOR = timedelta(days=45)
 """How long after an interview with no outcome "what's coming up" still lists it as waiting for an answer."""
@@ -827,8 +836,15 @@ def list_interviews(turn: Turn, parse: Parse) -> list[Reply]:
     Interviews with their next reminder (the first :data:`LIST_SHOWN`), offer deadlines and decision
     dates, interviews waiting for thank-yous or an answer, and the reminders the student set.
     """
-    if parse.text and _ASK_DEADLINE.search(parse.text.lower()):
+    low = parse.text.lower()
+    if parse.text and _ASK_DEADLINE.search(low):
         return _deadline_answer(turn)
+    when = turn.nlu.parse_when(parse.text, turn.local_now, turn.tz) if parse.text else None
+    if when is not None and _OFFER_NEWS.search(low):
+        from bot.handlers.coaching import coaching  # "they want an answer by next monday": news, not a question
+
+        offer = Parse(parse.text, "offer", parse.confidence, Entities(company=parse.entities.company, when=when))
+        return coaching(turn, offer)
     upcoming = [
         i
         for i in turn.data.upcoming(turn.now)
