@@ -23,7 +23,7 @@ from tests.test_cli import EXE
 SLACK_BOT = "xoxb-1111-2222-doctorgoodtoken"
 SLACK_APP = "xapp-1-A0APP-3333-doctorapptoken"
 DISCORD = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.Gdoctr.doctor-good-discord-token-0123"
-GRANTED = "app_mentions:read,chat:write,commands,im:history,im:read,im:write,users:read"
+GRANTED = "app_mentions:read,chat:write,commands,files:write,im:history,im:read,im:write,users:read,usergroups:read"
 MANIFEST = """\
 display_information:
   name: SecondRound
