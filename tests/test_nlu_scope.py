@@ -43,10 +43,16 @@ def test_the_issues_out_of_scope_requests_are_fallback(nlu: NLU, text: str) -> N
         ("google swe intern intrvw next week - advice?", "preparation"),
         ("what would an engineer be asked in the second round", "expectations"),
         ("what questions will they ask me in round 2", "expectations"),
+        ("Technical round coming up with Citadel", "preparation"),
     ],
 )
 def test_the_issues_job_seeker_questions_get_their_topic(nlu: NLU, text: str, intent: str) -> None:
     assert nlu.parse(text, NOW, NY).intent == intent
+
+
+def test_a_kind_of_round_at_the_start_of_a_title_is_not_the_company(nlu: NLU) -> None:
+    found = nlu.tagger.extract("Technical round coming up with Citadel", NOW, NY)
+    assert found.company == "Citadel"
 
 
 def test_out_of_scope_dev_set_is_recognised(nlu: NLU) -> None:
