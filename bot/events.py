@@ -22,7 +22,6 @@ import functools
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -321,13 +320,12 @@ class EventLog:
 # user ids in log lines -------------------------------------------------------------------------------
 
 
-def log_key(db: Database, clock: Clock) -> bytes:
+def log_key(db: Database, clock: Clock, configured: str = "") -> bytes:
     """The key that hashes user ids in log lines: ``SECONDROUND_LOG_KEY``, or one made once per installation.
 
     The generated key is stored in the database, so every instance (and every restart) hashes a
     user to the same value, and log lines of one person can be followed without naming them.
     """
-    configured = os.environ.get(LOG_KEY_VARIABLE, "")
     if configured:
         return configured.encode()
     with db.session() as session:

@@ -29,26 +29,11 @@ from bot.types import Handled, IncomingMessage, Reply
 
 if TYPE_CHECKING:
     from bot.delivery import Adapter, Responder
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 20.0
 _T = TypeVar("_T")
-
-
-def _env_number(name: str, default: float, low: float, high: float) -> float:
-    """A number from the environment, checked (TODO: move into bot.settings.Settings)."""
-    from bot.settings import ConfigError
-
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: {raw!r} is not a number") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name}: {raw} is outside {low:g}–{high:g}")
-    return value
 
 
 class Accepted(enum.Enum):
@@ -126,15 +111,15 @@ class InboxWriter:
 
 
 class InboxSettings:
-    """Limits of the inbox (TODO: fields of bot.settings.Settings; read from the environment for now)."""
+    """Limits of the inbox, from the ``SECONDROUND_INBOX_*`` settings (adjustable on a running runtime)."""
 
-    def __init__(self) -> None:
-        self.record_timeout = _env_number("SECONDROUND_INBOX_RECORD_TIMEOUT_SECONDS", 2.0, 0.1, 2.5)
-        self.capacity = int(_env_number("SECONDROUND_INBOX_CAPACITY", 500, 1, 100_000))
-        self.per_user = int(_env_number("SECONDROUND_INBOX_PER_USER", 20, 1, 10_000))
-        self.workers = int(_env_number("SECONDROUND_INBOX_WORKERS", 4, 1, 64))
-        self.lease = timedelta(seconds=_env_number("SECONDROUND_INBOX_LEASE_SECONDS", 60, 0, 86_400))
-        self.sweep_seconds = _env_number("SECONDROUND_INBOX_SWEEP_SECONDS", 15, 0.1, 3_600)
+    def __init__(self, settings: Settings) -> None:
+        self.record_timeout = settings.inbox_record_timeout_seconds
+        self.capacity = settings.inbox_capacity
+        self.per_user = settings.inbox_per_user
+        self.workers = settings.inbox_workers
+        self.lease = timedelta(seconds=settings.inbox_lease_seconds)
+        self.sweep_seconds = settings.inbox_sweep_seconds
 
 
 class Runtime:
@@ -157,7 +142,7 @@ class Runtime:
         self._purging: asyncio.Future[retention.Purged] | None = None
         self.inbox = Inbox(app.db, app.clock, app.settings.instance_id)
         self._writer = InboxWriter(self.inbox)
-        self.inbox_settings = InboxSettings()
+        self.inbox_settings = InboxSettings(app.settings)
         self._responders: dict[str, Responder] = {}
         self._inbox_open = True  # until stop(): adapters may be started on their own (tests, tools)
         self._queued: dict[int, asyncio.Future[None]] = {}  # inbox items being worked on here
@@ -410,7 +395,8 @@ class Runtime:
                 self.health_server = HealthServer(self)
                 await self.health_server.start()
             try:
-                self._log_key = await asyncio.to_thread(log_key, self.app.db, self.app.clock)
+                configured = self.app.settings.log_key.get_secret_value() if self.app.settings.log_key else ""
+                self._log_key = await asyncio.to_thread(log_key, self.app.db, self.app.clock, configured)
             except Exception as exc:  # the database is away: this process's own key until the next start
                 log.warning("log_key_unavailable", extra={"error": type(exc).__name__})
             for adapter in self.adapters:

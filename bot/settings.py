@@ -172,6 +172,22 @@ class Settings(BaseSettings):
     health_stall_seconds: float = Field(
         30.0, gt=0, le=3600, description="/healthz fails when the event loop or the worker pool is stuck this long."
     )
+    log_key: SecretStr | None = Field(
+        None, description="Key of the hash that stands for user ids in log lines (default: one made per installation)."
+    )
+    # the inbox: platform events recorded before they are acknowledged (docs/delivery.md)
+    inbox_record_timeout_seconds: float = Field(
+        2.0, ge=0.1, le=2.5, description="How long recording an event may take before the platform gets a 503."
+    )
+    inbox_capacity: int = Field(500, ge=1, le=100_000, description="Events waiting at most; more get a 503 (retried).")
+    inbox_per_user: int = Field(20, ge=1, le=10_000, description="Events of one student waiting at most.")
+    inbox_workers: int = Field(4, ge=1, le=64, description="Events handled at once (and the PostgreSQL pool's size).")
+    inbox_lease_seconds: float = Field(
+        60, ge=0, le=86_400, description="An event claimed by a process that stopped is taken over after this."
+    )
+    inbox_sweep_seconds: float = Field(
+        15, ge=0.1, le=3_600, description="How often unfinished events are looked for (and office counts written)."
+    )
     # career office
     knowledge_dir: Path | None = Field(
         None, description="A folder of knowledge files that override or add to the packaged ones (same format)."

@@ -46,6 +46,8 @@ def test_offsets_leave_out_kinds_and_quiet_hours_can_be_off(monkeypatch) -> None
         ("SECONDROUND_HEALTH_ADDR", "nowhere", "host:port"),
         ("SECONDROUND_LOG_FORMAT", "xml", ""),
         ("DISCORD_GUILD_ID", "abc", ""),
+        ("SECONDROUND_INBOX_WORKERS", "100", "64"),
+        ("SECONDROUND_INBOX_RECORD_TIMEOUT_SECONDS", "soon", ""),
     ],
 )
 def test_errors_name_the_variable(monkeypatch, name: str, value: str, expected: str) -> None:

@@ -246,14 +246,6 @@ def pool_size_for(workers: int) -> tuple[int, int]:
     return workers + 2, min(32, (os.cpu_count() or 1) + 4)
 
 
-def _configured_workers() -> int:
-    """``SECONDROUND_INBOX_WORKERS`` (checked by the runtime; here read leniently)."""
-    try:
-        return max(1, min(64, int(float(os.environ.get("SECONDROUND_INBOX_WORKERS", "") or 4))))
-    except ValueError:
-        return 4
-
-
 class Database:
     """An engine plus a session factory. One per process; pass it to whatever needs storage.
 
@@ -263,11 +255,11 @@ class Database:
     (the statement timeout). Other processes on the same file still meet the busy handler.
     """
 
-    def __init__(self, url: str, timeouts: Timeouts | None = None, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, timeouts: Timeouts | None = None, *, workers: int = 4, **engine_kwargs: Any) -> None:
         self.url = normalise_url(url)
         self.timeouts = timeouts or Timeouts()
         if not is_sqlite(self.url):
-            size, overflow = pool_size_for(_configured_workers())
+            size, overflow = pool_size_for(workers)
             engine_kwargs.setdefault("pool_size", size)
             engine_kwargs.setdefault("max_overflow", overflow)
         self.engine = make_engine(self.url, self.timeouts, **engine_kwargs)
@@ -284,7 +276,11 @@ class Database:
         ``db purge``): only connecting and waiting for a pooled connection are bounded then.
         """
         timeouts = Timeouts.from_settings(settings)
-        return cls(settings.effective_database_url, timeouts if statement_limit else timeouts.unbounded())
+        return cls(
+            settings.effective_database_url,
+            timeouts if statement_limit else timeouts.unbounded(),
+            workers=settings.inbox_workers,
+        )
 
     @property
     def is_sqlite(self) -> bool:
