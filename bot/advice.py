@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from threading import Lock
 from typing import TYPE_CHECKING
 
@@ -88,6 +88,16 @@ def _stemmer() -> snowballstemmer.stemmer:
     return snowballstemmer.stemmer("english")
 
 
+_STEM_LOCK = Lock()  # one Snowball stemmer object, which keeps state while it works
+
+
+@lru_cache(maxsize=20_000)
+def _stem(word: str) -> str:
+    """A word's Snowball stem (remembered: students use the same few thousand words)."""
+    with _STEM_LOCK:
+        return str(_stemmer().stemWord(word))
+
+
 def terms(text: str) -> list[str]:
     """Stemmed content words of ``text`` and the pairs of neighbouring ones (``same_person``)."""
     words = [
@@ -95,7 +105,7 @@ def terms(text: str) -> list[str]:
         for w in _WORD.findall(_POSSESSIVE.sub("", text.lower().replace("’", "'")).replace("'", ""))
         if w in _NOT or w not in STOPWORDS or w in _KEEP
     ]
-    stems: list[str] = _stemmer().stemWords(words)
+    stems = [_stem(w) for w in words]
     return stems + [f"{a}_{b}" for a, b in itertools.pairwise(stems)]
 
 
@@ -145,6 +155,18 @@ class Index:
             for t in vocab:
                 holders.setdefault(t, []).append(n)
         self.holders = {t: np.asarray(rows) for t, rows in holders.items()}
+        # what each item's conditions ask of the situation, read once here instead of per message
+        self.strict = [group for group, spec in knowledge.facts.items() if spec.strict]
+        self.wanted: list[dict[str, set[str]]] = []
+        self.groups: list[frozenset[str]] = []
+        for _, item in self.entries:
+            wanted: dict[str, set[str]] = {}
+            for key in item.when:
+                value = knowledge.value(key)
+                if value is not None:
+                    wanted.setdefault(value.group, set()).add(key)
+            self.wanted.append(wanted)
+            self.groups.append(frozenset(wanted))
 
     def where(self, item_id: str) -> int:
         """An item's row in the index."""
@@ -260,16 +282,24 @@ def index(knowledge: Knowledge) -> Index:
 
 def fit(knowledge: Knowledge, item: Item, facts: Facts) -> float | None:
     """How well an item fits the student's facts: None when it contradicts them, else a bonus or penalty."""
-    if any(facts.has(key) for key in item.unless):
+    idx = index(knowledge)
+    return _fit(knowledge, item, facts, idx.wanted[idx.where(item.id)], idx.strict, set(facts.values.values()))
+
+
+def _fit(
+    knowledge: Knowledge,
+    item: Item,
+    facts: Facts,
+    wanted: dict[str, set[str]],
+    strict: list[str],
+    known: set[str],
+) -> float | None:
+    """:func:`fit` with the item's wanted values by fact, the strict facts and the values known, found once."""
+    if any(key in known for key in item.unless):
         return None
-    wanted: dict[str, set[str]] = {}
-    for key in item.when:
-        value = knowledge.value(key)
-        if value is not None:
-            wanted.setdefault(value.group, set()).add(key)
     bonus = 0.0
-    for group, spec in knowledge.facts.items():  # a fact that changes everything is known (rejected, accepted…)
-        if spec.strict and group in facts.values and group not in wanted:
+    for group in strict:  # a fact that changes everything is known (rejected, accepted…)
+        if group in facts.values and group not in wanted:
             bonus -= OFF_SITUATION
     for group, keys in wanted.items():
         have = facts.values.get(group)
@@ -287,7 +317,12 @@ def fit(knowledge: Knowledge, item: Item, facts: Facts) -> float | None:
 
 def fits_known(knowledge: Knowledge, item: Item, facts: Facts) -> frozenset[str]:
     """The facts (by name) the item is made for when the student is known to be in that situation, else none."""
-    groups = frozenset(v.group for key in item.when if (v := knowledge.value(key)) is not None)
+    idx = index(knowledge)
+    return _fits_known(item, facts, idx.groups[idx.where(item.id)])
+
+
+def _fits_known(item: Item, facts: Facts, groups: frozenset[str]) -> frozenset[str]:
+    """:func:`fits_known` with the facts the item's conditions name, found once."""
     return groups if groups and all(facts.values.get(g) in item.when for g in groups) else frozenset()
 
 
@@ -381,13 +416,14 @@ def rank(
     cover = idx.coverages(words)
     seen_ids = set(seen)
     seen_points = {item.point for _, item in idx.entries if item.id in seen_ids}
+    known = set(facts.values.values())
     scored: list[Scored] = []
     for n, (top, item) in enumerate(idx.entries):
         if topic is not None and top.intent != topic:
             continue
         if item.id in seen_ids and match[n] / scale < REPEAT_FLOOR:
             continue
-        bonus = fit(knowledge, item, facts)
+        bonus = _fit(knowledge, item, facts, idx.wanted[n], idx.strict, known)
         if bonus is None:
             continue
         score = (
@@ -398,7 +434,7 @@ def rank(
             - POSITION_PENALTY * float(idx.position[n])
             - (VARIANT_PENALTY if item.point in seen_points else 0.0)
         )
-        fits = fits_known(knowledge, item, facts)
+        fits = _fits_known(item, facts, idx.groups[n])
         scored.append(
             Scored(
                 top,
