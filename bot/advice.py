@@ -155,6 +155,12 @@ class Index:
             for t in vocab:
                 holders.setdefault(t, []).append(n)
         self.holders = {t: np.asarray(rows) for t, rows in holders.items()}
+        self.places: list[float] = self.position.tolist()
+        self.rows = range(len(self.entries))
+        topic_rows: dict[str, list[int]] = {}
+        for n, (top, _) in enumerate(self.entries):
+            topic_rows.setdefault(top.intent, []).append(n)
+        self.topic_rows = {intent: tuple(rows) for intent, rows in topic_rows.items()}
         # what each item's conditions ask of the situation, read once here instead of per message
         self.strict = [group for group, spec in knowledge.facts.items() if spec.strict]
         self.wanted: list[dict[str, set[str]]] = []
@@ -415,24 +421,28 @@ def rank(
     scale = max(float(match.max()), MATCH_SCALE, 1e-6) if len(match) else 1.0  # the best match counts 1 (when strong)
     cover = idx.coverages(words)
     seen_ids = set(seen)
-    seen_points = {item.point for _, item in idx.entries if item.id in seen_ids}
+    seen_points = {item.point for _, item in idx.entries if item.id in seen_ids} if seen_ids else set()
     known = set(facts.values.values())
+    matches: list[float] = match.tolist()  # plain floats, the same values, read faster than numpy's
+    covers: list[float] = cover.tolist()
+    places: list[float] = idx.places
     scored: list[Scored] = []
-    for n, (top, item) in enumerate(idx.entries):
-        if topic is not None and top.intent != topic:
-            continue
-        if item.id in seen_ids and match[n] / scale < REPEAT_FLOOR:
+    for n in idx.rows if topic is None else idx.topic_rows.get(topic, ()):
+        top, item = idx.entries[n]
+        m = matches[n]
+        if item.id in seen_ids and m / scale < REPEAT_FLOOR:
             continue
         bonus = _fit(knowledge, item, facts, idx.wanted[n], idx.strict, known)
         if bonus is None:
             continue
+        variant = item.point in seen_points
         score = (
-            W_MATCH * float(match[n]) / scale
+            W_MATCH * m / scale
             + W_TOPIC * priors.get(top.intent, 0.0)
-            + W_COVER * float(cover[n])
+            + W_COVER * covers[n]
             + bonus
-            - POSITION_PENALTY * float(idx.position[n])
-            - (VARIANT_PENALTY if item.point in seen_points else 0.0)
+            - POSITION_PENALTY * places[n]
+            - (VARIANT_PENALTY if variant else 0.0)
         )
         fits = _fits_known(item, facts, idx.groups[n])
         scored.append(
@@ -440,13 +450,13 @@ def rank(
                 top,
                 item,
                 score,
-                float(match[n]),
+                m,
                 item.id in seen_ids,
-                float(idx.position[n]),
+                places[n],
                 fits,
-                item.point in seen_points,
-                float(match[n]) / scale,
-                any(knowledge.facts[g].strict for g in fits),
+                variant,
+                m / scale,
+                any(knowledge.facts[g].strict for g in fits) if fits else False,
             )
         )
     scored.sort(key=lambda s: -s.score)
