@@ -641,9 +641,9 @@ class EntityTagger:
                 known = set(self._tagger.labels())
                 self._names = [(label, [f"{k}-{label}" for k in "BI" if f"{k}-{label}" in known]) for label in _LABELS]
             marginal = self._tagger.marginal
-            probs = [
-                {label: sum(marginal(name, i) for name in names) for label, names in self._names}
-                for i in range(len(tokens))
+            probs: list[dict[str, float]] = [  # only where a label was tagged: the rest is never read
+                {label: sum(marginal(name, i) for name in names) for label, names in self._names} if tag != "O" else {}
+                for i, tag in enumerate(tags)
             ]
         spans: list[Tagged] = []
         for tok, tag, p in zip(tokens, tags, probs, strict=True):
