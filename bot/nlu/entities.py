@@ -478,6 +478,8 @@ def features(tokens: list[Token], lexicon: Lexicon, rng: random.Random | None = 
         return f
 
     base = [own(i) for i in range(len(tokens))]
+    # what a neighbour shows of each token (its features but the word itself), found once per token
+    shown = [[x for x in b if not x.startswith(("w=", "suf3", "pre3", "len="))] for b in base]
     out: list[list[str]] = []
     for i in range(len(tokens)):
         f = list(base[i])
@@ -490,7 +492,7 @@ def features(tokens: list[Token], lexicon: Lexicon, rng: random.Random | None = 
             if 0 <= j < len(tokens):
                 f.append(f"{d}:w={lows[j]}")
                 if abs(d) <= 2:
-                    f.extend(f"{d}:{x}" for x in base[j] if not x.startswith(("w=", "suf3", "pre3", "len=")))
+                    f.extend([f"{d}:{x}" for x in shown[j]])
         if i > 0:
             f.append(f"bigram={lows[i - 1]}|{lows[i]}")
         if i + 1 < len(tokens):
