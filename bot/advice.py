@@ -167,6 +167,7 @@ class Index:
         self.strict = [group for group, spec in knowledge.facts.items() if spec.strict]
         self.wanted: list[dict[str, set[str]]] = []
         self.groups: list[frozenset[str]] = []
+        self.unconditional: list[bool] = []
         for _, item in self.entries:
             wanted: dict[str, set[str]] = {}
             for key in item.when:
@@ -175,6 +176,7 @@ class Index:
                     wanted.setdefault(value.group, set()).add(key)
             self.wanted.append(wanted)
             self.groups.append(frozenset(wanted))
+            self.unconditional.append(not wanted and not item.unless)
 
     def where(self, item_id: str) -> int:
         """An item's row in the index."""
@@ -437,13 +439,20 @@ def rank(
     covers: list[float] = cover.tolist()
     places: list[float] = idx.places
     new = object.__new__
+    plain = 0.0  # what _fit gives an item without conditions: only the decisive facts known count
+    for group in idx.strict:
+        if group in facts.values:
+            plain -= OFF_SITUATION
     scored: list[Scored] = []
     for n in idx.rows if topic is None else idx.topic_rows.get(topic, ()):
         top, item = idx.entries[n]
         m = matches[n]
         if item.id in seen_ids and m / scale < REPEAT_FLOOR:
             continue
-        bonus = _fit(knowledge, item, facts, idx.wanted[n], idx.strict, known)
+        if idx.unconditional[n]:  # made for every situation: the same standing as every such item
+            bonus: float | None = plain
+        else:
+            bonus = _fit(knowledge, item, facts, idx.wanted[n], idx.strict, known)
         if bonus is None:
             continue
         variant = item.point in seen_points
@@ -455,7 +464,7 @@ def rank(
             - POSITION_PENALTY * places[n]
             - (VARIANT_PENALTY if variant else 0.0)
         )
-        fits = _fits_known(item, facts, idx.groups[n])
+        fits = _fits_known(item, facts, idx.groups[n]) if idx.groups[n] else idx.groups[n]
         one = new(Scored)  # a frozen dataclass filled without its per-field __setattr__ (~0.5 µs × every item)
         one.__dict__.update(
             topic=top,
