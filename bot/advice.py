@@ -62,7 +62,7 @@ STRONG = 0.75  # the best items speak to this share of the question: answer what
 WEAK = 0.5  # below this share (and with a classifier unsure, below SURE) the knowledge base has no answer
 SURE = 0.6  # classifier confidence above which a weakly matched question still gets the topic's best
 CLOSEST = 0.3  # an honest "no good answer" still shows the closest item when it speaks to this share
-RESPELT_KEPT = 20_000  # unknown words remembered with their correction (emptied past this)
+RESPELT_KEPT = 5_000  # unknown words remembered with their correction (emptied past this)
 SHOWN_KEEP = 80  # item ids remembered per conversation
 FORGET_AFTER = timedelta(hours=12)  # a conversation this quiet starts afresh
 
@@ -92,7 +92,7 @@ def _stemmer() -> snowballstemmer.stemmer:
 _STEM_LOCK = Lock()  # one Snowball stemmer object, which keeps state while it works
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=10_000)
 def _stem(word: str) -> str:
     """A word's Snowball stem (remembered: students use the same few thousand words)."""
     with _STEM_LOCK:

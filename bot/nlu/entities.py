@@ -392,7 +392,7 @@ class Lexicon:
         )
 
 
-WORD_FEATURES_KEPT = 50_000  # words whose own features are remembered (the memory is emptied past this)
+WORD_FEATURES_KEPT = 5_000  # words whose own features are remembered (~0.6 KB each; emptied past this)
 
 # Gazetteer features that training sometimes hides, so that the tagger also learns from the context
 # and still finds a name that is in no list.
