@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from threading import Lock
 from typing import TYPE_CHECKING
 
@@ -62,6 +62,7 @@ STRONG = 0.75  # the best items speak to this share of the question: answer what
 WEAK = 0.5  # below this share (and with a classifier unsure, below SURE) the knowledge base has no answer
 SURE = 0.6  # classifier confidence above which a weakly matched question still gets the topic's best
 CLOSEST = 0.3  # an honest "no good answer" still shows the closest item when it speaks to this share
+RESPELT_KEPT = 5_000  # unknown words remembered with their correction (emptied past this)
 SHOWN_KEEP = 80  # item ids remembered per conversation
 FORGET_AFTER = timedelta(hours=12)  # a conversation this quiet starts afresh
 
@@ -88,6 +89,16 @@ def _stemmer() -> snowballstemmer.stemmer:
     return snowballstemmer.stemmer("english")
 
 
+_STEM_LOCK = Lock()  # one Snowball stemmer object, which keeps state while it works
+
+
+@lru_cache(maxsize=10_000)
+def _stem(word: str) -> str:
+    """A word's Snowball stem (remembered: students use the same few thousand words)."""
+    with _STEM_LOCK:
+        return str(_stemmer().stemWord(word))
+
+
 def terms(text: str) -> list[str]:
     """Stemmed content words of ``text`` and the pairs of neighbouring ones (``same_person``)."""
     words = [
@@ -95,7 +106,7 @@ def terms(text: str) -> list[str]:
         for w in _WORD.findall(_POSSESSIVE.sub("", text.lower().replace("’", "'")).replace("'", ""))
         if w in _NOT or w not in STOPWORDS or w in _KEEP
     ]
-    stems: list[str] = _stemmer().stemWords(words)
+    stems = [_stem(w) for w in words]
     return stems + [f"{a}_{b}" for a, b in itertools.pairwise(stems)]
 
 
@@ -140,11 +151,32 @@ class Index:
             for w in _WORD.findall(" ".join((*item.questions, item.heading, *item.keywords, item.text)).lower()):
                 self.surface[w] = self.surface.get(w, 0) + 1
         self.synonyms = dict(knowledge.synonyms)
+        self._respelt: dict[str, str] = {}  # words put right before, with what they became
         holders: dict[str, list[int]] = {}
         for n, vocab in enumerate(self.vocab):
             for t in vocab:
                 holders.setdefault(t, []).append(n)
         self.holders = {t: np.asarray(rows) for t, rows in holders.items()}
+        self.places: list[float] = self.position.tolist()
+        self.rows = range(len(self.entries))
+        topic_rows: dict[str, list[int]] = {}
+        for n, (top, _) in enumerate(self.entries):
+            topic_rows.setdefault(top.intent, []).append(n)
+        self.topic_rows = {intent: tuple(rows) for intent, rows in topic_rows.items()}
+        # what each item's conditions ask of the situation, read once here instead of per message
+        self.strict = [group for group, spec in knowledge.facts.items() if spec.strict]
+        self.wanted: list[dict[str, set[str]]] = []
+        self.groups: list[frozenset[str]] = []
+        self.unconditional: list[bool] = []
+        for _, item in self.entries:
+            wanted: dict[str, set[str]] = {}
+            for key in item.when:
+                value = knowledge.value(key)
+                if value is not None:
+                    wanted.setdefault(value.group, set()).add(key)
+            self.wanted.append(wanted)
+            self.groups.append(frozenset(wanted))
+            self.unconditional.append(not wanted and not item.unless)
 
     def where(self, item_id: str) -> int:
         """An item's row in the index."""
@@ -163,6 +195,14 @@ class Index:
 
     def respell(self, word: str) -> str:
         """A word the knowledge base knows one typo away from ``word`` (the most common), else ``word``."""
+        fixed = self._respelt.get(word)
+        if fixed is None:
+            if len(self._respelt) > RESPELT_KEPT:
+                self._respelt.clear()
+            fixed = self._respelt[word] = self._respell(word)
+        return fixed
+
+    def _respell(self, word: str) -> str:
         letters = "abcdefghijklmnopqrstuvwxyz"
         splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
         edits = {a + b[1:] for a, b in splits if b}
@@ -260,16 +300,24 @@ def index(knowledge: Knowledge) -> Index:
 
 def fit(knowledge: Knowledge, item: Item, facts: Facts) -> float | None:
     """How well an item fits the student's facts: None when it contradicts them, else a bonus or penalty."""
-    if any(facts.has(key) for key in item.unless):
+    idx = index(knowledge)
+    return _fit(knowledge, item, facts, idx.wanted[idx.where(item.id)], idx.strict, set(facts.values.values()))
+
+
+def _fit(
+    knowledge: Knowledge,
+    item: Item,
+    facts: Facts,
+    wanted: dict[str, set[str]],
+    strict: list[str],
+    known: set[str],
+) -> float | None:
+    """:func:`fit` with the item's wanted values by fact, the strict facts and the values known, found once."""
+    if any(key in known for key in item.unless):
         return None
-    wanted: dict[str, set[str]] = {}
-    for key in item.when:
-        value = knowledge.value(key)
-        if value is not None:
-            wanted.setdefault(value.group, set()).add(key)
     bonus = 0.0
-    for group, spec in knowledge.facts.items():  # a fact that changes everything is known (rejected, accepted…)
-        if spec.strict and group in facts.values and group not in wanted:
+    for group in strict:  # a fact that changes everything is known (rejected, accepted…)
+        if group in facts.values and group not in wanted:
             bonus -= OFF_SITUATION
     for group, keys in wanted.items():
         have = facts.values.get(group)
@@ -287,7 +335,12 @@ def fit(knowledge: Knowledge, item: Item, facts: Facts) -> float | None:
 
 def fits_known(knowledge: Knowledge, item: Item, facts: Facts) -> frozenset[str]:
     """The facts (by name) the item is made for when the student is known to be in that situation, else none."""
-    groups = frozenset(v.group for key in item.when if (v := knowledge.value(key)) is not None)
+    idx = index(knowledge)
+    return _fits_known(item, facts, idx.groups[idx.where(item.id)])
+
+
+def _fits_known(item: Item, facts: Facts, groups: frozenset[str]) -> frozenset[str]:
+    """:func:`fits_known` with the facts the item's conditions name, found once."""
     return groups if groups and all(facts.values.get(g) in item.when for g in groups) else frozenset()
 
 
@@ -380,39 +433,52 @@ def rank(
     scale = max(float(match.max()), MATCH_SCALE, 1e-6) if len(match) else 1.0  # the best match counts 1 (when strong)
     cover = idx.coverages(words)
     seen_ids = set(seen)
-    seen_points = {item.point for _, item in idx.entries if item.id in seen_ids}
+    seen_points = {item.point for _, item in idx.entries if item.id in seen_ids} if seen_ids else set()
+    known = set(facts.values.values())
+    matches: list[float] = match.tolist()  # plain floats, the same values, read faster than numpy's
+    covers: list[float] = cover.tolist()
+    places: list[float] = idx.places
+    new = object.__new__
+    plain = 0.0  # what _fit gives an item without conditions: only the decisive facts known count
+    for group in idx.strict:
+        if group in facts.values:
+            plain -= OFF_SITUATION
     scored: list[Scored] = []
-    for n, (top, item) in enumerate(idx.entries):
-        if topic is not None and top.intent != topic:
+    for n in idx.rows if topic is None else idx.topic_rows.get(topic, ()):
+        top, item = idx.entries[n]
+        m = matches[n]
+        if item.id in seen_ids and m / scale < REPEAT_FLOOR:
             continue
-        if item.id in seen_ids and match[n] / scale < REPEAT_FLOOR:
-            continue
-        bonus = fit(knowledge, item, facts)
+        if idx.unconditional[n]:  # made for every situation: the same standing as every such item
+            bonus: float | None = plain
+        else:
+            bonus = _fit(knowledge, item, facts, idx.wanted[n], idx.strict, known)
         if bonus is None:
             continue
+        variant = item.point in seen_points
         score = (
-            W_MATCH * float(match[n]) / scale
+            W_MATCH * m / scale
             + W_TOPIC * priors.get(top.intent, 0.0)
-            + W_COVER * float(cover[n])
+            + W_COVER * covers[n]
             + bonus
-            - POSITION_PENALTY * float(idx.position[n])
-            - (VARIANT_PENALTY if item.point in seen_points else 0.0)
+            - POSITION_PENALTY * places[n]
+            - (VARIANT_PENALTY if variant else 0.0)
         )
-        fits = fits_known(knowledge, item, facts)
-        scored.append(
-            Scored(
-                top,
-                item,
-                score,
-                float(match[n]),
-                item.id in seen_ids,
-                float(idx.position[n]),
-                fits,
-                item.point in seen_points,
-                float(match[n]) / scale,
-                any(knowledge.facts[g].strict for g in fits),
-            )
+        fits = _fits_known(item, facts, idx.groups[n]) if idx.groups[n] else idx.groups[n]
+        one = new(Scored)  # a frozen dataclass filled without its per-field __setattr__ (~0.5 µs × every item)
+        one.__dict__.update(
+            topic=top,
+            item=item,
+            score=score,
+            match=m,
+            seen=item.id in seen_ids,
+            position=places[n],
+            fits=fits,
+            variant=variant,
+            relative=m / scale,
+            decisive=any(knowledge.facts[g].strict for g in fits) if fits else False,
         )
+        scored.append(one)
     scored.sort(key=lambda s: -s.score)
     best = max((s.match for s in scored), default=0.0)
     covered = max((float(cover[idx.where(s.item.id)]) for s in scored[:3]), default=0.0) if words else 1.0

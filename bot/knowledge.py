@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -200,11 +200,25 @@ class Knowledge:
 
     def value(self, key: str) -> FactValue | None:
         """The fact value called ``key`` (values are named once for the whole knowledge base)."""
+        return self._values.get(key)
+
+    @cached_property
+    def _values(self) -> dict[str, FactValue]:
+        """Every fact value by key, the first declared winning (built on first use: ``value`` is per item)."""
+        out: dict[str, FactValue] = {}
         for group in self.facts.values():
             for value in group.values:
-                if value.key == key:
-                    return value
-        return None
+                out.setdefault(value.key, value)
+        return out
+
+    @cached_property
+    def _items(self) -> dict[str, Item]:
+        """Every item by id, the first in file order winning."""
+        out: dict[str, Item] = {}
+        for topic in self.topics.values():
+            for item in topic.items:
+                out.setdefault(item.id, item)
+        return out
 
     def items(self) -> list[tuple[Topic, Item]]:
         """Every item with its topic, in file order."""
@@ -212,11 +226,7 @@ class Knowledge:
 
     def item(self, item_id: str) -> Item | None:
         """Find an item by id anywhere in the knowledge base."""
-        for topic in self.topics.values():
-            for item in topic.items:
-                if item.id == item_id:
-                    return item
-        return None
+        return self._items.get(item_id)
 
     def response(self, key: str, **values: str) -> str:
         """A fixed sentence from responses.yaml, with ``{placeholders}`` filled."""

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from threading import Lock
 
 from bot import formatting, markup
 from bot.knowledge import FactGroup, Knowledge
@@ -122,24 +123,66 @@ def _group_applies(group: FactGroup, words: list[str]) -> bool:
     return not group.only_with or any(w.startswith(p) for w in words for p in group.only_with)
 
 
+# (fact name, its group, [(value key, keyword, keyword's words)…] in declaration order), per knowledge base
+_Table = list[tuple[str, FactGroup, list[tuple[str, str, tuple[str, ...]]]]]
+_TABLES: dict[int, tuple[Knowledge, _Table]] = {}
+_LAST: dict[int, tuple[Knowledge, str, dict[str, Found]]] = {}  # the last message read, per knowledge base
+_TABLES_LOCK = Lock()
+
+
+def _table(knowledge: Knowledge) -> _Table:
+    """Every keyword of every fact value, split into words once per knowledge base (not per message)."""
+    held = _TABLES.get(id(knowledge))
+    if held is None or held[0] is not knowledge:
+        table: _Table = [
+            (
+                name,
+                group,
+                [
+                    (value.key, keyword, _keyword_tokens(keyword))
+                    for value in group.values
+                    for keyword in (*value.keywords, value.label.lower())
+                ],
+            )
+            for name, group in knowledge.facts.items()
+        ]
+        with _TABLES_LOCK:
+            _TABLES[id(knowledge)] = held = (knowledge, table)
+    return held[1]
+
+
 def detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
-    """The fact values a message reveals, by fact (the longest keyword wins within a fact)."""
+    """The fact values a message reveals, by fact (the longest keyword wins within a fact).
+
+    A message is read once: asked again about the same text (the dialogue learns from every message,
+    then the coaching answer reads it), the result of the last call is reused.
+    """
+    last = _LAST.get(id(knowledge))
+    if last is not None and last[0] is knowledge and last[1] == text:
+        return dict(last[2])
+    found = _detect(knowledge, text)
+    _LAST[id(knowledge)] = (knowledge, text, found)
+    return dict(found)
+
+
+def _detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
     words = tokens(text)
     found: dict[str, Found] = {}
     if not words:
         return found
-    for name, group in knowledge.facts.items():
+    present = set(words)
+    for name, group, keywords in _table(knowledge):
         if not _group_applies(group, words):
             continue
         best: Found | None = None
-        for value in group.values:
-            for keyword in (*value.keywords, value.label.lower()):
-                kw = _keyword_tokens(keyword)
-                where = _match(words, kw)
-                if where is None or _negated(words, where[0], kw):
-                    continue
-                if best is None or len(kw) > best.length:
-                    best = Found(value.key, keyword, _supposed(words, *where), len(kw))
+        for key, keyword, kw in keywords:
+            if not kw or kw[0] not in present:  # cannot match: its first word is not in the message
+                continue
+            where = _match(words, kw)
+            if where is None or _negated(words, where[0], kw):
+                continue
+            if best is None or len(kw) > best.length:
+                best = Found(key, keyword, _supposed(words, *where), len(kw))
         if best is not None:
             found[name] = best
     return found

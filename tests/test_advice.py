@@ -132,3 +132,19 @@ def test_a_not_in_front_of_a_fact_cancels_it_within_its_clause(knowledge) -> Non
     assert detect(knowledge, "it's someone new, not the person I met before")["interviewer"].value == "new"
     said = "not sure about the format, but it's the same person as before"
     assert detect(knowledge, said)["interviewer"].value == "same"
+
+
+def test_ranked_items_are_whole_frozen_scores_like_built_ones(knowledge) -> None:
+    """rank fills its scores without the dataclass constructor: each must still be a complete, frozen Scored."""
+    import dataclasses
+
+    import pytest
+
+    from bot import advice, situation
+
+    ranking = advice.rank(knowledge, situation.Facts(), "who pays for dinner?", {}, seen=["informal-setting-bill"])
+    first = ranking.scored[0]
+    assert [f.name for f in dataclasses.fields(advice.Scored)] == list(vars(first))
+    assert advice.Scored(**vars(first)) == first and hash(advice.Scored(**vars(first))) == hash(first)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.score = 0.0  # type: ignore[misc]

@@ -337,6 +337,8 @@ class Lexicon:
         self.person_nouns = {str(w).lower() for w in doc.get("person_nouns", [])}
         self._setting_words = {w for phrase in self.settings for w in phrase.split()}
         self._phrases = sorted(self.settings, key=len, reverse=True)
+        # a word's own CRF features that depend on nothing else (see ``features``), by word
+        self.word_features: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
     def setting_word(self, word: str) -> bool:
         """Whether ``word`` is (part of) a setting phrase."""
@@ -407,6 +409,8 @@ class Lexicon:
         )
 
 
+WORD_FEATURES_KEPT = 5_000  # words whose own features are remembered (~0.6 KB each; emptied past this)
+
 # Gazetteer features that training sometimes hides, so that the tagger also learns from the context
 # and still finds a name that is in no list.
 _DROPPABLE = ("firstname", "orgword", "role", "place", "venueword")
@@ -419,21 +423,39 @@ def features(tokens: list[Token], lexicon: Lexicon, rng: random.Random | None = 
     """
     words = [t.text for t in tokens]
     lows = [w.lower() for w in words]
-    folds = [_fold(w) for w in words]
 
     def own(i: int) -> list[str]:
-        w, low, fold = words[i], lows[i], folds[i]
-        f = [
+        w = words[i]
+        if rng is None:  # the features of the word alone are the same in every message: remembered
+            held = lexicon.word_features.get(w)
+            if held is None:
+                if len(lexicon.word_features) > WORD_FEATURES_KEPT:
+                    lexicon.word_features.clear()
+                held = lexicon.word_features[w] = (tuple(_head(w, lows[i])), tuple(_tail(w, lows[i], _fold(w))))
+            head, tail = held
+        else:
+            head, tail = tuple(_head(w, lows[i])), tuple(_tail(w, lows[i], _fold(w)))
+        f = list(head)
+        if w[:1].isupper():
+            f.append("title")
+            if i > 0 and lows[i - 1] not in {".", "!", "?", ":", "\n"}:
+                f.append("title_mid")
+        f.extend(tail)
+        if rng is not None:
+            f = [x for x in f if x not in _DROPPABLE or rng.random() > 0.3]
+        return f
+
+    def _head(w: str, low: str) -> list[str]:
+        return [
             f"w={low}",
             f"shape={_shape(w)}",
             f"suf3={low[-3:]}",
             f"pre3={low[:3]}",
             f"len={min(len(w), 8)}",
         ]
-        if w[:1].isupper():
-            f.append("title")
-            if i > 0 and lows[i - 1] not in {".", "!", "?", ":", "\n"}:
-                f.append("title_mid")
+
+    def _tail(w: str, low: str, fold: str) -> list[str]:
+        f: list[str] = []
         if w.isupper() and len(w) > 1:
             f.append("upper")
         if any(c.isdigit() for c in w):
@@ -470,11 +492,11 @@ def features(tokens: list[Token], lexicon: Lexicon, rng: random.Random | None = 
             f.append("ctx")
         if not any(c.isalnum() for c in w):
             f.append("punct")
-        if rng is not None:
-            f = [x for x in f if x not in _DROPPABLE or rng.random() > 0.3]
         return f
 
     base = [own(i) for i in range(len(tokens))]
+    # what a neighbour shows of each token (its features but the word itself), found once per token
+    shown = [[x for x in b if not x.startswith(("w=", "suf3", "pre3", "len="))] for b in base]
     out: list[list[str]] = []
     for i in range(len(tokens)):
         f = list(base[i])
@@ -487,7 +509,7 @@ def features(tokens: list[Token], lexicon: Lexicon, rng: random.Random | None = 
             if 0 <= j < len(tokens):
                 f.append(f"{d}:w={lows[j]}")
                 if abs(d) <= 2:
-                    f.extend(f"{d}:{x}" for x in base[j] if not x.startswith(("w=", "suf3", "pre3", "len=")))
+                    f.extend([f"{d}:{x}" for x in shown[j]])
         if i > 0:
             f.append(f"bigram={lows[i - 1]}|{lows[i]}")
         if i + 1 < len(tokens):
@@ -607,6 +629,7 @@ class EntityTagger:
         self._tagger = pycrfsuite.Tagger()
         self._tagger.open(str(model_path))
         self._lock = threading.Lock()
+        self._names: list[tuple[str, list[str]]] | None = None
 
     @staticmethod
     def train(examples: Iterable[Example], lexicon: Lexicon, model_path: Path) -> None:
@@ -633,13 +656,13 @@ class EntityTagger:
         xseq = features(tokens, self.lexicon)
         with self._lock:  # marginals read the state of the last tag() call
             tags = self._tagger.tag(xseq)
-            known = set(self._tagger.labels())
-            probs = [
-                {
-                    label: sum(self._tagger.marginal(f"{k}-{label}", i) for k in "BI" if f"{k}-{label}" in known)
-                    for label in _LABELS
-                }
-                for i in range(len(tokens))
+            if self._names is None:  # the model's B-/I- tag names of each label, read once
+                known = set(self._tagger.labels())
+                self._names = [(label, [f"{k}-{label}" for k in "BI" if f"{k}-{label}" in known]) for label in _LABELS]
+            marginal = self._tagger.marginal
+            probs: list[dict[str, float]] = [  # only where a label was tagged: the rest is never read
+                {label: sum(marginal(name, i) for name in names) for label, names in self._names} if tag != "O" else {}
+                for i, tag in enumerate(tags)
             ]
         spans: list[Tagged] = []
         for tok, tag, p in zip(tokens, tags, probs, strict=True):

@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -40,8 +41,6 @@ if TYPE_CHECKING:
 
 CLIENT_GRACE_SECONDS = 1.0  # the server gets this long to report its own statement timeout first
 _PROGRESS_OPS = 10_000  # SQLite checks its statement deadline every this many virtual-machine steps
-# what psycopg raises when a wait's timeout expires (private in psycopg 3.3, hence looked up)
-_WAIT_TIMEOUT: type[BaseException] = getattr(psycopg.errors, "_WaitTimeout", psycopg.errors.OperationalError)
 _RV = TypeVar("_RV")
 _SNAPSHOT = "secondround_snapshot"  # execution option: a read-only SQLite transaction (plain BEGIN)
 
@@ -86,29 +85,44 @@ def is_sqlite(engine_or_url: Engine | str) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
-class BoundedConnection(psycopg.Connection[Any]):
-    """A psycopg connection whose every round trip to the server ends within ``round_trip_limit``.
+@cache
+def bounded_connection() -> type[Any]:
+    """The class of PostgreSQL connections (psycopg is imported here: a SQLite bot never loads it, ~9 MB)."""
+    import psycopg
 
-    psycopg waits for the server without a limit; a server that accepted the connection and then
-    went silent would hold the calling thread for good. Past the limit the connection is closed
-    (its state is unknown) and :class:`psycopg.OperationalError` raised, which SQLAlchemy treats as
-    a disconnect: the connection is discarded and the pool reconnects later.
-    """
+    # what psycopg raises when a wait's timeout expires (private in psycopg 3.3, hence looked up)
+    wait_timeout: type[BaseException] = getattr(psycopg.errors, "_WaitTimeout", psycopg.errors.OperationalError)
 
-    round_trip_limit: float | None = None
+    class BoundedConnection(psycopg.Connection[Any]):
+        """A psycopg connection whose every round trip to the server ends within ``round_trip_limit``.
 
-    def wait(self, gen: PQGen[_RV], interval: float = 0.1, timeout: float | None = None) -> _RV:
-        """Like psycopg's, with ``round_trip_limit`` as the timeout when none is given."""
-        limit = self.round_trip_limit
-        if limit is None or timeout is not None:
-            return super().wait(gen, interval, timeout)
-        try:
-            return super().wait(gen, interval, limit)
-        except _WAIT_TIMEOUT:
-            self.pgconn.finish()
-            raise psycopg.OperationalError(
-                f"the database did not answer within {limit:g} s; the connection was closed"
-            ) from None
+        psycopg waits for the server without a limit; a server that accepted the connection and then
+        went silent would hold the calling thread for good. Past the limit the connection is closed
+        (its state is unknown) and :class:`psycopg.OperationalError` raised, which SQLAlchemy treats as
+        a disconnect: the connection is discarded and the pool reconnects later.
+        """
+
+        round_trip_limit: float | None = None
+
+        def wait(self, gen: PQGen[_RV], interval: float = 0.1, timeout: float | None = None) -> _RV:
+            """Like psycopg's, with ``round_trip_limit`` as the timeout when none is given."""
+            limit = self.round_trip_limit
+            if limit is None or timeout is not None:
+                return super().wait(gen, interval, timeout)
+            try:
+                return super().wait(gen, interval, limit)
+            except wait_timeout:
+                self.pgconn.finish()
+                raise psycopg.OperationalError(
+                    f"the database did not answer within {limit:g} s; the connection was closed"
+                ) from None
+
+    return BoundedConnection
+
+
+def _is_bounded(dbapi: object) -> bool:
+    """Whether a driver connection is a PostgreSQL one of :func:`bounded_connection` (without importing psycopg)."""
+    return "psycopg" in sys.modules and isinstance(dbapi, bounded_connection())
 
 
 class _SqliteDeadline:
@@ -149,12 +163,12 @@ def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs: Any) -> En
     statement = timeouts.statement
 
     @event.listens_for(engine, "do_connect")
-    def _connect(_dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> BoundedConnection:
+    def _connect(_dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> Any:
         cparams["connect_timeout"] = timeouts.connect
         if statement is not None:
             option = f"-c statement_timeout={max(1, round(statement * 1000))}"
             cparams["options"] = f"{cparams.get('options', '')} {option}".strip()
-        conn = BoundedConnection.connect(*cargs, **cparams)
+        conn = bounded_connection().connect(*cargs, **cparams)
         conn.round_trip_limit = None if statement is None else statement + CLIENT_GRACE_SECONDS
         return conn
 
@@ -203,9 +217,9 @@ def unbounded_statements(conn: Connection) -> Iterator[None]:
     Connecting and the database lock wait stay bounded. The limit is back when the block ends (on
     PostgreSQL the lifted limit is local to the transaction, so a failed block rolls it back too).
     """
-    dbapi: object = conn.connection.dbapi_connection
+    dbapi: Any = conn.connection.dbapi_connection
     deadline = conn.connection.info.get("deadline")
-    if isinstance(dbapi, BoundedConnection):
+    if _is_bounded(dbapi):
         before = dbapi.round_trip_limit
         server_limit = conn.exec_driver_sql("SHOW statement_timeout").scalar()  # (this begins a transaction)
         conn.exec_driver_sql("SET LOCAL statement_timeout = 0")

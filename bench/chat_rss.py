@@ -1,0 +1,65 @@
+"""Idle memory and first-reply time of ``secondround chat``, on a new data folder and then on the same one.
+
+Usage: python -m bench.chat_rss
+
+``python -m bench`` measures the first start only (a new data folder: the embedded database is
+created and migrated, which loads Alembic). Here the same folder is used a second time, as every
+later start of a student's ``secondround chat`` does: the database is already at the newest
+revision, so Alembic is never imported. To measure another tree the same way, put it first on the
+path: ``PYTHONPATH=/tmp/base python -m bench.chat_rss`` (the ``secondround`` command imports ``bot``
+from there).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.slack_bench import process_rss_mb
+
+
+def measure(data: Path) -> tuple[float, float]:
+    """Start ``secondround chat --jsonl`` on ``data``, ask one question; (seconds to the reply, idle RSS MB)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SECONDROUND_", "SLACK_", "DISCORD_"))}
+    env.update({"SECONDROUND_DATA_DIR": str(data), "SECONDROUND_HEALTH_ADDR": ""})
+    exe = str(Path(sys.executable).parent / "secondround")
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [exe, "chat", "--jsonl", "--tz", "America/New_York"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write("how do I prepare for a panel interview?\n")
+        proc.stdin.flush()
+        json.loads(proc.stdout.readline())
+        first = time.perf_counter() - started
+        time.sleep(1.0)  # idle
+        return first, process_rss_mb(proc.pid)
+    finally:
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def main() -> None:
+    """Measure twice on one data folder and print both."""
+    data = Path(tempfile.mkdtemp(prefix="bench-chat-rss-"))
+    for label in ("first start, new data folder", "next start, same data folder"):
+        first, rss = measure(data)
+        print(f"{label:30s} first reply {first:5.2f} s   idle RSS after it {rss:4.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""A SQLite bot that starts on a database already at the newest revision loads neither Alembic nor psycopg."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from bot.storage import migrate
+from bot.storage.db import Database
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_declared_head_is_alembics_head(tmp_path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        assert not migrate.at_head(db)  # an empty database: not there yet
+        migrate.upgrade(db)
+        assert migrate.declared_head() == migrate.head_revision(db) == migrate.current_revision(db)
+        assert migrate.at_head(db)
+    finally:
+        db.dispose()
+
+
+def test_a_second_start_answers_without_loading_alembic_or_psycopg(tmp_path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'bot.db'}")
+    migrate.upgrade(db)
+    db.dispose()
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        from bot.app import App
+        from bot.settings import load_settings
+        from bot.types import ConversationRef, IncomingMessage
+
+        data = Path({str(tmp_path)!r})
+        app = App.build(load_settings(data_dir=data, database_url=f"sqlite:///{{data / 'bot.db'}}", health_addr=""))
+        replies = app.coach.handle(IncomingMessage(ConversationRef("test", "", "dm", "u1"), text="how do I prepare?"))
+        app.close()
+        assert replies and replies[0].text
+        print(sorted(m for m in ("alembic", "psycopg", "mako") if m in sys.modules))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
