@@ -41,7 +41,7 @@ def test_a_second_start_answers_without_loading_alembic_or_psycopg(tmp_path) -> 
         replies = app.coach.handle(IncomingMessage(ConversationRef("test", "", "dm", "u1"), text="how do I prepare?"))
         app.close()
         assert replies and replies[0].text
-        print(sorted(m for m in ("alembic", "psycopg", "mako") if m in sys.modules))
+        print(sorted(m for m in ("alembic", "psycopg", "mako", "icalendar") if m in sys.modules))
         """
     )
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)

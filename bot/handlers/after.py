@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-import icalendar
 import yaml
 
 from bot import formatting, markup
@@ -33,6 +33,9 @@ from bot.reminders import MORNING, duration, to_utc
 from bot.storage.models import Interview, Note, Reminder
 from bot.turn import Turn
 from bot.types import Button, File, Reply
+
+if TYPE_CHECKING:
+    import icalendar
 
 CALENDAR_NAME = "secondround-interviews.ics"
 CALENDAR_MIME = "text/calendar"
@@ -382,6 +385,8 @@ def calendar_file(turn: Turn) -> tuple[File | None, list[Interview], list[Interv
     ]  # an offer noted without its interview is no interview to schedule
     if not dated:
         return None, [], undated
+    import icalendar  # only when a calendar is asked for (a few MB the rest of the bot never needs)
+
     cal = icalendar.Calendar()
     cal.add("prodid", "-//SecondRound//Interview coach//EN")
     cal.add("version", "2.0")
@@ -395,6 +400,8 @@ def calendar_file(turn: Turn) -> tuple[File | None, list[Interview], list[Interv
 
 
 def _event(turn: Turn, interview: Interview) -> icalendar.Event:
+    import icalendar
+
     assert interview.local_start is not None
     event = icalendar.Event()
     event.add("uid", f"interview-{interview.id}-{turn.data.user.id}@secondround")
