@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -140,6 +141,25 @@ def _cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
     return feedback_main(sys.stdin, sys.stdout)
 
 
+def _migrate_apart(settings: Settings, args: argparse.Namespace) -> None:
+    """Bring the embedded database to the newest schema in a child process (``secondround db upgrade``).
+
+    Alembic and its templates then never load into the long-running process (about 11 MB it would
+    keep for nothing). If the child fails, :meth:`App.build` migrates in-process and reports why.
+    """
+    from bot.storage import migrate
+    from bot.storage.db import Database
+
+    db = Database.from_settings(settings)
+    try:
+        if not db.is_sqlite or migrate.at_head(db):
+            return
+    finally:
+        db.dispose()
+    env_file = ["--env-file", str(args.env_file)] if args.env_file else []
+    subprocess.run([sys.executable, "-m", "bot.cli", *env_file, "db", "upgrade"], capture_output=True, timeout=600)
+
+
 def _cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     from sqlalchemy.exc import OperationalError
 
@@ -151,6 +171,7 @@ def _cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
             check_zone(args.tz)
         except ValueError as exc:
             raise UsageError(f"--tz: {exc}") from None
+    _migrate_apart(settings, args)
     app = App.build(settings)
     runtime = Runtime(app, health=False)
     console = load_adapter("console")(runtime, user=args.user, jsonl=args.jsonl)
@@ -191,6 +212,7 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             raise UsageError(f"unknown platform {name!r} (available: {', '.join(checks)})")
         checks[name]()
     classes = [load_adapter(n) for n in names]
+    _migrate_apart(settings, args)
     app = App.build(settings)
     try:
         runtime = Runtime(app)

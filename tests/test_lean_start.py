@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -47,3 +48,23 @@ def test_a_second_start_answers_without_loading_alembic_or_psycopg(tmp_path) -> 
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_first_chat_migrates_in_a_child_process_and_never_loads_alembic(tmp_path) -> None:
+    script = textwrap.dedent(
+        """
+        import atexit, sys
+        atexit.register(lambda: print("alembic loaded" if "alembic" in sys.modules else "no alembic", file=sys.stderr))
+        from bot.cli import main
+        sys.exit(main(["chat", "--jsonl", "--user", "u1", "--tz", "UTC"]))
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SECONDROUND_")}
+    env |= {"SECONDROUND_DATA_DIR": str(tmp_path), "SECONDROUND_HEALTH_ADDR": ""}
+    out = subprocess.run(
+        [sys.executable, "-c", script], input="how do I prepare?\n", cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "prepare" in out.stdout.lower()  # answered, from a database the child brought to the newest schema
+    assert out.stderr.strip().splitlines()[-1] == "no alembic"
