@@ -552,6 +552,9 @@ def _in_the_pod(container: dict[str, Any], image_cache: str, argv: list[str]) ->
     """
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     writable = [m["mountPath"] for m in container.get("volumeMounts", [])]
+    for path in writable:  # a fresh tmpfs there would hide this checkout and its virtual environment
+        if Path(sys.prefix).resolve().is_relative_to(path) or ROOT.resolve().is_relative_to(path):
+            pytest.skip(f"the checkout lies under {path}, which the pod mounts as an empty volume")
     exe = shutil.which("secondround", path=str(Path(sys.executable).parent))
     assert exe is not None
     parent = str(Path(image_cache).parent)
