@@ -225,7 +225,6 @@ def test_button_ids_out_of_range_get_a_clear_answer_on_both_databases(
     r = me.press(value)
     assert answer in r.text
     assert interviews(any_bot)[0][2] == "scheduled"
-    assert interviews(any_bot)[0][2] == "scheduled"
 
 
 def test_a_confident_cancel_that_names_no_interview_asks_first(bot: BotHarness) -> None:
