@@ -21,7 +21,6 @@ import os
 import re
 import sys
 import time as clock
-from dataclasses import replace
 from datetime import datetime, time
 from pathlib import Path
 
@@ -125,8 +124,6 @@ class NLU:
             entities = self.tagger.extract(text, now, tz)
         elif intent in COMPANY_INTENTS:
             entities = self.tagger.extract(text, now, tz, company_only=True)
-            if entities.company and self.setting_of(entities.company):  # "offered me the job at dinner"
-                entities = replace(entities, company=None)
             if intent in DATE_INTENTS:
                 entities = Entities(company=entities.company, when=dates.parse_when(text, now, tz))
         else:

@@ -699,6 +699,8 @@ class EntityTagger:
             return None
         if self.lexicon.is_place(name) or self.lexicon.is_role(name):
             return None
+        if name.islower() and name in self.lexicon.settings:
+            return None  # "offered me the job at dinner": a setting word, not written as a name ("Zoom")
         if all(_fold(w) in self.lexicon.role_modifiers | {"ops", "hr", "team"} for w in words) and name.islower():
             return None  # "Jess from people ops": a department, not the employer
         return name
