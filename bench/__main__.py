@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import core_bench, reminders_bench, slack_bench
+from bench.chat_rss import chat_figures
 from bot.knowledge import COACHING_TOPICS
 
 
@@ -55,56 +56,6 @@ class Row:
 def pg_url() -> str:
     """The PostgreSQL server the benchmarks may create databases on."""
     return os.environ.get("SECONDROUND_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of process ``pid``, MB."""
-    return slack_bench.process_rss_mb(pid)
-
-
-def loaded(pid: int, *names: str) -> list[str]:
-    """Which of ``names`` have a shared object or file mapped into process ``pid`` (a library imported)."""
-    maps = Path(f"/proc/{pid}/maps").read_text()
-    return [n for n in names if f"/{n}/" in maps]
-
-
-def chat_figures(cache_dir: Path | None) -> dict[str, Any]:
-    """Start ``secondround chat --jsonl``, ask one question; time to the reply, memory after it."""
-    data = Path(tempfile.mkdtemp(prefix="bench-chat-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SECONDROUND_", "SLACK_", "DISCORD_"))}
-    env.update({"SECONDROUND_DATA_DIR": str(data), "SECONDROUND_HEALTH_ADDR": ""})
-    if cache_dir is not None:
-        env["SECONDROUND_CACHE_DIR"] = str(cache_dir)
-    exe = str(Path(sys.executable).parent / "secondround")
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [exe, "chat", "--jsonl", "--tz", "America/New_York"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    assert proc.stdin is not None and proc.stdout is not None
-    try:
-        proc.stdin.write("how do I prepare for a panel interview?\n")
-        proc.stdin.flush()
-        answer = json.loads(proc.stdout.readline())
-        first_reply = time.perf_counter() - started
-        time.sleep(1.0)  # idle
-        figures = {
-            "first_reply_s": first_reply,
-            "rss_mb": rss_mb(proc.pid),
-            "heavy": loaded(proc.pid, "sklearn", "scipy", "dateparser"),
-            "replies": len(answer.get("replies", [])),
-        }
-    finally:
-        proc.stdin.close()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    return figures
 
 
 IMPORT_COST = """
@@ -278,11 +229,9 @@ def main() -> None:
     rows.append(Row("RSS, bare Bolt AsyncApp (warm)", f"{bare.rss_warm_mb:.0f} MB", "", None))
 
     print("chat …", flush=True)
-    fresh = chat_figures(Path(tempfile.mkdtemp(prefix="bench-cache-")))
-    warm_cache = os.environ.get("SECONDROUND_CACHE_DIR")
-    warm = chat_figures(Path(warm_cache) if warm_cache else None)
-    chat_figures(Path(warm_cache) if warm_cache else None)  # (the first of these may have filled the cache)
-    warm = chat_figures(Path(warm_cache) if warm_cache else None)
+    data, cache = Path(tempfile.mkdtemp(prefix="bench-chat-")), Path(tempfile.mkdtemp(prefix="bench-cache-"))
+    fresh = chat_figures(data, cache)  # a new machine: new data folder, empty cache
+    warm = chat_figures(data, cache)  # the next start: the same folders
     rows += [
         Row(
             "chat: first reply, fresh model cache",

@@ -19,14 +19,26 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.slack_bench import process_rss_mb
 
 
-def measure(data: Path) -> tuple[float, float]:
-    """Start ``secondround chat --jsonl`` on ``data``, ask one question; (seconds to the reply, idle RSS MB)."""
+def loaded(pid: int, *names: str) -> list[str]:
+    """Which of ``names`` have a shared object or file mapped into process ``pid`` (a library imported)."""
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    return [n for n in names if f"/{n}/" in maps]
+
+
+def chat_figures(data: Path, cache_dir: Path | None = None) -> dict[str, Any]:
+    """Start ``secondround chat --jsonl`` on the data folder ``data``, ask one question.
+
+    Seconds to the reply, idle RSS after it, which heavy libraries it loaded, how many replies came.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SECONDROUND_", "SLACK_", "DISCORD_"))}
     env.update({"SECONDROUND_DATA_DIR": str(data), "SECONDROUND_HEALTH_ADDR": ""})
+    if cache_dir is not None:
+        env["SECONDROUND_CACHE_DIR"] = str(cache_dir)
     exe = str(Path(sys.executable).parent / "secondround")
     started = time.perf_counter()
     proc = subprocess.Popen(
@@ -41,10 +53,15 @@ def measure(data: Path) -> tuple[float, float]:
     try:
         proc.stdin.write("how do I prepare for a panel interview?\n")
         proc.stdin.flush()
-        json.loads(proc.stdout.readline())
-        first = time.perf_counter() - started
+        answer = json.loads(proc.stdout.readline())
+        first_reply = time.perf_counter() - started
         time.sleep(1.0)  # idle
-        return first, process_rss_mb(proc.pid)
+        return {
+            "first_reply_s": first_reply,
+            "rss_mb": process_rss_mb(proc.pid),
+            "heavy": loaded(proc.pid, "sklearn", "scipy", "dateparser"),
+            "replies": len(answer.get("replies", [])),
+        }
     finally:
         proc.stdin.close()
         try:
@@ -57,8 +74,8 @@ def main() -> None:
     """Measure twice on one data folder and print both."""
     data = Path(tempfile.mkdtemp(prefix="bench-chat-rss-"))
     for label in ("first start, new data folder", "next start, same data folder"):
-        first, rss = measure(data)
-        print(f"{label:30s} first reply {first:5.2f} s   idle RSS after it {rss:4.0f} MB")
+        got = chat_figures(data)
+        print(f"{label:30s} first reply {got['first_reply_s']:5.2f} s   idle RSS after it {got['rss_mb']:4.0f} MB")
 
 
 if __name__ == "__main__":
