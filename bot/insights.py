@@ -310,8 +310,7 @@ class TopicRecorder:
             return
         try:
             with self.db.session() as session:
-                for ref, topic, answered, at in pending:
-                    queries.record_topic(session, ref, topic, answered, at)
+                queries.record_topics(session, pending)
         except Exception as exc:
             log.warning("topic_count_failed", extra={"error": type(exc).__name__})
             with self._lock:

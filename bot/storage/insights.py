@@ -6,10 +6,12 @@ person. ``Scope`` narrows them to one platform and/or one workspace (a Slack tea
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, distinct, func, select
+from sqlalchemy import ColumnElement, Table, distinct, func, insert, select
 from sqlalchemy.orm import Session
 
 from bot.storage.models import Interview, Reminder, TopicAsk, User
@@ -113,3 +115,35 @@ def record_topic(session: Session, ref: ConversationRef, topic: str, answered: b
         return False
     session.add(TopicAsk(user_id=user.id, topic=topic, answered=answered, asked_at=now))
     return True
+
+
+def record_topics(session: Session, asks: Sequence[tuple[ConversationRef, str, bool, datetime]]) -> int:
+    """Count many questions at once: (ref, topic, answered, asked at) each; returns how many were stored.
+
+    One query per platform and workspace finds the students' ids, one multi-row insert stores the
+    counts (plain Core: no ORM object per count). Asks of students not stored are skipped, as
+    :func:`record_topic` does.
+    """
+    wanted: dict[tuple[str, str], set[str]] = {}
+    for ref, *_ in asks:
+        wanted.setdefault((ref.platform, ref.workspace), set()).add(ref.user)
+    ids: dict[tuple[str, str, str], int] = {}
+    for (platform, workspace), users in wanted.items():
+        ordered = sorted(users)
+        for start in range(0, len(ordered), 500):  # (within SQLite's limit on bound values)
+            rows = session.execute(
+                select(User.id, User.external_id).where(
+                    User.platform == platform,
+                    User.workspace == workspace,
+                    User.external_id.in_(ordered[start : start + 500]),
+                )
+            )
+            ids.update({(platform, workspace, external): int(uid) for uid, external in rows})
+    values: list[dict[str, Any]] = []
+    for ref, topic, answered, at in asks:
+        uid = ids.get((ref.platform, ref.workspace, ref.user))
+        if uid is not None:
+            values.append({"user_id": uid, "topic": topic, "answered": answered, "asked_at": at})
+    if values:
+        session.execute(insert(cast(Table, TopicAsk.__table__)), values)
+    return len(values)
