@@ -29,14 +29,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, bindparam, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.storage.db import Database
 from bot.storage.models import InboxItem, InstallationSecret
-from bot.storage.repo import forget_events_before, remember_event
+from bot.storage.repo import dialect_insert, forget_events_before, remember_event
 from bot.types import Button, ConversationRef, File, IncomingMessage, Reply
 
 log = logging.getLogger(__name__)
@@ -103,7 +101,7 @@ def _inbox() -> Table:
 @functools.cache
 def _record_statement(dialect: str) -> Any:
     t = _inbox()
-    insert = postgres_insert if dialect == "postgresql" else sqlite_insert
+    insert = dialect_insert(dialect)
     return (
         insert(t)
         .values(
@@ -329,7 +327,7 @@ def log_key(db: Database, clock: Clock, configured: str = "") -> bytes:
     if configured:
         return configured.encode()
     with db.session() as session:
-        insert = postgres_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert = dialect_insert(session.get_bind().dialect.name)
         session.execute(
             insert(InstallationSecret)
             .values(name="log_key", value=secrets.token_hex(32), created_at=clock.now())

@@ -13,8 +13,6 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-
 from bot.storage import installations
 from bot.storage.db import Database
 
@@ -28,6 +26,8 @@ class Cipher:
         parts = [k.strip() for k in keys.split(",") if k.strip()]
         if not parts:
             raise ValueError("SECONDROUND_TOKEN_KEYS holds no key")
+        from cryptography.fernet import Fernet, MultiFernet  # (only bots with many workspaces: ~6 MB)
+
         self._fernet = MultiFernet([Fernet(k) for k in parts])
 
     def encrypt(self, data: dict[str, Any]) -> str:
@@ -36,6 +36,8 @@ class Cipher:
 
     def decrypt(self, token: str) -> dict[str, Any]:
         """The data back; raises ValueError when no configured key opens it."""
+        from cryptography.fernet import InvalidToken
+
         try:
             out = json.loads(self._fernet.decrypt(token.encode()))
         except InvalidToken:

@@ -22,7 +22,7 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,14 +64,52 @@ def char_wb_ngrams(text: str, min_n: int = 2, max_n: int = 5) -> list[str]:
     return out
 
 
+class Vocabulary:
+    """Terms and their feature columns, as two arrays (a sorted term array searched in one call per message).
+
+    Far smaller than a dict of 60,000 Python strings and ints (about 3 MB instead of 9); the same
+    columns for the same n-grams.
+    """
+
+    def __init__(self, terms: np.ndarray) -> None:
+        order = np.argsort(terms, kind="stable")
+        self.sorted: np.ndarray = terms[order]
+        self.columns: np.ndarray = order.astype(np.int64)
+
+    @classmethod
+    def of(cls, vocab: Mapping[str, int] | Vocabulary) -> Vocabulary:
+        """A vocabulary from scikit-learn's ``vocabulary_`` (term → column), or the same one."""
+        return vocab if isinstance(vocab, Vocabulary) else cls(np.array(_terms(dict(vocab)), dtype=str))
+
+    def __len__(self) -> int:
+        return len(self.sorted)
+
+    def terms(self) -> np.ndarray:
+        """The term of every column, in column order."""
+        out = np.empty_like(self.sorted)
+        out[self.columns] = self.sorted
+        return out
+
+    def lookup(self, grams: list[str]) -> np.ndarray:
+        """The column of each gram that is a known term (unknown ones are left out), as int64."""
+        if not grams or not len(self.sorted):
+            return np.zeros(0, dtype=np.int64)
+        query = np.array(grams, dtype=str)
+        pos = np.searchsorted(self.sorted, query)
+        np.minimum(pos, len(self.sorted) - 1, out=pos)
+        found = self.sorted[pos] == query
+        cols: np.ndarray = self.columns[pos[found]]
+        return cols
+
+
 @dataclass
 class IntentModel:
     """The trained intent and scope models as arrays; :meth:`ranked` and :meth:`in_scope` serve them."""
 
     labels: list[str]
-    word_vocab: dict[str, int]
+    word_vocab: Vocabulary
     word_idf: np.ndarray
-    char_vocab: dict[str, int]
+    char_vocab: Vocabulary
     char_idf: np.ndarray
     coef: np.ndarray  # (n_features, n_labels) float32: word features first, then character features
     intercept: np.ndarray  # (n_labels,)
@@ -92,14 +130,10 @@ class IntentModel:
             (word_ngrams(clean), self.word_vocab, self.word_idf),
             (char_wb_ngrams(clean), self.char_vocab, self.char_idf),
         ):
-            counts: dict[int, int] = {}
-            for gram in grams:
-                j = vocab.get(gram)
-                if j is not None:
-                    counts[j] = counts.get(j, 0) + 1
-            if counts:
-                idx = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
-                tf = np.fromiter((counts[int(j)] for j in idx), dtype=np.float64, count=len(idx))
+            found = vocab.lookup(grams)
+            if found.size:
+                idx, counts = np.unique(found, return_counts=True)
+                tf = counts.astype(np.float64)
                 weights = (np.log(tf) + 1.0) * idf[idx]
                 norm = math.sqrt(float(np.dot(weights, weights)))
                 if norm > 0.0:
@@ -164,9 +198,9 @@ class IntentModel:
             np.savez_compressed(
                 fh,
                 meta=np.array(json.dumps(meta)),
-                word_terms=np.array(_terms(self.word_vocab)),
+                word_terms=self.word_vocab.terms(),
                 word_idf=self.word_idf,
-                char_terms=np.array(_terms(self.char_vocab)),
+                char_terms=self.char_vocab.terms(),
                 char_idf=self.char_idf,
                 coef=self.coef,
                 intercept=self.intercept,
@@ -180,9 +214,9 @@ class IntentModel:
             meta = json.loads(str(data["meta"]))
             return cls(
                 labels=[str(x) for x in meta["labels"]],
-                word_vocab={t: i for i, t in enumerate(data["word_terms"].tolist())},
+                word_vocab=Vocabulary(data["word_terms"]),
                 word_idf=data["word_idf"].astype(np.float64),
-                char_vocab={t: i for i, t in enumerate(data["char_terms"].tolist())},
+                char_vocab=Vocabulary(data["char_terms"]),
                 char_idf=data["char_idf"].astype(np.float64),
                 coef=np.ascontiguousarray(data["coef"], dtype=np.float32),
                 intercept=data["intercept"].astype(np.float64),

@@ -16,7 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, make_union
 from sklearn.svm import LinearSVC
 
-from bot.nlu.intents import FALLBACK, SOFTMAX_SCALE, IntentModel, normalise
+from bot.nlu.intents import FALLBACK, SOFTMAX_SCALE, IntentModel, Vocabulary, normalise
 
 INTENT_C = 0.5
 SCOPE_C = 4.0
@@ -90,9 +90,9 @@ def to_served(trained: Trained) -> IntentModel:
     sign = 1.0 if list(trained.scope.classes_) == [0, 1] else -1.0
     return IntentModel(
         labels=[str(c) for c in trained.svm.classes_],
-        word_vocab={str(t): int(i) for t, i in word.vocabulary_.items()},
+        word_vocab=Vocabulary.of({str(t): int(i) for t, i in word.vocabulary_.items()}),
         word_idf=np.asarray(word.idf_, dtype=np.float64),
-        char_vocab={str(t): int(i) for t, i in char.vocabulary_.items()},
+        char_vocab=Vocabulary.of({str(t): int(i) for t, i in char.vocabulary_.items()}),
         char_idf=np.asarray(char.idf_, dtype=np.float64),
         coef=np.ascontiguousarray(trained.svm.coef_.T, dtype=np.float32),
         intercept=np.asarray(trained.svm.intercept_, dtype=np.float64),

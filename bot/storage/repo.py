@@ -13,8 +13,6 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, delete, exists, func, inspect, select, update
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -107,6 +105,17 @@ def find_user(session: Session, ref: ConversationRef) -> User | None:
     ).one_or_none()
 
 
+def dialect_insert(dialect: str) -> Any:
+    """The ``insert`` with ``ON CONFLICT`` of ``dialect`` (PostgreSQL's dialect module, ~3 MB, only when used)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgres_insert
+
+        return postgres_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
 def remember_event(session: Session, platform: str, event_id: str, now: datetime) -> bool:
     """Record that a platform event was handled; False if it had been already (a retry).
 
@@ -122,7 +131,7 @@ def remember_event(session: Session, platform: str, event_id: str, now: datetime
 def _remember_statement(dialect: str) -> Any:
     """The insert of :func:`remember_event`, built once per dialect (plain Core on the table)."""
     table = cast(Table, ProcessedEvent.__table__)
-    insert = postgres_insert if dialect == "postgresql" else sqlite_insert
+    insert = dialect_insert(dialect)
     values = insert(table).values(
         platform=bindparam("b_platform"),
         event_id=bindparam("b_id"),
