@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 CLIENT_GRACE_SECONDS = 1.0  # the server gets this long to report its own statement timeout first
 _PROGRESS_OPS = 10_000  # SQLite checks its statement deadline every this many virtual-machine steps
 _RV = TypeVar("_RV")
+PING_IDLE_SECONDS = 1.0  # PostgreSQL: a pooled connection idle this long is pinged before use
+_USED_AT = "secondround_used_at"  # connection info: when it was last given back to the pool
 _SNAPSHOT = "secondround_snapshot"  # execution option: a read-only SQLite transaction (plain BEGIN)
 
 
@@ -147,7 +149,8 @@ def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs: Any) -> En
 
     SQLite: the file's folder is created, WAL journal, a busy timeout, foreign keys on, and
     ``BEGIN IMMEDIATE`` for every transaction so read-then-write sequences never deadlock.
-    PostgreSQL: pre-ping pooled connections so a restarted server does not surface as errors.
+    PostgreSQL: a pooled connection idle for :data:`PING_IDLE_SECONDS` or more is pinged before use, so a
+    restarted server does not surface as errors.
     Both: bounded by ``timeouts`` (see the module's docstring).
     """
     timeouts = timeouts or Timeouts()
@@ -156,11 +159,33 @@ def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs: Any) -> En
     kwargs.setdefault("pool_timeout", timeouts.pool)
     if u.get_backend_name() == "sqlite":
         return _sqlite_engine(url, timeouts, **kwargs)
-    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
     engine = create_engine(url, **kwargs)
     statement = timeouts.statement
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        # A connection that was idle for a while may have lost its server (a restart, a failover):
+        # one ``SELECT 1`` finds out, and the pool reconnects instead of the caller seeing an error.
+        # One used within the last PING_IDLE_SECONDS was working a moment ago: no round trip per
+        # checkout (three per message) for a check that has just been made.
+        used = record.info.get(_USED_AT)
+        if used is None or time.monotonic() - used < PING_IDLE_SECONDS:
+            return
+        try:
+            cursor = dbapi_conn.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection did not answer") from exc
+
+    @event.listens_for(engine, "checkin")
+    def _used(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_USED_AT] = time.monotonic()
 
     @event.listens_for(engine, "do_connect")
     def _connect(_dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> Any:
