@@ -56,7 +56,6 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.middleware.async_middleware_error_handler import AsyncMiddlewareErrorHandler
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.request.internals import parse_body
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -347,10 +346,9 @@ class SlackAdapter:
             return _refuse(*refused, len(raw))
         try:
             text = raw.decode("utf-8")
-            body = parse_body(text, request.content_type)
-            if not isinstance(body, dict) or not body:
-                raise ValueError("not an object")
             bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=dict(request.headers))
+            if not isinstance(bolt_request.body, dict) or not bolt_request.body:  # (parsed once, by Bolt)
+                raise ValueError("not an object")
             response = await self.bolt.async_dispatch(bolt_request)
         except Exception as exc:  # a body Slack would never send: malformed, or not the shape it promises
             return _refuse(400, f"malformed ({type(exc).__name__})", len(raw))
