@@ -67,8 +67,8 @@ def char_wb_ngrams(text: str, min_n: int = 2, max_n: int = 5) -> list[str]:
 class Vocabulary:
     """Terms and their feature columns, as two arrays (a sorted term array searched in one call per message).
 
-    Far smaller than a dict of 60,000 Python strings and ints (about 3 MB instead of 9); the same
-    columns for the same n-grams.
+    Smaller than dicts of 60,000 Python strings and ints (the whole model in memory 12.3 MB instead
+    of 15.8); the same columns for the same n-grams.
     """
 
     def __init__(self, terms: np.ndarray) -> None:
