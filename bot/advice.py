@@ -392,6 +392,7 @@ class Scored:
     variant: bool = False  # says in other words what an item already shown said
     relative: float = 0.0  # match relative to the best match for the question
     decisive: bool = False  # made for a decisive situation the student is in (rejected, accepted…)
+    cover: float = 0.0  # the share of the question's words the item speaks to (1 when nothing specific asked)
 
 
 @dataclass(frozen=True)
@@ -401,6 +402,7 @@ class Ranking:
     scored: list[Scored]
     best_match: float
     coverage: float  # how much of the question the best item speaks to (0 to 1; 1 when nothing specific asked)
+    asked: bool = True  # the question has words of its own (not only "what now?" and the like)
 
     def top_topics(self, n: int = 2) -> list[str]:
         """The topics of the best items, without repeats."""
@@ -477,12 +479,13 @@ def rank(
             variant=variant,
             relative=m / scale,
             decisive=any(knowledge.facts[g].strict for g in fits) if fits else False,
+            cover=covers[n] if words else 1.0,
         )
         scored.append(one)
     scored.sort(key=lambda s: -s.score)
     best = max((s.match for s in scored), default=0.0)
     covered = max((float(cover[idx.where(s.item.id)]) for s in scored[:3]), default=0.0) if words else 1.0
-    return Ranking(scored, best, covered)
+    return Ranking(scored, best, covered, bool(words))
 
 
 def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
