@@ -48,3 +48,10 @@ def test_out_of_scope_stays_out_of_scope_in_a_conversation_about_an_interview(bo
     ):
         r = me.say(text)
         assert ids_shown(knowledge, r.text) == [], (text, r.text)
+
+
+def test_a_follow_up_that_refers_back_is_read_with_the_message_before(bot: BotHarness, knowledge) -> None:
+    me = bot.chat()
+    me.say("i get a tour round their brewery before the interview")
+    r = me.say("do they judge me during that?")
+    assert any(i.startswith("informal-setting-site-visit") for i in ids_shown(knowledge, r.text)[:2])

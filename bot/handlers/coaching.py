@@ -64,6 +64,14 @@ _ASK_CUE = re.compile(  # inside a message about an interview: the part that ask
 _CLAUSE = re.compile(  # a clause and the punctuation that ends it
     r"(?:[^.?!;,:\n—–-]|-(?=\S))+(?:[.?!;,:\n—–]+|\s-\s|$)|[^.?!;,:\n—–]+$", re.I
 )
+_FOLLOW_UP = re.compile(r"\b(?:that|this|it|him|her|them|those|these|there|one|such)\b", re.I)  # refers back
+FOLLOW_UP_WORDS = 12  # a question this short that refers back is read with the message before
+
+
+def _short(text: str) -> bool:
+    return len(text.split()) <= FOLLOW_UP_WORDS
+
+
 UNANSWERED = "unanswered"  # Reply.kind prefix of an honest "no good answer" (counted by topic in /metrics)
 OUTCOME_STATEMENT = "outcome"
 ENDINGS = frozenset({"rejected", "withdrawn", "accepted"})  # outcomes that close a process
@@ -96,7 +104,8 @@ def answer(turn: Turn, parse: Parse, *, ask: bool = True) -> list[Reply]:
 
         return outcomes.report(turn, parse, facts)
     priors = _priors(parse)
-    ranking = advice.rank(turn.knowledge, facts, parse.text, priors, seen=advice.shown(turn))
+    context = situation.said_before(turn) if _FOLLOW_UP.search(parse.text) and _short(parse.text) else ""
+    ranking = advice.rank(turn.knowledge, facts, parse.text, priors, seen=advice.shown(turn), context=context)
     if not ranking.scored:
         return _all_covered(turn, parse.intent)
     unsure = parse.confidence < ANSWER and ranking.coverage < advice.STRONG
