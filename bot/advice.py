@@ -64,7 +64,6 @@ SITUATION_MATCH = 0.3  # a weakly matched question still gets advice made for th
 STRONG = 0.75  # the best items speak to this share of the question: answer whatever the classifier thinks
 WEAK = 0.5  # below this share (and with a classifier unsure, below SURE) the knowledge base has no answer
 SURE = 0.6  # classifier confidence above which a weakly matched question still gets the topic's best
-SIMILAR = 0.5  # a question this close to an item's stored phrasing (character cosine) is answered, sure or not
 CLOSEST = 0.3  # an honest "no good answer" still shows the closest item when it speaks to this share
 RESPELT_KEPT = 5_000  # unknown words remembered with their correction (emptied past this)
 SHOWN_KEEP = 80  # item ids remembered per conversation
@@ -479,7 +478,6 @@ class Ranking:
     best_match: float
     coverage: float  # how much of the question the best item speaks to (0 to 1; 1 when nothing specific asked)
     asked: bool = True  # the question has words of its own (not only "what now?" and the like)
-    similar: float = 0.0  # how close the best items' stored questions come to it, letter for letter (cosine, 0 to 1)
 
     def top_topics(self, n: int = 2) -> list[str]:
         """The topics of the best items, without repeats."""
@@ -572,9 +570,7 @@ def rank(
     scored.sort(key=lambda s: -s.score)
     best = max((s.match for s in scored), default=0.0)
     covered = max((float(cover[idx.where(s.item.id)]) for s in scored[:3]), default=0.0) if words else 1.0
-    chars = parts["chars"]
-    similar = max((float(chars[idx.where(s.item.id)]) for s in scored[:3]), default=0.0)
-    return Ranking(scored, best, covered, bool(words), similar)
+    return Ranking(scored, best, covered, bool(words))
 
 
 def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:

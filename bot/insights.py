@@ -317,6 +317,7 @@ class TopicRecorder:
             with self._lock:
                 self._pending[:0] = pending[-10 * self.batch :]
 
+
     def held(self, ref: ConversationRef) -> list[dict[str, Any]]:
         """The counts of ``ref``'s questions not written yet (a student's export includes them)."""
         with self._lock:

@@ -32,28 +32,8 @@ _HEDGE = re.compile(
 )
 
 _NAMED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z0-9+#&.-]*[a-zA-Z0-9+#]")
-_NOT_NAMES = {
-    "I",
-    "I'm",
-    "I'd",
-    "I've",
-    "I'll",
-    "OK",
-    "Okay",
-    "So",
-    "And",
-    "But",
-    "Then",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "Christmas",
-    "English",
-}
+_NOT_NAMES = {"I", "I'm", "I'd", "I've", "I'll", "OK", "Okay", "So", "And", "But", "Then", "Monday", "Tuesday",
+              "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Christmas", "English"}
 _PEOPLE = re.compile(
     r"\b(?:my|our|the|a|their|his|her)\s+(?:\w+\s+)?(?:manager|boss|director|client|customer|patient|lead|"
     r"ceo|cto|cfo|colleague|mentor|supervisor|teacher|nurse|doctor|engineers?|developers?|designer|partner|"
@@ -79,9 +59,8 @@ _RANGE = re.compile(
     r"|\b(?:at least|minimum|min\.?|no less than)\b",
     re.IGNORECASE,
 )
-_HYPOTHETICAL = re.compile(
-    r"\b(?:i would|i'd|i will|i'll|i'm going to|i am going to|i should|i could|i'd like to)\b", re.IGNORECASE
-)
+_HYPOTHETICAL = re.compile(r"\b(?:i would|i'd|i will|i'll|i'm going to|i am going to|i should|i could|i'd like to)\b",
+                           re.IGNORECASE)
 _PASSIVE = re.compile(r"\b(?:was|were|got|been)\s+\w+ed\b", re.IGNORECASE)
 
 # Length for the question (words): (too short below, too long above).
@@ -170,7 +149,9 @@ def _is_hypothetical(reading: Reading, answer: str) -> bool:
     return bool(_HYPOTHETICAL.search(answer)) and not any(is_past(t) for t in toks) and not reading.has("action")
 
 
-def remarks(reading: Reading, question: str, answer: str, told_before: list[str]) -> list[Remark]:
+def remarks(
+    reading: Reading, question: str, answer: str, told_before: list[str]
+) -> list[Remark]:
     """All remarks for an answer, most useful first; the last two are the next step and the article."""
     kind = reading.kind
     words = len(answer.split())
@@ -180,10 +161,8 @@ def remarks(reading: Reading, question: str, answer: str, told_before: list[str]
     attempted_story = reading.has("action") or reading.has("situation")
 
     if not answer.strip():
-        return [
-            Remark("empty", "Nothing to read yet: type your answer as you would say it in the room."),
-            Remark("next_step", "Next step: answer in a few sentences, then ask for feedback again."),
-        ]
+        return [Remark("empty", "Nothing to read yet: type your answer as you would say it in the room."),
+                Remark("next_step", "Next step: answer in a few sentences, then ask for feedback again.")]
 
     # Structure (STAR), for questions that ask for an example or when the student tells one.
     if story_kind or attempted_story:
@@ -191,24 +170,13 @@ def remarks(reading: Reading, question: str, answer: str, told_before: list[str]
         missing = [p for p in ("situation", "task", "action", "result") if not reading.has(p)]
         if not present:
             if _is_hypothetical(reading, answer):
-                out.append(
-                    Remark(
-                        "hypothetical",
-                        "Structure: you describe what you would do ("
-                        + _quote(answer, 8)
-                        + "). This question wants one real time you did it: "
-                        "where you were, what you had to do, what you did, what happened.",
-                    )
-                )
+                out.append(Remark("hypothetical", "Structure: you describe what you would do ("
+                                  + _quote(answer, 8) + "). This question wants one real time you did it: "
+                                  "where you were, what you had to do, what you did, what happened."))
                 keys.append("hypothetical")
             else:
-                out.append(
-                    Remark(
-                        "no_story",
-                        "Structure: general claims only, no story yet. Give one real "
-                        "example: situation, task, action, result.",
-                    )
-                )
+                out.append(Remark("no_story", "Structure: general claims only, no story yet. Give one real "
+                                  "example: situation, task, action, result."))
                 keys.append("no_story")
         else:
             shown = "; ".join(f"{p} {_quote(reading.parts[p][0].text, 6)}" for p in present)
@@ -246,78 +214,39 @@ def remarks(reading: Reading, question: str, answer: str, told_before: list[str]
                 keys.append("general")
             out.append(Remark("specific", text))
         else:
-            out.append(
-                Remark(
-                    "general",
-                    "General claims only: no numbers, named tools, people or outcomes. "
-                    "Add one concrete detail that proves the claim.",
-                )
-            )
+            out.append(Remark("general", "General claims only: no numbers, named tools, people or outcomes. "
+                              "Add one concrete detail that proves the claim."))
             keys.append("general")
 
     # Ownership: what did *you* do?
     if reading.has("action"):
         if reading.ownership == "we":
             shown = _quote(reading.actor_clauses["we"][0].text, 7) if reading.actor_clauses["we"] else ""
-            out.append(
-                Remark(
-                    "we_only",
-                    f"Ownership: every step is told as \u201cwe\u201d ({shown}). What did "
-                    "*you* do? Say your own part with \u201cI\u201d.",
-                )
-            )
+            out.append(Remark("we_only", f"Ownership: every step is told as \u201cwe\u201d ({shown}). What did "
+                              "*you* do? Say your own part with \u201cI\u201d."))
             keys.append("we_only")
         elif reading.ownership == "none":
-            out.append(
-                Remark(
-                    "passive",
-                    "Ownership: the steps have no one doing them ("
-                    + _quote(reading.parts["action"][0].text, 7)
-                    + "). What did *you* do?",
-                )
-            )
+            out.append(Remark("passive", "Ownership: the steps have no one doing them ("
+                              + _quote(reading.parts["action"][0].text, 7) + "). What did *you* do?"))
             keys.append("passive")
         elif reading.ownership == "mixed":
-            out.append(
-                Remark(
-                    "mixed",
-                    "Ownership: you tell both your own steps ("
-                    + _quote(reading.actor_clauses["i"][0].text, 6)
-                    + ") and the team's ("
-                    + _quote(reading.actor_clauses["we"][0].text, 6)
-                    + "); keep your part clear.",
-                )
-            )
+            out.append(Remark("mixed", "Ownership: you tell both your own steps ("
+                              + _quote(reading.actor_clauses["i"][0].text, 6) + ") and the team's ("
+                              + _quote(reading.actor_clauses["we"][0].text, 6) + "); keep your part clear."))
         else:
-            out.append(
-                Remark(
-                    "ownership_i",
-                    "Ownership: clear, you say what you did yourself ("
-                    + _quote(reading.actor_clauses["i"][0].text, 6)
-                    + ").",
-                )
-            )
+            out.append(Remark("ownership_i", "Ownership: clear, you say what you did yourself ("
+                              + _quote(reading.actor_clauses["i"][0].text, 6) + ")."))
 
     # Length for the question.
     short, long = _LENGTH.get(kind, _DEFAULT_LENGTH)
     if words < short:
         plural = "s" if words != 1 else ""
-        out.append(
-            Remark(
-                "too_short",
-                f"Length: {words} word{plural} is too short to convince for this "
-                f"question; aim for at least {short * 2} words (30 seconds to two minutes spoken).",
-            )
-        )
+        out.append(Remark("too_short", f"Length: {words} word{plural} is too short to convince for this "
+                          f"question; aim for at least {short * 2} words (30 seconds to two minutes spoken)."))
         keys.append("too_short")
     elif words > long:
-        out.append(
-            Remark(
-                "too_long",
-                f"Length: {words} words is too long to hold attention; aim for under "
-                f"{long} and keep the situation to one or two sentences.",
-            )
-        )
+        out.append(Remark("too_long", f"Length: {words} words is too long to hold attention; aim for under "
+                          f"{long} and keep the situation to one or two sentences."))
         keys.append("too_long")
 
     # Hedges and filler.
@@ -325,62 +254,33 @@ def remarks(reading: Reading, question: str, answer: str, told_before: list[str]
     count = _hedge_count(answer)
     if count >= 2 or (found and words < 40):
         listed = ", ".join(f"\u201c{h}\u201d" for h in found[:5])
-        out.append(
-            Remark(
-                "hedges",
-                f"Hedges and filler: {listed} ({count} in all). Cut them: they make a good point sound unsure.",
-            )
-        )
+        out.append(Remark("hedges", f"Hedges and filler: {listed} ({count} in all). Cut them: they make a good "
+                          "point sound unsure."))
         keys.append("hedges")
 
     # A round-one story told again.
     repeat = _repeat(answer, told_before, reading.clauses) if told_before else None
     if repeat:
         note, clause = repeat
-        out.insert(
-            0,
-            Remark(
-                "repeat",
-                f"Repeat: this sounds like the story you already told ({_quote(clause, 8)}; "
-                f"your note: {_quote(note, 10)}). Interviewers from round one want a fresh example.",
-            ),
-        )
+        out.insert(0, Remark("repeat", f"Repeat: this sounds like the story you already told ({_quote(clause, 8)}; "
+                             f"your note: {_quote(note, 10)}). Interviewers from round one want a fresh example."))
         keys.insert(0, "repeat")
 
     # Salary: a range rather than a single number.
     if kind == "salary":
         span = _RANGE.search(answer)
         if span is not None and reading.quantities:
-            out.append(
-                Remark(
-                    "salary_range",
-                    "Salary: you give a range ("
-                    + _quote(span.group(0), 6)
-                    + "), which leaves room to negotiate. Say what it is based on (research, "
-                    "your current package).",
-                )
-            )
+            out.append(Remark("salary_range", "Salary: you give a range (" + _quote(span.group(0), 6)
+                              + "), which leaves room to negotiate. Say what it is based on (research, "
+                              "your current package)."))
             keys.append("salary_range")
         elif reading.quantities:
-            out.insert(
-                0,
-                Remark(
-                    "salary_single",
-                    "Salary: a single number ("
-                    + _quote(reading.quantities[0].text, 4)
-                    + ") anchors the talk and leaves no room; give a researched range instead.",
-                ),
-            )
+            out.insert(0, Remark("salary_single", "Salary: a single number (" + _quote(reading.quantities[0].text, 4)
+                                 + ") anchors the talk and leaves no room; give a researched range instead."))
             keys.insert(0, "salary_single")
         else:
-            out.insert(
-                0,
-                Remark(
-                    "salary_none",
-                    "Salary: no figure yet. Name a researched range for this role "
-                    "and city; dodging the question rarely helps in round two.",
-                ),
-            )
+            out.insert(0, Remark("salary_none", "Salary: no figure yet. Name a researched range for this role "
+                                 "and city; dodging the question rarely helps in round two."))
             keys.insert(0, "salary_none")
 
     # Why you / why us: ties to the company.
@@ -388,21 +288,14 @@ def remarks(reading: Reading, question: str, answer: str, told_before: list[str]
         ties = [c for c in reading.clauses if _TIE.search(c.text) and not _GENERIC_YOU.search(c.text)]
         if ties:
             label = "Research" if kind == "company" else "Ties to the company"
-            out.append(
-                Remark("ties", f"{label}: {_quote(ties[0].text, 9)}. Good: that is about them, not any employer.")
-            )
+            out.append(Remark("ties", f"{label}: {_quote(ties[0].text, 9)}. Good: that is about them, not "
+                              "any employer."))
             keys.append("research" if kind == "company" else "ties")
         else:
             key = "no_research" if kind == "company" else "no_ties"
-            out.insert(
-                0,
-                Remark(
-                    key,
-                    "Ties to the company: nothing here is about this company. Name something "
-                    "specific (its product, plans, values, or what you heard in round one) and "
-                    "link it to what you have done.",
-                ),
-            )
+            out.insert(0, Remark(key, "Ties to the company: nothing here is about this company. Name something "
+                                 "specific (its product, plans, values, or what you heard in round one) and "
+                                 "link it to what you have done."))
             keys.insert(0, key)
     if kind in {"style", "first_90"}:
         keys.append(kind)
@@ -416,7 +309,8 @@ def remarks(reading: Reading, question: str, answer: str, told_before: list[str]
 
 def _next_step(keys: list[str], reading: Reading, kind: str) -> str:
     steps = {
-        "repeat": "swap in a different story from your notes' list of achievements, one the interviewer hasn't heard.",
+        "repeat": "swap in a different story from your notes' list of achievements, one the interviewer "
+        "hasn't heard.",
         "salary_single": "turn the figure into a range, e.g. \u201cbased on what similar roles pay, I'm looking "
         "at X to Y\u201d.",
         "salary_none": "look up what this role pays in your city and say it as a range.",

@@ -109,8 +109,7 @@ def answer(turn: Turn, parse: Parse, *, ask: bool = True) -> list[Reply]:
     if not ranking.scored:
         return _all_covered(turn, parse.intent)
     unsure = parse.confidence < ANSWER and ranking.coverage < advice.STRONG
-    weak = unsure or (ranking.coverage < advice.WEAK and parse.confidence < advice.SURE)
-    if weak and ranking.similar < advice.SIMILAR:  # (a close paraphrase of a stored question is answered)
+    if unsure or (ranking.coverage < advice.WEAK and parse.confidence < advice.SURE):
         # advice made for the situation the student is in, and matching what they asked, is an answer
         situational = [s for s in ranking.scored[:3] if s.fits and s.relative >= advice.SITUATION_MATCH]
         if not situational:
