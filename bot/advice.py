@@ -81,6 +81,33 @@ _STOP_TEXT = """a about above after again all am an and any are as at be been be
     think thing things anything something one bit lot tip tips advice round second 2nd interview
     help suggestion suggestions guidance"""
 STOPWORDS = frozenset(_STOP_TEXT.split())
+_NAMES = frozenset(  # days and months: the knowledge base's words, but about a date rather than advice
+    [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "today",
+        "tomorrow",
+        "yesterday",
+        "tonight",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ]
+)
 _KEEP = frozenset({"not", "no", "who", "why", "when", "where", "again", "same", "before", "after"})
 _NOT = frozenset(
     {"dont", "didnt", "doesnt", "isnt", "wont", "cant", "havent", "hasnt", "wasnt", "arent", "werent", "never"}
@@ -262,6 +289,10 @@ class Index:
         plain = " ".join(words)
         extra = [t for w in words for syn in self.synonyms.get(w, ()) for t in terms(syn) if "_" not in t]
         return terms(plain), extra, plain
+
+    def advice_words(self, text: str) -> list[str]:
+        """The words of ``text`` the knowledge base uses for advice (content words it knows; no names or numbers)."""
+        return [w for w in content_words(text) if w in self.surface and w not in _NAMES]
 
     def respell(self, word: str) -> str:
         """A word the knowledge base knows one typo away from ``word`` (the most common), else ``word``."""

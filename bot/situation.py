@@ -302,20 +302,26 @@ def _remember(turn: Turn, name: str, key: str) -> None:
         turn.remember("outcome_at", turn.now.isoformat())
 
 
-SAID_KEPT = 200  # characters of the student's last message kept, to read a follow-up ("how do I prepare for that?")
+SAID_KEPT = 200  # characters of advice words of the last message kept, to read a follow-up ("how to prepare for that?")
 SAID_FOR = timedelta(minutes=30)  # …for this long
 
 
 def learn_from_text(turn: Turn, text: str) -> None:
     """Remember the facts a message states (the setting, who the interviewers are…), and the message itself.
 
-    The message is kept for a moment, so that a follow-up question can be read with it (:func:`said_before`).
+    The message's advice words (those of the knowledge base: no names, places, dates or numbers) are kept
+    for a moment, so that a follow-up question can be read with them (:func:`said_before`).
     """
     situation(turn, text)
-    if turn.has_storage and text and text[:SAID_KEPT] != turn.context.get("said"):
+    if not turn.has_storage or not text:
+        return
+    from bot import advice
+
+    said = " ".join(advice.index(turn.knowledge).advice_words(text))[:SAID_KEPT]
+    if said != turn.context.get("said"):
         turn.remember("said_before", turn.context.get("said"))
         turn.remember("said_before_at", turn.context.get("said_at"))
-        turn.remember("said", text[:SAID_KEPT])
+        turn.remember("said", said)
         turn.remember("said_at", turn.now.isoformat())
 
 
