@@ -51,7 +51,7 @@ _AGAIN = re.compile(
 )
 _QUESTION = re.compile(  # a message that asks something
     r"\?|^\W*(?:how|what|wh?at|which|who|whom|when|where|why|should|shall|can|could|would|will|do|does|did|is|are|am|"
-    r"was|were|any|tips?|advice|help|idk|wdyt|ok to|okay to)\b",
+    r"was|were|any|anything|anyone|anybody|tips?|advice|help|idk|wdyt|ok to|okay to)\b",
     re.I,
 )
 _ASK_CUE = re.compile(  # inside a message about an interview: the part that asks for advice
