@@ -509,6 +509,7 @@ class Ranking:
     best_match: float
     coverage: float  # how much of the question the best item speaks to (0 to 1; 1 when nothing specific asked)
     asked: bool = True  # the question has words of its own (not only "what now?" and the like)
+    addressed: frozenset[str] = frozenset()  # known facts that advice already shown was made for
 
     def top_topics(self, n: int = 2) -> list[str]:
         """The topics of the best items, without repeats."""
@@ -601,7 +602,12 @@ def rank(
     scored.sort(key=lambda s: -s.score)
     best = max((s.match for s in scored), default=0.0)
     covered = max((float(cover[idx.where(s.item.id)]) for s in scored[:3]), default=0.0) if words else 1.0
-    return Ranking(scored, best, covered, bool(words))
+    addressed = frozenset(
+        g
+        for n in (idx.where(i) for i in seen_ids if i in idx._rows)
+        for g in _fits_known(idx.entries[n][1], facts, idx.groups[n])
+    )
+    return Ranking(scored, best, covered, bool(words), addressed)
 
 
 def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
@@ -626,8 +632,8 @@ def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
     # the answer to the question first, then the advice made for a part of the student's situation it
     # doesn't speak to (a point made for their situation may come back in other words: it still holds)
     situational = [s for s in rest if s.fits - lead.fits and _unpenalised(s) >= lead.score - FIT_SLOT]
-    if situational and count > 1:
-        second = max(situational, key=_unpenalised)
+    if situational and count > 1:  # first the part of their situation no advice shown so far was made for
+        second = max(situational, key=lambda s: (bool(s.fits - lead.fits - ranking.addressed), _unpenalised(s)))
         picked.append(second)
         points.add(second.item.point)
     for s in rest:
