@@ -249,6 +249,14 @@ class Index:
             for t in vocab:
                 holders.setdefault(t, []).append(n)
         self.holders = {t: np.asarray(rows) for t, rows in holders.items()}
+        # a word of the question is spoken to by an item that has it or one of its synonyms' words
+        for word, synonyms in self.synonyms.items():
+            asked = [t for t in terms(word) if "_" not in t]
+            alike = {t for syn in synonyms for t in terms(syn) if "_" not in t}
+            for t in asked:
+                rows = {int(r) for a in (t, *alike) for r in self.holders.get(a, ())}
+                if rows:
+                    self.holders[t] = np.asarray(sorted(rows))
         self.places: list[float] = self.position.tolist()
         self.rows = range(len(self.entries))
         topic_rows: dict[str, list[int]] = {}
