@@ -298,10 +298,6 @@ class Index:
         extra = [t for w in words for syn in self.synonyms.get(w, ()) for t in terms(syn) if "_" not in t]
         return terms(plain), extra, plain
 
-    def advice_words(self, text: str) -> list[str]:
-        """The words of ``text`` the knowledge base uses for advice (content words it knows; no names or numbers)."""
-        return [w for w in content_words(text) if w in self.surface and w not in _NAMES]
-
     def respell(self, word: str) -> str:
         """A word the knowledge base knows one typo away from ``word`` (the most common), else ``word``."""
         fixed = self._respelt.get(word)
@@ -395,8 +391,28 @@ def combine(parts: Mapping[str, np.ndarray]) -> np.ndarray:
     return sum((DOC_WEIGHTS[field] * part for field, part in parts.items()), np.zeros(len(next(iter(parts.values())))))
 
 
-_INDEXES: dict[int, tuple[Knowledge, Index]] = {}
 _INDEX_LOCK = Lock()
+_VOCABULARIES: dict[int, tuple[Knowledge, frozenset[str]]] = {}
+
+
+def advice_words(knowledge: Knowledge, text: str) -> list[str]:
+    """The words of ``text`` the knowledge base uses for advice (content words it knows; no names or numbers).
+
+    Reads only the knowledge base's vocabulary (a few milliseconds, once), not the ranking index.
+    """
+    with _INDEX_LOCK:
+        held = _VOCABULARIES.get(id(knowledge))
+        if held is None or held[0] is not knowledge:
+            every = " ".join(
+                " ".join((*item.questions, item.heading, *item.keywords, item.text)) for _, item in knowledge.items()
+            )
+            held = (knowledge, frozenset(_WORD.findall(every.lower())))
+            _VOCABULARIES[id(knowledge)] = held
+    known = held[1]
+    return [w for w in content_words(text) if w in known and w not in _NAMES]
+
+
+_INDEXES: dict[int, tuple[Knowledge, Index]] = {}
 
 
 def index(knowledge: Knowledge) -> Index:

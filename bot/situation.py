@@ -317,7 +317,7 @@ def learn_from_text(turn: Turn, text: str) -> None:
         return
     from bot import advice
 
-    said = " ".join(advice.index(turn.knowledge).advice_words(text))[:SAID_KEPT]
+    said = " ".join(advice.advice_words(turn.knowledge, text))[:SAID_KEPT]
     if said != turn.context.get("said"):
         turn.remember("said_before", turn.context.get("said"))
         turn.remember("said_before_at", turn.context.get("said_at"))
