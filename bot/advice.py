@@ -577,7 +577,8 @@ def rank(
         cover = (cover + W_CONTEXT * context_cover) / (1 + W_CONTEXT)
     seen_ids = set(seen)
     seen_points = {item.point for _, item in idx.entries if item.id in seen_ids} if seen_ids else set()
-    known = set(facts.values.values())
+    # a value said only hypothetically ("should I ask whether it's the same person?") rules nothing out
+    known = {v for k, v in facts.values.items() if k not in facts.supposed}
     matches: list[float] = match.tolist()  # plain floats, the same values, read faster than numpy's
     covers: list[float] = cover.tolist()
     places: list[float] = idx.places
