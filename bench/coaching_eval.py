@@ -85,6 +85,13 @@ class Bot:
     def say(self, ref: ConversationRef, text: str) -> list[Reply]:
         return self.app.coach.handle(IncomingMessage(ref, text=text, tz_hint=TZ))
 
+    def why(self, text: str, replies: list[Reply]) -> str:
+        """How the message was read and how the reply starts (for the list of misses)."""
+        parse = self.app.nlu.parse(text, START, TZ)
+        first = markup.to_plain(replies[0].text).splitlines()[0][:60] if replies else ""
+        kinds = ",".join(r.kind or "-" for r in replies)
+        return f"[{parse.intent} {parse.confidence:.2f}; {kinds}; {first!r}]"
+
     def seed_facts(self, ref: ConversationRef, facts: dict[str, str]) -> None:
         """Put facts in the conversation's memory, as if the student had said them earlier."""
         self.say(ref, "hello")  # creates the student and the conversation
@@ -131,14 +138,15 @@ def eval_ranking(bot: Bot, rows: list[dict[str, Any]]) -> Score:
             score.top2 += ok
             score.top3 += ok
             if not ok:
-                score.misses.append(f"{rec['text']!r} → {ids} (want no answer)")
+                score.misses.append(f"{rec['text']!r} → {ids} (want no answer) {bot.why(rec['text'], replies)}")
             continue
         good = {rec["best"], *rec.get("also", [])}
         score.first += bool(ids[:1]) and ids[0] in good
         score.top2 += bool(good & set(ids[:2]))
         score.top3 += bool(good & set(ids[:3]))
         if not good & set(ids[:2]):
-            score.misses.append(f"{rec['text']!r} facts={rec.get('facts') or {}} → {ids} (want {rec['best']})")
+            why = bot.why(rec["text"], replies)
+            score.misses.append(f"{rec['text']!r} facts={rec.get('facts') or {}} → {ids} (want {rec['best']}) {why}")
     return score
 
 
@@ -159,7 +167,10 @@ def eval_dialogs(bot: Bot, rows: list[dict[str, Any]]) -> Score:
         score.top3 += clean
         if not (expected and clean):
             bad = sorted(set(rec["forbid"]) & set(ids))
-            score.misses.append(f"{rec['turns']} → {ids} (want one of {rec['expect_any'][:3]}…; forbidden shown {bad})")
+            score.misses.append(
+                f"{rec['turns']} → {ids} (want one of {rec['expect_any'][:3]}…; forbidden shown {bad}) "
+                f"{bot.why(rec['turns'][-1], replies)}"
+            )
     return score
 
 

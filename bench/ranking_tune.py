@@ -37,6 +37,7 @@ KNOBS = (
     "DOC:meta",
     "DOC:text",
     "DOC:whole",
+    "DOC:chars",
     "SAME_TOPIC",
     "FOLLOW_MATCH",
     "FOLLOW_POSITION",

@@ -12,6 +12,7 @@ on the labelled own and dev sets; docs/ranking.md explains each signal.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -39,22 +40,24 @@ MAX_BULLET = 300  # characters; items are written shorter, this is the guard
 W_MATCH = 1.0  # times the item's match relative to the best match for the question
 MATCH_SCALE = 1.33  # a best match below this is not scaled up to 1: a weak match stays weak
 W_TOPIC = 0.34  # times the classifier's confidence in the item's topic
-W_COVER = 0.13  # times the share of the question's words the item speaks to
+W_CONTEXT = 1.0  # times the match with the message a follow-up refers to
+W_COVER = 0.92  # times the share of the question's words the item speaks to
 FIT_BONUS = 0.4  # the item is for a situation the student is in
 FIT_TOLD = 0.0  # …and said so in this very message
 FIT_STRICT = 0.3  # …and it is a fact that changes everything (an outcome: rejected, accepted…)
 OFF_SITUATION = 0.3  # an item not made for such a known, decisive situation
-FIT_SLOT = 1.5  # the best item made for the student's situation comes second when it scores within this of the first
+FIT_SLOT = 2.0  # the best item made for the student's situation comes second when it scores within this of the first
 GUESS_PENALTY = 0.5  # the item is for a situation the student has not mentioned
 POSITION_PENALTY = 0.02  # times the item's place in its topic (0 first … 1 last): counsellors order by importance
 VARIANT_MATCH = 0.25  # asked again, another item making the same point is shown instead if it matches this well
 VARIANT_PENALTY = 0.5  # the same article point was already shown in other words
-SAME_TOPIC = 0.3  # bullets after the first: staying on the first one's topic
+SAME_TOPIC = 0.0  # bullets after the first: staying on the first one's topic
 FOLLOW_MATCH = 0.0  # bullets after the first lean less on the question's words…
 FOLLOW_POSITION = 0.2  # …and more on the order counsellors gave their topic
 REPEAT_FLOOR = 0.75  # an item already shown comes back only as the answer to a question it matches this well
 # (relative to the best match; it then leads the reply, see choose)
-DOC_WEIGHTS = {"question": 0.67, "meta": 0.85, "text": 0.6, "whole": 0.7}
+DOC_WEIGHTS = {"question": 0.335, "meta": 0.85, "text": 0.6, "whole": 1.4, "chars": 0.3}
+CHAR_SIZES = (3, 4, 5)  # character n-grams of the content words: paraphrases sharing a word's stem or a typo
 SPELL_MIN = 5  # words this long that the knowledge base doesn't know are checked for a typo
 OOV_WEIGHT = 3.0  # how much a word the knowledge base has never seen counts against the match
 SITUATION_MATCH = 0.3  # a weakly matched question still gets advice made for the student's situation matching this well
@@ -78,6 +81,33 @@ _STOP_TEXT = """a about above after again all am an and any are as at be been be
     think thing things anything something one bit lot tip tips advice round second 2nd interview
     help suggestion suggestions guidance"""
 STOPWORDS = frozenset(_STOP_TEXT.split())
+_NAMES = frozenset(  # days and months: the knowledge base's words, but about a date rather than advice
+    [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "today",
+        "tomorrow",
+        "yesterday",
+        "tonight",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ]
+)
 _KEEP = frozenset({"not", "no", "who", "why", "when", "where", "again", "same", "before", "after"})
 _NOT = frozenset(
     {"dont", "didnt", "doesnt", "isnt", "wont", "cant", "havent", "hasnt", "wasnt", "arent", "werent", "never"}
@@ -110,6 +140,63 @@ def terms(text: str) -> list[str]:
     return stems + [f"{a}_{b}" for a, b in itertools.pairwise(stems)]
 
 
+def content_words(text: str) -> list[str]:
+    """The words of ``text`` that carry meaning (no filler, negations kept as "not"), unstemmed."""
+    return [
+        "not" if w in _NOT else w
+        for w in _WORD.findall(_POSSESSIVE.sub("", text.lower().replace("’", "'")).replace("'", ""))
+        if (w in _NOT or w not in STOPWORDS or w in _KEEP) and not w.isdigit()
+    ]
+
+
+def char_grams(words: Iterable[str]) -> dict[str, int]:
+    """Character n-grams (:data:`CHAR_SIZES`) of each word padded with spaces, with their counts."""
+    counts: dict[str, int] = {}
+    for w in words:
+        padded = f" {w} "
+        for n in CHAR_SIZES:
+            for i in range(len(padded) - n + 1):
+                g = padded[i : i + n]
+                counts[g] = counts.get(g, 0) + 1
+    return counts
+
+
+class CharIndex:
+    """Cosine similarity of sublinear TF-IDF character n-gram vectors, from per-gram posting lists."""
+
+    def __init__(self, docs: list[list[str]]) -> None:
+        grams = [char_grams(d) for d in docs]
+        df: dict[str, int] = {}
+        for g in grams:
+            for t in g:
+                df[t] = df.get(t, 0) + 1
+        n = len(docs)
+        self.idf = {t: float(np.log((1 + n) / (1 + f)) + 1.0) for t, f in df.items()}
+        rows: dict[str, list[int]] = {}
+        weights: dict[str, list[float]] = {}
+        for d, g in enumerate(grams):
+            vec = {t: (1.0 + float(np.log(c))) * self.idf[t] for t, c in g.items()}
+            norm = float(np.sqrt(sum(v * v for v in vec.values()))) or 1.0
+            for t, v in vec.items():
+                rows.setdefault(t, []).append(d)
+                weights.setdefault(t, []).append(v / norm)
+        self.postings = {t: (np.asarray(rows[t]), np.asarray(weights[t])) for t in rows}
+        self.size = n
+
+    def scores(self, words: list[str]) -> np.ndarray:
+        """Each document's cosine similarity with the words."""
+        g = char_grams(words)
+        vec = {t: (1.0 + math.log(c)) * idf for t, c in g.items() if (idf := self.idf.get(t)) is not None}
+        if not vec:
+            return np.zeros(self.size)
+        hits = [self.postings[t] for t in vec]
+        query = np.fromiter(vec.values(), dtype=float, count=len(vec))
+        query /= float(np.sqrt(query @ query))
+        rows = np.concatenate([at for at, _ in hits])
+        weights = np.concatenate([w for _, w in hits]) * np.repeat(query, [len(at) for at, _ in hits])
+        return np.bincount(rows, weights, minlength=self.size)
+
+
 class Index:
     """BM25 over every item's questions, heading and keywords, and text; built once per knowledge base."""
 
@@ -137,6 +224,11 @@ class Index:
         whole = [terms(" ".join((*item.questions, item.heading, *item.keywords))) for _, item in self.entries]
         self.whole = BM25Okapi(whole)
         self.fast, self.fast_whole = Postings(self.bm25), Postings(self.whole)
+        question_rows = self.fields["question"]
+        self.chars = CharIndex([content_words(q) for _, item in self.entries for q in item.questions])
+        counts = np.bincount(self.owners[question_rows], minlength=len(self.entries))
+        self.char_items = np.flatnonzero(counts)  # items with stored questions, and where each one's start
+        self.char_starts = (np.cumsum(counts) - counts)[self.char_items]
         self._rows = {item.id: n for n, (_, item) in enumerate(self.entries)}
         self.position = np.zeros(len(self.entries))
         for topic in knowledge.topics.values():
@@ -157,6 +249,14 @@ class Index:
             for t in vocab:
                 holders.setdefault(t, []).append(n)
         self.holders = {t: np.asarray(rows) for t, rows in holders.items()}
+        # a word of the question is spoken to by an item that has it or one of its synonyms' words
+        for word, synonyms in self.synonyms.items():
+            asked = [t for t in terms(word) if "_" not in t]
+            alike = {t for syn in synonyms for t in terms(syn) if "_" not in t}
+            for t in asked:
+                rows = {int(r) for a in (t, *alike) for r in self.holders.get(a, ())}
+                if rows:
+                    self.holders[t] = np.asarray(sorted(rows))
         self.places: list[float] = self.position.tolist()
         self.rows = range(len(self.entries))
         topic_rows: dict[str, list[int]] = {}
@@ -184,6 +284,11 @@ class Index:
 
     def query(self, text: str) -> tuple[list[str], list[str]]:
         """The question's terms, misspelt words put right, and the knowledge base's words for the student's."""
+        asked, extra, _ = self._query(text)
+        return asked, extra
+
+    def _query(self, text: str) -> tuple[list[str], list[str], str]:
+        """:meth:`query`, and the question with its misspelt words put right."""
         words = []
         for w in _WORD.findall(_POSSESSIVE.sub("", text.lower().replace("’", "'")).replace("'", "")):
             if len(w) >= SPELL_MIN and w not in self.surface and w not in self.synonyms and not w.isdigit():
@@ -191,7 +296,7 @@ class Index:
             words.append(w)
         plain = " ".join(words)
         extra = [t for w in words for syn in self.synonyms.get(w, ()) for t in terms(syn) if "_" not in t]
-        return terms(plain), extra
+        return terms(plain), extra, plain
 
     def respell(self, word: str) -> str:
         """A word the knowledge base knows one typo away from ``word`` (the most common), else ``word``."""
@@ -216,9 +321,10 @@ class Index:
         """Each item's match with ``text`` per field, and the weight of each word asked.
 
         Fields: its best question, its heading and keywords, its text, all its phrasings together; each
-        scaled by the total weight of the question's words.
+        scaled by the total weight of the question's words. And ``chars``: the cosine similarity of its
+        best question's character n-grams with the question's (a paraphrase sharing word parts, a typo).
         """
-        asked, extra = self.query(text)
+        asked, extra, plain = self._query(text)
         query = list(dict.fromkeys(asked))
         if not query:
             zero = np.zeros(len(self.entries))
@@ -234,6 +340,10 @@ class Index:
             np.maximum.at(best, self.owners[rows], raw[rows])
             parts[field] = best / scale
         parts["whole"] = self.fast_whole.scores(asked) / scale
+        chars = np.zeros(len(self.entries))
+        if DOC_WEIGHTS["chars"] and len(self.char_items):  # an item's best question (they are stored item by item)
+            chars[self.char_items] = np.maximum.reduceat(self.chars.scores(content_words(plain)), self.char_starts)
+        parts["chars"] = chars
         return parts, words
 
     def coverages(self, words: Mapping[str, float]) -> np.ndarray:
@@ -281,8 +391,28 @@ def combine(parts: Mapping[str, np.ndarray]) -> np.ndarray:
     return sum((DOC_WEIGHTS[field] * part for field, part in parts.items()), np.zeros(len(next(iter(parts.values())))))
 
 
-_INDEXES: dict[int, tuple[Knowledge, Index]] = {}
 _INDEX_LOCK = Lock()
+_VOCABULARIES: dict[int, tuple[Knowledge, frozenset[str]]] = {}
+
+
+def advice_words(knowledge: Knowledge, text: str) -> list[str]:
+    """The words of ``text`` the knowledge base uses for advice (content words it knows; no names or numbers).
+
+    Reads only the knowledge base's vocabulary (a few milliseconds, once), not the ranking index.
+    """
+    with _INDEX_LOCK:
+        held = _VOCABULARIES.get(id(knowledge))
+        if held is None or held[0] is not knowledge:
+            every = " ".join(
+                " ".join((*item.questions, item.heading, *item.keywords, item.text)) for _, item in knowledge.items()
+            )
+            held = (knowledge, frozenset(_WORD.findall(every.lower())))
+            _VOCABULARIES[id(knowledge)] = held
+    known = held[1]
+    return [w for w in content_words(text) if w in known and w not in _NAMES]
+
+
+_INDEXES: dict[int, tuple[Knowledge, Index]] = {}
 
 
 def index(knowledge: Knowledge) -> Index:
@@ -392,6 +522,7 @@ class Scored:
     variant: bool = False  # says in other words what an item already shown said
     relative: float = 0.0  # match relative to the best match for the question
     decisive: bool = False  # made for a decisive situation the student is in (rejected, accepted…)
+    cover: float = 0.0  # the share of the question's words the item speaks to (1 when nothing specific asked)
 
 
 @dataclass(frozen=True)
@@ -401,6 +532,8 @@ class Ranking:
     scored: list[Scored]
     best_match: float
     coverage: float  # how much of the question the best item speaks to (0 to 1; 1 when nothing specific asked)
+    asked: bool = True  # the question has words of its own (not only "what now?" and the like)
+    addressed: frozenset[str] = frozenset()  # known facts that advice already shown was made for
 
     def top_topics(self, n: int = 2) -> list[str]:
         """The topics of the best items, without repeats."""
@@ -421,20 +554,31 @@ def rank(
     *,
     seen: Iterable[str] = (),
     topic: str | None = None,
+    context: str = "",
 ) -> Ranking:
     """Score every item that fits the facts for ``text``; ``priors`` is the belief in each topic.
 
     Items already ``seen`` are left out; items saying what a seen item said get a penalty. With
-    ``topic``, only that topic's items are ranked.
+    ``topic``, only that topic's items are ranked. ``context``: the message a follow-up question refers
+    to, matched with weight :data:`W_CONTEXT` (how much of the question is covered stays the question's).
     """
     idx = index(knowledge)
     parts, words = idx.parts(text)
     match = combine(parts)
+    context_cover = None
+    if context:  # a follow-up ("how do I prepare for that?"): what it refers to counts too, less
+        context_parts, context_words = idx.parts(context)
+        if context_words:
+            match = match + W_CONTEXT * combine(context_parts)
+            context_cover = idx.coverages(context_words)
     scale = max(float(match.max()), MATCH_SCALE, 1e-6) if len(match) else 1.0  # the best match counts 1 (when strong)
     cover = idx.coverages(words)
+    if context_cover is not None:
+        cover = (cover + W_CONTEXT * context_cover) / (1 + W_CONTEXT)
     seen_ids = set(seen)
     seen_points = {item.point for _, item in idx.entries if item.id in seen_ids} if seen_ids else set()
-    known = set(facts.values.values())
+    # a value said only hypothetically ("should I ask whether it's the same person?") rules nothing out
+    known = {v for k, v in facts.values.items() if k not in facts.supposed}
     matches: list[float] = match.tolist()  # plain floats, the same values, read faster than numpy's
     covers: list[float] = cover.tolist()
     places: list[float] = idx.places
@@ -477,12 +621,18 @@ def rank(
             variant=variant,
             relative=m / scale,
             decisive=any(knowledge.facts[g].strict for g in fits) if fits else False,
+            cover=covers[n] if words else 1.0,
         )
         scored.append(one)
     scored.sort(key=lambda s: -s.score)
     best = max((s.match for s in scored), default=0.0)
     covered = max((float(cover[idx.where(s.item.id)]) for s in scored[:3]), default=0.0) if words else 1.0
-    return Ranking(scored, best, covered)
+    addressed = frozenset(
+        g
+        for n in (idx.where(i) for i in seen_ids if i in idx._rows)
+        for g in _fits_known(idx.entries[n][1], facts, idx.groups[n])
+    )
+    return Ranking(scored, best, covered, bool(words), addressed)
 
 
 def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
@@ -507,8 +657,8 @@ def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
     # the answer to the question first, then the advice made for a part of the student's situation it
     # doesn't speak to (a point made for their situation may come back in other words: it still holds)
     situational = [s for s in rest if s.fits - lead.fits and _unpenalised(s) >= lead.score - FIT_SLOT]
-    if situational and count > 1:
-        second = max(situational, key=_unpenalised)
+    if situational and count > 1:  # first the part of their situation no advice shown so far was made for
+        second = max(situational, key=lambda s: (bool(s.fits - lead.fits - ranking.addressed), _unpenalised(s)))
         picked.append(second)
         points.add(second.item.point)
     for s in rest:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from threading import Lock
 
@@ -302,9 +302,37 @@ def _remember(turn: Turn, name: str, key: str) -> None:
         turn.remember("outcome_at", turn.now.isoformat())
 
 
+SAID_KEPT = 200  # characters of advice words of the last message kept, to read a follow-up ("how to prepare for that?")
+SAID_FOR = timedelta(minutes=30)  # …for this long
+
+
 def learn_from_text(turn: Turn, text: str) -> None:
-    """Remember the facts a message states (the setting, who the interviewers are…)."""
+    """Remember the facts a message states (the setting, who the interviewers are…), and the message itself.
+
+    The message's advice words (those of the knowledge base: no names, places, dates or numbers) are kept
+    for a moment, so that a follow-up question can be read with them (:func:`said_before`).
+    """
     situation(turn, text)
+    if not turn.has_storage or not text:
+        return
+    from bot import advice
+
+    said = " ".join(advice.advice_words(turn.knowledge, text))[:SAID_KEPT]
+    if said != turn.context.get("said"):
+        turn.remember("said_before", turn.context.get("said"))
+        turn.remember("said_before_at", turn.context.get("said_at"))
+        turn.remember("said", said)
+        turn.remember("said_at", turn.now.isoformat())
+
+
+def said_before(turn: Turn) -> str:
+    """The student's message before this one, when it was recent (else empty)."""
+    if not turn.has_storage:
+        return ""
+    at = _parse_time(turn.context.get("said_before_at"))
+    if at is None or turn.now - at > SAID_FOR:
+        return ""
+    return str(turn.context.get("said_before") or "")
 
 
 def setting_tips(turn: Turn, interview: Interview, text: str) -> list[Reply]:

@@ -16,7 +16,7 @@ from dataclasses import replace
 from bot import advice, formatting, markup, situation
 from bot.dialog import Pending, is_other_action, yes_no
 from bot.knowledge import COACHING_TOPICS, Item, Topic
-from bot.nlu.thresholds import ANSWER
+from bot.nlu.thresholds import ACT, ANSWER
 from bot.nlu.types import Parse
 from bot.registry import on_action, on_intent, on_pending
 from bot.turn import Turn
@@ -49,6 +49,29 @@ _AGAIN = re.compile(
     r"(?: tips?| advice)? (?:again|once more)|repeat(?: that| it)?|again|say again|come again)\W*(?:please|pls)?\W*$",
     re.I,
 )
+_QUESTION = re.compile(  # a message that asks something
+    r"\?|^\W*(?:how|what|wh?at|which|who|whom|when|where|why|should|shall|can|could|would|will|do|does|did|is|are|am|"
+    r"was|were|any|anything|anyone|anybody|tips?|advice|help|idk|wdyt|ok to|okay to)\b",
+    re.I,
+)
+_ASK_CUE = re.compile(  # inside a message about an interview: the part that asks for advice
+    r"\b(?:tips?|advice|advise|etiquette|suggestions?|pointers|recommendations?|ideas|"
+    r"how (?:do|should|can|could|would|to|much|many)|what (?:do|should|can|could|would|to|are|is)|wh?at do i|"
+    r"wat (?:do|should)|should i|shall i|can i|do i|is it ok|is it okay|ok to|okay to|what if|any thoughts"
+    r")\b",
+    re.I,
+)
+_CLAUSE = re.compile(  # a clause and the punctuation that ends it
+    r"(?:[^.?!;,:\n—–-]|-(?=\S))+(?:[.?!;,:\n—–]+|\s-\s|$)|[^.?!;,:\n—–]+$", re.I
+)
+_FOLLOW_UP = re.compile(r"\b(?:that|this|it|him|her|them|those|these|there|one|such)\b", re.I)  # refers back
+FOLLOW_UP_WORDS = 12  # a question this short that refers back is read with the message before
+
+
+def _short(text: str) -> bool:
+    return len(text.split()) <= FOLLOW_UP_WORDS
+
+
 UNANSWERED = "unanswered"  # Reply.kind prefix of an honest "no good answer" (counted by topic in /metrics)
 OUTCOME_STATEMENT = "outcome"
 ENDINGS = frozenset({"rejected", "withdrawn", "accepted"})  # outcomes that close a process
@@ -60,8 +83,20 @@ def _priors(parse: Parse) -> dict[str, float]:
     return {intent: conf for intent, conf in pairs if intent in COACHING_TOPICS}
 
 
-def answer(turn: Turn, parse: Parse) -> list[Reply]:
-    """Answer a coaching question: the best items for this question and this student, or an honest no."""
+# a question the classifier sent elsewhere is still answered when the knowledge base clearly answers it:
+RESCUE_COVER = 0.6  # its best items speak to this share of the question's words…
+RESCUE_MATCH = 2.4  # …they match it this strongly (BM25, see bot/advice.py)…
+RESCUE_TOPIC = 0.3  # …and the classifier's guesses give the coaching topics together this much belief
+RESCUE_SCOPE = 0.5  # in a conversation about the student's interview: the scope model leans to in scope…
+RESCUE_TOLD = 0.5  # …and items speak to this share of the question…
+RESCUE_FIT = 0.4  # …or an item made for their situation matches it this well (relative to the best match)
+
+
+def answer(turn: Turn, parse: Parse, *, ask: bool = True) -> list[Reply]:
+    """Answer a coaching question: the best items for this question and this student, or an honest no.
+
+    ``ask=False``: never ask the topic's question (another question of the conversation is open).
+    """
     facts = situation.situation(turn, parse.text)
     said = facts.values.get(OUTCOME_STATEMENT) if OUTCOME_STATEMENT in facts.told - facts.supposed else None
     if said in ENDINGS:  # "they rejected me": the process ended, whatever topic the words look like
@@ -69,7 +104,8 @@ def answer(turn: Turn, parse: Parse) -> list[Reply]:
 
         return outcomes.report(turn, parse, facts)
     priors = _priors(parse)
-    ranking = advice.rank(turn.knowledge, facts, parse.text, priors, seen=advice.shown(turn))
+    context = situation.said_before(turn) if _FOLLOW_UP.search(parse.text) and _short(parse.text) else ""
+    ranking = advice.rank(turn.knowledge, facts, parse.text, priors, seen=advice.shown(turn), context=context)
     if not ranking.scored:
         return _all_covered(turn, parse.intent)
     unsure = parse.confidence < ANSWER and ranking.coverage < advice.STRONG
@@ -93,8 +129,96 @@ def answer(turn: Turn, parse: Parse) -> list[Reply]:
         kept = [s for s in ranking.scored[1:] if not _depends(turn, s.item, unknown)]
         picked = advice.choose(advice.Ranking([picked[0], *kept], ranking.best_match, ranking.coverage))
         items = [(s.topic, s.item) for s in picked]
-        return _reply(turn, lead_topic, items, facts, heading=picked[0].item.heading, ask=True)
+        return _reply(turn, lead_topic, items, facts, heading=picked[0].item.heading, ask=ask)
     return _reply(turn, lead_topic, items, facts, heading=picked[0].item.heading, ask=False)
+
+
+def _coaching_belief(parse: Parse) -> float:
+    """How much the classifier's guesses for a message believe in the coaching topics together."""
+    return sum(conf for intent, conf in parse.alternatives if intent in COACHING_TOPICS)
+
+
+def _in_conversation(turn: Turn) -> bool:
+    """Whether this conversation is already about the student's interview (a topic discussed, a fact known)."""
+    if not turn.has_storage:
+        return False
+    return bool(turn.context.get("last_topic") or turn.facts() or situation.current_interview(turn))
+
+
+def rescue(turn: Turn, parse: Parse) -> list[Reply] | None:
+    """A coaching question the classifier sent elsewhere, answered when the knowledge base clearly answers it.
+
+    Elsewhere: out of scope, or unsurely a list, a note, help (see :func:`unsure_question`); None when
+    the knowledge base does not clearly answer it.
+
+    Clearly: its best items speak to most of the question, match it strongly and the classifier's own
+    guesses lean to coaching; or, in a conversation about the student's interview, a question that the
+    advice made for their situation (or most of the knowledge base's words) answers.
+    """
+    text = parse.text
+    if not text or len(text) > 600:
+        return None
+    priors = _priors(parse)
+    known = situation.situation(turn, text)
+    ranking = advice.rank(turn.knowledge, known, text, priors, seen=advice.shown(turn))
+    if not ranking.scored:
+        return None
+    strong = (
+        ranking.coverage >= RESCUE_COVER
+        and ranking.best_match >= RESCUE_MATCH
+        and _coaching_belief(parse) >= RESCUE_TOPIC
+    )
+    if not strong:
+        if not _in_conversation(turn) or not (_QUESTION.search(text) or known.told - known.supposed):
+            return None
+        if turn.nlu.classifier.scope_probability(text) < RESCUE_SCOPE:
+            return None
+        fitting = [s for s in ranking.scored[:3] if s.fits and s.relative >= RESCUE_FIT and s.cover >= RESCUE_TOLD]
+        if not ranking.asked or (not fitting and ranking.coverage < RESCUE_COVER):
+            return None
+    lead = ranking.scored[0].topic.intent
+    best = {lead: 1.0, **{k: v for k, v in priors.items() if k != lead}}
+    return answer(turn, replace(parse, intent=lead, confidence=ANSWER, alternatives=tuple(best.items())))
+
+
+def unsure_question(turn: Turn, parse: Parse) -> list[Reply] | None:
+    """A question read unsurely as another request (a list, a note, help), answered as coaching when it can be.
+
+    The answer when the knowledge base clearly answers it (see :func:`rescue`), else None (the request's
+    own handler goes on).
+    """
+    if parse.confidence >= ACT or not _QUESTION.search(parse.text):
+        return None
+    return rescue(turn, parse)
+
+
+def tips_in_message(turn: Turn, parse: Parse) -> list[Reply]:
+    """Advice for a coaching ask inside a message about an interview ("round 2 tmrw, any tips?"), else nothing.
+
+    The ask is the part of the message with an ask in it; a general one ("any tips?") gets the advice
+    for the situation the message states, a specific one the items that answer it.
+    """
+    clauses = [m.group(0).strip() for m in _CLAUSE.finditer(parse.text) if m.group(0).strip(" .?!;,:\n—–-")]
+    asks = [c.rstrip(" .?!;,:\n—–-") for c in clauses if c.endswith("?") or _ASK_CUE.search(c)]
+    if not asks or (len(clauses) < 2 and "?" not in parse.text):
+        return []
+    ask_text = " ".join(asks)
+    cols = turn.nlu.parse(ask_text, turn.local_now, turn.tz)
+    priors = {i: c for i, c in (cols.alternatives or ((cols.intent, cols.confidence),)) if i in COACHING_TOPICS}
+    facts = situation.situation(turn, parse.text)
+    ranking = advice.rank(turn.knowledge, facts, ask_text, priors, seen=advice.shown(turn))
+    if not ranking.scored:
+        return []
+    general = not advice.index(turn.knowledge).query(ask_text)[0] or _GENERIC_ASK.match(ask_text)
+    if not general and ranking.coverage < advice.WEAK and not priors:
+        return []
+    if general:  # advice for the situation said, else for preparing
+        ranking = advice.rank(turn.knowledge, facts, "", priors or {"preparation": 1.0}, seen=advice.shown(turn))
+        if not ranking.scored:
+            return []
+    picked = advice.choose(ranking)
+    items = [(s.topic, s.item) for s in picked]
+    return _reply(turn, picked[0].topic, items, facts, heading=picked[0].item.heading, ask=False)
 
 
 def _open_question(turn: Turn, topic: Topic, facts: situation.Facts) -> set[str]:
@@ -409,6 +533,8 @@ def help_intent(turn: Turn, parse: Parse) -> list[Reply]:
     """What the bot can do."""
     if _AGAIN.match(parse.text) and (again := _again(turn)):
         return again
+    if (rescued := unsure_question(turn, parse)) is not None:
+        return rescued
     return _fresh(turn, [Reply(turn.knowledge.response("help"), (*advice.topic_buttons(), PRACTISE))])
 
 
@@ -442,4 +568,7 @@ def fallback(turn: Turn, parse: Parse) -> list[Reply]:
         return again
     if _follows_on(turn, parse):
         return answer(turn, _on_last_topic(turn, parse))
+    rescued = rescue(turn, parse)
+    if rescued is not None:
+        return rescued
     return _fresh(turn, [Reply(turn.knowledge.response("fallback"), (*advice.topic_buttons(), Button("Help", "help")))])

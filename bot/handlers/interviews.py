@@ -625,7 +625,9 @@ def schedule(turn: Turn, parse: Parse) -> list[Reply]:
     }
     if _CALENDAR.search(parse.text.lower()) and turn.changed and not asking:
         replies += calendar_reply(turn)  # "put in my calendar: Northwind, thursday 2pm": the file too
-    return replies
+    from bot.handlers.coaching import tips_in_message  # "round 2 at Deloitte on monday, any tips?": the tips too
+
+    return replies[:1] + tips_in_message(turn, parse) + replies[1:]
 
 
 COMMON_ZONES = (
@@ -839,6 +841,10 @@ def list_interviews(turn: Turn, parse: Parse) -> list[Reply]:
     low = parse.text.lower()
     if parse.text and _ASK_DEADLINE.search(low):
         return _deadline_answer(turn)
+    from bot.handlers.coaching import unsure_question  # "what's my next move?" read unsurely as a list request
+
+    if parse.text and (rescued := unsure_question(turn, parse)) is not None:
+        return rescued
     when = turn.nlu.parse_when(parse.text, turn.local_now, turn.tz) if parse.text else None
     if when is not None and _OFFER_NEWS.search(low):
         from bot.handlers.coaching import coaching  # "they want an answer by next monday": news, not a question

@@ -62,6 +62,11 @@ def add_note(turn: Turn, parse: Parse) -> list[Reply]:
         return [Reply("Sure. What should I note?")]
     shown = body if len(body) <= 200 else body[:200] + "…"
     framed = body != parse.text.strip() or not parse.text  # "note: …", "remember that …"
+    if not framed:
+        from bot.handlers.coaching import unsure_question  # a coaching question read unsurely as a note
+
+        if (rescued := unsure_question(turn, parse)) is not None:
+            return rescued
     asked = ask_first(
         turn, parse, f"Should I save this as a note? “{markup.literal(shown)}”", yes="Yes, save it", clear=framed
     )

@@ -48,6 +48,11 @@ def outcome_intent(turn: Turn, parse: Parse) -> list[Reply]:
 def report(turn: Turn, parse: Parse, facts: situation.Facts) -> list[Reply]:
     """Record the outcome a message states (when it is clear which interview), then advise."""
     value = facts.values.get("outcome") if "outcome" in facts.told and "outcome" not in facts.supposed else None
+    if value is None and parse.intent == "report_outcome":
+        from bot.handlers.coaching import unsure_question  # a question read unsurely as news of an outcome
+
+        if (rescued := unsure_question(turn, parse)) is not None:
+            return rescued
     if value is None:
         return [
             Reply(
