@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot import markup
-from bot.runtime import Runtime
-from bot.types import Button, ConversationRef, File, IncomingMessage, Reply
+from bot.common import markup
+from bot.common.types import Button, ConversationRef, File, IncomingMessage, Reply
+from bot.ops.runtime import Runtime
 
 PLATFORM = "console"
 

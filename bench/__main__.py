@@ -35,7 +35,7 @@ from typing import Any
 
 from bench import core_bench, reminders_bench, slack_bench
 from bench.chat_rss import chat_figures
-from bot.knowledge import COACHING_TOPICS
+from bot.knowledge.library import COACHING_TOPICS
 
 
 @dataclass

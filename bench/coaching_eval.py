@@ -31,15 +31,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot import markup
-from bot.app import App
-from bot.clock import FakeClock
-from bot.handlers.coaching import UNANSWERED
-from bot.knowledge import Knowledge, load_knowledge
+from bot.coaching.handlers.coaching import UNANSWERED
+from bot.common import markup
+from bot.common.clock import FakeClock
+from bot.common.settings import load_settings
+from bot.common.types import ConversationRef, IncomingMessage, Reply
+from bot.knowledge.library import Knowledge, load_knowledge
 from bot.nlu import NLU
-from bot.settings import load_settings
+from bot.ops.app import App
 from bot.storage.models import ConversationState, User
-from bot.types import ConversationRef, IncomingMessage, Reply
 
 ROOT = Path(__file__).resolve().parents[1]
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)

@@ -32,9 +32,9 @@ from typing import Any
 
 from sqlalchemy import event
 
-from bot.app import App
-from bot.settings import load_settings
-from bot.types import ConversationRef, IncomingMessage
+from bot.common.settings import load_settings
+from bot.common.types import ConversationRef, IncomingMessage
+from bot.ops.app import App
 
 COMPANIES = [
     "Acme", "Globex", "Initech", "Blue Harbor Analytics", "Umbrella Health", "Stark Industries", "Wayne Logistics",
@@ -153,7 +153,7 @@ def measure(app: App, counter: Counter, templates: list[str], n: int, users: int
 
 def ranking_times(app: App, n: int) -> list[float]:
     """The part of a coaching answer spent ranking the knowledge items (facts, BM25, scoring, choosing)."""
-    from bot import advice, situation
+    from bot.coaching import advice, situation
 
     knowledge = app.knowledge
     rng = random.Random(7)

@@ -29,14 +29,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot import markup
-from bot.app import App
-from bot.clock import FakeClock
-from bot.knowledge import Knowledge, load_knowledge
+from bot.common import markup
+from bot.common.clock import FakeClock
+from bot.common.settings import load_settings
+from bot.common.types import ConversationRef, IncomingMessage, Reply
+from bot.knowledge.library import Knowledge, load_knowledge
 from bot.nlu import NLU
-from bot.settings import load_settings
+from bot.ops.app import App
 from bot.storage.models import Interview, Note, User
-from bot.types import ConversationRef, IncomingMessage, Reply
 
 ROOT = Path(__file__).resolve().parent.parent
 CLAUSES = ("interviews", "notes", "user_data_kept", "last_reply_contains", "last_reply_asks")
@@ -124,7 +124,7 @@ def run_dialog(dialog: dict[str, Any], nlu: NLU, knowledge: Knowledge, workdir: 
     app = App.build(settings, clock=clock, nlu=nlu, knowledge=knowledge)
     out = Outcome(dialog.get("name", "?"))
     try:
-        from bot.delivery_engine import ReminderEngine
+        from bot.reminders.engine import ReminderEngine
 
         recorder = _Recorder()
         engine = ReminderEngine(app, {"eval": recorder}, pacing=0.0)

@@ -37,9 +37,9 @@ import discord
 from adapters.discord import DiscordAdapter
 from adapters.discord.adapter import configure_endpoints, intents
 from bench.core_bench import COACHING
-from bot.app import App
-from bot.runtime import Runtime
-from bot.settings import load_settings
+from bot.common.settings import load_settings
+from bot.ops.app import App
+from bot.ops.runtime import Runtime
 from tests.standins.discord import DiscordStandIn, Message, User
 
 QUESTIONS = COACHING[:8]  # the same questions the core benchmark times

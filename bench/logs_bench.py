@@ -5,7 +5,7 @@ Usage: python -m bench.logs_bench [--runs 7]
 For each input shape that made an old pattern quadratic (a long run of token characters, runs
 split by dots, a long scheme before ``://``…), times every redaction pattern on inputs of 50k,
 200k and 800k characters and prints the median and the growth per 4× input (about 4 means linear;
-16 would be quadratic). Then times :func:`bot.logs.redact` on whole fields up to 4 MB: the cut before
+16 would be quadratic). Then times :func:`bot.ops.logs.redact` on whole fields up to 4 MB: the cut before
 the patterns keeps that flat.
 """
 
@@ -17,7 +17,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from bot.logs import _PATTERNS, redact
+from bot.ops.logs import _PATTERNS, redact
 
 SHAPES: dict[str, Callable[[int], str]] = {
     "token run": lambda n: "a" * n,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.knowledge import default_dir
+from bot.knowledge.library import default_dir
 from bot.nlu.intents import FALLBACK
 from bot.nlu.train import SCOPE_KEEP, SCOPE_THRESHOLD, train_served
 from bot.nlu.training import load_examples

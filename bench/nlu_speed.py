@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from bot.knowledge import default_dir
+from bot.knowledge.library import default_dir
 from bot.nlu import INTENT_FILE, MODEL_DIR, NLU
 from bot.nlu.intents import IntentModel, normalise
 from bot.nlu.train import fit

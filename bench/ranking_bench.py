@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 from bench.ranking_eval import NOW, ROOT
-from bot import advice, situation
-from bot.handlers.coaching import _priors
-from bot.knowledge import load_knowledge
+from bot.coaching import advice, situation
+from bot.coaching.handlers.coaching import _priors
+from bot.knowledge.library import load_knowledge
 from bot.nlu import NLU
 
 FILES = [ROOT / "tests/data/ranking_own.jsonl", ROOT / "tests/data/dev/ranking.jsonl"]

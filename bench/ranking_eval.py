@@ -20,9 +20,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from bot import advice, situation
-from bot.handlers.coaching import _priors
-from bot.knowledge import load_knowledge
+from bot.coaching import advice, situation
+from bot.coaching.handlers.coaching import _priors
+from bot.knowledge.library import load_knowledge
 from bot.nlu import NLU
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,11 +1,11 @@
-"""Choose the ranking weights of :mod:`bot.advice` by coordinate search on the labelled training sets.
+"""Choose the ranking weights of :mod:`bot.coaching.advice` by coordinate search on the labelled training sets.
 
 Usage: python -m bench.ranking_tune [--rounds N] [FILE ...]
 (default: tests/data/ranking_own.jsonl and tests/data/dev/ranking.jsonl; blind files are refused)
 
 Every question is parsed once; then each weight in turn is scaled up and down while the objective
 (share of questions whose best item is the first bullet, plus half the share where it is among the
-first two) improves. Prints the weights found, to be copied into bot/advice.py by hand: the bot never
+first two) improves. Prints the weights found, to be copied into bot/coaching/advice.py by hand: the bot never
 reads this script's output at run time.
 """
 
@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.ranking_eval import NOW, ROOT, facts_for
-from bot import advice
-from bot.handlers.coaching import _priors
-from bot.knowledge import Knowledge, load_knowledge
+from bot.coaching import advice
+from bot.coaching.handlers.coaching import _priors
+from bot.knowledge.library import Knowledge, load_knowledge
 from bot.nlu import NLU
 
 DEFAULT = [ROOT / "tests/data/ranking_own.jsonl", ROOT / "tests/data/dev/ranking.jsonl"]

@@ -109,9 +109,9 @@ def seed(url: str, count: int, due: datetime) -> None:
 def run(url: str, count: int = 1000, instances: int = 3, timeout: float = 120.0) -> Result:
     """Start the instances as separate processes, then seed reminders all due in one second, and
     collect what the instances delivered."""
-    from bot.app import nlu_cache_dir
+    from bot.common.settings import load_settings
     from bot.nlu import NLU
-    from bot.settings import load_settings
+    from bot.ops.app import nlu_cache_dir
     from bot.storage import migrate
     from bot.storage.db import Database
 
@@ -165,9 +165,9 @@ def run(url: str, count: int = 1000, instances: int = 3, timeout: float = 120.0)
 
 def worker(url: str, out: str, instance: str, expected: int) -> None:
     """One bot instance: a ReminderEngine with its own scheduler, recording what it delivers."""
-    from bot.app import App
-    from bot.delivery_engine import ReminderEngine
-    from bot.settings import load_settings
+    from bot.common.settings import load_settings
+    from bot.ops.app import App
+    from bot.reminders.engine import ReminderEngine
     from bot.storage.db import Database
     from bot.storage.models import Reminder
 

@@ -29,9 +29,9 @@ from pathlib import Path
 from sqlalchemy import insert, select, update
 
 from bench.reminder_instances import seed_users
-from bot.app import App
-from bot.delivery_engine import ReminderEngine
-from bot.settings import load_settings
+from bot.common.settings import load_settings
+from bot.ops.app import App
+from bot.reminders.engine import ReminderEngine
 from bot.storage import migrate
 from bot.storage.db import Database
 from bot.storage.models import Reminder, User

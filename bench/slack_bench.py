@@ -307,11 +307,11 @@ def adapter_server(port: int, api_url: str) -> None:
     posting the reply.
     """
     from adapters.slack import SlackAdapter
-    from bot.app import App
-    from bot.events import Receipt
-    from bot.runtime import Runtime
-    from bot.settings import load_settings
-    from bot.types import IncomingMessage, Reply
+    from bot.common.settings import load_settings
+    from bot.common.types import IncomingMessage, Reply
+    from bot.ops.app import App
+    from bot.ops.events import Receipt
+    from bot.ops.runtime import Runtime
 
     canned = [Reply(CANNED)]
 

@@ -18,14 +18,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bot import markup
-from bot.app import App
-from bot.clock import FakeClock
-from bot.delivery import DeliveryError
-from bot.knowledge import Knowledge, load_knowledge
+from bot.common import markup
+from bot.common.clock import FakeClock
+from bot.common.settings import Settings, load_settings
+from bot.common.types import ConversationRef, IncomingMessage, Reply
+from bot.knowledge.library import Knowledge, load_knowledge
 from bot.nlu import NLU
-from bot.settings import Settings, load_settings
-from bot.types import ConversationRef, IncomingMessage, Reply
+from bot.ops.app import App
+from bot.reminders.delivery import DeliveryError
 
 # Monday 2 March 2026, 10:00 in New York (15:00 UTC)
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -145,7 +145,7 @@ class BotHarness:
 
     async def deliver_due(self) -> list[str]:
         """Let the reminder engine send everything due now; returns the texts sent this time."""
-        from bot.delivery_engine import ReminderEngine
+        from bot.reminders.engine import ReminderEngine
 
         if self.engine is None:
             self.engine = ReminderEngine(self.app, {"test": self.recorder}, pacing=0.0)

@@ -102,7 +102,7 @@ def test_show_that_again_repeats_on_request(bot: BotHarness, knowledge) -> None:
 
 
 def test_no_good_answer_is_said_honestly_and_counted_by_topic(bot: BotHarness) -> None:
-    from bot.metrics import Metrics
+    from bot.ops.metrics import Metrics
 
     metrics = Metrics()
     bot.app.coach.observers.append(metrics.on_handled)
@@ -127,7 +127,7 @@ def test_typing_show_that_again_repeats_the_last_advice_not_the_interview_list(b
 
 
 def test_a_not_in_front_of_a_fact_cancels_it_within_its_clause(knowledge) -> None:
-    from bot.situation import detect
+    from bot.coaching.situation import detect
 
     assert detect(knowledge, "it's someone new, not the person I met before")["interviewer"].value == "new"
     said = "not sure about the format, but it's the same person as before"
@@ -140,7 +140,7 @@ def test_ranked_items_are_whole_frozen_scores_like_built_ones(knowledge) -> None
 
     import pytest
 
-    from bot import advice, situation
+    from bot.coaching import advice, situation
 
     ranking = advice.rank(knowledge, situation.Facts(), "who pays for dinner?", {}, seen=["informal-setting-bill"])
     first = ranking.scored[0]

@@ -97,8 +97,8 @@ def test_a_note_with_no_topic_is_quoted_for_the_student_to_reword_never_rewritte
 
 
 def test_a_counsellor_edits_the_wording_in_knowledge(tmp_path) -> None:
-    from bot.handlers.after import load_thank_you
-    from bot.knowledge import KnowledgeError, default_dir
+    from bot.coaching.handlers.after import load_thank_you
+    from bot.knowledge.library import KnowledgeError, default_dir
 
     text = (default_dir() / "thank_you.yaml").read_text(encoding="utf-8")
     (tmp_path / "thank_you.yaml").write_text(text.replace("Dear {first_name},", "Hello {first_name},"))

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from bot.knowledge import default_dir
+from bot.knowledge.library import default_dir
 from bot.nlu import NLU
 from bot.nlu.training import load_examples
 

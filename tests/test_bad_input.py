@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, func, select
 
-from bot import formatting, markup
+from bot.common import formatting, markup
+from bot.common.types import ConversationRef, IncomingMessage
 from bot.storage.models import Interview, Note
 from bot.storage.repo import UserData, find_user
-from bot.types import ConversationRef, IncomingMessage
 from tests.conftest import BotHarness
 
 

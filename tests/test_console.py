@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from adapters.console import ConsoleAdapter
-from bot.runtime import Runtime
-from bot.types import File, IncomingMessage, Reply
+from bot.common.types import File, IncomingMessage, Reply
+from bot.ops.runtime import Runtime
 from tests.conftest import BotHarness
 
 EXPORT = File("secondround-export.json", "application/json", '{"notes": [{"text": "ask about the on-call rota"}]}')

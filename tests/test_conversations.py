@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.knowledge import Item, Knowledge
+from bot.knowledge.library import Item, Knowledge
 from tests.conftest import BotHarness
 
 
@@ -234,7 +234,7 @@ def test_decision_date_is_recorded(bot: BotHarness) -> None:
 
 def test_structured_commands_take_the_same_path(bot: BotHarness) -> None:
     """Slash-command forms (an action with fields) do what typed messages do."""
-    from bot.types import IncomingMessage
+    from bot.common.types import IncomingMessage
 
     me = bot.chat()
     r = me.send(

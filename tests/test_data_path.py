@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import event, inspect, text
 
-from bot.events import Inbox, InboxReceipt
-from bot.runtime import Runtime
-from bot.types import IncomingMessage
+from bot.common.types import IncomingMessage
+from bot.ops.events import Inbox, InboxReceipt
+from bot.ops.runtime import Runtime
 from tests.conftest import BotHarness, Chat
 
 SCHEDULE = "I have a second interview with Acme on Friday at 3pm with Sarah Chen, over dinner"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.knowledge import default_dir
+from bot.knowledge.library import default_dir
 from bot.nlu import NLU
 from bot.nlu.entities import Lexicon, tokenize
 from bot.nlu.training import ENTITY_LABELS, load_examples

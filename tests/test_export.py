@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import inspect
 
-from bot.delivery import DeliveryError
+from bot.reminders.delivery import DeliveryError
 from bot.storage.models import ConversationState, Interview, Note, Reminder, User
 from tests.conftest import BotHarness
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import advice
-from bot.knowledge import COACHING_TOPICS, KnowledgeError, default_dir, load_knowledge
+from bot.coaching import advice
+from bot.knowledge.library import COACHING_TOPICS, KnowledgeError, default_dir, load_knowledge
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
@@ -47,7 +47,7 @@ def test_advice_is_in_our_own_words(knowledge) -> None:
 
 def test_every_item_is_reachable_by_paging_its_topic(knowledge) -> None:
     """Each item shows up on some page of its topic (topic button, then More tips) for a situation it fits."""
-    from bot.situation import Facts
+    from bot.coaching.situation import Facts
 
     for topic in knowledge.topics.values():
         for item in topic.items:
@@ -65,7 +65,7 @@ def test_every_item_is_reachable_by_paging_its_topic(knowledge) -> None:
 
 
 def test_facts_are_read_from_messages(knowledge) -> None:
-    from bot.situation import detect
+    from bot.coaching.situation import detect
 
     def said(text: str) -> dict[str, tuple[str, bool]]:
         return {name: (f.value, f.hypothetical) for name, f in detect(knowledge, text).items()}

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App
-from bot.cli import main
-from bot.clock import FakeClock
-from bot.knowledge import KnowledgeError, default_dir
-from bot.knowledge_check import check, load_with_override, reload
-from bot.office_cli import serve_reloading
-from bot.settings import ConfigError
-from bot.types import ConversationRef, IncomingMessage
+from bot.common.clock import FakeClock
+from bot.common.settings import ConfigError
+from bot.common.types import ConversationRef, IncomingMessage
+from bot.knowledge.check import check, load_with_override, reload
+from bot.knowledge.library import KnowledgeError, default_dir
+from bot.office.cli import serve_reloading
+from bot.ops.app import App
+from bot.ops.cli import main
 from tests.conftest import START, make_settings
 
 NEW_GREETING = "Hello from the Riverside career office! Ask me anything about your second interview."
@@ -127,7 +127,7 @@ def test_reload_swaps_valid_content_and_keeps_the_old_on_a_bad_edit(tmp_path: Pa
         assert "the office updated its advice" in say(app, "hi")
 
         (folder / "responses.yaml").write_text("greeting: [not, text\n")  # a bad edit
-        with caplog.at_level(logging.WARNING, logger="bot.knowledge_check"):
+        with caplog.at_level(logging.WARNING, logger="bot.knowledge.check"):
             ok, why = reload(app)
         assert not ok and "responses.yaml" in why
         assert any(r.msg == "knowledge_reload_refused" for r in caplog.records)

@@ -33,9 +33,9 @@ def test_a_second_start_answers_without_loading_alembic_or_psycopg(tmp_path) -> 
         f"""
         import sys
         from pathlib import Path
-        from bot.app import App
-        from bot.settings import load_settings
-        from bot.types import ConversationRef, IncomingMessage
+        from bot.ops.app import App
+        from bot.common.settings import load_settings
+        from bot.common.types import ConversationRef, IncomingMessage
 
         data = Path({str(tmp_path)!r})
         app = App.build(load_settings(data_dir=data, database_url=f"sqlite:///{{data / 'bot.db'}}", health_addr=""))
@@ -55,7 +55,7 @@ def test_a_first_chat_migrates_in_a_child_process_and_never_loads_alembic(tmp_pa
         """
         import atexit, sys
         atexit.register(lambda: print("alembic loaded" if "alembic" in sys.modules else "no alembic", file=sys.stderr))
-        from bot.cli import main
+        from bot.ops.cli import main
         sys.exit(main(["chat", "--jsonl", "--user", "u1", "--tz", "UTC"]))
         """
     )

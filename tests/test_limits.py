@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot import limits
+from bot.common import limits
+from bot.common.types import IncomingMessage
 from bot.storage.models import Interview, Note, Reminder, User
-from bot.types import IncomingMessage
 from tests.conftest import START, BotHarness, Chat
 
 

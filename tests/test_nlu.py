@@ -103,7 +103,7 @@ def test_dev_set_accuracy(nlu: NLU, name: str) -> None:
 
 
 def test_training_and_dev_sets_do_not_overlap() -> None:
-    from bot.knowledge import default_dir
+    from bot.knowledge.library import default_dir
     from bot.nlu.training import load_examples
 
     train = {e.text.strip().lower() for e in load_examples(default_dir() / "nlu" / "intents")}

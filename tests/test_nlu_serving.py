@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import bot.nlu
-from bot.knowledge import default_dir
+from bot.knowledge.library import default_dir
 from bot.nlu import ENTITY_FILE, INTENT_FILE, MANIFEST, MODEL_DIR, NLU, data_digest, shipped_digest
 from bot.nlu.intents import IntentModel
 from bot.nlu.training import load_examples
@@ -72,7 +72,7 @@ def test_serving_imports_neither_scikit_learn_nor_scipy_and_dateparser_only_when
     probe = (
         "import sys\n"
         "from datetime import datetime\n"
-        "import bot.cli, bot.app\n"
+        "import bot.ops.cli, bot.ops.app\n"
         "from bot.nlu import NLU\n"
         f"nlu = NLU.load(cache_dir={str(tmp_path)!r})\n"
         "now = datetime(2026, 3, 2, 10)\n"

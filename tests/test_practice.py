@@ -10,10 +10,10 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from bot.practice.questions import CATEGORIES, choose, load_questions, parse_questions, questions_path
-from bot.practice.session import progress_lines
+from bot.coaching.practice.questions import CATEGORIES, choose, load_questions, parse_questions, questions_path
+from bot.coaching.practice.session import progress_lines
+from bot.common.types import IncomingMessage
 from bot.storage.models import ConversationState
-from bot.types import IncomingMessage
 from tests.conftest import BotHarness, Chat, Replies
 
 ROOT = Path(__file__).resolve().parents[1]

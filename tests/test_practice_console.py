@@ -6,7 +6,7 @@ import io
 import json
 
 from adapters.console import ConsoleAdapter
-from bot.runtime import Runtime
+from bot.ops.runtime import Runtime
 from tests.conftest import BotHarness
 
 ANSWER = (

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import advice, situation
-from bot.knowledge import KnowledgeError, load_knowledge
+from bot.coaching import advice, situation
+from bot.knowledge.library import KnowledgeError, load_knowledge
 from tests.conftest import BotHarness
 from tests.test_advice import ids_shown
 
@@ -67,7 +67,7 @@ def test_a_lunch_mentioned_while_scheduling_shapes_the_next_answer(bot: BotHarne
 def test_a_broken_synonyms_file_is_refused_with_its_name(tmp_path) -> None:
     import shutil
 
-    from bot.knowledge import default_dir
+    from bot.knowledge.library import default_dir
 
     base = tmp_path / "knowledge"
     shutil.copytree(default_dir(), base)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot import advice
+from bot.coaching import advice
 
 
 def test_the_fast_scoring_gives_the_library_s_bm25_numbers(knowledge) -> None:

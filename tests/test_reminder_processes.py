@@ -7,9 +7,9 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from bench.reminder_instances import run as run_instances
-from bot.app import App
-from bot.clock import SystemClock
-from bot.delivery_engine import ReminderEngine
+from bot.common.clock import SystemClock
+from bot.ops.app import App
+from bot.reminders.engine import ReminderEngine
 from bot.storage.models import Reminder, User
 from tests.conftest import Recorder
 from tests.test_cli import run

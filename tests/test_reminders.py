@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.app import App
-from bot.clock import FakeClock
-from bot.delivery import DeliveryError
-from bot.delivery_engine import ReminderEngine
+from bot.common.clock import FakeClock
+from bot.ops.app import App
+from bot.reminders.delivery import DeliveryError
+from bot.reminders.engine import ReminderEngine
 from bot.storage.models import Reminder
 from tests.conftest import START, BotHarness, Recorder, make_settings
 

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.cli import main
-from bot.insights import TopicRecorder, flush_topic_counts
+from bot.common.types import ConversationRef, Handled
+from bot.office.insights import TopicRecorder, flush_topic_counts
+from bot.ops.cli import main
 from bot.storage.insights import Scope
-from bot.types import ConversationRef, Handled
 from tests.conftest import BotHarness
 
 STUDENTS = [f"USTUDENT{i:04d}" for i in range(1, 7)]
@@ -140,7 +140,7 @@ def test_since_moves_the_period(bot: BotHarness, monkeypatch, capsys) -> None:
 
 
 def test_insights_scope_keeps_workspaces_apart(bot: BotHarness) -> None:
-    from bot.insights import compute
+    from bot.office.insights import compute
 
     seed(bot)
     other = compute(bot.app.db, bot.clock.now(), scope=Scope(workspace="TOTHER9"))
@@ -189,8 +189,8 @@ def test_a_students_export_shows_their_topic_counts(bot: BotHarness) -> None:
 def test_figures_and_installations_on_sqlite_and_postgresql(any_bot: BotHarness) -> None:
     from cryptography.fernet import Fernet
 
-    from bot.insights import compute
-    from bot.workspaces import Cipher, Workspaces
+    from bot.office.insights import compute
+    from bot.office.workspaces import Cipher, Workspaces
 
     for user in STUDENTS[:5]:
         any_bot.chat(user, platform="slack", workspace="TPG1").say(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import ConfigError, Settings, describe, env_name, load_settings, redact_url
+from bot.common.settings import ConfigError, Settings, describe, env_name, load_settings, redact_url
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.exc import OperationalError
 
-from bot import markup
+from bot.common import markup
+from bot.common.types import ConversationRef
 from bot.storage import migrate
 from bot.storage.db import Database
 from bot.storage.models import Interview, Note, User
 from bot.storage.repo import UserData, get_or_create_user, remember_event
-from bot.types import ConversationRef
 from tests.conftest import BotHarness
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -77,8 +77,8 @@ def test_event_ids_are_remembered_once(any_bot: BotHarness) -> None:
 
 
 def test_postgres_schema_needs_upgrade_before_running(postgres_url: str, tmp_path) -> None:
-    from bot.app import App, check_schema
-    from bot.settings import ConfigError
+    from bot.common.settings import ConfigError
+    from bot.ops.app import App, check_schema
     from tests.conftest import make_settings
 
     db = Database(postgres_url)
@@ -176,8 +176,8 @@ def test_postgres_sessions_carry_the_statement_timeout(postgres_url: str, tmp_pa
 
 def test_a_locked_database_gets_the_storage_down_answer_and_coaching_still_works(tmp_path, nlu, knowledge) -> None:
     """Another process holds the SQLite write lock (a backup, a stuck tool): the lock wait is bounded."""
-    from bot.app import App
-    from bot.clock import FakeClock
+    from bot.common.clock import FakeClock
+    from bot.ops.app import App
     from tests.conftest import START, BotHarness, Recorder, make_settings
 
     settings = make_settings(tmp_path, database_statement_timeout_seconds=0.5)
@@ -201,8 +201,8 @@ def test_a_locked_database_gets_the_storage_down_answer_and_coaching_still_works
 
 def test_no_free_connection_in_time_gets_the_storage_down_answer(tmp_path, nlu, knowledge) -> None:
     """Every pooled connection busy past the pool timeout: "can't reach my notebook", not a crash."""
-    from bot.app import App
-    from bot.clock import FakeClock
+    from bot.common.clock import FakeClock
+    from bot.ops.app import App
     from tests.conftest import START, BotHarness, Recorder, make_settings
 
     app = App.build(

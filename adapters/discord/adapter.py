@@ -1,7 +1,7 @@
 """The Discord adapter: slash commands, buttons, DMs and mentions in, the core's replies out.
 
-It translates and nothing more. Every event becomes an :class:`~bot.types.IncomingMessage` for
-``runtime.handle``; every :class:`~bot.types.Reply` becomes Discord messages (see :mod:`.render`).
+It translates and nothing more. Every event becomes an :class:`~bot.common.types.IncomingMessage` for
+``runtime.handle``; every :class:`~bot.common.types.Reply` becomes Discord messages (see :mod:`.render`).
 Platform rules it keeps:
 
 * private replies never reach a shared channel: they are ephemeral (interactions) or sent by DM
@@ -9,7 +9,7 @@ Platform rules it keeps:
 * nothing the bot sends can ping anyone (``AllowedMentions.none()`` on the client and on each send);
 * interactions are answered within ``defer_after`` seconds or deferred (Discord allows 3), and a
   follow-up whose 15-minute token has expired goes by DM instead;
-* reminders are DMs; errors map to :class:`~bot.delivery.DeliveryError` (closed DMs, 50007, are
+* reminders are DMs; errors map to :class:`~bot.reminders.delivery.DeliveryError` (closed DMs, 50007, are
   permanent: no retries, since 403s count toward Discord's invalid-request limit);
 * the message-content intent stays off: the bot works through commands, DMs and mentions.
 """
@@ -32,10 +32,10 @@ from discord.gateway import DiscordWebSocket
 
 from adapters.discord.commands import build_commands
 from adapters.discord.render import NO_MENTIONS, ActionButton, Outgoing, make_view, render_all
-from bot.delivery import DeliveryError
-from bot.runtime import Runtime
-from bot.settings import ConfigError
-from bot.types import ConversationRef, IncomingMessage, Reply
+from bot.common.settings import ConfigError
+from bot.common.types import ConversationRef, IncomingMessage, Reply
+from bot.ops.runtime import Runtime
+from bot.reminders.delivery import DeliveryError
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 ``/coach ask``, ``/coach tips``, ``/interview add|list|cancel|move``, ``/note add``, ``/notes``,
 ``/timezone``, ``/thankyou sent``, ``/export``, ``/forgetme``, ``/practice``, and ``/insights`` for the
-career office's counsellors (anonymous counts from :mod:`bot.insights`; everyone else is refused).
+career office's counsellors (anonymous counts from :mod:`bot.office.insights`; everyone else is refused).
 The commands do nothing themselves: they hand the member's words or the action (with its fields)
 to :class:`Answerer`, which asks the core and shows its replies.
 """
@@ -16,10 +16,10 @@ import discord
 from discord import app_commands
 
 from adapters.discord.render import split_content, to_discord
-from bot import insights
-from bot.advice import TOPIC_LABELS
-from bot.types import ConversationRef
-from bot.zones import suggest
+from bot.coaching.advice import TOPIC_LABELS
+from bot.common.types import ConversationRef
+from bot.common.zones import suggest
+from bot.office import insights
 
 MAX_CHOICES = 25
 SETTINGS = {

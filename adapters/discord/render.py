@@ -17,8 +17,8 @@ from typing import Any
 
 import discord
 
-from bot import markup
-from bot.types import Button, File, Reply
+from bot.common import markup
+from bot.common.types import Button, File, Reply
 
 log = logging.getLogger(__name__)
 

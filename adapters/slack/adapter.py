@@ -1,6 +1,6 @@
 """The Slack adapter: DMs, mentions, ``/coach``, buttons, App Home and reminders, through slack-bolt.
 
-It translates and nothing more. Slack events become :class:`~bot.types.IncomingMessage` for
+It translates and nothing more. Slack events become :class:`~bot.common.types.IncomingMessage` for
 ``runtime.handle``; the core's neutral replies become Block Kit messages, routed so that private
 replies never reach a shared channel:
 
@@ -31,7 +31,7 @@ it (401 for anything forged or stale, 400 for a malformed body, one short log li
 Many workspaces (``SLACK_CLIENT_ID``, HTTP mode): ``/slack/install`` and ``/slack/oauth_redirect``
 run Bolt's OAuth v2 flow (:mod:`.oauth`); every Web API call then carries its workspace's own token,
 and ``app_uninstalled`` / ``tokens_revoked`` remove the workspace and its students' data.
-``/coach insights`` and ``/coach admin reload`` are the career office's (:mod:`bot.insights`).
+``/coach insights`` and ``/coach admin reload`` are the career office's (:mod:`bot.office.insights`).
 """
 
 from __future__ import annotations
@@ -63,12 +63,12 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import api, oauth, render
 from adapters.slack.oauth import DatabaseInstallationStore, InstallationAuthorize
-from bot import insights
-from bot.delivery import Pacer
-from bot.runtime import Accepted, Runtime
-from bot.settings import ConfigError
-from bot.types import ConversationRef, Handled, IncomingMessage, Reply
-from bot.workspaces import Cipher, Workspaces, forget_workspace
+from bot.common.settings import ConfigError
+from bot.common.types import ConversationRef, Handled, IncomingMessage, Reply
+from bot.office import insights
+from bot.office.workspaces import Cipher, Workspaces, forget_workspace
+from bot.ops.runtime import Accepted, Runtime
+from bot.reminders.delivery import Pacer
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ Two clients share one aiohttp session (one connection pool for every Web API cal
 * ``interactive``: answers to what a student just did. A 429 is retried after ``Retry-After``
   (up to :data:`MAX_RETRY_AFTER` seconds), so the answer still arrives.
 * ``background``: reminders. A 429 is *not* slept on here: it becomes a
-  :class:`~bot.delivery.DeliveryError` with ``retry_after``, and the reminder engine reschedules
+  :class:`~bot.reminders.delivery.DeliveryError` with ``retry_after``, and the reminder engine reschedules
   the reminder in its database, so nothing waits in memory.
 """
 
@@ -24,7 +24,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery import DeliveryError
+from bot.reminders.delivery import DeliveryError
 
 log = logging.getLogger(__name__)
 

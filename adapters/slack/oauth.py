@@ -1,7 +1,7 @@
 """Slack's OAuth v2 install for many workspaces, on Bolt's own pieces (``AsyncOAuthSettings``).
 
 - :class:`DatabaseInstallationStore`: Bolt's installation store, kept in SecondRound's database
-  through :class:`bot.workspaces.Workspaces` (encrypted at rest with ``SECONDROUND_TOKEN_KEYS``).
+  through :class:`bot.office.workspaces.Workspaces` (encrypted at rest with ``SECONDROUND_TOKEN_KEYS``).
 - :class:`SignedStateStore`: the OAuth ``state`` as an HMAC-signed, timestamped value (no storage, so
   any instance can finish an install another one started; the browser cookie Bolt sets binds it).
 - :class:`InstallationAuthorize`: each request's bot token from the store (remembered), with no
@@ -28,7 +28,7 @@ from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
-from bot.workspaces import Workspaces
+from bot.office.workspaces import Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ CACHE_SECONDS = 60.0  # an installation read from the database is reused this lo
 
 
 class DatabaseInstallationStore(AsyncInstallationStore):
-    """Bolt's installation store over :class:`~bot.workspaces.Workspaces` (one record per workspace)."""
+    """Bolt's installation store over :class:`~bot.office.workspaces.Workspaces` (one record per workspace)."""
 
     def __init__(
         self, workspaces: Workspaces, now: Callable[[], Any], monotonic: Callable[[], float] = time.monotonic

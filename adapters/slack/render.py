@@ -19,9 +19,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot import markup
-from bot.types import Button, Reply
-from bot.zones import find_zone
+from bot.common import markup
+from bot.common.types import Button, Reply
+from bot.common.zones import find_zone
 
 SECTION_CHARS = 3000
 MESSAGE_BLOCKS = 50
@@ -68,7 +68,7 @@ def mrkdwn(text: str) -> str:
 def split_mrkdwn(text: str, limit: int = SECTION_CHARS) -> list[str]:
     """Split converted text into chunks of at most ``limit`` characters, never inside ``&amp;``.
 
-    Cuts are :func:`bot.markup.split`'s (paragraph, then line, then space), moved back when they
+    Cuts are :func:`bot.common.markup.split`'s (paragraph, then line, then space), moved back when they
     would fall inside an escaped character.
     """
     chunks: list[str] = []

@@ -18,7 +18,7 @@ import yaml
 from bot.feedback.kinds import STORY_KINDS
 from bot.feedback.reading import Reading
 from bot.feedback.text import Clause, content_words, is_past, tokens
-from bot.knowledge import source_title
+from bot.knowledge.library import source_title
 
 __all__ = ["Remark", "hedges", "remarks", "trim"]
 

@@ -27,13 +27,13 @@ from pathlib import Path
 import platformdirs
 import yaml
 
-from bot.knowledge import default_dir
+from bot.common.zones import find_zone, zone_like
+from bot.knowledge.library import default_dir
 from bot.nlu import dates
 from bot.nlu.entities import MODEL_VERSION, EntityTagger, Lexicon
 from bot.nlu.intents import IntentModel
 from bot.nlu.training import augment, load_examples
 from bot.nlu.types import Entities, Parse, When
-from bot.zones import find_zone, zone_like
 
 log = logging.getLogger(__name__)
 

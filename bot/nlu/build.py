@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.knowledge import default_dir
+from bot.knowledge.library import default_dir
 from bot.nlu import (
     ENTITY_FILE,
     INTENT_FILE,

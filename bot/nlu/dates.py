@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
+from bot.common.zones import zone_of_time
 from bot.nlu.types import When
-from bot.zones import zone_of_time
 
 USE_FALLBACK = True  # bench/dates_eval.py switches this off to measure the grammar alone
 

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 if TYPE_CHECKING:
     from psycopg.abc import PQGen
 
-    from bot.settings import Settings
+    from bot.common.settings import Settings
 
 CLIENT_GRACE_SECONDS = 1.0  # the server gets this long to report its own statement timeout first
 _PROGRESS_OPS = 10_000  # SQLite checks its statement deadline every this many virtual-machine steps

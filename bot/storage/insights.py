@@ -1,4 +1,4 @@
-"""Aggregate queries for the career office's insights (see :mod:`bot.insights`).
+"""Aggregate queries for the career office's insights (see :mod:`bot.office.insights`).
 
 Every function returns counts only (how many rows, how many distinct students), never a row about a
 person. ``Scope`` narrows them to one platform and/or one workspace (a Slack team).
@@ -14,9 +14,9 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, distinct, func, insert, select
 from sqlalchemy.orm import Session
 
+from bot.common.types import ConversationRef
 from bot.storage.models import Interview, Reminder, TopicAsk, User
 from bot.storage.repo import find_user
-from bot.types import ConversationRef
 
 
 @dataclass(frozen=True)

@@ -199,7 +199,7 @@ class ProcessedEvent(Base):
 
 
 class InboxItem(Base):
-    """A platform event accepted (acknowledged) but not yet fully answered; see :mod:`bot.events`.
+    """A platform event accepted (acknowledged) but not yet fully answered; see :mod:`bot.ops.events`.
 
     ``status``: pending (recorded before the acknowledgement) → handled (in the transaction that
     changed the user's data; ``replies`` kept) → done (replies sent; message and replies cleared);
@@ -244,7 +244,7 @@ class InstallationSecret(Base):
 class TopicAsk(Base):
     """A coaching topic a student asked about, and whether the bot had a good answer (never the text).
 
-    Kept for the career office's anonymous counts (:mod:`bot.insights`); deleted with the student.
+    Kept for the career office's anonymous counts (:mod:`bot.office.insights`); deleted with the student.
     """
 
     __tablename__ = "topic_asks"

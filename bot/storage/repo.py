@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot import limits
-from bot.limits import LimitReached
+from bot.common import limits
+from bot.common.limits import LimitReached
+from bot.common.types import ConversationRef
 from bot.storage.models import Base, ConversationState, Interview, Note, ProcessedEvent, Reminder, TopicAsk, User
-from bot.types import ConversationRef
 
 
 def get_or_create_user(session: Session, ref: ConversationRef, now: datetime) -> tuple[User, bool]:

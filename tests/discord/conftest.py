@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from adapters.discord import DiscordAdapter
-from bot.app import App
-from bot.clock import FakeClock
-from bot.delivery_engine import ReminderEngine
-from bot.runtime import Runtime
-from bot.settings import Settings
+from bot.common.clock import FakeClock
+from bot.common.settings import Settings
+from bot.ops.app import App
+from bot.ops.runtime import Runtime
+from bot.reminders.engine import ReminderEngine
 from tests.conftest import BotHarness, make_settings
 from tests.standins.discord import DiscordStandIn, Interaction, Message, User
 

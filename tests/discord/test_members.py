@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.advice import TOPIC_LABELS
+from bot.coaching.advice import TOPIC_LABELS
+from bot.common.types import File, IncomingMessage, Reply
 from bot.storage.models import Reminder
-from bot.types import File, IncomingMessage, Reply
 from tests.conftest import BotHarness
 from tests.discord.conftest import DiscordHarness, fresh_app
 from tests.standins.discord import DiscordStandIn

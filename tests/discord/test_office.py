@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings
+from bot.common.settings import Settings
 from tests.discord.conftest import TOKEN, DiscordHarness, discord_settings
 from tests.standins.discord import DiscordStandIn
 

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.discord import DiscordAdapter
-from bot.app import App
-from bot.delivery import DeliveryError
-from bot.runtime import Runtime
-from bot.settings import ConfigError
-from bot.types import ConversationRef, IncomingMessage, Reply
+from bot.common.settings import ConfigError
+from bot.common.types import ConversationRef, IncomingMessage, Reply
+from bot.ops.app import App
+from bot.ops.runtime import Runtime
+from bot.reminders.delivery import DeliveryError
 from tests.conftest import BotHarness
 from tests.discord.conftest import TOKEN, DiscordHarness
 from tests.discord.test_members import COMMANDS, general

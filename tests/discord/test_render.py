@@ -12,8 +12,8 @@ from adapters.discord.render import (
     to_discord,
     usable_buttons,
 )
-from bot import markup
-from bot.types import Button, Reply
+from bot.common import markup
+from bot.common.types import Button, Reply
 
 
 def test_markup_becomes_discord_markdown_and_user_text_stays_literal() -> None:

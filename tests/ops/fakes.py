@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from bot.delivery import DeliveryError
-from bot.types import ConversationRef, Reply
+from bot.common.types import ConversationRef, Reply
+from bot.reminders.delivery import DeliveryError
 
 
 @dataclass

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.app import App
-from bot.clock import FakeClock
-from bot.dbcopy import CopyError, copy_database
+from bot.common.clock import FakeClock
+from bot.ops.app import App
+from bot.ops.dbcopy import CopyError, copy_database
 from bot.storage.db import Database
 from bot.storage.models import Base
 from tests.conftest import START, BotHarness, make_settings

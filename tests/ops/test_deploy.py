@@ -25,10 +25,10 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from bot.cli import COMMANDS, _parser
-from bot.health import HealthServer
-from bot.runtime import SHUTDOWN_GRACE_SECONDS, Runtime
-from bot.settings import Settings, env_name, load_settings
+from bot.common.settings import Settings, env_name, load_settings
+from bot.ops.cli import COMMANDS, _parser
+from bot.ops.health import HealthServer
+from bot.ops.runtime import SHUTDOWN_GRACE_SECONDS, Runtime
 from tests.conftest import BotHarness, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -229,7 +229,8 @@ def test_dockerfile_entrypoint_and_cmd_are_cli_commands() -> None:
     assert json.loads(steps["ENTRYPOINT"]) == ["secondround"]
     cmd = json.loads(steps["CMD"])
     assert_cli_accepts(cmd, "Dockerfile CMD")
-    assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["secondround"] == "bot.cli:main"
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["secondround"] == "bot.ops.cli:main"
 
 
 def test_dockerfile_copies_the_package_and_the_knowledge_base_and_nothing_secret() -> None:
@@ -370,7 +371,7 @@ def test_the_package_the_image_installs_is_complete(tmp_path: Path, cache_dir: P
 
     p = run(sys.executable, "-c", "import bot, knowledge, adapters.slack, adapters.discord; print(knowledge.__file__)")
     assert p.returncode == 0 and p.stdout.startswith(str(site)), p.stdout + p.stderr
-    main = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]
+    main = [sys.executable, "-c", "import sys; from bot.ops.cli import main; sys.exit(main())"]
     p = run(*main, "db", "upgrade")
     newest = max(path.name.split("_")[0] for path in (site / "bot/storage/migrations/versions").glob("0*.py"))
     assert p.returncode == 0 and p.stdout.startswith(f"database at {newest}"), p.stdout + p.stderr

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.doctor import run_checks
-from bot.settings import Settings
+from bot.common.settings import Settings
+from bot.ops.doctor import run_checks
 from bot.storage import migrate
 from bot.storage.db import Database
 from tests.conftest import make_settings

@@ -19,12 +19,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.exc import OperationalError
 
-from bot.delivery import DeliveryError
-from bot.health import HealthServer
-from bot.logs import configure
-from bot.runtime import Runtime
-from bot.settings import Settings
-from bot.types import ConversationRef, IncomingMessage
+from bot.common.settings import Settings
+from bot.common.types import ConversationRef, IncomingMessage
+from bot.ops.health import HealthServer
+from bot.ops.logs import configure
+from bot.ops.runtime import Runtime
+from bot.reminders.delivery import DeliveryError
 from tests.conftest import BotHarness, make_settings
 from tests.ops.fakes import FakeAdapter
 
@@ -116,7 +116,7 @@ async def engine_by_hand(bot: BotHarness) -> AsyncIterator[tuple[Runtime, FakeAd
     The runtime's own engine has APScheduler's sweep, which would race the test's tick once the
     clock is moved. This one is wired into the runtime's metrics the same way, minus the scheduler.
     """
-    from bot.delivery_engine import ReminderEngine
+    from bot.reminders.engine import ReminderEngine
 
     adapter = FakeAdapter()
     runtime = Runtime(bot.app, [adapter], reminders=False)

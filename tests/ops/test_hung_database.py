@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.knowledge import load_knowledge
+from bot.knowledge.library import load_knowledge
 from bot.storage import migrate
 from bot.storage.db import Database
 from tests.conftest import BotHarness

@@ -15,8 +15,8 @@ from typing import ClassVar
 import pytest
 import structlog
 
-from bot import logs
-from bot.logs import REDACTED, configure, redact
+from bot.ops import logs
+from bot.ops.logs import REDACTED, configure, redact
 from tests.conftest import make_settings
 
 SLACK_BOT = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
@@ -104,23 +104,23 @@ def test_planted_tokens_never_reach_the_output(tmp_path, restore_logging, fmt) -
 
 def test_json_lines_keep_extra_fields_as_keys(tmp_path, restore_logging) -> None:
     out = _configure(tmp_path, "json", level="INFO")
-    logging.getLogger("bot.delivery_engine").info(
+    logging.getLogger("bot.reminders.engine").info(
         "reminder_sent", extra={"reminder": 7, "kind": "prepare", "lag_seconds": 1.25}
     )
-    logging.getLogger("bot.delivery_engine").debug("not_at_info")
+    logging.getLogger("bot.reminders.engine").debug("not_at_info")
     [line] = out.getvalue().splitlines()
     row = json.loads(line)
     assert row["event"] == "reminder_sent" and row["level"] == "info"
-    assert row["logger"] == "bot.delivery_engine" and row["instance"] == "pod-7"
+    assert row["logger"] == "bot.reminders.engine" and row["instance"] == "pod-7"
     assert (row["reminder"], row["kind"], row["lag_seconds"]) == (7, "prepare", 1.25)
     assert row["timestamp"].endswith("Z")
 
 
 def test_console_lines_are_readable(tmp_path, restore_logging) -> None:
     out = _configure(tmp_path, "console", level="INFO")
-    logging.getLogger("bot.runtime").info("started", extra={"platforms": ["slack"]})
+    logging.getLogger("bot.ops.runtime").info("started", extra={"platforms": ["slack"]})
     [line] = out.getvalue().splitlines()
-    assert "[info" in line and "started" in line and "platforms=['slack']" in line and "[bot.runtime]" in line
+    assert "[info" in line and "started" in line and "platforms=['slack']" in line and "[bot.ops.runtime]" in line
     assert "\x1b[" not in line  # no colour codes in files and journals
 
 
@@ -193,7 +193,7 @@ def test_students_words_in_sdk_body_dumps_stay_out_by_default(tmp_path, restore_
     configure(make_settings(tmp_path), "DEBUG", stream=out)
     logging.getLogger("discord.http").debug("POST /channels/1/messages with %s has returned 200", body)
     logging.getLogger("slack_sdk.web.base_client").debug("Sending a request - body: %s", body)
-    logging.getLogger("bot.coach").debug("handler_debug_line")
+    logging.getLogger("bot.coaching.coach").debug("handler_debug_line")
     logging.getLogger("discord.http").info("an INFO line from discord.http")
     text = out.getvalue()
     assert "salary floor" not in text

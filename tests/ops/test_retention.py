@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot import retention
-from bot.retention import purge
-from bot.runtime import Runtime
+from bot.ops import retention
+from bot.ops.retention import purge
+from bot.ops.runtime import Runtime
 from bot.storage.models import Interview, Note, ProcessedEvent, Reminder, TopicAsk, User
 from tests.conftest import START, BotHarness
 from tests.test_cli import run

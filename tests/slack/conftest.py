@@ -25,9 +25,9 @@ import pytest
 
 from adapters.slack import SlackAdapter
 from adapters.slack.adapter import DM_PACE_SECONDS
-from bot.delivery import Pacer
-from bot.runtime import Runtime
-from bot.settings import Settings
+from bot.common.settings import Settings
+from bot.ops.runtime import Runtime
+from bot.reminders.delivery import Pacer
 from tests.conftest import BotHarness, make_settings
 from tests.standins.slack import BOT_USER_ID, TEAM_ID, SlackStandIn, dm_channel
 

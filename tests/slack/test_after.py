@@ -46,7 +46,7 @@ async def test_the_calendar_file_is_uploaded_to_the_dm(slack: SlackHarness) -> N
 
 
 async def test_app_home_offers_drafts_for_the_thank_yous_to_do(slack: SlackHarness) -> None:
-    from bot.types import ConversationRef
+    from bot.common.types import ConversationRef
 
     slack.standin.user_tz[ALICE] = "America/New_York"
     await slack.dm(ALICE, "I have a second interview with Acme on Friday at 3pm with Sarah Chen")

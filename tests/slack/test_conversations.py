@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.slack import SlackAdapter
-from bot.delivery_engine import ReminderEngine
-from bot.runtime import Runtime
+from bot.ops.runtime import Runtime
+from bot.reminders.engine import ReminderEngine
 from tests.slack.conftest import SlackHarness, click_payload, mention_event
 from tests.standins.slack import BOT_USER_ID, dm_channel
 
@@ -56,7 +56,7 @@ async def test_a_dm_conversation_schedules_an_interview_and_the_thank_you_remind
 
 async def test_reminders_open_a_dm_when_the_bot_has_none_yet(slack: SlackHarness) -> None:
     """After a restart the adapter knows no DM channel: it opens one (conversations.open)."""
-    from bot.types import ConversationRef, Reply
+    from bot.common.types import ConversationRef, Reply
 
     await slack.adapter.deliver(ConversationRef("slack", "T0TEAM", "", CAROL), [Reply("**Heads-up** from your coach")])
     [opened] = slack.standin.calls_to("conversations.open")

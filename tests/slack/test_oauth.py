@@ -13,10 +13,10 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from bot.cli import main
-from bot.settings import Settings
+from bot.common.settings import Settings
+from bot.office.workspaces import Cipher, Workspaces
+from bot.ops.cli import main
 from bot.storage.models import SlackInstallation, User
-from bot.workspaces import Cipher, Workspaces
 from tests.slack.conftest import SlackHarness, next_ts, slack_settings
 from tests.standins.slack import SlackStandIn
 
@@ -186,7 +186,7 @@ async def test_install_with_a_forged_state_is_refused(slack: SlackHarness) -> No
 
 
 def test_many_workspace_settings_are_checked_naming_each_variable(tmp_path: Path) -> None:
-    from bot.settings import ConfigError, load_settings
+    from bot.common.settings import ConfigError, load_settings
 
     settings = load_settings(data_dir=tmp_path, slack_client_id="1.2", slack_app_token="xapp-1-x")
     with pytest.raises(ConfigError) as err:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings
+from bot.common.settings import Settings
 from tests.slack.conftest import SlackHarness, slack_settings
 from tests.standins.slack import TEAM_ID, SlackStandIn, dm_channel
 

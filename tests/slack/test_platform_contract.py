@@ -15,11 +15,11 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
-from bot.app import App
-from bot.delivery_engine import ReminderEngine
-from bot.runtime import Runtime
+from bot.common.types import ConversationRef, File, IncomingMessage, Reply
+from bot.ops.app import App
+from bot.ops.runtime import Runtime
+from bot.reminders.engine import ReminderEngine
 from bot.storage.models import Note, Reminder, User
-from bot.types import ConversationRef, File, IncomingMessage, Reply
 from tests.slack.conftest import SIGNING_SECRET, SlackHarness, click_payload, dm_event, event_body, sign
 from tests.standins.slack import BOT_ID, BOT_USER_ID, TEAM_ID, dm_channel
 
@@ -278,10 +278,10 @@ async def test_message_text_is_not_logged_at_info(slack: SlackHarness, caplog: p
 async def test_tokens_and_signing_secret_never_reach_the_logs_at_debug(
     slack: SlackHarness,
 ) -> None:
-    """slack_sdk logs request bodies at DEBUG; bot.logs' filter must keep the secrets out."""
+    """slack_sdk logs request bodies at DEBUG; bot.ops.logs' filter must keep the secrets out."""
     import io
 
-    from bot.logs import configure
+    from bot.ops.logs import configure
     from tests.slack.conftest import BOT_TOKEN
 
     stream = io.StringIO()
@@ -319,7 +319,7 @@ async def test_tokens_and_signing_secret_never_reach_the_logs_at_debug(
 async def test_delivery_failures_tell_the_reminder_engine_whether_to_try_again(
     slack: SlackHarness, method: str, error: str, permanent: bool
 ) -> None:
-    from bot.delivery import DeliveryError
+    from bot.reminders.delivery import DeliveryError
 
     slack.standin.fail(method, error)
     with pytest.raises(DeliveryError) as failed:
@@ -433,8 +433,8 @@ async def test_a_signed_button_press_without_a_user_is_refused(
 async def test_log_lines_name_a_student_only_by_a_keyed_hash_also_after_forget_me(slack: SlackHarness) -> None:
     import io
 
-    from bot.events import log_key, user_hash
-    from bot.logs import configure
+    from bot.ops.events import log_key, user_hash
+    from bot.ops.logs import configure
 
     stream = io.StringIO()
     root = logging.getLogger()

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.slack import render
-from bot import markup
-from bot.types import Button, Reply
+from bot.common import markup
+from bot.common.types import Button, Reply
 
 
 def _unescape(text: str) -> str:

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from adapters.slack import SlackAdapter
-from bot.app import App
-from bot.clock import FakeClock
-from bot.knowledge import Knowledge
+from bot.common.clock import FakeClock
+from bot.knowledge.library import Knowledge
 from bot.nlu import NLU
-from bot.runtime import Runtime
+from bot.ops.app import App
+from bot.ops.runtime import Runtime
 from tests.conftest import START
 from tests.slack.conftest import APP_TOKEN, click_payload, command_form, dm_event, event_body, slack_settings
 from tests.standins.slack import SlackStandIn, dm_channel

@@ -1,0 +1,1 @@
+"""The conversation: coach, turn, registry, dialog, situation, advice and the handlers."""

@@ -1,0 +1,750 @@
+"""Ranks the knowledge items for one message and the student's situation, and lays the answer out.
+
+Each item lists the questions it answers (``questions:`` in ``knowledge/topics``). A message is matched
+against those phrasings, the item's heading and keywords, and its text with BM25 (``rank_bm25``),
+after putting typos right and adding the knowledge base's words for the student's
+(``knowledge/synonyms.yaml``); that match is combined with the intent classifier's belief in each
+topic, with whether the item fits the student's facts (see :mod:`bot.coaching.situation`), and with what this
+conversation has already shown. The weights are plain constants, chosen with ``bench/ranking_tune.py``
+on the labelled own and dev sets; docs/ranking.md explains each signal.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache, lru_cache
+from threading import Lock
+from typing import TYPE_CHECKING
+
+import numpy as np
+import snowballstemmer
+from rank_bm25 import BM25Okapi
+
+from bot.common import markup
+from bot.common.types import Button, Reply
+from bot.knowledge.library import Item, Knowledge, Topic
+
+if TYPE_CHECKING:
+    from bot.coaching.situation import Facts
+    from bot.coaching.turn import Turn
+
+PAGE = 3
+MAX_BULLET = 300  # characters; items are written shorter, this is the guard
+
+# How the signals add up (tuned on tests/data/ranking_own.jsonl and the dev ranking set).
+W_MATCH = 1.0  # times the item's match relative to the best match for the question
+MATCH_SCALE = 1.33  # a best match below this is not scaled up to 1: a weak match stays weak
+W_TOPIC = 0.34  # times the classifier's confidence in the item's topic
+W_CONTEXT = 1.0  # times the match with the message a follow-up refers to
+W_COVER = 0.92  # times the share of the question's words the item speaks to
+FIT_BONUS = 0.4  # the item is for a situation the student is in
+FIT_TOLD = 0.0  # …and said so in this very message
+FIT_STRICT = 0.3  # …and it is a fact that changes everything (an outcome: rejected, accepted…)
+OFF_SITUATION = 0.3  # an item not made for such a known, decisive situation
+FIT_SLOT = 2.0  # the best item made for the student's situation comes second when it scores within this of the first
+GUESS_PENALTY = 0.5  # the item is for a situation the student has not mentioned
+POSITION_PENALTY = 0.02  # times the item's place in its topic (0 first … 1 last): counsellors order by importance
+VARIANT_MATCH = 0.25  # asked again, another item making the same point is shown instead if it matches this well
+VARIANT_PENALTY = 0.5  # the same article point was already shown in other words
+SAME_TOPIC = 0.0  # bullets after the first: staying on the first one's topic
+FOLLOW_MATCH = 0.0  # bullets after the first lean less on the question's words…
+FOLLOW_POSITION = 0.2  # …and more on the order counsellors gave their topic
+REPEAT_FLOOR = 0.75  # an item already shown comes back only as the answer to a question it matches this well
+# (relative to the best match; it then leads the reply, see choose)
+DOC_WEIGHTS = {"question": 0.335, "meta": 0.85, "text": 0.6, "whole": 1.4, "chars": 0.3}
+CHAR_SIZES = (3, 4, 5)  # character n-grams of the content words: paraphrases sharing a word's stem or a typo
+SPELL_MIN = 5  # words this long that the knowledge base doesn't know are checked for a typo
+OOV_WEIGHT = 3.0  # how much a word the knowledge base has never seen counts against the match
+SITUATION_MATCH = 0.3  # a weakly matched question still gets advice made for the student's situation matching this well
+STRONG = 0.75  # the best items speak to this share of the question: answer whatever the classifier thinks
+WEAK = 0.5  # below this share (and with a classifier unsure, below SURE) the knowledge base has no answer
+SURE = 0.6  # classifier confidence above which a weakly matched question still gets the topic's best
+CLOSEST = 0.3  # an honest "no good answer" still shows the closest item when it speaks to this share
+RESPELT_KEPT = 5_000  # unknown words remembered with their correction (emptied past this)
+SHOWN_KEEP = 80  # item ids remembered per conversation
+FORGET_AFTER = timedelta(hours=12)  # a conversation this quiet starts afresh
+
+_WORD = re.compile(r"[a-z0-9]+")
+_POSSESSIVE = re.compile(r"'s\b")
+_STOP_TEXT = """a about above after again all am an and any are as at be been being both but by can could did do does
+    doing done during each few for from further had has have having he her here hers him his how i i'm if in
+    into is it its itself just me more most my of off on once only or other our ours ourselves out
+    over own same she should so some such than that the their theirs them then there these they this those
+    through to too under until up very was we were what which while will with would you your yours
+    ive id ill youre dont didnt doesnt isnt cant wont shouldnt wouldnt s t d ll m re ve hi hey hello pls
+    please thanks thx ok okay so um uh like really just also get got go going want wanna gonna know
+    think thing things anything something one bit lot tip tips advice round second 2nd interview
+    help suggestion suggestions guidance"""
+STOPWORDS = frozenset(_STOP_TEXT.split())
+_NAMES = frozenset(  # days and months: the knowledge base's words, but about a date rather than advice
+    [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "today",
+        "tomorrow",
+        "yesterday",
+        "tonight",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ]
+)
+_KEEP = frozenset({"not", "no", "who", "why", "when", "where", "again", "same", "before", "after"})
+_NOT = frozenset(
+    {"dont", "didnt", "doesnt", "isnt", "wont", "cant", "havent", "hasnt", "wasnt", "arent", "werent", "never"}
+)
+
+
+@cache
+def _stemmer() -> snowballstemmer.stemmer:
+    return snowballstemmer.stemmer("english")
+
+
+_STEM_LOCK = Lock()  # one Snowball stemmer object, which keeps state while it works
+
+
+@lru_cache(maxsize=10_000)
+def _stem(word: str) -> str:
+    """A word's Snowball stem (remembered: students use the same few thousand words)."""
+    with _STEM_LOCK:
+        return str(_stemmer().stemWord(word))
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content words of ``text`` and the pairs of neighbouring ones (``same_person``)."""
+    words = [
+        "not" if w in _NOT else w
+        for w in _WORD.findall(_POSSESSIVE.sub("", text.lower().replace("’", "'")).replace("'", ""))
+        if w in _NOT or w not in STOPWORDS or w in _KEEP
+    ]
+    stems = [_stem(w) for w in words]
+    return stems + [f"{a}_{b}" for a, b in itertools.pairwise(stems)]
+
+
+def content_words(text: str) -> list[str]:
+    """The words of ``text`` that carry meaning (no filler, negations kept as "not"), unstemmed."""
+    return [
+        "not" if w in _NOT else w
+        for w in _WORD.findall(_POSSESSIVE.sub("", text.lower().replace("’", "'")).replace("'", ""))
+        if (w in _NOT or w not in STOPWORDS or w in _KEEP) and not w.isdigit()
+    ]
+
+
+def char_grams(words: Iterable[str]) -> dict[str, int]:
+    """Character n-grams (:data:`CHAR_SIZES`) of each word padded with spaces, with their counts."""
+    counts: dict[str, int] = {}
+    for w in words:
+        padded = f" {w} "
+        for n in CHAR_SIZES:
+            for i in range(len(padded) - n + 1):
+                g = padded[i : i + n]
+                counts[g] = counts.get(g, 0) + 1
+    return counts
+
+
+class CharIndex:
+    """Cosine similarity of sublinear TF-IDF character n-gram vectors, from per-gram posting lists."""
+
+    def __init__(self, docs: list[list[str]]) -> None:
+        grams = [char_grams(d) for d in docs]
+        df: dict[str, int] = {}
+        for g in grams:
+            for t in g:
+                df[t] = df.get(t, 0) + 1
+        n = len(docs)
+        self.idf = {t: float(np.log((1 + n) / (1 + f)) + 1.0) for t, f in df.items()}
+        rows: dict[str, list[int]] = {}
+        weights: dict[str, list[float]] = {}
+        for d, g in enumerate(grams):
+            vec = {t: (1.0 + float(np.log(c))) * self.idf[t] for t, c in g.items()}
+            norm = float(np.sqrt(sum(v * v for v in vec.values()))) or 1.0
+            for t, v in vec.items():
+                rows.setdefault(t, []).append(d)
+                weights.setdefault(t, []).append(v / norm)
+        self.postings = {t: (np.asarray(rows[t]), np.asarray(weights[t])) for t in rows}
+        self.size = n
+
+    def scores(self, words: list[str]) -> np.ndarray:
+        """Each document's cosine similarity with the words."""
+        g = char_grams(words)
+        vec = {t: (1.0 + math.log(c)) * idf for t, c in g.items() if (idf := self.idf.get(t)) is not None}
+        if not vec:
+            return np.zeros(self.size)
+        hits = [self.postings[t] for t in vec]
+        query = np.fromiter(vec.values(), dtype=float, count=len(vec))
+        query /= float(np.sqrt(query @ query))
+        rows = np.concatenate([at for at, _ in hits])
+        weights = np.concatenate([w for _, w in hits]) * np.repeat(query, [len(at) for at, _ in hits])
+        return np.bincount(rows, weights, minlength=self.size)
+
+
+class Index:
+    """BM25 over every item's questions, heading and keywords, and text; built once per knowledge base."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        self.entries: list[tuple[Topic, Item]] = knowledge.items()
+        docs: list[list[str]] = []
+        owners: list[int] = []
+        kind: list[str] = []
+        for n, (_, item) in enumerate(self.entries):
+            for question in item.questions:
+                docs.append(terms(question))
+                owners.append(n)
+                kind.append("question")
+            docs.append(terms(" ".join((item.heading, *item.keywords))))
+            owners.append(n)
+            kind.append("meta")
+            docs.append(terms(item.text))
+            owners.append(n)
+            kind.append("text")
+        self.bm25 = BM25Okapi(docs)
+        self.owners = np.asarray(owners)
+        kinds = np.asarray(kind)
+        self.fields = {field: np.flatnonzero(kinds == field) for field in ("question", "meta", "text")}
+        # every phrasing of an item together: words from different questions add up
+        whole = [terms(" ".join((*item.questions, item.heading, *item.keywords))) for _, item in self.entries]
+        self.whole = BM25Okapi(whole)
+        self.fast, self.fast_whole = Postings(self.bm25), Postings(self.whole)
+        question_rows = self.fields["question"]
+        self.chars = CharIndex([content_words(q) for _, item in self.entries for q in item.questions])
+        counts = np.bincount(self.owners[question_rows], minlength=len(self.entries))
+        self.char_items = np.flatnonzero(counts)  # items with stored questions, and where each one's start
+        self.char_starts = (np.cumsum(counts) - counts)[self.char_items]
+        self._rows = {item.id: n for n, (_, item) in enumerate(self.entries)}
+        self.position = np.zeros(len(self.entries))
+        for topic in knowledge.topics.values():
+            for pos, item in enumerate(topic.items):
+                self.position[self.where(item.id)] = pos / max(1, len(topic.items) - 1)
+        self.vocab = [
+            {t for t in terms(" ".join((*item.questions, item.heading, *item.keywords, item.text))) if "_" not in t}
+            for _, item in self.entries
+        ]
+        self.surface: dict[str, int] = {}  # every word of the knowledge base, with how often it occurs
+        for _, item in self.entries:
+            for w in _WORD.findall(" ".join((*item.questions, item.heading, *item.keywords, item.text)).lower()):
+                self.surface[w] = self.surface.get(w, 0) + 1
+        self.synonyms = dict(knowledge.synonyms)
+        self._respelt: dict[str, str] = {}  # words put right before, with what they became
+        holders: dict[str, list[int]] = {}
+        for n, vocab in enumerate(self.vocab):
+            for t in vocab:
+                holders.setdefault(t, []).append(n)
+        self.holders = {t: np.asarray(rows) for t, rows in holders.items()}
+        # a word of the question is spoken to by an item that has it or one of its synonyms' words
+        for word, synonyms in self.synonyms.items():
+            asked = [t for t in terms(word) if "_" not in t]
+            alike = {t for syn in synonyms for t in terms(syn) if "_" not in t}
+            for t in asked:
+                rows = {int(r) for a in (t, *alike) for r in self.holders.get(a, ())}
+                if rows:
+                    self.holders[t] = np.asarray(sorted(rows))
+        self.places: list[float] = self.position.tolist()
+        self.rows = range(len(self.entries))
+        topic_rows: dict[str, list[int]] = {}
+        for n, (top, _) in enumerate(self.entries):
+            topic_rows.setdefault(top.intent, []).append(n)
+        self.topic_rows = {intent: tuple(rows) for intent, rows in topic_rows.items()}
+        # what each item's conditions ask of the situation, read once here instead of per message
+        self.strict = [group for group, spec in knowledge.facts.items() if spec.strict]
+        self.wanted: list[dict[str, set[str]]] = []
+        self.groups: list[frozenset[str]] = []
+        self.unconditional: list[bool] = []
+        for _, item in self.entries:
+            wanted: dict[str, set[str]] = {}
+            for key in item.when:
+                value = knowledge.value(key)
+                if value is not None:
+                    wanted.setdefault(value.group, set()).add(key)
+            self.wanted.append(wanted)
+            self.groups.append(frozenset(wanted))
+            self.unconditional.append(not wanted and not item.unless)
+
+    def where(self, item_id: str) -> int:
+        """An item's row in the index."""
+        return self._rows[item_id]
+
+    def query(self, text: str) -> tuple[list[str], list[str]]:
+        """The question's terms, misspelt words put right, and the knowledge base's words for the student's."""
+        asked, extra, _ = self._query(text)
+        return asked, extra
+
+    def _query(self, text: str) -> tuple[list[str], list[str], str]:
+        """:meth:`query`, and the question with its misspelt words put right."""
+        words = []
+        for w in _WORD.findall(_POSSESSIVE.sub("", text.lower().replace("’", "'")).replace("'", "")):
+            if len(w) >= SPELL_MIN and w not in self.surface and w not in self.synonyms and not w.isdigit():
+                w = self.respell(w)
+            words.append(w)
+        plain = " ".join(words)
+        extra = [t for w in words for syn in self.synonyms.get(w, ()) for t in terms(syn) if "_" not in t]
+        return terms(plain), extra, plain
+
+    def respell(self, word: str) -> str:
+        """A word the knowledge base knows one typo away from ``word`` (the most common), else ``word``."""
+        fixed = self._respelt.get(word)
+        if fixed is None:
+            if len(self._respelt) > RESPELT_KEPT:
+                self._respelt.clear()
+            fixed = self._respelt[word] = self._respell(word)
+        return fixed
+
+    def _respell(self, word: str) -> str:
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+        edits = {a + b[1:] for a, b in splits if b}
+        edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        edits |= {a + c + b[1:] for a, b in splits if b for c in letters}
+        edits |= {a + c + b for a, b in splits for c in letters}
+        known = [e for e in edits if e in self.surface]
+        return max(known, key=lambda e: (self.surface[e], e)) if known else word
+
+    def parts(self, text: str) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+        """Each item's match with ``text`` per field, and the weight of each word asked.
+
+        Fields: its best question, its heading and keywords, its text, all its phrasings together; each
+        scaled by the total weight of the question's words. And ``chars``: the cosine similarity of its
+        best question's character n-grams with the question's (a paraphrase sharing word parts, a typo).
+        """
+        asked, extra, plain = self._query(text)
+        query = list(dict.fromkeys(asked))
+        if not query:
+            zero = np.zeros(len(self.entries))
+            return {field: zero for field in DOC_WEIGHTS}, {}
+        idf = self.bm25.idf
+        words = {t: idf.get(t, OOV_WEIGHT) for t in query if "_" not in t and not any(c.isdigit() for c in t)}
+        scale = max(sum(words.values()), 1.0)
+        asked = list(dict.fromkeys([*query, *extra]))
+        raw = self.fast.scores(asked)
+        parts: dict[str, np.ndarray] = {}
+        for field, rows in self.fields.items():
+            best = np.zeros(len(self.entries))
+            np.maximum.at(best, self.owners[rows], raw[rows])
+            parts[field] = best / scale
+        parts["whole"] = self.fast_whole.scores(asked) / scale
+        chars = np.zeros(len(self.entries))
+        if DOC_WEIGHTS["chars"] and len(self.char_items):  # an item's best question (they are stored item by item)
+            chars[self.char_items] = np.maximum.reduceat(self.chars.scores(content_words(plain)), self.char_starts)
+        parts["chars"] = chars
+        return parts, words
+
+    def coverages(self, words: Mapping[str, float]) -> np.ndarray:
+        """The share of the question's word weight each item speaks to (0 to 1), for every item at once."""
+        total = sum(words.values())
+        out = np.zeros(len(self.entries))
+        if not total:
+            return out
+        for t, w in words.items():
+            rows = self.holders.get(t)
+            if rows is not None:
+                out[rows] += w
+        return out / total
+
+
+class Postings:
+    """BM25 scores of a built ``BM25Okapi``, computed from per-word posting lists (same numbers, far faster)."""
+
+    def __init__(self, bm25: BM25Okapi) -> None:
+        self.size = len(bm25.doc_len)
+        norm = bm25.k1 * (1 - bm25.b + bm25.b * np.asarray(bm25.doc_len, dtype=float) / bm25.avgdl)
+        docs: dict[str, list[int]] = {}
+        freqs: dict[str, list[float]] = {}
+        for d, counts in enumerate(bm25.doc_freqs):
+            for t, f in counts.items():
+                docs.setdefault(t, []).append(d)
+                freqs.setdefault(t, []).append(float(f))
+        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for t, rows in docs.items():
+            at, tf = np.asarray(rows), np.asarray(freqs[t])
+            self.postings[t] = (at, (bm25.idf.get(t) or 0.0) * tf * (bm25.k1 + 1) / (tf + norm[at]))
+
+    def scores(self, query: list[str]) -> np.ndarray:
+        """Each document's BM25 score for ``query`` (its words once each)."""
+        out = np.zeros(self.size)
+        for t in query:
+            hit = self.postings.get(t)
+            if hit is not None:
+                out[hit[0]] += hit[1]  # a word occurs once per posting list: no repeated rows
+        return out
+
+
+def combine(parts: Mapping[str, np.ndarray]) -> np.ndarray:
+    """One match per item from the per-field matches (:data:`DOC_WEIGHTS`)."""
+    return sum((DOC_WEIGHTS[field] * part for field, part in parts.items()), np.zeros(len(next(iter(parts.values())))))
+
+
+_INDEX_LOCK = Lock()
+_VOCABULARIES: dict[int, tuple[Knowledge, frozenset[str]]] = {}
+
+
+def advice_words(knowledge: Knowledge, text: str) -> list[str]:
+    """The words of ``text`` the knowledge base uses for advice (content words it knows; no names or numbers).
+
+    Reads only the knowledge base's vocabulary (a few milliseconds, once), not the ranking index.
+    """
+    with _INDEX_LOCK:
+        held = _VOCABULARIES.get(id(knowledge))
+        if held is None or held[0] is not knowledge:
+            every = " ".join(
+                " ".join((*item.questions, item.heading, *item.keywords, item.text)) for _, item in knowledge.items()
+            )
+            held = (knowledge, frozenset(_WORD.findall(every.lower())))
+            _VOCABULARIES[id(knowledge)] = held
+    known = held[1]
+    return [w for w in content_words(text) if w in known and w not in _NAMES]
+
+
+_INDEXES: dict[int, tuple[Knowledge, Index]] = {}
+
+
+def index(knowledge: Knowledge) -> Index:
+    """The ranking index of a knowledge base (built on first use, then shared)."""
+    with _INDEX_LOCK:
+        held = _INDEXES.get(id(knowledge))
+        if held is None or held[0] is not knowledge:
+            held = (knowledge, Index(knowledge))
+            _INDEXES[id(knowledge)] = held
+        return held[1]
+
+
+# fitting the situation ---------------------------------------------------------------------------------
+
+
+def fit(knowledge: Knowledge, item: Item, facts: Facts) -> float | None:
+    """How well an item fits the student's facts: None when it contradicts them, else a bonus or penalty."""
+    idx = index(knowledge)
+    return _fit(knowledge, item, facts, idx.wanted[idx.where(item.id)], idx.strict, set(facts.values.values()))
+
+
+def _fit(
+    knowledge: Knowledge,
+    item: Item,
+    facts: Facts,
+    wanted: dict[str, set[str]],
+    strict: list[str],
+    known: set[str],
+) -> float | None:
+    """:func:`fit` with the item's wanted values by fact, the strict facts and the values known, found once."""
+    if any(key in known for key in item.unless):
+        return None
+    bonus = 0.0
+    for group in strict:  # a fact that changes everything is known (rejected, accepted…)
+        if group in facts.values and group not in wanted:
+            bonus -= OFF_SITUATION
+    for group, keys in wanted.items():
+        have = facts.values.get(group)
+        if have is None:
+            if knowledge.facts[group].strict:
+                return None
+            bonus -= GUESS_PENALTY
+        elif have in keys:
+            bonus += FIT_BONUS + (FIT_TOLD if group in facts.told else 0.0)
+            bonus += FIT_STRICT if knowledge.facts[group].strict else 0.0
+        else:
+            return None
+    return bonus
+
+
+def fits_known(knowledge: Knowledge, item: Item, facts: Facts) -> frozenset[str]:
+    """The facts (by name) the item is made for when the student is known to be in that situation, else none."""
+    idx = index(knowledge)
+    return _fits_known(item, facts, idx.groups[idx.where(item.id)])
+
+
+def _fits_known(item: Item, facts: Facts, groups: frozenset[str]) -> frozenset[str]:
+    """:func:`fits_known` with the facts the item's conditions name, found once."""
+    return groups if groups and all(facts.values.get(g) in item.when for g in groups) else frozenset()
+
+
+# the conversation's memory -----------------------------------------------------------------------------
+
+
+def shown(turn: Turn) -> list[str]:
+    """Item ids already shown in this conversation (forgotten after a long pause)."""
+    if not turn.has_storage:
+        return []
+    ctx = turn.context
+    at = ctx.get("shown_at")
+    try:
+        last = datetime.fromisoformat(str(at)) if at else None
+    except ValueError:
+        last = None
+    if last is None or turn.now - last > FORGET_AFTER:
+        return []
+    return [str(i) for i in ctx.get("shown") or []]
+
+
+def mark_shown(turn: Turn, picked: Iterable[tuple[Topic, Item]]) -> None:
+    """Remember that these items were shown."""
+    if not turn.has_storage:
+        return
+    ids = [i for i in shown(turn)]
+    for _, item in picked:
+        if item.id in ids:
+            ids.remove(item.id)
+        ids.append(item.id)
+    turn.remember("shown", ids[-SHOWN_KEEP:])
+    turn.remember("shown_at", turn.now.isoformat())
+
+
+# ranking -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One item's standing for a message."""
+
+    topic: Topic
+    item: Item
+    score: float
+    match: float
+    seen: bool = False
+    position: float = 0.0  # place in its topic, 0 (first) to 1 (last)
+    fits: frozenset[str] = frozenset()  # the known facts of the student's situation this item is made for
+    variant: bool = False  # says in other words what an item already shown said
+    relative: float = 0.0  # match relative to the best match for the question
+    decisive: bool = False  # made for a decisive situation the student is in (rejected, accepted…)
+    cover: float = 0.0  # the share of the question's words the item speaks to (1 when nothing specific asked)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Every fitting item for a message, best first, with what the match says about the question."""
+
+    scored: list[Scored]
+    best_match: float
+    coverage: float  # how much of the question the best item speaks to (0 to 1; 1 when nothing specific asked)
+    asked: bool = True  # the question has words of its own (not only "what now?" and the like)
+    addressed: frozenset[str] = frozenset()  # known facts that advice already shown was made for
+
+    def top_topics(self, n: int = 2) -> list[str]:
+        """The topics of the best items, without repeats."""
+        out: list[str] = []
+        for s in self.scored:
+            if s.topic.intent not in out:
+                out.append(s.topic.intent)
+            if len(out) == n:
+                break
+        return out
+
+
+def rank(
+    knowledge: Knowledge,
+    facts: Facts,
+    text: str,
+    priors: Mapping[str, float],
+    *,
+    seen: Iterable[str] = (),
+    topic: str | None = None,
+    context: str = "",
+) -> Ranking:
+    """Score every item that fits the facts for ``text``; ``priors`` is the belief in each topic.
+
+    Items already ``seen`` are left out; items saying what a seen item said get a penalty. With
+    ``topic``, only that topic's items are ranked. ``context``: the message a follow-up question refers
+    to, matched with weight :data:`W_CONTEXT` (how much of the question is covered stays the question's).
+    """
+    idx = index(knowledge)
+    parts, words = idx.parts(text)
+    match = combine(parts)
+    context_cover = None
+    if context:  # a follow-up ("how do I prepare for that?"): what it refers to counts too, less
+        context_parts, context_words = idx.parts(context)
+        if context_words:
+            match = match + W_CONTEXT * combine(context_parts)
+            context_cover = idx.coverages(context_words)
+    scale = max(float(match.max()), MATCH_SCALE, 1e-6) if len(match) else 1.0  # the best match counts 1 (when strong)
+    cover = idx.coverages(words)
+    if context_cover is not None:
+        cover = (cover + W_CONTEXT * context_cover) / (1 + W_CONTEXT)
+    seen_ids = set(seen)
+    seen_points = {item.point for _, item in idx.entries if item.id in seen_ids} if seen_ids else set()
+    # a value said only hypothetically ("should I ask whether it's the same person?") rules nothing out
+    known = {v for k, v in facts.values.items() if k not in facts.supposed}
+    matches: list[float] = match.tolist()  # plain floats, the same values, read faster than numpy's
+    covers: list[float] = cover.tolist()
+    places: list[float] = idx.places
+    new = object.__new__
+    plain = 0.0  # what _fit gives an item without conditions: only the decisive facts known count
+    for group in idx.strict:
+        if group in facts.values:
+            plain -= OFF_SITUATION
+    scored: list[Scored] = []
+    for n in idx.rows if topic is None else idx.topic_rows.get(topic, ()):
+        top, item = idx.entries[n]
+        m = matches[n]
+        if item.id in seen_ids and m / scale < REPEAT_FLOOR:
+            continue
+        if idx.unconditional[n]:  # made for every situation: the same standing as every such item
+            bonus: float | None = plain
+        else:
+            bonus = _fit(knowledge, item, facts, idx.wanted[n], idx.strict, known)
+        if bonus is None:
+            continue
+        variant = item.point in seen_points
+        score = (
+            W_MATCH * m / scale
+            + W_TOPIC * priors.get(top.intent, 0.0)
+            + W_COVER * covers[n]
+            + bonus
+            - POSITION_PENALTY * places[n]
+            - (VARIANT_PENALTY if variant else 0.0)
+        )
+        fits = _fits_known(item, facts, idx.groups[n]) if idx.groups[n] else idx.groups[n]
+        one = new(Scored)  # a frozen dataclass filled without its per-field __setattr__ (~0.5 µs × every item)
+        one.__dict__.update(
+            topic=top,
+            item=item,
+            score=score,
+            match=m,
+            seen=item.id in seen_ids,
+            position=places[n],
+            fits=fits,
+            variant=variant,
+            relative=m / scale,
+            decisive=any(knowledge.facts[g].strict for g in fits) if fits else False,
+            cover=covers[n] if words else 1.0,
+        )
+        scored.append(one)
+    scored.sort(key=lambda s: -s.score)
+    best = max((s.match for s in scored), default=0.0)
+    covered = max((float(cover[idx.where(s.item.id)]) for s in scored[:3]), default=0.0) if words else 1.0
+    addressed = frozenset(
+        g
+        for n in (idx.where(i) for i in seen_ids if i in idx._rows)
+        for g in _fits_known(idx.entries[n][1], facts, idx.groups[n])
+    )
+    return Ranking(scored, best, covered, bool(words), addressed)
+
+
+def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
+    """The items to show: the best, then the next best that don't repeat its article point."""
+    if not ranking.scored:
+        return []
+    lead = ranking.scored[0]
+    if lead.seen:  # asked again: say it in other words when another item makes the same point
+        fresh = [
+            s
+            for s in ranking.scored
+            if not s.seen
+            and s.item.point == lead.item.point
+            and s.relative >= VARIANT_MATCH
+            and (s.decisive or not lead.decisive)
+        ]
+        lead = fresh[0] if fresh else lead
+    rest = [s for s in ranking.scored if s is not lead and not s.seen and s.item.point != lead.item.point]
+    rest.sort(key=lambda s: -_follow_on(s, lead))
+    picked = [lead]
+    points = {lead.item.point}
+    # the answer to the question first, then the advice made for a part of the student's situation it
+    # doesn't speak to (a point made for their situation may come back in other words: it still holds)
+    situational = [s for s in rest if s.fits - lead.fits and _unpenalised(s) >= lead.score - FIT_SLOT]
+    if situational and count > 1:  # first the part of their situation no advice shown so far was made for
+        second = max(situational, key=lambda s: (bool(s.fits - lead.fits - ranking.addressed), _unpenalised(s)))
+        picked.append(second)
+        points.add(second.item.point)
+    for s in rest:
+        if len(picked) == count:
+            break
+        if s.item.point not in points:
+            picked.append(s)
+            points.add(s.item.point)
+    return picked
+
+
+def _unpenalised(s: Scored) -> float:
+    return s.score + (VARIANT_PENALTY if s.variant else 0.0)
+
+
+def _follow_on(s: Scored, lead: Scored) -> float:
+    """How well an item follows the first bullet: less on the words, more on its topic and its importance."""
+    same = SAME_TOPIC if s.topic.intent == lead.topic.intent else 0.0
+    return s.score - FOLLOW_MATCH * W_MATCH * s.relative + same - FOLLOW_POSITION * s.position
+
+
+def pick(
+    turn: Turn, facts: Facts, text: str, *, topic: str | None = None, count: int = PAGE
+) -> list[tuple[Topic, Item]]:
+    """The best unseen items of ``topic`` (or of any topic) for ``text`` and the student's facts."""
+    priors = {topic: 1.0} if topic else {}
+    ranking = rank(turn.knowledge, facts, text, priors, seen=shown(turn), topic=topic)
+    return [(s.topic, s.item) for s in choose(ranking, count)]
+
+
+# layout ------------------------------------------------------------------------------------------------
+
+
+def bullet(text: str) -> str:
+    """An item's text, kept chat-sized."""
+    if len(text) <= MAX_BULLET:
+        return text
+    cut = text[: MAX_BULLET - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "…"
+
+
+def render(
+    heading: str,
+    items: list[tuple[Topic, Item]],
+    *,
+    lead: str | None = None,
+    intro: str | None = None,
+    question: str | None = None,
+    buttons: Iterable[Button] = (),
+) -> Reply:
+    """A reply: an optional first line, a heading, up to three bullets, an optional question and buttons."""
+    lines: list[str] = []
+    if lead:
+        lines.append(lead)
+    lines.append(f"**{heading}**")
+    if intro:
+        lines.append(intro)
+    lines.append(markup.bullets([bullet(item.text) for _, item in items[:PAGE]]))
+    if question:
+        lines.append(question)
+    return Reply("\n".join(lines), tuple(buttons))
+
+
+TOPIC_LABELS = {
+    "expectations": "What to expect",
+    "interviewers": "Who you'll meet",
+    "informal_setting": "Dinner & drinks",
+    "offer": "Offers",
+    "salary": "Salary",
+    "preparation": "Preparing",
+    "questions_to_ask": "Questions to ask",
+    "presentation": "Presentations",
+    "selling_yourself": "Selling yourself",
+    "company_fit": "Is it right for me?",
+    "follow_up": "Thank-yous & follow-up",
+    "nerves": "Nerves",
+}
+
+
+def short(intent: str) -> str:
+    """A topic's button label."""
+    return TOPIC_LABELS.get(intent, intent.replace("_", " ").capitalize())
+
+
+def topic_buttons(
+    intents: tuple[str, ...] = ("expectations", "interviewers", "informal_setting", "preparation", "offer"),
+) -> tuple[Button, ...]:
+    """Buttons that open a topic each."""
+    return tuple(Button(short(i), f"topic:{i}") for i in intents)

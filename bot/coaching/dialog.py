@@ -1,0 +1,225 @@
+"""Per-user pending questions with a timeout, in the manner of a conversation state machine.
+
+When the coach asks something ("What time does it start?", "Delete everything?"), it stores a
+:class:`Pending` in the user's conversation state. The next message is first offered to the handler
+of that pending kind, so a short answer like "3pm" or "yes" lands where it belongs. A pending question
+expires (default 15 minutes); after that, or when the next message is clearly about something else,
+it is dropped and the message is handled on its own. A complete new request ("my Acme interview
+moved to Thursday 10am" while the coach asks which interview to cancel) is never taken as the
+answer: each pending handler declines messages that are confidently another request.
+
+Nothing that changes or deletes data is done on a guess: below :data:`bot.nlu.thresholds.ACT`,
+handlers call :func:`ask_first` ("Did you want to cancel your Acme interview?") and the change
+happens only after a yes.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.common.limits import LimitReached
+from bot.common.types import Button, Reply
+from bot.nlu import thresholds
+
+if TYPE_CHECKING:
+    from bot.coaching.registry import Registry
+    from bot.coaching.turn import Turn
+    from bot.nlu.types import Parse
+
+DEFAULT_TTL = timedelta(minutes=15)
+
+_POLITE = r"(?:\s+(?:please|pls|plz|thanks?|thank you|ty|sure|for sure|go ahead|do it|i'?m sure|i am sure|"
+_POLITE += (
+    r"delete(?: it| them| everything| all(?: of it)?| my data)?|confirm(?:ed)?|keep(?: it| them| my data| everything)?|"
+)
+_POLITE += r"don'?t|do not|never ?mind|not now|cancel|stop))*"
+_YES = re.compile(
+    r"^(?:y|ya|yah|yes+|yea+h?|yep|yup|sure|ok(?:ay)?|k|confirm(?:ed)?|do it|go ahead|please do|absolutely|"
+    r"of course|correct|right|delete(?: it| everything| all)?|si|sí|oui|ja)" + _POLITE + r"$"
+)
+_NO = re.compile(
+    r"^(?:n|no+|nope|nah|never ?mind|cancel|stop|keep(?: it| my data| everything)?|don'?t|do not|not now|abort|"
+    r"wait|no thanks?)" + _POLITE + r"$"
+)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An open question: its kind (which handler answers it), its data and when it stops applying."""
+
+    kind: str
+    expires_at: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for the conversation state column."""
+        return {"kind": self.kind, "expires_at": self.expires_at.isoformat(), "data": self.data}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any] | None) -> Pending | None:
+        """Rebuild from stored data; None when absent or malformed."""
+        if not raw or "kind" not in raw:
+            return None
+        try:
+            return cls(
+                kind=str(raw["kind"]),
+                expires_at=datetime.fromisoformat(raw["expires_at"]),
+                data=dict(raw.get("data") or {}),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def expired(self, now: datetime) -> bool:
+        """Whether the question no longer applies."""
+        return now >= self.expires_at
+
+
+def yes_no(text: str) -> bool | None:
+    """Read a yes or a no from a short answer; None when it is neither."""
+    low = " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
+    if not low or len(low.split()) > 8:
+        return None
+    if _NO.match(low):
+        return False
+    if _YES.match(low):
+        return True
+    return None
+
+
+ACTION_INTENTS = frozenset(
+    {
+        "schedule_interview",
+        "list_interviews",
+        "cancel_interview",
+        "add_note",
+        "show_notes",
+        "thank_you_sent",
+        "export_data",
+        "forget_me",
+        "set_timezone",
+        "report_outcome",
+        "set_reminder",
+    }
+)
+CONFIRM = "confirm_intent"
+"""The kind of the open question "Did you want to …?" asked when a change was not understood surely."""
+
+
+def is_other_action(parse_intent: str, confidence: float, accepted: tuple[str, ...] = ()) -> bool:
+    """Whether a message is confidently a request to do something else than answer the open question."""
+    return parse_intent in ACTION_INTENTS and parse_intent not in accepted and confidence >= thresholds.ACT
+
+
+def sure(turn: Turn, parse: Parse) -> bool:
+    """Whether the understanding is confident enough to change or delete the user's data.
+
+    Also true when the user has just said yes to the question :func:`ask_first` asked about it.
+    """
+    return turn.confirmed or parse.confidence >= thresholds.ACT
+
+
+def ask_first(
+    turn: Turn,
+    parse: Parse,
+    question: str,
+    choices: tuple[Button, ...] = (),
+    yes: str = "Yes",
+    *,
+    clear: bool = True,
+) -> list[Reply] | None:
+    """Ask ``question`` instead of acting when the request is unsure; None when it may be carried out.
+
+    Unsure means below :data:`bot.nlu.thresholds.ACT`, or not ``clear``: the words do not name what
+    the action is about (a cancel that names no interview: "cancel my netflix subscription").
+    The question gets Yes/No buttons (after any ``choices``), and a typed yes or no answers it too.
+    A yes carries the message out as meant; a no changes nothing. The message and the moment it
+    was sent are kept with the open question, so the yes does exactly what was described.
+    """
+    if turn.confirmed or (clear and sure(turn, parse)):
+        return None
+    token = secrets.token_hex(4)
+    turn.ask(CONFIRM, intent=parse.intent, text=parse.text, now=turn.local_now.isoformat(), token=token)
+    buttons = (*choices, Button(yes, f"confirm:yes:{token}", "primary"), Button("No", f"confirm:no:{token}"))
+    return [Reply(question, buttons, private=True)]
+
+
+def _confirmed(registry: Registry, turn: Turn, pending: Pending | None, answer: bool, token: str | None) -> list[Reply]:
+    """The answer to an :func:`ask_first` question."""
+    if pending is None or pending.kind != CONFIRM or (token is not None and token != pending.data.get("token")):
+        return [Reply("That question is no longer open, so I did nothing. Tell me again what you'd like to do.")]
+    turn.close_question()
+    if not answer:
+        return [Reply("OK, I left everything as it was.", private=True)]
+    intent, text = str(pending.data.get("intent", "")), str(pending.data.get("text", ""))
+    route = registry.get("intent", intent)
+    try:
+        then = datetime.fromisoformat(str(pending.data.get("now")))
+    except ValueError:
+        then = turn.local_now
+    if route is None or not text:
+        return [Reply("That question is no longer open, so I did nothing. Tell me again what you'd like to do.")]
+    parse = turn.nlu.parse(text, then, turn.tz)
+    turn.confirmed = True
+    return route.func(turn, replace(parse, intent=intent, confidence=1.0))  # type: ignore[no-any-return]
+
+
+def dispatch(registry: Registry, turn: Turn, text: str) -> tuple[list[Reply], str]:
+    """Route one message: a button to its action, an answer to the open question, else the intent's handler.
+
+    Returns the replies and a label of what was handled (for metrics and logs). A message that
+    would take the user over one of their limits changes nothing and is answered with the limit.
+    """
+    if not turn.has_storage:
+        return _dispatch(registry, turn, text)
+    try:
+        return _dispatch(registry, turn, text)
+    except LimitReached as exc:
+        turn.data.discard()  # nothing of this message is kept: not half an interview, not its question
+        turn.changed = False
+        return [Reply(exc.reply, private=True)], f"limit:{exc.what}"
+
+
+def _dispatch(registry: Registry, turn: Turn, text: str) -> tuple[list[Reply], str]:
+    pending = Pending.from_json(turn.state.pending) if turn.state is not None else None
+    if pending is not None and pending.expired(turn.now):
+        pending = None
+    turn.pending = pending
+    if turn.msg.action is not None:
+        verb, _, rest = turn.msg.action.partition(":")
+        args = rest.split(":") if rest else []
+        if verb == "confirm" and args[:1] in (["yes"], ["no"]):
+            token = args[1] if len(args) > 1 else None
+            return _confirmed(registry, turn, pending, args[0] == "yes", token), "action:confirm"
+        route = registry.get("action", verb)
+        if route is None:
+            return [Reply(turn.knowledge.response("unknown_action"))], "action:unknown"
+        turn.close_question()
+        return route.func(turn, args), f"action:{verb}"
+    parse: Parse = turn.nlu.parse(text, turn.local_now, turn.tz)
+    if turn.has_storage:  # a situation said in any message ("she invited me to lunch") shapes later advice
+        from bot.coaching.situation import learn_from_text
+
+        learn_from_text(turn, text)
+    if pending is not None and pending.kind == CONFIRM:
+        answer = yes_no(parse.text)
+        if answer is not None:
+            return _confirmed(registry, turn, pending, answer, None), f"answer:{CONFIRM}"
+    elif pending is not None:
+        route = registry.get("pending", pending.kind)
+        if route is not None:
+            answered = route.func(turn, pending, parse)
+            if answered is not None:
+                turn.close_question()
+                return answered, f"answer:{pending.kind}"
+    turn.close_question()
+    practice = registry.get("pending", "practice") if turn.has_storage else None  # an open practice session
+    answered = practice.func(turn, pending, parse) if practice is not None else None  # (bot/coaching/practice)
+    if answered is not None:
+        return answered, "answer:practice"
+    route = registry.get("intent", parse.intent) or registry.get("intent", "fallback")
+    assert route is not None
+    return route.func(turn, parse), parse.intent

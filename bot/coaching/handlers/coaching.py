@@ -1,0 +1,575 @@
+"""Coaching answers from the knowledge base, and the conversational intents.
+
+A question gets the items that answer it best for this student (see :mod:`bot.coaching.advice`): the first bullet
+answers what was asked, the next ones fit their situation, nothing already shown in the conversation
+comes back unless asked for, and when the knowledge base has nothing good the coach says so and offers
+the two closest topics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import replace
+
+from bot.coaching import advice, situation
+from bot.coaching.dialog import Pending, is_other_action, yes_no
+from bot.coaching.registry import on_action, on_intent, on_pending
+from bot.coaching.turn import Turn
+from bot.common import formatting, markup
+from bot.common.types import Button, Reply
+from bot.knowledge.library import COACHING_TOPICS, Item, Topic
+from bot.nlu.thresholds import ACT, ANSWER
+from bot.nlu.types import Parse
+
+PRACTISE = Button("Practise", "practice:start")  # a mock second interview (bot/coaching/practice)
+
+log = logging.getLogger(__name__)
+
+_THANKS = re.compile(r"\b(thx|thanks?|thank u|thank you|ty|tysm|cheers|appreciate|merci|danke|gracias)\b", re.I)
+_HELLO_ONLY = re.compile(
+    r"^\W*(hi|hello|hey|hiya|yo|good (morning|afternoon|evening)|howdy)\W*(there|again)?\W*$", re.I
+)
+_GENERIC_ASK = re.compile(  # "any tips?": advice for what the conversation is about
+    r"^\W*(?:ok|okay|so|and|hmm|great|thanks|cool)?\W*(?:any|some|more|other|got any|give me|need|what are your)?\s*"
+    r"(?:tips?|advice|suggestions?|ideas|pointers|recommendations?)(?: for me| then)?\W*(?:please|pls)?\W*$",
+    re.I,
+)
+_WHAT_NOW = re.compile(  # "what should I do now?": a next step in what the conversation is about
+    r"^\W*(?:ok|okay|so|and|hmm|right|well|alright)?\W*(?:"
+    r"(?:so |and )?(?:now |then )?what(?:'?s| is)? (?:now|next|then)|now what|then what|what do i do|"
+    r"what (?:should|shall|can|could|do|would) (?:i|we) do(?: now| next| then| from here| after that)?|"
+    r"what (?:are|r) (?:my|the) next steps?|next steps?|where do i go from here|how do i move on"
+    r")\W*(?:then|now)?\W*(?:please|pls)?\W*$",
+    re.I,
+)
+_BYE = re.compile(r"\b(bye|goodbye|see ya|see you|cya|later|good night|gn|ttyl)\b", re.I)
+_AGAIN = re.compile(
+    r"^\W*(?:(?:can you |could you |please )?(?:show|say|give|send|repeat)(?: me)?(?: that| it| those| this)?"
+    r"(?: tips?| advice)? (?:again|once more)|repeat(?: that| it)?|again|say again|come again)\W*(?:please|pls)?\W*$",
+    re.I,
+)
+_QUESTION = re.compile(  # a message that asks something
+    r"\?|^\W*(?:how|what|wh?at|which|who|whom|when|where|why|should|shall|can|could|would|will|do|does|did|is|are|am|"
+    r"was|were|any|anything|anyone|anybody|tips?|advice|help|idk|wdyt|ok to|okay to)\b",
+    re.I,
+)
+_ASK_CUE = re.compile(  # inside a message about an interview: the part that asks for advice
+    r"\b(?:tips?|advice|advise|etiquette|suggestions?|pointers|recommendations?|ideas|"
+    r"how (?:do|should|can|could|would|to|much|many)|what (?:do|should|can|could|would|to|are|is)|wh?at do i|"
+    r"wat (?:do|should)|should i|shall i|can i|do i|is it ok|is it okay|ok to|okay to|what if|any thoughts"
+    r")\b",
+    re.I,
+)
+_CLAUSE = re.compile(  # a clause and the punctuation that ends it
+    r"(?:[^.?!;,:\n—–-]|-(?=\S))+(?:[.?!;,:\n—–]+|\s-\s|$)|[^.?!;,:\n—–]+$", re.I
+)
+_FOLLOW_UP = re.compile(r"\b(?:that|this|it|him|her|them|those|these|there|one|such)\b", re.I)  # refers back
+FOLLOW_UP_WORDS = 12  # a question this short that refers back is read with the message before
+
+
+def _short(text: str) -> bool:
+    return len(text.split()) <= FOLLOW_UP_WORDS
+
+
+UNANSWERED = "unanswered"  # Reply.kind prefix of an honest "no good answer" (counted by topic in /metrics)
+OUTCOME_STATEMENT = "outcome"
+ENDINGS = frozenset({"rejected", "withdrawn", "accepted"})  # outcomes that close a process
+
+
+def _priors(parse: Parse) -> dict[str, float]:
+    """The classifier's belief in each coaching topic."""
+    pairs = parse.alternatives or ((parse.intent, parse.confidence),)
+    return {intent: conf for intent, conf in pairs if intent in COACHING_TOPICS}
+
+
+# a question the classifier sent elsewhere is still answered when the knowledge base clearly answers it:
+RESCUE_COVER = 0.6  # its best items speak to this share of the question's words…
+RESCUE_MATCH = 2.4  # …they match it this strongly (BM25, see bot/coaching/advice.py)…
+RESCUE_TOPIC = 0.3  # …and the classifier's guesses give the coaching topics together this much belief
+RESCUE_SCOPE = 0.5  # in a conversation about the student's interview: the scope model leans to in scope…
+RESCUE_TOLD = 0.5  # …and items speak to this share of the question…
+RESCUE_FIT = 0.4  # …or an item made for their situation matches it this well (relative to the best match)
+
+
+def answer(turn: Turn, parse: Parse, *, ask: bool = True) -> list[Reply]:
+    """Answer a coaching question: the best items for this question and this student, or an honest no.
+
+    ``ask=False``: never ask the topic's question (another question of the conversation is open).
+    """
+    facts = situation.situation(turn, parse.text)
+    said = facts.values.get(OUTCOME_STATEMENT) if OUTCOME_STATEMENT in facts.told - facts.supposed else None
+    if said in ENDINGS:  # "they rejected me": the process ended, whatever topic the words look like
+        from bot.coaching.handlers import outcomes
+
+        return outcomes.report(turn, parse, facts)
+    priors = _priors(parse)
+    context = situation.said_before(turn) if _FOLLOW_UP.search(parse.text) and _short(parse.text) else ""
+    ranking = advice.rank(turn.knowledge, facts, parse.text, priors, seen=advice.shown(turn), context=context)
+    if not ranking.scored:
+        return _all_covered(turn, parse.intent)
+    unsure = parse.confidence < ANSWER and ranking.coverage < advice.STRONG
+    if unsure or (ranking.coverage < advice.WEAK and parse.confidence < advice.SURE):
+        # advice made for the situation the student is in, and matching what they asked, is an answer
+        situational = [s for s in ranking.scored[:3] if s.fits and s.relative >= advice.SITUATION_MATCH]
+        if not situational:
+            return no_answer(turn, parse, ranking)
+        ranking = advice.Ranking(
+            [situational[0], *(s for s in ranking.scored if s is not situational[0])],
+            ranking.best_match,
+            ranking.coverage,
+        )
+    picked = advice.choose(ranking)
+    lead_topic = picked[0].topic
+    items = [(s.topic, s.item) for s in picked]
+    # ask the topic's question for a general question, or when advice shown depends on its answer; then
+    # the advice that depends on it waits for the answer instead of being a guess
+    unknown = _open_question(turn, lead_topic, facts)
+    if unknown and (ranking.coverage < advice.STRONG or any(_depends(turn, i, unknown) for _, i in items[1:])):
+        kept = [s for s in ranking.scored[1:] if not _depends(turn, s.item, unknown)]
+        picked = advice.choose(advice.Ranking([picked[0], *kept], ranking.best_match, ranking.coverage))
+        items = [(s.topic, s.item) for s in picked]
+        return _reply(turn, lead_topic, items, facts, heading=picked[0].item.heading, ask=ask)
+    return _reply(turn, lead_topic, items, facts, heading=picked[0].item.heading, ask=False)
+
+
+def _coaching_belief(parse: Parse) -> float:
+    """How much the classifier's guesses for a message believe in the coaching topics together."""
+    return sum(conf for intent, conf in parse.alternatives if intent in COACHING_TOPICS)
+
+
+def _in_conversation(turn: Turn) -> bool:
+    """Whether this conversation is already about the student's interview (a topic discussed, a fact known)."""
+    if not turn.has_storage:
+        return False
+    return bool(turn.context.get("last_topic") or turn.facts() or situation.current_interview(turn))
+
+
+def rescue(turn: Turn, parse: Parse) -> list[Reply] | None:
+    """A coaching question the classifier sent elsewhere, answered when the knowledge base clearly answers it.
+
+    Elsewhere: out of scope, or unsurely a list, a note, help (see :func:`unsure_question`); None when
+    the knowledge base does not clearly answer it.
+
+    Clearly: its best items speak to most of the question, match it strongly and the classifier's own
+    guesses lean to coaching; or, in a conversation about the student's interview, a question that the
+    advice made for their situation (or most of the knowledge base's words) answers.
+    """
+    text = parse.text
+    if not text or len(text) > 600:
+        return None
+    priors = _priors(parse)
+    known = situation.situation(turn, text)
+    ranking = advice.rank(turn.knowledge, known, text, priors, seen=advice.shown(turn))
+    if not ranking.scored:
+        return None
+    strong = (
+        ranking.coverage >= RESCUE_COVER
+        and ranking.best_match >= RESCUE_MATCH
+        and _coaching_belief(parse) >= RESCUE_TOPIC
+    )
+    if not strong:
+        if not _in_conversation(turn) or not (_QUESTION.search(text) or known.told - known.supposed):
+            return None
+        if turn.nlu.classifier.scope_probability(text) < RESCUE_SCOPE:
+            return None
+        fitting = [s for s in ranking.scored[:3] if s.fits and s.relative >= RESCUE_FIT and s.cover >= RESCUE_TOLD]
+        if not ranking.asked or (not fitting and ranking.coverage < RESCUE_COVER):
+            return None
+    lead = ranking.scored[0].topic.intent
+    best = {lead: 1.0, **{k: v for k, v in priors.items() if k != lead}}
+    return answer(turn, replace(parse, intent=lead, confidence=ANSWER, alternatives=tuple(best.items())))
+
+
+def unsure_question(turn: Turn, parse: Parse) -> list[Reply] | None:
+    """A question read unsurely as another request (a list, a note, help), answered as coaching when it can be.
+
+    The answer when the knowledge base clearly answers it (see :func:`rescue`), else None (the request's
+    own handler goes on).
+    """
+    if parse.confidence >= ACT or not _QUESTION.search(parse.text):
+        return None
+    return rescue(turn, parse)
+
+
+def tips_in_message(turn: Turn, parse: Parse) -> list[Reply]:
+    """Advice for a coaching ask inside a message about an interview ("round 2 tmrw, any tips?"), else nothing.
+
+    The ask is the part of the message with an ask in it; a general one ("any tips?") gets the advice
+    for the situation the message states, a specific one the items that answer it.
+    """
+    clauses = [m.group(0).strip() for m in _CLAUSE.finditer(parse.text) if m.group(0).strip(" .?!;,:\n—–-")]
+    asks = [c.rstrip(" .?!;,:\n—–-") for c in clauses if c.endswith("?") or _ASK_CUE.search(c)]
+    if not asks or (len(clauses) < 2 and "?" not in parse.text):
+        return []
+    ask_text = " ".join(asks)
+    cols = turn.nlu.parse(ask_text, turn.local_now, turn.tz)
+    priors = {i: c for i, c in (cols.alternatives or ((cols.intent, cols.confidence),)) if i in COACHING_TOPICS}
+    facts = situation.situation(turn, parse.text)
+    ranking = advice.rank(turn.knowledge, facts, ask_text, priors, seen=advice.shown(turn))
+    if not ranking.scored:
+        return []
+    general = not advice.index(turn.knowledge).query(ask_text)[0] or _GENERIC_ASK.match(ask_text)
+    if not general and ranking.coverage < advice.WEAK and not priors:
+        return []
+    if general:  # advice for the situation said, else for preparing
+        ranking = advice.rank(turn.knowledge, facts, "", priors or {"preparation": 1.0}, seen=advice.shown(turn))
+        if not ranking.scored:
+            return []
+    picked = advice.choose(ranking)
+    items = [(s.topic, s.item) for s in picked]
+    return _reply(turn, picked[0].topic, items, facts, heading=picked[0].item.heading, ask=False)
+
+
+def _open_question(turn: Turn, topic: Topic, facts: situation.Facts) -> set[str]:
+    """The facts the topic's question would settle, when none of them is known yet (else empty)."""
+    if topic.ask is None or _knows_answer(turn, topic, facts) or _asked(turn, topic.intent):
+        return set()
+    return {g for k in topic.ask.options if (g := situation.group_of(turn.knowledge, k))}
+
+
+def _depends(turn: Turn, item: Item, groups: set[str]) -> bool:
+    """Whether an item holds only for some answers to a question about ``groups``."""
+    return any(situation.group_of(turn.knowledge, k) in groups for k in item.when)
+
+
+def _reply(
+    turn: Turn,
+    topic: Topic,
+    items: list[tuple[Topic, Item]],
+    facts: situation.Facts,
+    *,
+    heading: str,
+    intro: str | None = None,
+    ask: bool = True,
+    repeat_ok: bool = False,
+) -> list[Reply]:
+    """Lay out the chosen items, ask the topic's question when its answer is unknown, remember what was shown."""
+    question = None
+    buttons: list[Button] = []
+    if ask and topic.ask is not None and not _knows_answer(turn, topic, facts) and not _asked(turn, topic.intent):
+        question = topic.ask.question
+        values = [(k, v) for k in topic.ask.options if (v := turn.knowledge.value(k))]
+        buttons.extend(Button(v.label, f"situation:{topic.intent}:{k}") for k, v in values)
+        if turn.has_storage:
+            turn.ask("situation", topic=topic.intent)
+            asked = [t for t in turn.context.get("asked") or [] if t != topic.intent]
+            turn.remember("asked", [*asked, topic.intent])
+    page = _next_page(turn, topic, items, facts)
+    if page:
+        buttons.append(Button("More tips", f"more:{topic.intent}:{page}"))
+    buttons.extend(Button(advice.short(rel), f"topic:{rel}") for rel in topic.related[:2])
+    lead, private = _personal_lead(turn, topic.intent)
+    reply = advice.render(heading, items, lead=lead, intro=intro, question=question, buttons=buttons)
+    advice.mark_shown(turn, items)
+    if turn.has_storage:
+        turn.remember("last_topic", topic.intent)
+        turn.remember("last_items", [item.id for _, item in items])
+    replies = [Reply(reply.text, reply.buttons, private=private)]
+    return replies if repeat_ok else _fresh(turn, replies)
+
+
+def _knows_answer(turn: Turn, topic: Topic, facts: situation.Facts) -> bool:
+    """Whether the student's facts already answer the topic's question."""
+    assert topic.ask is not None
+    groups = {situation.group_of(turn.knowledge, k) for k in topic.ask.options}
+    return any(g in facts.values for g in groups)
+
+
+def _asked(turn: Turn, intent: str) -> bool:
+    return turn.has_storage and intent in (turn.context.get("asked") or [])
+
+
+def _next_page(turn: Turn, topic: Topic, items: list[tuple[Topic, Item]], facts: situation.Facts) -> str:
+    """The topic's next items after this reply, as their places in the topic ("4.7.9"; empty when none).
+
+    The "More tips" button carries them, so pressing it shows the same page after a restart too.
+    """
+    seen = [*advice.shown(turn), *(item.id for _, item in items)]
+    ranking = advice.rank(turn.knowledge, facts, "", {topic.intent: 1.0}, seen=seen, topic=topic.intent)
+    places = {item.id: n for n, item in enumerate(topic.items)}
+    return ".".join(str(places[s.item.id]) for s in advice.choose(ranking) if not s.seen)
+
+
+def topic_answer(turn: Turn, intent: str, *, chosen: str | None = None, more: bool = False) -> list[Reply]:
+    """A topic's best unseen items for this student (a topic button, "More tips", an answered question)."""
+    topic = turn.knowledge.topics[intent]
+    facts = situation.situation(turn, "", chosen=chosen)
+    ranking = advice.rank(turn.knowledge, facts, "", {intent: 1.0}, seen=advice.shown(turn), topic=intent)
+    picked = advice.choose(ranking)
+    if not picked:
+        return _all_covered(turn, intent)
+    heading = topic.title
+    if chosen and (value := turn.knowledge.value(chosen)):
+        heading += f" ({value.label.lower()})"
+    elif more:
+        heading = f"More on {topic.title.lower()}"
+    intro = None if more or chosen else topic.intro
+    return _reply(turn, topic, [(s.topic, s.item) for s in picked], facts, heading=heading, intro=intro)
+
+
+def _all_covered(turn: Turn, intent: str) -> list[Reply]:
+    """Everything that fits has been shown: say so, and offer it again or other topics."""
+    topic = turn.knowledge.topics.get(intent)
+    title = topic.title.lower() if topic else "that"
+    related = topic.related[:2] if topic else ()
+    buttons = (
+        Button("Show that again", "again"),
+        *(Button(advice.short(r), f"topic:{r}") for r in related),
+    )
+    return _fresh(turn, [Reply(f"That's everything I have on {title} for your situation. Anything else?", buttons)])
+
+
+def no_answer(turn: Turn, parse: Parse, ranking: advice.Ranking) -> list[Reply]:
+    """An honest "I don't have a good answer", with the two closest topics as buttons (counted by topic)."""
+    closest = [t for t, _ in sorted(_priors(parse).items(), key=lambda kv: -kv[1])]
+    for t in ranking.top_topics(3):
+        if t not in closest:
+            closest.append(t)
+    closest = closest[:2] or ["preparation", "expectations"]
+    log.info("coaching_unanswered", extra={"topic": closest[0]})
+    text = turn.knowledge.response(
+        "no_answer", first=advice.short(closest[0]).lower(), second=advice.short(closest[-1]).lower()
+    )
+    buttons = tuple(Button(advice.short(t), f"topic:{t}") for t in closest)
+    if ranking.scored and ranking.coverage >= advice.CLOSEST:
+        near = ranking.scored[0]
+        text += f"\nThe closest thing I have:\n{markup.bullets([advice.bullet(near.item.text)])}"
+        advice.mark_shown(turn, [(near.topic, near.item)])
+        if turn.has_storage:
+            turn.remember("last_items", [near.item.id])
+    return _fresh(turn, [Reply(text, buttons, kind=f"{UNANSWERED}:{closest[0]}")])
+
+
+def _fresh(turn: Turn, replies: list[Reply]) -> list[Reply]:
+    """Never send the same text twice in a row: a repeat gets a short note in front."""
+    if not replies or not turn.has_storage:
+        return replies
+    digest = hashlib.sha256(replies[0].text.encode()).hexdigest()[:16]
+    if turn.context.get("last_reply") == digest:
+        first = replies[0]
+        replies = [Reply("(Same as a moment ago.)\n" + first.text, first.buttons, first.private, first.kind)]
+        digest = hashlib.sha256(replies[0].text.encode()).hexdigest()[:16]
+    turn.remember("last_reply", digest)
+    return replies
+
+
+def _personal_lead(turn: Turn, intent: str) -> tuple[str | None, bool]:
+    """A first line about the user's own upcoming interview, where it changes the advice."""
+    if not turn.has_storage or intent not in {"interviewers", "informal_setting", "preparation", "presentation"}:
+        return None, False
+    upcoming = turn.data.upcoming(turn.now)
+    if not upcoming:
+        return None, False
+    nxt = upcoming[0]
+    today = turn.local_now.date()
+    if intent == "interviewers" and nxt.interviewers:
+        return (
+            f"Your {formatting.company(nxt)} interview ({formatting.when(nxt, today)}) "
+            f"is with {formatting.people(nxt.interviewers)}.",
+            True,
+        )
+    if intent == "informal_setting" and nxt.setting == "informal":
+        return (
+            f"Your {formatting.company(nxt)} interview ({formatting.when(nxt, today)}) is in an informal setting.",
+            True,
+        )
+    if intent in {"preparation", "presentation"}:
+        return f"Your next interview: {formatting.summary(nxt, today)}.", True
+    return None, False
+
+
+def _again(turn: Turn) -> list[Reply] | None:
+    """The last advice shown, again (the student asked for it)."""
+    ids = [str(i) for i in turn.context.get("last_items") or []] if turn.has_storage else []
+    items = [(t, i) for t, i in turn.knowledge.items() if i.id in ids]
+    if not items:
+        return None
+    items.sort(key=lambda ti: ids.index(ti[1].id))
+    reply = advice.render(items[0][1].heading, items)
+    return _fresh(turn, [reply])
+
+
+@on_intent(*COACHING_TOPICS, needs_storage=False)
+def coaching(turn: Turn, parse: Parse) -> list[Reply]:
+    """Advice on one of the coaching topics."""
+    if _AGAIN.match(parse.text):
+        again = _again(turn)
+        if again:
+            return again
+    replies = answer(turn, parse)
+    if turn.has_storage:
+        from bot.coaching.handlers.interviews import record_dates
+
+        replies = record_dates(turn, parse) + replies
+    return replies
+
+
+@on_pending("situation")
+def answer_situation(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | None:
+    """The reply to "is it the same person or someone new?" and the like."""
+    intent = str(pending.data.get("topic", ""))
+    topic = turn.knowledge.topics.get(intent)
+    if topic is None or topic.ask is None or is_other_action(parse.intent, parse.confidence):
+        return None
+    options = set(topic.ask.options)
+    found = [f.value for f in situation.detect(turn.knowledge, parse.text).values() if f.value in options]
+    key = found[0] if found else None
+    if key is None:
+        reply = yes_no(parse.text)
+        key = topic.ask.if_yes if reply is True else topic.ask.if_no if reply is False else None
+    if key is None:
+        return None
+    if len(parse.text.split()) > 6 and parse.intent in COACHING_TOPICS:
+        return answer(turn, parse)  # a question of its own that also answers ours: the fact is learned there
+    return topic_answer(turn, intent, chosen=key)
+
+
+@on_action("topic", needs_storage=False)
+def topic_button(turn: Turn, args: list[str]) -> list[Reply]:
+    """A topic button: the topic's best advice not yet shown."""
+    if not args or args[0] not in turn.knowledge.topics:
+        return [Reply(turn.knowledge.response("unknown_action"))]
+    return topic_answer(turn, args[0])
+
+
+@on_action("tips", needs_storage=False)
+def tips_command(turn: Turn, args: list[str]) -> list[Reply]:
+    """``tips:<words>`` (``/coach tips dinner``): the topic the words name, or the closest one."""
+    words = " ".join(":".join(args).replace("_", " ").split()).lower()
+    if not words:
+        return [Reply("Which topic? Pick one:", advice.topic_buttons(tuple(advice.TOPIC_LABELS)))]
+    topic = find_topic(turn, words)
+    if topic is None:
+        return [
+            Reply(
+                f"I have no tips on that. Topics I know: {', '.join(advice.TOPIC_LABELS.values())}.",
+                advice.topic_buttons(),
+            )
+        ]
+    situation.situation(turn, words)  # "tips dinner" tells the setting
+    return topic_answer(turn, topic)
+
+
+def find_topic(turn: Turn, words: str) -> str | None:
+    """The coaching topic named by ``words`` (its id, title or label), else the one the words are about."""
+    for intent, topic in turn.knowledge.topics.items():
+        names = {intent.replace("_", " "), topic.title.lower(), advice.TOPIC_LABELS.get(intent, "").lower()}
+        if words in names or any(words == n.split()[0] for n in names if n):
+            return intent
+    parse = turn.nlu.parse(words, turn.local_now, turn.tz)
+    if parse.intent in turn.knowledge.topics:
+        return parse.intent
+    parse = turn.nlu.parse(f"tips about {words} for my second interview", turn.local_now, turn.tz)
+    return parse.intent if parse.intent in turn.knowledge.topics else None
+
+
+@on_action("situation", needs_storage=False)
+def situation_button(turn: Turn, args: list[str]) -> list[Reply]:
+    """An answer button to a topic's question: advice for that situation."""
+    if len(args) < 2 or args[0] not in turn.knowledge.topics or turn.knowledge.value(args[1]) is None:
+        return [Reply(turn.knowledge.response("unknown_action"))]
+    return topic_answer(turn, args[0], chosen=args[1])
+
+
+@on_action("more", needs_storage=False)
+def more_button(turn: Turn, args: list[str]) -> list[Reply]:
+    """The "More tips" button: the page it names (the same page however often it is pressed), else the next one."""
+    if not args or args[0] not in turn.knowledge.topics:
+        return [Reply(turn.knowledge.response("unknown_action"))]
+    topic = turn.knowledge.topics[args[0]]
+    places = [int(p) for p in args[1].split(".") if p.isdigit()] if len(args) == 2 else []
+    items = [(topic, topic.items[p]) for p in places[: advice.PAGE] if p < len(topic.items)]
+    if not items:
+        return topic_answer(turn, args[0], more=True)
+    facts = situation.situation(turn, "")
+    heading = f"More on {topic.title.lower()}"
+    return _reply(turn, topic, items, facts, heading=heading, ask=False, repeat_ok=True)
+
+
+@on_action("again", needs_storage=False)
+def again_button(turn: Turn, args: list[str]) -> list[Reply]:
+    """The "Show that again" button: the last advice, repeated on request."""
+    return _again(turn) or _nothing_to_repeat(turn)
+
+
+@on_intent("again", needs_storage=False)
+def again_typed(turn: Turn, parse: Parse) -> list[Reply]:
+    """A typed "show that again" / "repeat that": the last advice, repeated on request."""
+    return _again(turn) or _nothing_to_repeat(turn)
+
+
+def _nothing_to_repeat(turn: Turn) -> list[Reply]:
+    """Asked to repeat before any advice was shown: say so, and offer the topics."""
+    return _fresh(turn, [Reply(turn.knowledge.response("nothing_to_repeat"), advice.topic_buttons())])
+
+
+@on_intent("more", needs_storage=False)
+def more_typed(turn: Turn, parse: Parse) -> list[Reply]:
+    """A typed "more" / "tell me more": the next items of the last topic."""
+    last = turn.context.get("last_topic") if turn.has_storage else None
+    if last not in turn.knowledge.topics:
+        return help_intent(turn, parse)
+    return topic_answer(turn, str(last), more=True)
+
+
+@on_intent("greeting", needs_storage=False)
+def greeting(turn: Turn, parse: Parse) -> list[Reply]:
+    """Hello, thanks and goodbye."""
+    if _THANKS.search(parse.text):
+        return _fresh(turn, [Reply(turn.knowledge.response("thanks"))])
+    if _BYE.search(parse.text):
+        return _fresh(turn, [Reply(turn.knowledge.response("goodbye"))])
+    told = [f for f in situation.detect(turn.knowledge, parse.text).values() if not f.hypothetical]
+    if _follows_on(turn, parse):
+        return answer(turn, _on_last_topic(turn, parse))
+    if told and not _HELLO_ONLY.match(parse.text):  # "ok so now what?": a situation, not a hello
+        return answer(turn, parse)
+    return _fresh(turn, [Reply(turn.knowledge.response("greeting"), advice.topic_buttons())])
+
+
+@on_intent("help", needs_storage=False)
+def help_intent(turn: Turn, parse: Parse) -> list[Reply]:
+    """What the bot can do."""
+    if _AGAIN.match(parse.text) and (again := _again(turn)):
+        return again
+    if (rescued := unsure_question(turn, parse)) is not None:
+        return rescued
+    return _fresh(turn, [Reply(turn.knowledge.response("help"), (*advice.topic_buttons(), PRACTISE))])
+
+
+@on_action("help", needs_storage=False)
+def help_button(turn: Turn, args: list[str]) -> list[Reply]:
+    """The help button."""
+    return _fresh(turn, [Reply(turn.knowledge.response("help"), (*advice.topic_buttons(), PRACTISE))])
+
+
+def _follows_on(turn: Turn, parse: Parse) -> bool:
+    """Whether a bare "any tips?" or "what now?" comes in a conversation already about the student's interview."""
+    return (
+        bool(_GENERIC_ASK.match(parse.text) or _WHAT_NOW.match(parse.text))
+        and turn.has_storage
+        and bool(turn.context.get("last_topic") or turn.facts())
+    )
+
+
+def _on_last_topic(turn: Turn, parse: Parse) -> Parse:
+    """The message read as a question on the conversation's last topic."""
+    last = str(turn.context.get("last_topic") or "")
+    if last not in turn.knowledge.topics:
+        return parse
+    return replace(parse, intent=last, confidence=1.0, alternatives=((last, 1.0),))
+
+
+@on_intent("fallback", needs_storage=False)
+def fallback(turn: Turn, parse: Parse) -> list[Reply]:
+    """Out of scope: say so, and offer what the bot does."""
+    if _AGAIN.match(parse.text) and (again := _again(turn)):
+        return again
+    if _follows_on(turn, parse):
+        return answer(turn, _on_last_topic(turn, parse))
+    rescued = rescue(turn, parse)
+    if rescued is not None:
+        return rescued
+    return _fresh(turn, [Reply(turn.knowledge.response("fallback"), (*advice.topic_buttons(), Button("Help", "help")))])

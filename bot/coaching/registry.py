@@ -1,0 +1,90 @@
+"""A typed registry of the coach's handlers, filled by decorators and wired up in one place.
+
+Handler modules decorate plain functions; :func:`collect` reads the recorded metadata from a list of
+modules and builds a :class:`Registry`. Nothing is registered as a side effect of importing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+if TYPE_CHECKING:
+    from bot.coaching.dialog import Pending
+    from bot.coaching.turn import Turn
+    from bot.common.types import Reply
+    from bot.nlu.types import Parse
+
+RouteKind = Literal["intent", "action", "pending"]
+F = TypeVar("F", bound=Callable[..., Any])
+_ATTR = "__secondround_routes__"
+
+IntentHandler = Callable[["Turn", "Parse"], "list[Reply]"]
+ActionHandler = Callable[["Turn", "list[str]"], "list[Reply]"]
+PendingHandler = Callable[["Turn", "Pending", "Parse"], "list[Reply] | None"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """What a decorator recorded: which name it answers, of which kind, and whether it needs storage."""
+
+    kind: RouteKind
+    name: str
+    func: Callable[..., Any]
+    needs_storage: bool
+
+
+def _mark(kind: RouteKind, names: tuple[str, ...], needs_storage: bool) -> Callable[[F], F]:
+    def decorate(func: F) -> F:
+        routes = list(getattr(func, _ATTR, ()))
+        routes.extend(Route(kind, name, func, needs_storage) for name in names)
+        setattr(func, _ATTR, tuple(routes))
+        return func
+
+    return decorate
+
+
+def on_intent(*names: str, needs_storage: bool = True) -> Callable[[F], F]:
+    """Handle messages understood as one of the intents ``names``: ``f(turn, parse) -> replies``."""
+    return _mark("intent", names, needs_storage)
+
+
+def on_action(*verbs: str, needs_storage: bool = True) -> Callable[[F], F]:
+    """Handle button values ``verb:arg:…``: ``f(turn, args) -> replies``."""
+    return _mark("action", verbs, needs_storage)
+
+
+def on_pending(*kinds: str) -> Callable[[F], F]:
+    """Answer an open question of a kind: ``f(turn, pending, parse) -> replies | None`` (None: not an answer)."""
+    return _mark("pending", kinds, True)
+
+
+class Registry:
+    """Lookup tables built from decorated handlers."""
+
+    def __init__(self, routes: Iterable[Route]) -> None:
+        self._routes: dict[tuple[RouteKind, str], Route] = {}
+        for route in routes:
+            key = (route.kind, route.name)
+            if key in self._routes and self._routes[key].func is not route.func:
+                raise ValueError(f"two handlers for {route.kind} {route.name!r}")
+            self._routes[key] = route
+
+    def get(self, kind: RouteKind, name: str) -> Route | None:
+        """The route for ``name`` of this kind, if any."""
+        return self._routes.get((kind, name))
+
+    def names(self, kind: RouteKind) -> set[str]:
+        """Every name registered for a kind."""
+        return {name for k, name in self._routes if k == kind}
+
+
+def collect(modules: Iterable[ModuleType]) -> Registry:
+    """Build a registry from every decorated function in ``modules``."""
+    routes: list[Route] = []
+    for module in modules:
+        for value in vars(module).values():
+            routes.extend(getattr(value, _ATTR, ()))
+    return Registry(routes)

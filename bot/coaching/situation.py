@@ -1,0 +1,377 @@
+"""What the coach knows of a student's situation, and advice that fits it.
+
+Facts (who they meet, the setting, an offer, the outcome…) are declared in ``knowledge/facts.yaml``.
+They come from what the student writes ("dinner with the same hiring manager as last time"), from the
+answers to the coach's questions, and from the interview on file; they decide which advice fits (see
+:mod:`bot.coaching.advice`). A fact said in a message is remembered, so it is never asked again.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cache
+from threading import Lock
+
+from bot.coaching.turn import Turn
+from bot.common import formatting, markup
+from bot.common.types import Button, Reply
+from bot.knowledge.library import FactGroup, Knowledge
+from bot.storage.models import Interview
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.,;!?]")
+_NEGATIONS = frozenset({"not", "never", "no", "nobody", "isnt", "isn't", "wasn't", "won't", "didn't", "don't", "dont"})
+_IFFY = frozenset(
+    {
+        "if",
+        "whether",
+        "suppose",
+        "supposing",
+        "imagine",
+        "case",
+        "unless",
+        "worried",
+        "worry",
+        "afraid",
+        "scared",
+        "fear",
+        "hope",
+        "hoping",
+        "might",
+        "may",
+        "gonna",
+        "will",
+        "would",
+        "could",
+        "should",
+    }
+)
+_ASKING = frozenset({"will", "would", "could", "might", "should", "may"})
+_BREAKS = frozenset({".", ",", ";", "!", "?", "but", "so", "because", "although"})
+NEGATION_REACH = 4  # words before a keyword where "not" cancels it ("not the person I met before")
+MAX_GAP = 2  # words that may sit between the words of a keyword ("same [hiring] manager")
+OUTCOME_VALUES = {"offer": "offered", "rejected": "rejected", "withdrawn": "withdrawn", "accepted": "accepted"}
+SETTING_VALUES = {"video": "video", "phone": "phone", "onsite": "onsite"}
+
+
+def tokens(text: str) -> list[str]:
+    """Lowercase words and clause punctuation, with typographic apostrophes made plain."""
+    return _TOKEN.findall(text.lower().replace("’", "'").replace("‘", "'"))
+
+
+@cache
+def _keyword_tokens(keyword: str) -> tuple[str, ...]:
+    return tuple(tokens(keyword))
+
+
+@dataclass(frozen=True)
+class Found:
+    """A fact value a message reveals: the words that said it, and whether it was only supposed."""
+
+    value: str
+    words: str
+    hypothetical: bool
+    length: int
+
+
+def _match(words: list[str], keyword: tuple[str, ...]) -> tuple[int, int] | None:
+    """Where ``keyword`` occurs in ``words`` (its first and last position), allowing short gaps."""
+    if not keyword:
+        return None
+    for start, word in enumerate(words):
+        if word != keyword[0]:
+            continue
+        pos, ok = start, True
+        for part in keyword[1:]:
+            window = words[pos + 1 : pos + 2 + MAX_GAP]
+            if part not in window or any(w in _BREAKS for w in window[: window.index(part)]):
+                ok = False
+                break
+            pos = pos + 1 + window.index(part)
+        if ok:
+            return start, pos
+    return None
+
+
+def _negated(words: list[str], start: int, keyword: tuple[str, ...]) -> bool:
+    if keyword[0] in _NEGATIONS:
+        return False
+    before: list[str] = []
+    for w in reversed(words[max(0, start - NEGATION_REACH) : start]):  # back to the clause's start
+        if w in _BREAKS:
+            break
+        before.append(w)
+    return any(w in _NEGATIONS or w.endswith("n't") for w in before)
+
+
+def _supposed(words: list[str], start: int, end: int) -> bool:
+    """Whether the clause holding words[start:end] only supposes it ("what if…", "will it be…?")."""
+    left = start
+    while left > 0 and words[left - 1] not in _BREAKS:
+        left -= 1
+    right = end
+    while right < len(words) and words[right] not in _BREAKS:
+        right += 1
+    clause = words[left:start]
+    if any(w in _IFFY or w.endswith("'ll") or w.endswith("'d") for w in clause):
+        return True
+    return right < len(words) and words[right] == "?" and any(w in _ASKING for w in clause)
+
+
+def _group_applies(group: FactGroup, words: list[str]) -> bool:
+    return not group.only_with or any(w.startswith(p) for w in words for p in group.only_with)
+
+
+# (fact name, its group, [(value key, keyword, keyword's words)…] in declaration order), per knowledge base
+_Table = list[tuple[str, FactGroup, list[tuple[str, str, tuple[str, ...]]]]]
+_TABLES: dict[int, tuple[Knowledge, _Table]] = {}
+_LAST: dict[int, tuple[Knowledge, str, dict[str, Found]]] = {}  # the last message read, per knowledge base
+_TABLES_LOCK = Lock()
+
+
+def _table(knowledge: Knowledge) -> _Table:
+    """Every keyword of every fact value, split into words once per knowledge base (not per message)."""
+    held = _TABLES.get(id(knowledge))
+    if held is None or held[0] is not knowledge:
+        table: _Table = [
+            (
+                name,
+                group,
+                [
+                    (value.key, keyword, _keyword_tokens(keyword))
+                    for value in group.values
+                    for keyword in (*value.keywords, value.label.lower())
+                ],
+            )
+            for name, group in knowledge.facts.items()
+        ]
+        with _TABLES_LOCK:
+            _TABLES[id(knowledge)] = held = (knowledge, table)
+    return held[1]
+
+
+def detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
+    """The fact values a message reveals, by fact (the longest keyword wins within a fact).
+
+    A message is read once: asked again about the same text (the dialogue learns from every message,
+    then the coaching answer reads it), the result of the last call is reused.
+    """
+    last = _LAST.get(id(knowledge))
+    if last is not None and last[0] is knowledge and last[1] == text:
+        return dict(last[2])
+    found = _detect(knowledge, text)
+    _LAST[id(knowledge)] = (knowledge, text, found)
+    return dict(found)
+
+
+def _detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
+    words = tokens(text)
+    found: dict[str, Found] = {}
+    if not words:
+        return found
+    present = set(words)
+    for name, group, keywords in _table(knowledge):
+        if not _group_applies(group, words):
+            continue
+        best: Found | None = None
+        for key, keyword, kw in keywords:
+            if not kw or kw[0] not in present:  # cannot match: its first word is not in the message
+                continue
+            where = _match(words, kw)
+            if where is None or _negated(words, where[0], kw):
+                continue
+            if best is None or len(kw) > best.length:
+                best = Found(key, keyword, _supposed(words, *where), len(kw))
+        if best is not None:
+            found[name] = best
+    return found
+
+
+@dataclass
+class Facts:
+    """A student's situation for one answer: fact name → value, and which of them are only supposed."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    supposed: set[str] = field(default_factory=set)  # fact names said only hypothetically
+    told: set[str] = field(default_factory=set)  # fact names stated in this very message
+
+    def has(self, key: str) -> bool:
+        """Whether the value ``key`` holds (hypothetically or not)."""
+        return key in self.values.values()
+
+    def known(self) -> set[str]:
+        """The values that hold."""
+        return set(self.values.values())
+
+
+def group_of(knowledge: Knowledge, key: str) -> str | None:
+    """The fact a value belongs to."""
+    value = knowledge.value(key)
+    return value.group if value else None
+
+
+def _stored(turn: Turn) -> dict[str, str]:
+    """Facts remembered in the conversation, by fact name (older state kept them by topic)."""
+    out: dict[str, str] = {}
+    for _, key in turn.facts().items():
+        group = group_of(turn.knowledge, str(key))
+        if group:
+            out[group] = str(key)
+    return out
+
+
+def current_interview(turn: Turn) -> Interview | None:
+    """The interview a coaching question is most likely about: the next one, else the latest past one."""
+    if not turn.has_storage:
+        return None
+    upcoming = turn.data.upcoming(turn.now)
+    if upcoming:
+        return upcoming[0]
+    past = turn.data.recent_past(turn.now)
+    return past[0] if past else None
+
+
+def interview_facts(interview: Interview | None) -> dict[str, str]:
+    """What an interview on file says about the situation (its setting, its outcome)."""
+    if interview is None:
+        return {}
+    out: dict[str, str] = {}
+    if interview.setting in SETTING_VALUES:
+        out["setting"] = SETTING_VALUES[interview.setting]
+    outcome = getattr(interview, "outcome", None)
+    if outcome in OUTCOME_VALUES:
+        out["outcome"] = OUTCOME_VALUES[outcome]
+    return out
+
+
+def situation(turn: Turn, text: str, *, chosen: str | None = None) -> Facts:
+    """The facts for answering ``text``: the interview on file, then what was said before, then this message.
+
+    ``chosen`` is a value the student just picked (a button, an answer to the coach's question). Facts
+    stated (not supposed) in the message are remembered for later answers.
+    """
+    knowledge = turn.knowledge
+    facts = Facts()
+    interview = current_interview(turn)
+    facts.values.update(interview_facts(interview))
+    stored = _stored(turn)
+    outcome_at = turn.context.get("outcome_at")
+    if "outcome" in stored and interview is not None and "outcome" not in facts.values:
+        learned = _parse_time(outcome_at)
+        if learned is not None and interview.created_at > learned:
+            stored.pop("outcome")  # a newer interview: that outcome was about an earlier one
+    facts.values.update(stored)
+    if chosen:
+        group = group_of(knowledge, chosen)
+        if group:
+            facts.values[group] = chosen
+            facts.told.add(group)
+            _remember(turn, group, chosen)
+    for name, found in detect(knowledge, text).items():
+        fact_group = knowledge.facts[name]
+        if found.hypothetical and fact_group.strict:
+            continue
+        facts.values[name] = found.value
+        facts.told.add(name)
+        if found.hypothetical:
+            facts.supposed.add(name)
+        else:
+            _remember(turn, name, found.value)
+    return facts
+
+
+def _parse_time(raw: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(raw)) if raw else None
+    except ValueError:
+        return None
+
+
+def _remember(turn: Turn, name: str, key: str) -> None:
+    value = turn.knowledge.value(key)
+    if value is None or not value.remember or not turn.has_storage:
+        return
+    facts = turn.facts()
+    for old, old_key in list(facts.items()):  # one value per fact, whatever key older state used
+        if old != name and group_of(turn.knowledge, str(old_key)) == name:
+            facts.pop(old)
+    facts[name] = key
+    turn.remember("facts", facts)
+    if name == "outcome":
+        turn.remember("outcome_at", turn.now.isoformat())
+
+
+SAID_KEPT = 200  # characters of advice words of the last message kept, to read a follow-up ("how to prepare for that?")
+SAID_FOR = timedelta(minutes=30)  # …for this long
+
+
+def learn_from_text(turn: Turn, text: str) -> None:
+    """Remember the facts a message states (the setting, who the interviewers are…), and the message itself.
+
+    The message's advice words (those of the knowledge base: no names, places, dates or numbers) are kept
+    for a moment, so that a follow-up question can be read with them (:func:`said_before`).
+    """
+    situation(turn, text)
+    if not turn.has_storage or not text:
+        return
+    from bot.coaching import advice
+
+    said = " ".join(advice.advice_words(turn.knowledge, text))[:SAID_KEPT]
+    if said != turn.context.get("said"):
+        turn.remember("said_before", turn.context.get("said"))
+        turn.remember("said_before_at", turn.context.get("said_at"))
+        turn.remember("said", said)
+        turn.remember("said_at", turn.now.isoformat())
+
+
+def said_before(turn: Turn) -> str:
+    """The student's message before this one, when it was recent (else empty)."""
+    if not turn.has_storage:
+        return ""
+    at = _parse_time(turn.context.get("said_before_at"))
+    if at is None or turn.now - at > SAID_FOR:
+        return ""
+    return str(turn.context.get("said_before") or "")
+
+
+def setting_tips(turn: Turn, interview: Interview, text: str) -> list[Reply]:
+    """Advice that fits the interview's setting and interviewers, right after it is recorded."""
+    from bot.coaching import advice
+
+    if interview.setting != "informal":
+        return []
+    facts = situation(turn, text)
+    picked = advice.pick(turn, facts, "", topic="informal_setting", count=2)
+    if not picked:
+        return []
+    advice.mark_shown(turn, picked)
+    tips = markup.bullets([item.text for _, item in picked])
+    where = turn.knowledge.value(facts.values.get("setting", ""))
+    place = where.words if where and where.key in {"meal", "drinks", "coffee", "site_visit"} else "an informal setting"
+    return [
+        Reply(
+            f"Since it's {place}, two things to keep in mind:\n{tips}",
+            (Button("More on dinner & drinks", "topic:informal_setting"),),
+        )
+    ]
+
+
+def interviewer_question(turn: Turn, interview: Interview) -> tuple[str, tuple[Button, ...]] | None:
+    """Ask whether the interviewers are the same as in round one, unless that is known (opens the question)."""
+    topic = turn.knowledge.topics["interviewers"]
+    if topic.ask is None:
+        return None
+    known = _stored(turn)
+    if any(group_of(turn.knowledge, k) in known for k in topic.ask.options):
+        return None
+    turn.ask("situation", topic="interviewers")
+    question = topic.ask.question
+    if len(interview.interviewers) == 1:
+        question = f"Is {formatting.people(interview.interviewers)} someone you met in round one, or new to you?"
+    elif interview.interviewers:
+        question = f"Did you meet {formatting.people(interview.interviewers)} in round one, or are they new to you?"
+    buttons = tuple(
+        Button(v.label, f"situation:interviewers:{k}") for k in topic.ask.options if (v := turn.knowledge.value(k))
+    )
+    return question, buttons

@@ -1,0 +1,1 @@
+"""Shared vocabulary of the core: message types, clock, time zones, markup, wording helpers, limits, settings."""

@@ -1,0 +1,99 @@
+"""Plain, platform-neutral data exchanged between the adapters and the coaching core."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+ButtonStyle = Literal["primary", "danger"] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRef:
+    """Where a message came from and where an answer (or a reminder) should go.
+
+    ``workspace`` scopes the user id: a Slack team id; empty for platforms whose user ids are global
+    (Discord, the console). ``channel`` is the platform's conversation id, empty when unknown (the
+    adapter then opens a direct message with ``user``).
+    """
+
+    platform: str
+    workspace: str
+    channel: str
+    user: str
+    thread: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A choice offered under a reply. ``value`` is what comes back when it is pressed.
+
+    Values carry all the state a click needs (for example ``reminder:sent:42``), so buttons keep
+    working after a restart and on another instance.
+    """
+
+    label: str
+    value: str
+    style: ButtonStyle = None
+
+
+@dataclass(frozen=True, slots=True)
+class File:
+    """A document attached to a reply (an export): a file name, its MIME type and its text."""
+
+    name: str
+    mime: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message from the coach, in neutral markup (see :mod:`bot.common.markup`).
+
+    ``private`` marks replies that hold the user's own data (interviews, notes, figures): adapters
+    must never post those where other people can read them. ``files`` are sent with the message
+    (an upload on Slack, an attachment on Discord), with the same privacy as its text.
+    """
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    private: bool = False
+    kind: str | None = None  # what the reply is, when adapters may show it differently (a reminder's kind)
+    files: tuple[File, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """A user's message or button press, as the core sees it.
+
+    Exactly one of ``text`` (typed words) and ``action`` (a pressed button's value) is meaningful:
+    when ``action`` is set, ``text`` is ignored. ``fields`` is the action's payload when a platform
+    collects structured input (a slash command's options). ``tz_hint`` is a time zone the platform knows for
+    the user (a Slack profile); it is used only until the user sets one themselves. ``direct`` is
+    false in shared channels, where adapters must route private replies privately.
+    """
+
+    ref: ConversationRef
+    text: str = ""
+    action: str | None = None
+    fields: Mapping[str, str] = field(default_factory=dict)
+    direct: bool = True
+    tz_hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """Told to the core's observers after each message: what was understood and what changed.
+
+    Observers use it for metrics and to refresh views of the user's data (Slack's App Home); it never
+    carries message text. ``kinds`` are the replies' kinds (``unanswered:<topic>`` for a question the
+    knowledge base had no good answer to).
+    """
+
+    ref: ConversationRef
+    intent: str
+    replies: int
+    data_changed: bool
+    seconds: float
+    kinds: tuple[str, ...] = ()

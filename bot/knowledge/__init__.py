@@ -1,0 +1,1 @@
+"""The knowledge folder: loading it (library) and checking an override of it (check)."""

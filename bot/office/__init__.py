@@ -1,0 +1,1 @@
+"""The career office: topic insights, reports, its command line, installed workspaces."""

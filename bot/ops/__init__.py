@@ -1,0 +1,1 @@
+"""Running the bot: runtime, app wiring, command line, doctor, health, metrics, logs, retention, events."""

@@ -1,0 +1,319 @@
+"""The ``secondround`` command line: chat, nlu, run, db, doctor, config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import subprocess
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from importlib.metadata import entry_points
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot import __version__
+from bot.common.settings import ConfigError, Settings, check_zone, load_settings
+from bot.knowledge.library import KnowledgeError
+from bot.office import cli as office_cli
+
+log = logging.getLogger("secondround")
+
+
+class UsageError(Exception):
+    """A command-line mistake; the message says what to do instead."""
+
+
+def load_adapter(name: str) -> Any:
+    """The adapter class registered under ``name`` (entry point group ``secondround.adapters``)."""
+    found = {ep.name: ep for ep in entry_points(group="secondround.adapters")}
+    if name not in found:
+        known = ", ".join(sorted(n for n in found if n != "console")) or "none installed"
+        raise UsageError(f"unknown platform {name!r} (available: {known})")
+    return found[name].load()
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="secondround",
+        description="SecondRound: a chat coach for second job interviews (console, Slack, Discord).",
+    )
+    p.add_argument("--version", action="version", version=f"secondround {__version__}")
+    p.add_argument("--env-file", help="a file of NAME=value settings (environment variables win)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = sub.add_parser("chat", help="talk to the coach in this terminal")
+    chat.add_argument("--user", default="local", help="who you are (keeps separate people's data apart)")
+    chat.add_argument("--tz", help="your IANA time zone, e.g. Europe/Berlin")
+    chat.add_argument("--jsonl", action="store_true", help="one JSON object per line in and out (for scripts)")
+
+    nlu = sub.add_parser("nlu", help="show how messages are understood (one per line on stdin)")
+    nlu.add_argument("--now", help="the local time the messages were sent, YYYY-MM-DDTHH:MM (default: now)")
+    nlu.add_argument("--tz", help="the sender's IANA time zone (default: SECONDROUND_DEFAULT_TZ)")
+
+    run = sub.add_parser("run", help="connect to chat platforms and serve users")
+    run.add_argument("platforms", nargs="+", metavar="PLATFORM", help="slack and/or discord")
+    run.add_argument("--host", default="127.0.0.1", help="Slack HTTP mode: address to listen on")
+    run.add_argument("--port", type=int, default=3000, help="Slack HTTP mode: port to listen on")
+
+    db = sub.add_parser("db", help="database migrations")
+    db.add_argument(
+        "action",
+        choices=["upgrade", "current", "purge", "copy"],
+        help="upgrade: apply migrations; current: show level; purge: delete data past SECONDROUND_RETENTION_DAYS "
+        "now; copy: copy every row into the empty database given with --to",
+    )
+    db.add_argument("--to", metavar="URL", help="copy: the target database, e.g. postgresql://user:pass@host/db")
+
+    sub.add_parser(
+        "feedback",
+        help='feedback on interview answers: JSON lines {"question": ..., "answer": ...} in, one object per line out',
+    )
+    sub.add_parser("doctor", help="check configuration, database and platform credentials")
+    sub.add_parser("config", help="print the effective configuration (secrets masked)")
+    office_cli.add_parsers(sub)
+    return p
+
+
+def _setup_logging(settings: Settings, quiet: bool) -> None:
+    from bot.ops.logs import configure
+
+    configure(settings, level="WARNING" if quiet else None)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        settings = load_settings(args.env_file)
+        _setup_logging(
+            settings,
+            quiet=args.command in {"chat", "nlu", "config", "db", "doctor", "feedback", "report", "knowledge", "keys"},
+        )
+        return int(COMMANDS[args.command](settings, args) or 0)
+    except (ConfigError, KnowledgeError, UsageError, office_cli.OfficeUsageError) as exc:
+        if args.command == "doctor" and isinstance(exc, ConfigError):
+            from bot.ops.doctor import report_config_error
+
+            return report_config_error(exc, sys.stdout)
+        print(f"secondround: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # no traceback for users; the log has the details at DEBUG
+        log.debug("fatal", exc_info=True)
+        print(f"secondround: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _cmd_nlu(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.nlu import NLU
+    from bot.ops.app import nlu_cache_dir
+
+    tz = args.tz or settings.default_tz
+    try:
+        check_zone(tz)
+    except ValueError as exc:
+        raise UsageError(f"--tz: {exc}") from None
+    if args.now:
+        try:
+            now = datetime.fromisoformat(args.now)
+        except ValueError:
+            raise UsageError(f"--now: {args.now!r} is not a date-time like 2026-03-02T10:00") from None
+        now = now.replace(tzinfo=None) if now.tzinfo is None else now.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+    else:
+        now = datetime.now(ZoneInfo(tz)).replace(tzinfo=None)
+    nlu = NLU.load(cache_dir=nlu_cache_dir(settings))
+    for line in sys.stdin:
+        text = line.rstrip("\n")
+        print(json.dumps(nlu.parse(text, now, tz).as_json(), ensure_ascii=False), flush=True)
+    return 0
+
+
+def _cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.feedback.cli import main as feedback_main
+
+    return feedback_main(sys.stdin, sys.stdout)
+
+
+def _migrate_apart(settings: Settings, args: argparse.Namespace) -> None:
+    """Bring the embedded database to the newest schema in a child process (``secondround db upgrade``).
+
+    Alembic and its templates then never load into the long-running process (about 11 MB it would
+    keep for nothing). If the child fails, :meth:`App.build` migrates in-process and reports why.
+    """
+    from bot.storage import migrate
+    from bot.storage.db import Database
+
+    db = Database.from_settings(settings)
+    try:
+        if not db.is_sqlite or migrate.at_head(db):
+            return
+    finally:
+        db.dispose()
+    env_file = ["--env-file", str(args.env_file)] if args.env_file else []
+    subprocess.run([sys.executable, "-m", "bot.ops.cli", *env_file, "db", "upgrade"], capture_output=True, timeout=600)
+
+
+def _cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import OperationalError
+
+    from bot.ops.app import App
+    from bot.ops.runtime import Runtime
+
+    if args.tz:
+        try:
+            check_zone(args.tz)
+        except ValueError as exc:
+            raise UsageError(f"--tz: {exc}") from None
+    _migrate_apart(settings, args)
+    app = App.build(settings)
+    runtime = Runtime(app, health=False)
+    console = load_adapter("console")(runtime, user=args.user, jsonl=args.jsonl)
+    runtime.add(console)
+    if args.tz:
+        try:
+            app.coach.set_timezone(console.ref, args.tz)
+        except OperationalError:  # the database is down: the chat still coaches, and says so
+            log.warning("storage_unavailable", extra={"while": "setting the time zone"})
+
+    async def chat() -> None:
+        await runtime.start()
+        if runtime.reminder_engine is not None:
+            try:
+                await runtime.reminder_engine.tick()  # what fell due while no chat was open comes first
+            except OperationalError:  # the database is down: its sweep tries again later
+                log.warning("storage_unavailable", extra={"while": "sending due reminders"})
+        try:
+            await console.converse()
+        finally:
+            await runtime.stop()
+
+    try:
+        asyncio.run(chat())
+    finally:
+        app.close()
+    return 0
+
+
+def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops.app import App
+    from bot.ops.runtime import Runtime, serve
+
+    names = list(dict.fromkeys(args.platforms))
+    checks = {"slack": settings.require_slack, "discord": settings.require_discord}
+    for name in names:
+        if name not in checks:
+            raise UsageError(f"unknown platform {name!r} (available: {', '.join(checks)})")
+        checks[name]()
+    classes = [load_adapter(n) for n in names]
+    _migrate_apart(settings, args)
+    app = App.build(settings)
+    try:
+        runtime = Runtime(app)
+        for name, cls in zip(names, classes, strict=True):
+            options = {"host": args.host, "port": args.port} if name == "slack" else {}
+            runtime.add(cls(runtime, **options))
+        return asyncio.run(office_cli.serve_reloading(runtime, serve))
+    finally:
+        app.close()
+
+
+def _cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.storage import migrate
+    from bot.storage.db import Database
+
+    db = Database.from_settings(settings, statement_limit=False)  # an operator's command may take long
+    try:
+        if args.action == "upgrade":
+            before = migrate.current_revision(db)
+            migrate.upgrade(db)
+            after = migrate.current_revision(db)
+            print(
+                f"database at {after}" + (f" (was {before or 'empty'})" if before != after else " (already up to date)")
+            )
+        elif args.action == "purge":
+            _purge(settings, db)
+        elif args.action == "copy":
+            _copy(settings, db, args.to)
+        else:
+            print(f"current: {migrate.current_revision(db) or 'empty'}; newest: {migrate.head_revision(db)}")
+    finally:
+        db.dispose()
+    return 0
+
+
+def _purge(settings: Settings, db: Any) -> None:
+    from bot.common.clock import OffsetClock, SystemClock
+    from bot.ops.app import check_schema
+    from bot.ops.events import EventLog
+    from bot.ops.retention import cutoff, purge
+
+    check_schema(db)
+    clock = OffsetClock(settings.now) if settings.now else SystemClock()
+    now = clock.now()
+    done = purge(db, now, settings.retention_days, EventLog(db, clock))
+    counts = ", ".join(f"{n} {table.replace('_', ' ')}" for table, n in done.as_dict().items())
+    print(f"deleted {counts} (past data from before {cutoff(now, settings.retention_days):%Y-%m-%d %H:%M} UTC)")
+
+
+def _copy(settings: Settings, db: Any, to: str | None) -> None:
+    from bot.common.settings import redact_url
+    from bot.ops.dbcopy import CopyError, copy_database
+    from bot.storage.db import Database, Timeouts
+
+    if not to:
+        raise UsageError("db copy needs --to URL, the (empty) database to copy into")
+    try:
+        Settings(database_url=to)  # the same URL checks as SECONDROUND_DATABASE_URL
+    except ValueError:
+        raise UsageError(f"--to: {redact_url(to)} is not an SQLite or PostgreSQL database URL") from None
+    target = Database(to, Timeouts.from_settings(settings).unbounded())
+    try:
+        done = copy_database(db, target, progress=lambda table, n: print(f"{table}: {n} rows", flush=True))
+    except CopyError as exc:
+        raise UsageError(f"db copy: {exc}") from None
+    finally:
+        target.dispose()
+    print(
+        f"copied {done.total} rows into {redact_url(to)}; the row counts match. "
+        "Point SECONDROUND_DATABASE_URL at it and start the bot."
+    )
+
+
+def _cmd_config(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.common.settings import describe
+
+    for name, value in describe(settings):
+        print(f"{name}={value}")
+    return 0
+
+
+def _cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops.doctor import run_checks
+
+    return asyncio.run(run_checks(settings, sys.stdout))
+
+
+COMMANDS = {
+    "chat": _cmd_chat,
+    "nlu": _cmd_nlu,
+    "run": _cmd_run,
+    "db": _cmd_db,
+    "config": _cmd_config,
+    "doctor": _cmd_doctor,
+    "feedback": _cmd_feedback,
+    "report": office_cli.cmd_report,
+    "knowledge": office_cli.cmd_knowledge,
+    "keys": office_cli.cmd_keys,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

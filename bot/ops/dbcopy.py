@@ -1,0 +1,93 @@
+"""``secondround db copy --to URL``: copy every row into another (empty) database.
+
+For moving from the embedded SQLite file to PostgreSQL (or between servers), and for a consistent
+copy (a backup) of a SQLite database while the bot keeps running and writing: the source is read as
+one snapshot that makes no writer wait. The target is migrated to the newest
+schema first and must hold no data; the rows go over table by table in foreign-key order, keeping
+their ids, in one transaction on each side (so the copy is all or nothing, and the source is read
+as one snapshot); PostgreSQL id sequences are then moved past the copied ids so new rows do not
+collide. Finally the row counts of both sides are compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Table, func, select, text
+
+from bot.ops.app import check_schema
+from bot.storage import migrate
+from bot.storage.db import Database
+from bot.storage.models import Base
+
+BATCH = 1000
+
+
+class CopyError(Exception):
+    """The copy cannot be made (the message says why); nothing was written."""
+
+
+@dataclass(frozen=True)
+class Copied:
+    """Rows copied, by table, in the order they were copied."""
+
+    tables: tuple[tuple[str, int], ...]
+
+    @property
+    def total(self) -> int:
+        """All rows copied."""
+        return sum(n for _, n in self.tables)
+
+
+def copy_database(source: Database, target: Database, *, progress: Callable[[str, int], None] | None = None) -> Copied:
+    """Copy every row of ``source`` into ``target`` (migrated here, and required to be empty).
+
+    Raises :class:`CopyError` when the target already holds data, when both are the same
+    database, or when the counts differ afterwards (the target transaction is then rolled back).
+    """
+    if source.engine.url == target.engine.url:
+        raise CopyError("the source and the target are the same database")
+    if source.is_sqlite:
+        migrate.upgrade(source)  # as the bot itself does at start
+    check_schema(source)
+    migrate.upgrade(target)
+    tables = list(Base.metadata.sorted_tables)
+    with target.engine.begin() as dst:
+        for table in tables:
+            if dst.scalar(select(func.count()).select_from(table)):
+                raise CopyError(f"the target already holds data (table {table.name}): copy only into an empty database")
+        counts: list[tuple[str, int]] = []
+        with source.snapshot() as src:  # one consistent state; the bot's writes go on meanwhile
+            for table in tables:
+                copied = 0
+                result = src.execution_options(yield_per=BATCH).execute(select(table).order_by(*table.primary_key))
+                for rows in result.mappings().partitions(BATCH):
+                    dst.execute(table.insert(), [dict(r) for r in rows])
+                    copied += len(rows)
+                counts.append((table.name, copied))
+                if progress is not None:
+                    progress(table.name, copied)
+            for table in tables:
+                there = dst.scalar(select(func.count()).select_from(table))
+                here = src.scalar(select(func.count()).select_from(table))
+                if there != here:
+                    raise CopyError(f"table {table.name}: {here} rows in the source but {there} copied")
+        if dst.dialect.name == "postgresql":
+            for table in tables:
+                _advance_sequence(dst, table)
+    return Copied(tuple(counts))
+
+
+def _advance_sequence(conn: object, table: Table) -> None:
+    """Move a PostgreSQL serial id's sequence past the highest copied id (tables without one: nothing)."""
+    if len(table.primary_key.columns) != 1:
+        return
+    column = next(iter(table.primary_key.columns)).name
+    conn.execute(  # type: ignore[attr-defined]
+        text(
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column}'), "
+            f"COALESCE((SELECT MAX({column}) FROM {table.name}), 0) + 1, false) "
+            f"WHERE pg_get_serial_sequence('{table.name}', '{column}') IS NOT NULL"
+        )
+    )

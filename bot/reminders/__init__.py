@@ -1,0 +1,1 @@
+"""Reminders: planning them (planner), sending them on time (engine), what a send returns (delivery)."""
