@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,3 +38,85 @@ def test_adapters_hold_no_sql() -> None:
         for path in (ROOT / "adapters").rglob("*.py")
     }
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+# Rooms (issue 13): bot/ is a set of packages in layers, lowest first. A room may import only rooms
+# below it. Imports under `if TYPE_CHECKING:` don't count; lazy imports inside functions do.
+LEVEL = {
+    "common": 0,
+    "storage": 1,
+    "knowledge": 2,
+    "nlu": 3,
+    "feedback": 3,
+    "reminders": 4,
+    "office": 5,
+    "coaching": 6,
+    "ops": 7,
+}
+# Upward arrows still in the code. Each cleanup removes its arrow; the last test fails when one is gone.
+KNOWN_UPWARD: set[tuple[str, str]] = {
+    ("common", "storage"),
+    ("reminders", "ops"),
+    ("reminders", "coaching"),
+    ("office", "coaching"),
+    ("office", "ops"),
+    ("coaching", "ops"),
+}
+
+
+def _room(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if parts[0] == "bot" and len(parts) > 1 and parts[1] in LEVEL else None
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _runtime_imports(path: Path) -> Iterator[str]:
+    """Absolute imports, outside `if TYPE_CHECKING:` blocks (lazy imports count)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip = {
+        id(n)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for n in ast.walk(node)
+    }
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            yield from (a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+            yield from (f"{node.module}.{a.name}" for a in node.names)
+
+
+def _arrows() -> Iterator[tuple[Path, str, str, str]]:
+    for path in (ROOT / "bot").rglob("*.py"):
+        src = _room(_module(path))
+        for name in _runtime_imports(path):
+            dst = _room(name)
+            if src and dst and src != dst:
+                yield path, name, src, dst
+
+
+def test_every_module_of_bot_lives_in_a_room() -> None:
+    loose = [p.name for p in (ROOT / "bot").glob("*.py") if p.name != "__init__.py"]
+    assert loose == []
+    assert {p.name for p in (ROOT / "bot").iterdir() if p.is_dir() and p.name != "__pycache__"} == set(LEVEL)
+
+
+def test_rooms_import_only_rooms_below_them() -> None:
+    wrong = {
+        f"{path.relative_to(ROOT)} -> {name}"
+        for path, name, src, dst in _arrows()
+        if LEVEL[dst] >= LEVEL[src] and (src, dst) not in KNOWN_UPWARD
+    }
+    assert sorted(wrong) == []
+
+
+def test_known_upward_are_all_still_there() -> None:
+    seen = {(src, dst) for _, _, src, dst in _arrows() if (src, dst) in KNOWN_UPWARD}
+    assert seen == KNOWN_UPWARD
