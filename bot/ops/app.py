@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
@@ -35,7 +35,6 @@ class App:
     planner: ReminderPlanner
     coach: Coach
     events: EventLog
-    extras: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def build(

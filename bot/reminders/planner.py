@@ -8,7 +8,7 @@ user's night, then the result is stored in UTC.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, inspect, select, update
@@ -448,8 +448,3 @@ def tomorrow_morning(now: datetime, tz: str) -> datetime:
     """9:00 tomorrow in ``tz``, as UTC."""
     local = to_local(now, tz)
     return to_utc(datetime.combine(local.date() + timedelta(days=1), MORNING), tz)
-
-
-def day_only(d: date) -> datetime:
-    """A date as a naive local midnight."""
-    return datetime.combine(d, time(0, 0))

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.coaching import situation
-from bot.coaching.dialog import Pending, ask_first, is_other_action, sure, yes_no
+from bot.coaching.dialog import Pending, ask_first, is_other_action, sure
 from bot.coaching.handlers.after import calendar_reply, custom_lines
 from bot.coaching.registry import on_action, on_intent, on_pending
 from bot.coaching.turn import Turn
@@ -1139,18 +1139,6 @@ def cancel(turn: Turn, parse: Parse) -> list[Reply]:
     )
     if asked:
         return asked
-    return _cancel(turn, interview)
-
-
-@on_pending("confirm_cancel")
-def answer_cancel(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | None:
-    """Yes/no to cancelling one interview."""
-    answer = yes_no(parse.text)
-    if answer is None:
-        return None
-    interview = _pending_interview(turn, pending)
-    if answer is False or interview is None:
-        return [Reply("OK, I left it as it is.")]
     return _cancel(turn, interview)
 
 
