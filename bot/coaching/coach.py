@@ -24,11 +24,10 @@ from bot.coaching.throttle import FloodGuard
 from bot.coaching.turn import StorageUnavailable, Turn
 from bot.common.clock import Clock
 from bot.common.settings import Settings, check_zone
-from bot.common.types import Button, ConversationRef, Handled, IncomingMessage, Reply
+from bot.common.types import Button, ConversationRef, Handled, IncomingMessage, Receipt, Reply
 from bot.knowledge.library import Knowledge
 from bot.nlu import NLU
 from bot.nlu.types import Parse
-from bot.ops.events import Receipt
 from bot.reminders.planner import ReminderPlanner
 from bot.storage.db import Database
 from bot.storage.models import ConversationState
