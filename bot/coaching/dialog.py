@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.common.limits import LimitReached
+from bot.common.pending import Pending
 from bot.common.types import Button, Reply
 from bot.nlu import thresholds
 
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from bot.coaching.turn import Turn
     from bot.nlu.types import Parse
 
-DEFAULT_TTL = timedelta(minutes=15)
 
 _POLITE = r"(?:\s+(?:please|pls|plz|thanks?|thank you|ty|sure|for sure|go ahead|do it|i'?m sure|i am sure|"
 _POLITE += (
@@ -45,37 +45,6 @@ _NO = re.compile(
     r"^(?:n|no+|nope|nah|never ?mind|cancel|stop|keep(?: it| my data| everything)?|don'?t|do not|not now|abort|"
     r"wait|no thanks?)" + _POLITE + r"$"
 )
-
-
-@dataclass(frozen=True)
-class Pending:
-    """An open question: its kind (which handler answers it), its data and when it stops applying."""
-
-    kind: str
-    expires_at: datetime
-    data: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain data for the conversation state column."""
-        return {"kind": self.kind, "expires_at": self.expires_at.isoformat(), "data": self.data}
-
-    @classmethod
-    def from_json(cls, raw: dict[str, Any] | None) -> Pending | None:
-        """Rebuild from stored data; None when absent or malformed."""
-        if not raw or "kind" not in raw:
-            return None
-        try:
-            return cls(
-                kind=str(raw["kind"]),
-                expires_at=datetime.fromisoformat(raw["expires_at"]),
-                data=dict(raw.get("data") or {}),
-            )
-        except (KeyError, TypeError, ValueError):
-            return None
-
-    def expired(self, now: datetime) -> bool:
-        """Whether the question no longer applies."""
-        return now >= self.expires_at
 
 
 def yes_no(text: str) -> bool | None:

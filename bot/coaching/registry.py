@@ -12,8 +12,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 if TYPE_CHECKING:
-    from bot.coaching.dialog import Pending
     from bot.coaching.turn import Turn
+    from bot.common.pending import Pending
     from bot.common.types import Reply
     from bot.nlu.types import Parse
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.coaching.dialog import DEFAULT_TTL, Pending
+from bot.common.pending import DEFAULT_TTL, Pending
 from bot.common.settings import Settings
 from bot.common.types import IncomingMessage
 from bot.knowledge.library import Knowledge

@@ -31,6 +31,7 @@ from bot.ops.metrics import Metrics, RuntimeCollector
 if TYPE_CHECKING:
     from bot.common.settings import Settings
     from bot.reminders.delivery import Adapter, Responder
+    from bot.reminders.engine import ReminderEngine
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 20.0
@@ -137,7 +138,7 @@ class Runtime:
         self._accepting = True
         self._running = False
         self._stopped = False
-        self.reminder_engine: Any = None
+        self.reminder_engine: ReminderEngine | None = None
         self.health_server: HealthServer | None = None
         self._retention_task: asyncio.Task[None] | None = None
         self._purging: asyncio.Future[retention.Purged] | None = None

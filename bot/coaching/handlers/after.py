@@ -23,11 +23,12 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot.coaching.dialog import Pending, ask_first, is_other_action
+from bot.coaching.dialog import ask_first, is_other_action
 from bot.coaching.registry import on_action, on_intent, on_pending
 from bot.coaching.turn import Turn
 from bot.common import formatting, markup
 from bot.common.limits import parse_id
+from bot.common.pending import Pending
 from bot.common.types import Button, File, Reply
 from bot.knowledge.library import KnowledgeError, default_dir
 from bot.nlu.types import Parse

@@ -14,10 +14,11 @@ import re
 from dataclasses import replace
 
 from bot.coaching import advice, situation
-from bot.coaching.dialog import Pending, is_other_action, yes_no
+from bot.coaching.dialog import is_other_action, yes_no
 from bot.coaching.registry import on_action, on_intent, on_pending
 from bot.coaching.turn import Turn
 from bot.common import formatting, markup
+from bot.common.pending import Pending
 from bot.common.types import Button, Reply
 from bot.knowledge.library import COACHING_TOPICS, Item, Topic
 from bot.nlu.thresholds import ACT, ANSWER

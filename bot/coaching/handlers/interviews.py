@@ -16,12 +16,13 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.coaching import situation
-from bot.coaching.dialog import Pending, ask_first, is_other_action, sure
+from bot.coaching.dialog import ask_first, is_other_action, sure
 from bot.coaching.handlers.after import calendar_reply, custom_lines
 from bot.coaching.registry import on_action, on_intent, on_pending
 from bot.coaching.turn import Turn
 from bot.common import formatting, markup
 from bot.common.limits import parse_id
+from bot.common.pending import Pending
 from bot.common.types import Button, Reply
 from bot.common.zones import find_zone, zone_like
 from bot.nlu.types import Entities, Parse, When
