@@ -17,6 +17,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.reminders.kinds import REMINDER_KINDS
+
 COACHING_TOPICS = (
     "expectations",
     "interviewers",
@@ -31,7 +33,6 @@ COACHING_TOPICS = (
     "follow_up",
     "nerves",
 )
-REMINDER_KINDS = ("prepare", "thank_you", "check_in", "follow_up", "offer_deadline")
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _SOURCE = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt$")
 MAX_ITEM_CHARS = 400

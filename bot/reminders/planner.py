@@ -20,19 +20,10 @@ from bot.common.limits import LimitReached
 from bot.common.settings import Settings
 from bot.common.types import Button, Reply
 from bot.knowledge.library import Knowledge
+from bot.reminders.kinds import CUSTOM, OUTCOME_STOPS, THANK_YOU_CHAIN
 from bot.storage.models import Interview, Reminder, User
 
 OPEN = ("pending", "sending")
-THANK_YOU_CHAIN = ("thank_you", "check_in")
-CUSTOM = "custom"
-"""The kind of a reminder the student asked for ("remind me tomorrow at 9 to email Sarah")."""
-OUTCOME_STOPS: dict[str, tuple[str, ...] | None] = {
-    "offer": ("follow_up", "prepare"),
-    "accepted": ("follow_up", "offer_deadline", "prepare"),
-    "rejected": None,
-    "withdrawn": None,
-}
-"""Reminder kinds that no longer make sense once a process has this outcome (None: every planned kind)."""
 DAYTIME_DEFAULT = time(18, 0)  # when a day-only interview's reminders go out
 MORNING = time(9, 0)
 _NEXT = "secondround.next_reminder"  # Session.info: each interview's next reminder, as just planned

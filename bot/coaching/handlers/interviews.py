@@ -26,6 +26,7 @@ from bot.common.pending import Pending
 from bot.common.types import Button, Reply
 from bot.common.zones import find_zone, zone_like
 from bot.nlu.types import Entities, Parse, When
+from bot.reminders import kinds
 from bot.reminders.planner import to_utc
 from bot.storage.models import Interview
 from bot.storage.repo import UserData, normalise_company
@@ -93,13 +94,6 @@ _FILLER = re.compile(
     r"make it|now|interview|interviewing me|of|but|so|just)\b[\s,:;.!\-]*)+",
     re.I,
 )
-_KIND_WORDS = {
-    "prepare": "prepare",
-    "thank_you": "thank-you emails",
-    "check_in": "check on thank-yous",
-    "follow_up": "follow up",
-    "offer_deadline": "offer deadline",
-}
 MAX_COMPANY = 120
 MAX_PERSON = 80
 RECENT_PAST = timedelta(days=2)
@@ -178,7 +172,7 @@ def _next_reminder_line(turn: Turn, interview: Interview) -> str:
         return ""
     local = reminder.due_at.astimezone(turn.zone)
     day = formatting.day(local.date(), turn.local_now.date())
-    return f"Next reminder ({_KIND_WORDS.get(reminder.kind, reminder.kind)}): {day}, {formatting.clock(local)}."
+    return f"Next reminder ({kinds.words(reminder.kind)}): {day}, {formatting.clock(local)}."
 
 
 def _ask_missing(turn: Turn, interview: Interview) -> str | None:
