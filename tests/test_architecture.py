@@ -123,3 +123,19 @@ def test_leaves_import_nothing_from_bot() -> None:
     for leaf in LEAVES:
         path = ROOT.joinpath(*leaf.split(".")).with_suffix(".py")
         assert [n for n in _runtime_imports(path) if n.split(".")[0] == "bot"] == [], leaf
+
+
+def test_every_module_with_handlers_is_wired_up() -> None:
+    import importlib
+    import pkgutil
+
+    from bot.coaching import handlers
+    from bot.coaching.registry import _ATTR
+
+    found = set()
+    for info in pkgutil.walk_packages(handlers.__path__, "bot.coaching.handlers."):
+        module = importlib.import_module(info.name)
+        if any(getattr(v, _ATTR, ()) and getattr(v, "__module__", "") == info.name for v in vars(module).values()):
+            found.add(info.name)
+    assert found <= {m.__name__ for m in handlers.MODULES}
+    assert len(found) > 10

@@ -173,7 +173,7 @@ class Coach:
         Their interviews keep their local wall-clock times. Raises ValueError for an unknown zone.
         """
         check_zone(zone)
-        from bot.coaching.handlers.interviews import apply_timezone
+        from bot.coaching.handlers.interviews.timezones import apply_timezone
 
         now = self.clock.now()
         with self.db.session() as session:
@@ -189,7 +189,7 @@ class Coach:
         Upcoming interviews with their next reminder, thank-yous still to send, and the coaching topics.
         """
         from bot.coaching import advice
-        from bot.coaching.handlers.interviews import deadline_lines
+        from bot.coaching.handlers.interviews.listing import deadline_lines
         from bot.common import formatting
 
         now = self.clock.now()

@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 
 from bot.coaching.dialog import ask_first, is_other_action, yes_no
-from bot.coaching.handlers.after import ask_which_thanks
+from bot.coaching.handlers.after.thanks import ask_which_thanks
 from bot.coaching.registry import on_action, on_intent, on_pending
 from bot.coaching.turn import Turn
 from bot.common import formatting

@@ -401,7 +401,7 @@ def coaching(turn: Turn, parse: Parse) -> list[Reply]:
             return again
     replies = answer(turn, parse)
     if turn.has_storage:
-        from bot.coaching.handlers.interviews import record_dates
+        from bot.coaching.handlers.interviews.offer_dates import record_dates
 
         replies = record_dates(turn, parse) + replies
     return replies
