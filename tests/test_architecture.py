@@ -139,3 +139,15 @@ def test_every_module_with_handlers_is_wired_up() -> None:
             found.add(info.name)
     assert found <= {m.__name__ for m in handlers.MODULES}
     assert len(found) > 10
+
+
+def test_interview_buttons_are_routed_by_the_registry_one_sub_verb_each() -> None:
+    from bot.coaching.handlers import MODULES
+    from bot.coaching.registry import collect
+
+    registry = collect(MODULES)
+    for sub in ("list", "add", "cancel", "restore", "update", "move"):
+        found = registry.action(f"interview:{sub}:1")
+        assert found is not None and found[1] == ["1"], sub
+    assert registry.action("interview:bogus:1") is None
+    assert "interview" in registry.names("action")

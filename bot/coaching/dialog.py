@@ -163,11 +163,12 @@ def _dispatch(registry: Registry, turn: Turn, text: str) -> tuple[list[Reply], s
         if verb == "confirm" and args[:1] in (["yes"], ["no"]):
             token = args[1] if len(args) > 1 else None
             return _confirmed(registry, turn, pending, args[0] == "yes", token), "action:confirm"
-        route = registry.get("action", verb)
-        if route is None:
+        found = registry.action(turn.msg.action)
+        if found is None:
             return [Reply(turn.knowledge.response("unknown_action"))], "action:unknown"
+        action, args = found
         turn.close_question()
-        return route.func(turn, args), f"action:{verb}"
+        return action.func(turn, args), f"action:{verb}"
     parse: Parse = turn.nlu.parse(text, turn.local_now, turn.tz)
     if turn.has_storage:  # a situation said in any message ("she invited me to lunch") shapes later advice
         from bot.coaching.situation import learn_from_text

@@ -13,7 +13,6 @@ from bot.coaching.handlers.interviews.schedule import (
     MAX_COMPANY,
     MAX_PERSON,
     _create,
-    _past_problem,
     _plan,
     _update,
     check_when,
@@ -26,60 +25,80 @@ from bot.common import formatting
 from bot.common.limits import parse_id
 from bot.common.pending import Pending
 from bot.common.types import Reply
-from bot.nlu.types import Entities, Parse, When
+from bot.nlu.types import Entities, Parse
+from bot.storage.models import Interview
 
 
 def _gone() -> list[Reply]:
     return [Reply("I can't find that interview any more (it may have been deleted).", private=True)]
 
 
-@on_action("interview")
-def interview_button(turn: Turn, args: list[str]) -> list[Reply]:
-    """Buttons about one interview.
+def _one(turn: Turn, args: list[str]) -> Interview | list[Reply]:
+    """The interview a button names (``<id>`` first in ``args``), or what to answer instead.
 
-    ``interview:cancel:<id>``, ``interview:restore:<id>``, ``interview:update:<id>`` (the answer to
-    "which interview?", carrying out the message that asked), ``interview:move:<id>[:<iso date>]``,
-    ``interview:list`` and ``interview:add``. Ids are checked before any lookup.
+    Ids are checked before any lookup.
     """
-    if args[:1] == ["list"]:
-        return list_interviews(turn, Parse("", "list_interviews", 1.0))
-    if args[:1] == ["add"]:
-        return add_from_fields(turn)
-    interview_id = parse_id(args[1]) if len(args) >= 2 else None
+    interview_id = parse_id(args[0]) if args else None
     if interview_id is None:
         return [Reply(turn.knowledge.response("unknown_action"))]
-    if args[0] == "move" and len(args) == 2 and turn.msg.fields.get("when"):
-        return move_from_fields(turn, interview_id)
     interview = turn.data.interview(interview_id)
-    if interview is None:
-        return _gone()
-    if args[0] == "cancel":
-        return _cancel(turn, interview)
-    if args[0] == "restore":
-        interview.status = "scheduled"
-        interview.updated_at = turn.now
-        _plan(turn, interview)
-        return [Reply(f"Restored: {formatting.summary(interview, turn.local_now.date())}", private=True)]
-    if args[0] == "update" and len(args) == 2:
-        asked = _asked_message(turn, turn.pending)
-        if asked is None:
-            return [Reply("That question is no longer open. Tell me again what changed.", private=True)]
-        return _update(turn, asked, interview)
-    if args[0] == "move" and len(args) >= 3:
-        pending_when = ":".join(args[2:])
-        try:
-            moment = datetime.fromisoformat(pending_when)
-        except ValueError:
-            return [Reply(turn.knowledge.response("unknown_action"))]
-        when = When(moment.date(), moment.time() if "T" in pending_when else None)
-        problem = _past_problem(turn, when.day, when.at)
-        if problem:
-            return [Reply(problem, private=True)]
-        set_when(interview, when, turn.tz)
-        interview.updated_at = turn.now
-        _plan(turn, interview)
-        return confirm(turn, interview, "Moved. Here's the interview now (its reminders moved too):")
-    return [Reply(turn.knowledge.response("unknown_action"))]
+    return _gone() if interview is None else interview
+
+
+@on_action("interview:list")
+def list_button(turn: Turn, args: list[str]) -> list[Reply]:
+    """``interview:list``."""
+    return list_interviews(turn, Parse("", "list_interviews", 1.0))
+
+
+@on_action("interview:add")
+def add_button(turn: Turn, args: list[str]) -> list[Reply]:
+    """``interview:add`` with fields company, when, with, setting."""
+    return add_from_fields(turn)
+
+
+@on_action("interview:cancel")
+def cancel_button(turn: Turn, args: list[str]) -> list[Reply]:
+    """``interview:cancel:<id>``."""
+    interview = _one(turn, args)
+    return interview if isinstance(interview, list) else _cancel(turn, interview)
+
+
+@on_action("interview:restore")
+def restore_button(turn: Turn, args: list[str]) -> list[Reply]:
+    """``interview:restore:<id>`` (under "Cancelled")."""
+    interview = _one(turn, args)
+    if isinstance(interview, list):
+        return interview
+    interview.status = "scheduled"
+    interview.updated_at = turn.now
+    _plan(turn, interview)
+    return [Reply(f"Restored: {formatting.summary(interview, turn.local_now.date())}", private=True)]
+
+
+@on_action("interview:update")
+def update_button(turn: Turn, args: list[str]) -> list[Reply]:
+    """``interview:update:<id>``: the answer to "which interview?", carrying out the message that asked."""
+    interview = _one(turn, args)
+    if isinstance(interview, list):
+        return interview
+    if len(args) != 1:
+        return [Reply(turn.knowledge.response("unknown_action"))]
+    asked = _asked_message(turn, turn.pending)
+    if asked is None:
+        return [Reply("That question is no longer open. Tell me again what changed.", private=True)]
+    return _update(turn, asked, interview)
+
+
+@on_action("interview:move")
+def move_button(turn: Turn, args: list[str]) -> list[Reply]:
+    """``interview:move:<id>`` with the new time in the ``when`` field (the one format)."""
+    interview = _one(turn, args)
+    if isinstance(interview, list):
+        return interview
+    if len(args) != 1:
+        return [Reply(turn.knowledge.response("unknown_action"))]
+    return move(turn, interview)
 
 
 def _asked_message(turn: Turn, pending: Pending | None) -> Parse | None:
@@ -129,11 +148,8 @@ def add_from_fields(turn: Turn) -> list[Reply]:
     return _create(turn, Parse(text, "schedule_interview", 1.0, entities))
 
 
-def move_from_fields(turn: Turn, interview_id: int) -> list[Reply]:
-    """``interview:move:<id>`` with a ``when`` field."""
-    interview = turn.data.interview(interview_id)
-    if interview is None:
-        return _gone()
+def move(turn: Turn, interview: Interview) -> list[Reply]:
+    """Move an interview to the time in the form's ``when`` field."""
     entities, _ = _fields_entities(turn)
     problem = check_when(turn, Parse("", "schedule_interview", 1.0, entities))
     if problem or entities.when is None:
@@ -144,7 +160,7 @@ def move_from_fields(turn: Turn, interview_id: int) -> list[Reply]:
     return confirm(turn, interview, "Moved. Here's the interview now (its reminders moved too):")
 
 
-_PURPOSE_INTENT = {"cancel": "cancel_interview", "update": "schedule_interview", "move": "schedule_interview"}
+_PURPOSE_INTENT = {"cancel": "cancel_interview", "update": "schedule_interview"}
 
 
 @on_pending("pick_interview")
@@ -169,6 +185,4 @@ def answer_pick(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
     if purpose == "update":
         asked = _asked_message(turn, pending)
         return _update(turn, asked, found) if asked is not None else None
-    if purpose == "move" and pending.data.get("when"):
-        return interview_button(turn, ["move", str(found.id), str(pending.data["when"])])
     return None
