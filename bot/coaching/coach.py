@@ -25,7 +25,7 @@ from bot.coaching.turn import StorageUnavailable, Turn
 from bot.common.clock import Clock
 from bot.common.settings import Settings, check_zone
 from bot.common.types import Button, ConversationRef, Handled, IncomingMessage, Receipt, Reply
-from bot.knowledge.library import Knowledge
+from bot.knowledge.library import TOPIC_LABELS, Knowledge
 from bot.nlu import NLU
 from bot.nlu.types import Parse
 from bot.reminders.planner import ReminderPlanner
@@ -195,7 +195,7 @@ class Coach:
         now = self.clock.now()
         topics = Reply(
             "**Coaching topics**\nAsk me anything about your second interview, or pick a topic:",
-            (*advice.topic_buttons(tuple(advice.TOPIC_LABELS)), Button("Practise", "practice:start")),
+            (*advice.topic_buttons(tuple(TOPIC_LABELS)), Button("Practise", "practice:start")),
         )
         with self.db.session() as session:
             user = find_user(session, ref)

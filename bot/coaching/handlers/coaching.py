@@ -20,7 +20,7 @@ from bot.coaching.turn import Turn
 from bot.common import formatting, markup
 from bot.common.pending import Pending
 from bot.common.types import Button, Reply
-from bot.knowledge.library import COACHING_TOPICS, Item, Topic
+from bot.knowledge.library import COACHING_TOPICS, TOPIC_LABELS, Item, Topic
 from bot.nlu.thresholds import ACT, ANSWER
 from bot.nlu.types import Parse
 
@@ -440,12 +440,12 @@ def tips_command(turn: Turn, args: list[str]) -> list[Reply]:
     """``tips:<words>`` (``/coach tips dinner``): the topic the words name, or the closest one."""
     words = " ".join(":".join(args).replace("_", " ").split()).lower()
     if not words:
-        return [Reply("Which topic? Pick one:", advice.topic_buttons(tuple(advice.TOPIC_LABELS)))]
+        return [Reply("Which topic? Pick one:", advice.topic_buttons(tuple(TOPIC_LABELS)))]
     topic = find_topic(turn, words)
     if topic is None:
         return [
             Reply(
-                f"I have no tips on that. Topics I know: {', '.join(advice.TOPIC_LABELS.values())}.",
+                f"I have no tips on that. Topics I know: {', '.join(TOPIC_LABELS.values())}.",
                 advice.topic_buttons(),
             )
         ]
@@ -456,7 +456,7 @@ def tips_command(turn: Turn, args: list[str]) -> list[Reply]:
 def find_topic(turn: Turn, words: str) -> str | None:
     """The coaching topic named by ``words`` (its id, title or label), else the one the words are about."""
     for intent, topic in turn.knowledge.topics.items():
-        names = {intent.replace("_", " "), topic.title.lower(), advice.TOPIC_LABELS.get(intent, "").lower()}
+        names = {intent.replace("_", " "), topic.title.lower(), TOPIC_LABELS.get(intent, "").lower()}
         if words in names or any(words == n.split()[0] for n in names if n):
             return intent
     parse = turn.nlu.parse(words, turn.local_now, turn.tz)
