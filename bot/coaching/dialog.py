@@ -157,6 +157,7 @@ def _dispatch(registry: Registry, turn: Turn, text: str) -> tuple[list[Reply], s
     if pending is not None and pending.expired(turn.now):
         pending = None
     turn.pending = pending
+    turn.registry = registry
     if turn.msg.action is not None:
         verb, _, rest = turn.msg.action.partition(":")
         args = rest.split(":") if rest else []

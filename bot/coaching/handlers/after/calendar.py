@@ -126,9 +126,8 @@ def add_to_calendar(turn: Turn, parse: Parse) -> list[Reply]:
     """
     e = turn.nlu.tagger.extract(parse.text, turn.local_now, turn.tz)
     if e.company and e.when is not None and not turn.data.find_by_company(e.company):
-        from bot.coaching.handlers.interviews.schedule import schedule  # records it, and adds the file when it did
-
-        return schedule(turn, Parse(parse.text, "schedule_interview", parse.confidence, e, parse.alternatives))
+        scheduling = Parse(parse.text, "schedule_interview", parse.confidence, e, parse.alternatives)
+        return turn.handle_as("schedule_interview", scheduling)  # records it, and adds the file when it did
     return calendar_reply(turn)
 
 

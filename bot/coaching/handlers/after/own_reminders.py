@@ -267,11 +267,8 @@ def set_reminder(turn: Turn, parse: Parse) -> list[Reply]:
         if snoozed is not None:
             return snoozed
     if not (relative or day_before or when or task) and re.search(r"\bwhen\b", low) and _INTERVIEW.search(low):
-        from bot.coaching.handlers.interviews.listing import (
-            list_interviews,  # "remind me when my interview is": a question
-        )
-
-        return list_interviews(turn, Parse(parse.text, "list_interviews", parse.confidence))
+        # "remind me when my interview is": a question
+        return turn.handle_as("list_interviews", Parse(parse.text, "list_interviews", parse.confidence))
     if relative or day_before or (_MORNING_OF.search(parse.text) and interview is not None and when is None):
         interview = interview or next(
             (i for i in turn.data.upcoming(turn.now) if i.starts_at is not None and i.starts_at > turn.now), None
