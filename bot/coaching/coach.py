@@ -371,14 +371,16 @@ class Coach:
                 self._zones.clear()
             self._zones[key] = tz
 
-    def _turn(self, msg: IncomingMessage, now: object, tz: str, data: UserData | None, nlu: NLU | None = None) -> Turn:
+    def _turn(
+        self, msg: IncomingMessage, now: datetime, tz: str, data: UserData | None, nlu: NLU | None = None
+    ) -> Turn:
         try:
             check_zone(tz)
         except ValueError:
             tz = self.settings.default_tz
         return Turn(
             msg=msg,
-            now=now,  # type: ignore[arg-type]
+            now=now,
             tz=tz,
             knowledge=self.knowledge,
             nlu=nlu or self.nlu,

@@ -169,7 +169,7 @@ class ReminderEngine:
         self._again = False
         self._semaphore = asyncio.Semaphore(MAX_PARALLEL_SENDS)
         self.stats = {"sent": 0, "failed": 0, "retried": 0, "skipped": 0}
-        self.observers: list[Any] = []
+        self.observers: list[Callable[[str, Outgoing, float | None], None]] = []  # (outcome, reminder, lag)
 
     # lifecycle -----------------------------------------------------------------------------------
 
