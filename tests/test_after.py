@@ -97,7 +97,7 @@ def test_a_note_with_no_topic_is_quoted_for_the_student_to_reword_never_rewritte
 
 
 def test_a_counsellor_edits_the_wording_in_knowledge(tmp_path) -> None:
-    from bot.coaching.handlers.after import load_thank_you
+    from bot.coaching.handlers.after.thanks import load_thank_you
     from bot.knowledge.library import KnowledgeError, default_dir
 
     text = (default_dir() / "thank_you.yaml").read_text(encoding="utf-8")

@@ -139,13 +139,13 @@ def test_corrections_with_nothing_on_file_create_nothing(bot: BotHarness) -> Non
     ],
 )
 def test_split_correction(text: str, new: str, old: str | None) -> None:
-    from bot.coaching.handlers.interviews import split_correction
+    from bot.coaching.handlers.interviews.schedule import split_correction
 
     assert split_correction(text) == (new, old)
 
 
 def test_a_vague_date_is_asked_for() -> None:
-    from bot.coaching.handlers.interviews import check_when
+    from bot.coaching.handlers.interviews.schedule import check_when
 
     class _Turn:  # check_when only needs the local time for past dates
         pass
@@ -158,7 +158,7 @@ def test_a_vague_date_is_asked_for() -> None:
 
 
 def test_a_range_end_becomes_the_interview_length_and_a_move_keeps_it() -> None:
-    from bot.coaching.handlers.interviews import set_when
+    from bot.coaching.handlers.interviews.schedule import set_when
 
     interview = Interview(company="Acme", tz="UTC")
     set_when(interview, When(date(2026, 3, 5), time(14, 0), time(16, 0)), "UTC")

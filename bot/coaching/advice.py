@@ -27,6 +27,7 @@ from rank_bm25 import BM25Okapi
 
 from bot.common import markup
 from bot.common.types import Button, Reply
+from bot.knowledge.library import TOPIC_LABELS as TOPIC_LABELS  # adapters/discord/commands.py reads it here (for now)
 from bot.knowledge.library import Item, Knowledge, Topic
 
 if TYPE_CHECKING:
@@ -720,22 +721,6 @@ def render(
     if question:
         lines.append(question)
     return Reply("\n".join(lines), tuple(buttons))
-
-
-TOPIC_LABELS = {
-    "expectations": "What to expect",
-    "interviewers": "Who you'll meet",
-    "informal_setting": "Dinner & drinks",
-    "offer": "Offers",
-    "salary": "Salary",
-    "preparation": "Preparing",
-    "questions_to_ask": "Questions to ask",
-    "presentation": "Presentations",
-    "selling_yourself": "Selling yourself",
-    "company_fit": "Is it right for me?",
-    "follow_up": "Thank-yous & follow-up",
-    "nerves": "Nerves",
-}
 
 
 def short(intent: str) -> str:

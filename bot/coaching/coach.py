@@ -24,11 +24,10 @@ from bot.coaching.throttle import FloodGuard
 from bot.coaching.turn import StorageUnavailable, Turn
 from bot.common.clock import Clock
 from bot.common.settings import Settings, check_zone
-from bot.common.types import Button, ConversationRef, Handled, IncomingMessage, Reply
-from bot.knowledge.library import Knowledge
+from bot.common.types import Button, ConversationRef, Handled, IncomingMessage, Receipt, Reply
+from bot.knowledge.library import TOPIC_LABELS, Knowledge
 from bot.nlu import NLU
 from bot.nlu.types import Parse
-from bot.ops.events import Receipt
 from bot.reminders.planner import ReminderPlanner
 from bot.storage.db import Database
 from bot.storage.models import ConversationState
@@ -174,7 +173,7 @@ class Coach:
         Their interviews keep their local wall-clock times. Raises ValueError for an unknown zone.
         """
         check_zone(zone)
-        from bot.coaching.handlers.interviews import apply_timezone
+        from bot.coaching.handlers.interviews.timezones import apply_timezone
 
         now = self.clock.now()
         with self.db.session() as session:
@@ -190,13 +189,13 @@ class Coach:
         Upcoming interviews with their next reminder, thank-yous still to send, and the coaching topics.
         """
         from bot.coaching import advice
-        from bot.coaching.handlers.interviews import deadline_lines
+        from bot.coaching.handlers.interviews.listing import deadline_lines
         from bot.common import formatting
 
         now = self.clock.now()
         topics = Reply(
             "**Coaching topics**\nAsk me anything about your second interview, or pick a topic:",
-            (*advice.topic_buttons(tuple(advice.TOPIC_LABELS)), Button("Practise", "practice:start")),
+            (*advice.topic_buttons(tuple(TOPIC_LABELS)), Button("Practise", "practice:start")),
         )
         with self.db.session() as session:
             user = find_user(session, ref)
@@ -372,14 +371,16 @@ class Coach:
                 self._zones.clear()
             self._zones[key] = tz
 
-    def _turn(self, msg: IncomingMessage, now: object, tz: str, data: UserData | None, nlu: NLU | None = None) -> Turn:
+    def _turn(
+        self, msg: IncomingMessage, now: datetime, tz: str, data: UserData | None, nlu: NLU | None = None
+    ) -> Turn:
         try:
             check_zone(tz)
         except ValueError:
             tz = self.settings.default_tz
         return Turn(
             msg=msg,
-            now=now,  # type: ignore[arg-type]
+            now=now,
             tz=tz,
             knowledge=self.knowledge,
             nlu=nlu or self.nlu,

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.common.limits import LimitReached
+from bot.common.pending import Pending
 from bot.common.types import Button, Reply
 from bot.nlu import thresholds
 
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from bot.coaching.turn import Turn
     from bot.nlu.types import Parse
 
-DEFAULT_TTL = timedelta(minutes=15)
 
 _POLITE = r"(?:\s+(?:please|pls|plz|thanks?|thank you|ty|sure|for sure|go ahead|do it|i'?m sure|i am sure|"
 _POLITE += (
@@ -45,37 +45,6 @@ _NO = re.compile(
     r"^(?:n|no+|nope|nah|never ?mind|cancel|stop|keep(?: it| my data| everything)?|don'?t|do not|not now|abort|"
     r"wait|no thanks?)" + _POLITE + r"$"
 )
-
-
-@dataclass(frozen=True)
-class Pending:
-    """An open question: its kind (which handler answers it), its data and when it stops applying."""
-
-    kind: str
-    expires_at: datetime
-    data: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain data for the conversation state column."""
-        return {"kind": self.kind, "expires_at": self.expires_at.isoformat(), "data": self.data}
-
-    @classmethod
-    def from_json(cls, raw: dict[str, Any] | None) -> Pending | None:
-        """Rebuild from stored data; None when absent or malformed."""
-        if not raw or "kind" not in raw:
-            return None
-        try:
-            return cls(
-                kind=str(raw["kind"]),
-                expires_at=datetime.fromisoformat(raw["expires_at"]),
-                data=dict(raw.get("data") or {}),
-            )
-        except (KeyError, TypeError, ValueError):
-            return None
-
-    def expired(self, now: datetime) -> bool:
-        """Whether the question no longer applies."""
-        return now >= self.expires_at
 
 
 def yes_no(text: str) -> bool | None:
@@ -188,17 +157,19 @@ def _dispatch(registry: Registry, turn: Turn, text: str) -> tuple[list[Reply], s
     if pending is not None and pending.expired(turn.now):
         pending = None
     turn.pending = pending
+    turn.registry = registry
     if turn.msg.action is not None:
         verb, _, rest = turn.msg.action.partition(":")
         args = rest.split(":") if rest else []
         if verb == "confirm" and args[:1] in (["yes"], ["no"]):
             token = args[1] if len(args) > 1 else None
             return _confirmed(registry, turn, pending, args[0] == "yes", token), "action:confirm"
-        route = registry.get("action", verb)
-        if route is None:
+        found = registry.action(turn.msg.action)
+        if found is None:
             return [Reply(turn.knowledge.response("unknown_action"))], "action:unknown"
+        action, args = found
         turn.close_question()
-        return route.func(turn, args), f"action:{verb}"
+        return action.func(turn, args), f"action:{verb}"
     parse: Parse = turn.nlu.parse(text, turn.local_now, turn.tz)
     if turn.has_storage:  # a situation said in any message ("she invited me to lunch") shapes later advice
         from bot.coaching.situation import learn_from_text

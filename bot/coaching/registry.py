@@ -12,8 +12,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 if TYPE_CHECKING:
-    from bot.coaching.dialog import Pending
     from bot.coaching.turn import Turn
+    from bot.common.pending import Pending
     from bot.common.types import Reply
     from bot.nlu.types import Parse
 
@@ -52,7 +52,11 @@ def on_intent(*names: str, needs_storage: bool = True) -> Callable[[F], F]:
 
 
 def on_action(*verbs: str, needs_storage: bool = True) -> Callable[[F], F]:
-    """Handle button values ``verb:arg:…``: ``f(turn, args) -> replies``."""
+    """Handle button values ``verb:arg:…``: ``f(turn, args) -> replies``.
+
+    A name ``verb:sub`` handles ``verb:sub:arg:…`` (``args`` then start after ``sub``); it is tried before
+    a plain ``verb``, so each sub-verb is a function of its own rather than a branch of one.
+    """
     return _mark("action", verbs, needs_storage)
 
 
@@ -77,8 +81,19 @@ class Registry:
         return self._routes.get((kind, name))
 
     def names(self, kind: RouteKind) -> set[str]:
-        """Every name registered for a kind."""
-        return {name for k, name in self._routes if k == kind}
+        """Every name registered for a kind (for actions, the verbs: ``interview`` for ``interview:move``)."""
+        return {name.partition(":")[0] if kind == "action" else name for k, name in self._routes if k == kind}
+
+    def action(self, value: str) -> tuple[Route, list[str]] | None:
+        """The route for a button value and its arguments: ``verb:sub`` first, then ``verb``."""
+        verb, _, rest = value.partition(":")
+        args = rest.split(":") if rest else []
+        if args:
+            route = self._routes.get(("action", f"{verb}:{args[0]}"))
+            if route is not None:
+                return route, args[1:]
+        route = self._routes.get(("action", verb))
+        return (route, args) if route is not None else None
 
 
 def collect(modules: Iterable[ModuleType]) -> Registry:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.coaching.dialog import DEFAULT_TTL, Pending
+from bot.common.pending import DEFAULT_TTL, Pending
 from bot.common.settings import Settings
 from bot.common.types import IncomingMessage
 from bot.knowledge.library import Knowledge
@@ -15,7 +15,10 @@ from bot.storage.models import ConversationState
 from bot.storage.repo import UserData
 
 if TYPE_CHECKING:
+    from bot.coaching.registry import Registry
+    from bot.common.types import Reply
     from bot.nlu import NLU
+    from bot.nlu.types import Parse
     from bot.reminders.planner import ReminderPlanner
 
 
@@ -45,6 +48,7 @@ class Turn:
     confirmed: bool = False  # the user said yes to "Did you want to …?": act without asking again
     forgotten: bool = False
     _pending_set: bool = field(default=False, repr=False)
+    registry: Registry | None = field(default=None, repr=False)  # set by dispatch, for handle_as
 
     @property
     def data(self) -> UserData:
@@ -97,6 +101,17 @@ class Turn:
         if self.state is not None:
             self.state.pending = Pending(kind=kind, expires_at=self.now + ttl, data=data).to_json()
             self._pending_set = True
+
+    def handle_as(self, intent: str, parse: Parse) -> list[Reply]:
+        """Answer as the handler of ``intent`` would: one job hands a message to another through the registry.
+
+        (So handler modules of different jobs need not import each other.)
+        """
+        route = self.registry.get("intent", intent) if self.registry is not None else None
+        if route is None:
+            raise LookupError(f"no handler for intent {intent!r}")
+        answered: list[Reply] = route.func(self, parse)
+        return answered
 
     def close_question(self) -> None:
         """Drop any open question (unless this turn just asked a new one)."""

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.common import markup
-from bot.storage.models import Interview
+
+if TYPE_CHECKING:
+    from bot.storage.models import Interview
 
 SETTING_WORDS = {
     "informal": "in an informal setting (a meal or drinks)",

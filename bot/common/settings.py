@@ -21,7 +21,8 @@ import platformdirs
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-REMINDER_KINDS = ("prepare", "thank_you", "check_in", "follow_up", "offer_deadline")
+from bot.reminders.kinds import REMINDER_KINDS  # a leaf module: the one list of kinds
+
 DEFAULT_OFFSETS = "prepare=-24h,thank_you=+2h,check_in=+1d,follow_up=+1d,offer_deadline=-1d"
 _OFFSET = re.compile(r"^\s*([a-z_]+)\s*=\s*([+-]?)(\d+)\s*([mhdw])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 ButtonStyle = Literal["primary", "danger"] | None
 
@@ -97,3 +100,19 @@ class Handled:
     data_changed: bool
     seconds: float
     kinds: tuple[str, ...] = ()
+
+
+class Receipt(Protocol):
+    """Marks a message as handled, inside the transaction that handles it.
+
+    See :meth:`bot.coaching.coach.Coach.handle_once`.
+    """
+
+    def record(self, session: Session, replies: Sequence[Reply]) -> bool:
+        """Record the message as handled, with its replies, as the last write of the handling transaction.
+
+        False when it was handled already (a retry, or another instance): the caller rolls back and
+        answers nothing. Recording last costs nothing in safety (the transaction commits both or
+        neither) and saves a statement: the claim and the outcome are one write.
+        """
+        ...

@@ -26,7 +26,6 @@ from pydantic import ValidationError
 
 from bot.knowledge.library import (
     COACHING_TOPICS,
-    REMINDER_KINDS,
     REQUIRED_RESPONSES,
     Knowledge,
     KnowledgeError,
@@ -35,6 +34,7 @@ from bot.knowledge.library import (
     default_dir,
     load_knowledge,
 )
+from bot.reminders.kinds import REMINDER_KINDS
 
 log = logging.getLogger(__name__)
 

@@ -17,21 +17,23 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-COACHING_TOPICS = (
-    "expectations",
-    "interviewers",
-    "informal_setting",
-    "offer",
-    "salary",
-    "preparation",
-    "questions_to_ask",
-    "presentation",
-    "selling_yourself",
-    "company_fit",
-    "follow_up",
-    "nerves",
-)
-REMINDER_KINDS = ("prepare", "thank_you", "check_in", "follow_up", "offer_deadline")
+from bot.reminders.kinds import REMINDER_KINDS
+
+TOPIC_LABELS = {  # the coaching topics, in menu order, and their short labels (buttons, the office report)
+    "expectations": "What to expect",
+    "interviewers": "Who you'll meet",
+    "informal_setting": "Dinner & drinks",
+    "offer": "Offers",
+    "salary": "Salary",
+    "preparation": "Preparing",
+    "questions_to_ask": "Questions to ask",
+    "presentation": "Presentations",
+    "selling_yourself": "Selling yourself",
+    "company_fit": "Is it right for me?",
+    "follow_up": "Thank-yous & follow-up",
+    "nerves": "Nerves",
+}
+COACHING_TOPICS = tuple(TOPIC_LABELS)
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _SOURCE = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt$")
 MAX_ITEM_CHARS = 400

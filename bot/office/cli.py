@@ -54,10 +54,10 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     from bot.common.clock import OffsetClock, SystemClock
     from bot.office.insights import compute
     from bot.office.report import render
-    from bot.ops.app import check_schema
     from bot.storage import migrate
     from bot.storage.db import Database
     from bot.storage.insights import Scope
+    from bot.storage.migrate import check_schema
 
     since = None
     if args.since:
@@ -115,8 +115,8 @@ def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
         print(Fernet.generate_key().decode())
         return 0
     from bot.office.workspaces import Cipher, Workspaces
-    from bot.ops.app import check_schema
     from bot.storage.db import Database
+    from bot.storage.migrate import check_schema
 
     if settings.token_keys is None:
         raise OfficeUsageError("keys rotate needs SECONDROUND_TOKEN_KEYS (the new key first, then the old ones)")

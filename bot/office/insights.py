@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from bot.coaching.advice import TOPIC_LABELS
 from bot.common import markup
 from bot.common.types import ConversationRef, Handled, Reply
-from bot.knowledge.library import COACHING_TOPICS
+from bot.knowledge.library import COACHING_TOPICS, TOPIC_LABELS
 from bot.storage import insights as queries
 from bot.storage.db import Database
 from bot.storage.insights import Scope, Tally

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
 from bot.coaching.coach import Coach
 from bot.common.clock import Clock, OffsetClock, SystemClock
-from bot.common.settings import ConfigError, Settings
+from bot.common.settings import Settings
 from bot.knowledge.check import load_with_override
 from bot.knowledge.library import Knowledge
 from bot.nlu import NLU
@@ -19,6 +19,9 @@ from bot.ops.events import EventLog
 from bot.reminders.planner import ReminderPlanner
 from bot.storage import migrate
 from bot.storage.db import Database
+from bot.storage.migrate import (
+    check_schema as check_schema,  # bot/ops/cli.py imports it from here (until the plugin branch lands)
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,6 @@ class App:
     planner: ReminderPlanner
     coach: Coach
     events: EventLog
-    extras: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -61,7 +63,7 @@ class App:
             if auto:
                 migrate.upgrade(db)
             else:
-                check_schema(db)
+                migrate.check_schema(db)
         except OperationalError as exc:
             if db.is_sqlite:
                 raise
@@ -83,15 +85,3 @@ class App:
 def nlu_cache_dir(settings: Settings) -> Path:
     """Where trained language models are cached."""
     return settings.cache_dir / "nlu"
-
-
-def check_schema(db: Database) -> None:
-    """Raise ConfigError unless the database is at the newest migration."""
-    if migrate.at_head(db):  # (without loading Alembic)
-        return
-    current, head = migrate.current_revision(db), migrate.head_revision(db)
-    if current != head:
-        raise ConfigError(
-            f"SECONDROUND_DATABASE_URL: the database is at migration {current or 'none'}, this version needs "
-            f"{head}. Run `secondround db upgrade` first."
-        )

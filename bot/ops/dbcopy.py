@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Table, func, select, text
 
-from bot.ops.app import check_schema
 from bot.storage import migrate
 from bot.storage.db import Database
+from bot.storage.migrate import check_schema
 from bot.storage.models import Base
 
 BATCH = 1000

@@ -26,7 +26,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -43,22 +43,6 @@ KEEP = timedelta(hours=24)
 MAX_ATTEMPTS = 5  # an item taken over this many times (it crashed its process each time) is given up
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LOG_KEY_VARIABLE = "SECONDROUND_LOG_KEY"
-
-
-class Receipt(Protocol):
-    """Marks a message as handled, inside the transaction that handles it.
-
-    See :meth:`bot.coaching.coach.Coach.handle_once`.
-    """
-
-    def record(self, session: Session, replies: Sequence[Reply]) -> bool:
-        """Record the message as handled, with its replies, as the last write of the handling transaction.
-
-        False when it was handled already (a retry, or another instance): the caller rolls back and
-        answers nothing. Recording last costs nothing in safety (the transaction commits both or
-        neither) and saves a statement: the claim and the outcome are one write.
-        """
-        ...
 
 
 @dataclass(frozen=True)
@@ -410,7 +394,6 @@ __all__ = [
     "EventReceipt",
     "Inbox",
     "InboxReceipt",
-    "Receipt",
     "Stored",
     "log_key",
     "user_hash",

@@ -23,14 +23,14 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import Protocol
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-if TYPE_CHECKING:
-    from bot.ops.runtime import Runtime
+from bot.common.settings import Settings
+from bot.ops.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,27 @@ CHECK_TIMEOUT = 5.0  # a database that takes longer than this to answer counts a
 PROBE_EVERY = 1.0  # seconds between the watchdog's probes (real time)
 
 Clock = Callable[[], float]
+
+
+class Probed(Protocol):
+    """What the endpoint asks of the running bot (:class:`bot.ops.runtime.Runtime` is one).
+
+    A protocol, so this module needs nothing from the runtime and the runtime can import it.
+    """
+
+    @property
+    def settings(self) -> Settings:
+        """The settings (the endpoint's address and stall bound)."""
+        ...
+
+    @property
+    def metrics(self) -> Metrics:
+        """What ``/metrics`` renders."""
+        ...
+
+    def readiness(self) -> Mapping[str, bool]:
+        """Each readiness check by name (``/readyz``)."""
+        ...
 
 
 class Watchdog:
@@ -103,7 +124,7 @@ class HealthServer:
 
     def __init__(
         self,
-        runtime: Runtime,
+        runtime: Probed,
         host: str | None = None,
         port: int | None = None,
         *,

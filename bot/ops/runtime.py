@@ -25,11 +25,13 @@ from bot.office.insights import flush_topic_counts
 from bot.ops import retention
 from bot.ops.app import App
 from bot.ops.events import Inbox, InboxReceipt, Stored, log_key, owner_of, user_hash
+from bot.ops.health import HealthServer
 from bot.ops.metrics import Metrics, RuntimeCollector
 
 if TYPE_CHECKING:
     from bot.common.settings import Settings
     from bot.reminders.delivery import Adapter, Responder
+    from bot.reminders.engine import ReminderEngine
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 20.0
@@ -136,8 +138,8 @@ class Runtime:
         self._accepting = True
         self._running = False
         self._stopped = False
-        self.reminder_engine: Any = None
-        self.health_server: Any = None
+        self.reminder_engine: ReminderEngine | None = None
+        self.health_server: HealthServer | None = None
         self._retention_task: asyncio.Task[None] | None = None
         self._purging: asyncio.Future[retention.Purged] | None = None
         self.inbox = Inbox(app.db, app.clock, app.settings.instance_id)
@@ -164,7 +166,7 @@ class Runtime:
         )
 
     @property
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         """The app's settings."""
         return self.app.settings
 
@@ -390,8 +392,6 @@ class Runtime:
         self.app.coach.observers.extend([self.metrics.on_handled, self._log_handled])
         try:
             if self.health_enabled and self.settings.health_host_port:
-                from bot.ops.health import HealthServer
-
                 self.health_server = HealthServer(self)
                 await self.health_server.start()
             try:

@@ -15,21 +15,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import time as _time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import and_, func, or_, select, update
 
-from bot.coaching.dialog import Pending
+from bot.common.pending import Pending
 from bot.common.types import ConversationRef, Handled, Reply
-from bot.ops.app import App
 from bot.reminders.delivery import Deliverer, DeliveryError
 from bot.storage.models import ConversationState, Interview, Reminder, User
+
+if TYPE_CHECKING:
+    from bot.common.clock import Clock
+    from bot.common.settings import Settings
+    from bot.reminders.planner import ReminderPlanner
+    from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +107,53 @@ class RateLimiter:
             self._next = max(now, self._next) + self.interval
 
 
+class Observed(Protocol):
+    """The coach, as the engine sees it: whom to tell after each handled message."""
+
+    @property
+    def observers(self) -> list[Callable[[Handled], None]]:
+        """Called with a :class:`Handled` after each message."""
+        ...
+
+
+class EngineHost(Protocol):
+    """What the engine needs from the wired-up bot (:class:`bot.ops.app.App` is one).
+
+    A protocol, so the reminders room needs nothing from the operations room above it.
+    """
+
+    @property
+    def settings(self) -> Settings:
+        """Instance id, sweep interval and rate limits."""
+        ...
+
+    @property
+    def clock(self) -> Clock:
+        """The bot's clock."""
+        ...
+
+    @property
+    def db(self) -> Database:
+        """Where the reminders table lives."""
+        ...
+
+    @property
+    def planner(self) -> ReminderPlanner:
+        """Decides whether a reminder still applies and words it."""
+        ...
+
+    @property
+    def coach(self) -> Observed:
+        """Told the engine's observer, so a handled message can answer a reminder."""
+        ...
+
+
 class ReminderEngine:
     """Sends due reminders for the platforms this instance serves."""
 
-    def __init__(self, app: App, deliverers: Mapping[str, Deliverer], *, pacing: float = PER_USER_INTERVAL) -> None:
+    def __init__(
+        self, app: EngineHost, deliverers: Mapping[str, Deliverer], *, pacing: float = PER_USER_INTERVAL
+    ) -> None:
         self.app = app
         self.settings = app.settings
         self.clock = app.clock
@@ -121,7 +169,7 @@ class ReminderEngine:
         self._again = False
         self._semaphore = asyncio.Semaphore(MAX_PARALLEL_SENDS)
         self.stats = {"sent": 0, "failed": 0, "retried": 0, "skipped": 0}
-        self.observers: list[Any] = []
+        self.observers: list[Callable[[str, Outgoing, float | None], None]] = []  # (outcome, reminder, lag)
 
     # lifecycle -----------------------------------------------------------------------------------
 

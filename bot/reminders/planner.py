@@ -8,7 +8,7 @@ user's night, then the result is stored in UTC.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, inspect, select, update
@@ -20,19 +20,10 @@ from bot.common.limits import LimitReached
 from bot.common.settings import Settings
 from bot.common.types import Button, Reply
 from bot.knowledge.library import Knowledge
+from bot.reminders.kinds import CUSTOM, OUTCOME_STOPS, THANK_YOU_CHAIN
 from bot.storage.models import Interview, Reminder, User
 
 OPEN = ("pending", "sending")
-THANK_YOU_CHAIN = ("thank_you", "check_in")
-CUSTOM = "custom"
-"""The kind of a reminder the student asked for ("remind me tomorrow at 9 to email Sarah")."""
-OUTCOME_STOPS: dict[str, tuple[str, ...] | None] = {
-    "offer": ("follow_up", "prepare"),
-    "accepted": ("follow_up", "offer_deadline", "prepare"),
-    "rejected": None,
-    "withdrawn": None,
-}
-"""Reminder kinds that no longer make sense once a process has this outcome (None: every planned kind)."""
 DAYTIME_DEFAULT = time(18, 0)  # when a day-only interview's reminders go out
 MORNING = time(9, 0)
 _NEXT = "secondround.next_reminder"  # Session.info: each interview's next reminder, as just planned
@@ -448,8 +439,3 @@ def tomorrow_morning(now: datetime, tz: str) -> datetime:
     """9:00 tomorrow in ``tz``, as UTC."""
     local = to_local(now, tz)
     return to_utc(datetime.combine(local.date() + timedelta(days=1), MORNING), tz)
-
-
-def day_only(d: date) -> datetime:
-    """A date as a naive local midnight."""
-    return datetime.combine(d, time(0, 0))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from bot.common.settings import ConfigError
 from bot.storage.db import Database, unbounded_statements
 
 if TYPE_CHECKING:
@@ -98,3 +99,15 @@ def at_head(db: Database) -> bool:
             return False
         raise
     return list(rows) == [head]
+
+
+def check_schema(db: Database) -> None:
+    """Raise ConfigError unless the database is at the newest migration."""
+    if at_head(db):  # (without loading Alembic)
+        return
+    current, head = current_revision(db), head_revision(db)
+    if current != head:
+        raise ConfigError(
+            f"SECONDROUND_DATABASE_URL: the database is at migration {current or 'none'}, this version needs "
+            f"{head}. Run `secondround db upgrade` first."
+        )

@@ -6,12 +6,13 @@ import json
 import re
 from datetime import timedelta
 
-from bot.coaching.dialog import Pending, ask_first, is_other_action, yes_no
-from bot.coaching.handlers.after import ask_which_thanks
+from bot.coaching.dialog import ask_first, is_other_action, yes_no
+from bot.coaching.handlers.after.thanks import ask_which_thanks
 from bot.coaching.registry import on_action, on_intent, on_pending
 from bot.coaching.turn import Turn
 from bot.common import formatting
 from bot.common.limits import parse_id
+from bot.common.pending import Pending
 from bot.common.types import Button, Reply
 from bot.nlu.types import Parse
 from bot.office.insights import held_topic_asks

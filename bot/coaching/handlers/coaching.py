@@ -14,12 +14,13 @@ import re
 from dataclasses import replace
 
 from bot.coaching import advice, situation
-from bot.coaching.dialog import Pending, is_other_action, yes_no
+from bot.coaching.dialog import is_other_action, yes_no
 from bot.coaching.registry import on_action, on_intent, on_pending
 from bot.coaching.turn import Turn
 from bot.common import formatting, markup
+from bot.common.pending import Pending
 from bot.common.types import Button, Reply
-from bot.knowledge.library import COACHING_TOPICS, Item, Topic
+from bot.knowledge.library import COACHING_TOPICS, TOPIC_LABELS, Item, Topic
 from bot.nlu.thresholds import ACT, ANSWER
 from bot.nlu.types import Parse
 
@@ -400,7 +401,7 @@ def coaching(turn: Turn, parse: Parse) -> list[Reply]:
             return again
     replies = answer(turn, parse)
     if turn.has_storage:
-        from bot.coaching.handlers.interviews import record_dates
+        from bot.coaching.handlers.interviews.offer_dates import record_dates
 
         replies = record_dates(turn, parse) + replies
     return replies
@@ -439,12 +440,12 @@ def tips_command(turn: Turn, args: list[str]) -> list[Reply]:
     """``tips:<words>`` (``/coach tips dinner``): the topic the words name, or the closest one."""
     words = " ".join(":".join(args).replace("_", " ").split()).lower()
     if not words:
-        return [Reply("Which topic? Pick one:", advice.topic_buttons(tuple(advice.TOPIC_LABELS)))]
+        return [Reply("Which topic? Pick one:", advice.topic_buttons(tuple(TOPIC_LABELS)))]
     topic = find_topic(turn, words)
     if topic is None:
         return [
             Reply(
-                f"I have no tips on that. Topics I know: {', '.join(advice.TOPIC_LABELS.values())}.",
+                f"I have no tips on that. Topics I know: {', '.join(TOPIC_LABELS.values())}.",
                 advice.topic_buttons(),
             )
         ]
@@ -455,7 +456,7 @@ def tips_command(turn: Turn, args: list[str]) -> list[Reply]:
 def find_topic(turn: Turn, words: str) -> str | None:
     """The coaching topic named by ``words`` (its id, title or label), else the one the words are about."""
     for intent, topic in turn.knowledge.topics.items():
-        names = {intent.replace("_", " "), topic.title.lower(), advice.TOPIC_LABELS.get(intent, "").lower()}
+        names = {intent.replace("_", " "), topic.title.lower(), TOPIC_LABELS.get(intent, "").lower()}
         if words in names or any(words == n.split()[0] for n in names if n):
             return intent
     parse = turn.nlu.parse(words, turn.local_now, turn.tz)

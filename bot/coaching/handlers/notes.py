@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-from bot.coaching.dialog import Pending, ask_first, is_other_action, sure
+from bot.coaching.dialog import ask_first, is_other_action, sure
 from bot.coaching.registry import on_action, on_intent, on_pending
 from bot.coaching.turn import Turn
 from bot.common import formatting, markup
+from bot.common.pending import Pending
 from bot.common.types import Button, Reply
 from bot.nlu.types import Parse
 from bot.storage.models import Interview

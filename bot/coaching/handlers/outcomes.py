@@ -14,17 +14,11 @@ from bot.common import formatting, markup
 from bot.common.types import Button, Reply
 from bot.nlu.thresholds import ACT
 from bot.nlu.types import Parse
+from bot.reminders.kinds import OUTCOME_STOPS
 from bot.storage.models import Interview
 
 # fact value (knowledge/facts.yaml) → stored outcome
 STORED = {"offered": "offer", "rejected": "rejected", "withdrawn": "withdrawn", "accepted": "accepted"}
-# reminders that stop making sense, by outcome (None: all of them)
-STOP: dict[str, tuple[str, ...] | None] = {
-    "offer": ("follow_up", "prepare"),
-    "accepted": ("follow_up", "offer_deadline", "prepare"),
-    "rejected": None,
-    "withdrawn": None,
-}
 SAID = {
     "offer": "they made you an offer",
     "rejected": "they said no",
@@ -123,7 +117,7 @@ def record(turn: Turn, interview: Interview, outcome: str) -> None:
     interview.updated_at = turn.now
     if outcome in {"rejected", "withdrawn"} and interview.starts_at is not None and interview.starts_at > turn.now:
         interview.status = "cancelled"  # it won't take place
-    turn.planner.cancel(turn.data.session, interview, STOP[outcome])
+    turn.planner.cancel(turn.data.session, interview, OUTCOME_STOPS[outcome])
     turn.changed = True
 
 
@@ -135,7 +129,7 @@ def outcome_button(turn: Turn, args: list[str]) -> list[Reply]:
     interview = turn.data.interview(int(args[1]))
     if interview is None:
         return [Reply("I can't find that interview any more (it may have been deleted).", private=True)]
-    if args[0] == "set" and len(args) >= 3 and args[2] in STOP:
+    if args[0] == "set" and len(args) >= 3 and args[2] in OUTCOME_STOPS:
         record(turn, interview, args[2])
         return [Reply(f"Noted: {SAID[args[2]]}. {STOPPED[args[2]]}", private=True)]
     if args[0] == "clear":

@@ -34,8 +34,8 @@ from bot.knowledge.library import source_title
 from bot.nlu import thresholds
 
 if TYPE_CHECKING:
-    from bot.coaching.dialog import Pending
     from bot.coaching.turn import Turn
+    from bot.common.pending import Pending
     from bot.nlu.types import Parse
 
 __all__ = ["PRACTICE", "practice_button", "session_message"]
