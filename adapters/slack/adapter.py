@@ -63,10 +63,12 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import api, oauth, render
 from adapters.slack.oauth import DatabaseInstallationStore, InstallationAuthorize
+from adapters.slack.plugin import SlackSettings, plugin
 from bot.common.settings import ConfigError
 from bot.common.types import ConversationRef, Handled, IncomingMessage, Reply
 from bot.office import insights
 from bot.office.workspaces import Cipher, Workspaces, forget_workspace
+from bot.ops import plugins
 from bot.ops.runtime import Accepted, Runtime
 from bot.reminders.delivery import Pacer
 
@@ -108,17 +110,29 @@ class SlackAdapter:
 
     platform = PLATFORM
 
-    def __init__(self, runtime: Runtime, *, host: str = "127.0.0.1", port: int = 3000) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        settings: SlackSettings | None = None,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+    ) -> None:
+        """``settings`` default: read from the environment and the core's settings file."""
         self.runtime = runtime
-        settings = runtime.settings
+        if settings is None:
+            loaded = plugins.load(plugin, runtime.settings)
+            assert isinstance(loaded, SlackSettings)
+            settings = loaded
+        self.settings = settings
         self.host = host
         self.port = port
-        self.api_url: str = settings.slack_api_url
-        self._bot_token = _secret(settings.slack_bot_token)
-        self._app_token = _secret(settings.slack_app_token)
-        self._signing_secret = _secret(settings.slack_signing_secret)
+        self.api_url: str = settings.api_url
+        self._bot_token = _secret(settings.bot_token)
+        self._app_token = _secret(settings.app_token)
+        self._signing_secret = _secret(settings.signing_secret)
         self.socket_mode = bool(self._app_token)
-        self.oauth = settings.slack_oauth  # many workspaces, installed through /slack/install
+        self.oauth = settings.oauth  # many workspaces, installed through /slack/install
         self._store: DatabaseInstallationStore | None = None
         self.bolt: AsyncApp | None = None
         self.client: AsyncWebClient | None = None  # answers (429 retried after Retry-After)
@@ -144,7 +158,7 @@ class SlackAdapter:
 
         Raises ConfigError naming the variable (never its value) when Slack rejects a token.
         """
-        self.runtime.settings.require_slack()
+        self.settings.require(self.runtime.settings)
         self._loop = asyncio.get_running_loop()
         self._session = aiohttp.ClientSession()
         try:
@@ -153,8 +167,8 @@ class SlackAdapter:
             self._background = api.make_client(self._session, self.api_url, token, retry_429=False)
             if self.oauth:
                 keys = self.runtime.settings.token_keys
-                assert keys is not None  # (require_slack checked it)
-                workspaces = Workspaces(self.runtime.app.db, Cipher(keys.get_secret_value()))
+                assert keys is not None  # (require checked it)
+                workspaces = Workspaces(self.runtime.app.db, Cipher(keys.get_secret_value()), PLATFORM)
                 self._store = DatabaseInstallationStore(workspaces, self.runtime.app.clock.now)
             else:
                 self._auth = await self._check_bot_token()
@@ -287,7 +301,7 @@ class SlackAdapter:
         if self._store is not None:  # each workspace's token from its installation (OAuth v2)
             many = {
                 "authorize": InstallationAuthorize(self._store),
-                "oauth_settings": oauth.oauth_settings(self.runtime.settings, self._store),
+                "oauth_settings": oauth.oauth_settings(self.settings, self._store),
             }
         app = AsyncApp(
             client=client,
@@ -516,17 +530,16 @@ class SlackAdapter:
         """``/coach insights`` or ``/coach admin reload``: computed by the core, shown ephemerally."""
         app = self.runtime.app
         groups = await self._counsellor_groups(route.ref.workspace, route.ref.user)
-        if what == "insights":
-            reply = await asyncio.to_thread(insights.chat_insights, app, route.ref, groups)
-        else:
-            reply = await asyncio.to_thread(insights.admin_reload, app, route.ref, groups)
+        counsellor = self.settings.is_counsellor(route.ref, groups)
+        answer = insights.chat_insights if what == "insights" else insights.admin_reload
+        reply = await asyncio.to_thread(answer, app, route.ref, counsellor=counsellor)
         await self._send(route, [reply])
 
     async def _counsellor_groups(self, team: str, user: str) -> list[str]:
         """The counsellors' user groups (``S…`` in SECONDROUND_COUNSELLORS) that ``user`` belongs to."""
         assert self.client is not None
         found = []
-        for group in (g for g in self.runtime.settings.counsellors.get(team, ()) if g.startswith("S")):
+        for group in (g for g in self.settings.counsellors.get(team, ()) if g.startswith("S")):
             key, now = (team, group), time.monotonic()
             known = self._groups.get(key)
             if known is None or now - known[0] > GROUP_CACHE_SECONDS:
@@ -894,8 +907,9 @@ class SlackAdapter:
         ref = ConversationRef(PLATFORM, team, "", user)
         replies = await asyncio.to_thread(self.runtime.app.coach.home, ref)
         groups = await self._counsellor_groups(team, user)
-        if insights.is_counsellor(self.runtime.settings, ref, groups):  # the office's section, counsellors only
-            replies = [*replies, await asyncio.to_thread(insights.chat_insights, self.runtime.app, ref, groups)]
+        if self.settings.is_counsellor(ref, groups):  # the office's section, counsellors only
+            office = await asyncio.to_thread(insights.chat_insights, self.runtime.app, ref, counsellor=True)
+            replies = [*replies, office]
         try:
             await self.client.views_publish(user_id=user, view=render.home_view(replies), **await self._token(team))
         except api.API_ERRORS as exc:
