@@ -23,7 +23,8 @@ def test_every_setting_is_documented() -> None:
     text = DOCS.read_text()
     missing = [env_name(f) for f in Settings.model_fields if f"`{env_name(f)}`" not in text]
     for plugin in plugins.discover().values():
-        missing += [name for name in plugin.settings_model.env_names().values() if f"`{name}`" not in text]
+        if type(plugin).__module__.startswith("adapters."):  # the platforms this project ships
+            missing += [name for name in plugin.settings_model.env_names().values() if f"`{name}`" not in text]
     assert missing == []
 
 

@@ -20,7 +20,7 @@ from urllib.parse import unquote, unquote_plus
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, AliasPath, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REMINDER_KINDS = ("prepare", "thank_you", "check_in", "follow_up", "offer_deadline")
@@ -272,7 +272,7 @@ def env_name(field: str) -> str:
     return env_name_of(field, info.validation_alias if info else None, "SECONDROUND_")
 
 
-def env_name_of(field: str, alias: object, prefix: str) -> str:
+def env_name_of(field: str, alias: str | AliasPath | AliasChoices | None, prefix: str) -> str:
     """The environment variable of a settings field: its alias, else ``prefix`` + its name."""
     if isinstance(alias, AliasChoices):
         return str(alias.choices[0])
