@@ -5,14 +5,17 @@ Buttons become numbered choices (``/1``); ``--jsonl`` speaks one JSON object per
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 from bot.common import markup
 from bot.common.types import Button, ConversationRef, File, IncomingMessage, Reply
+from bot.ops.plugins import PlatformSettings
 from bot.ops.runtime import Runtime
 
 PLATFORM = "console"
@@ -161,3 +164,23 @@ class ConsoleAdapter:
         async with self._write_lock:
             self.stdout.write(text + "\n")
             self.stdout.flush()
+
+
+class ConsolePlatform:
+    """The ``console`` entry point: ``secondround chat`` (not offered by ``run``)."""
+
+    name = PLATFORM
+    settings_model: type[PlatformSettings] = PlatformSettings
+    listed = False
+    secret_patterns: tuple[re.Pattern[str], ...] = ()
+    body_loggers: tuple[str, ...] = ()
+
+    def add_options(self, group: argparse._ArgumentGroup) -> None:
+        """None: ``chat`` has its own."""
+
+    def build(self, runtime: Runtime, settings: PlatformSettings, options: argparse.Namespace) -> ConsoleAdapter:
+        """A console conversation as ``options.user`` (``--jsonl`` for scripts)."""
+        return ConsoleAdapter(runtime, user=getattr(options, "user", "local"), jsonl=getattr(options, "jsonl", False))
+
+
+plugin = ConsolePlatform()

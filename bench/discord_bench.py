@@ -36,6 +36,7 @@ import discord
 
 from adapters.discord import DiscordAdapter
 from adapters.discord.adapter import configure_endpoints, intents
+from adapters.discord.plugin import DiscordSettings
 from bench.core_bench import COACHING
 from bot.common.settings import load_settings
 from bot.ops.app import App
@@ -156,13 +157,15 @@ async def adapter(standin: DiscordStandIn, args: argparse.Namespace) -> Figures:
         database_url=f"sqlite:///{data / 'bench.db'}",
         health_addr="",
         flood_messages=1_000_000,
+    )
+    discord_settings = DiscordSettings(
         DISCORD_TOKEN=standin.token,
-        discord_api_url=standin.api_url,
-        discord_gateway_url=standin.gateway_url,
+        SECONDROUND_DISCORD_API_URL=standin.api_url,
+        SECONDROUND_DISCORD_GATEWAY_URL=standin.gateway_url,
     )
     app = App.build(settings)
     runtime = Runtime(app, health=False, reminders=False)
-    bot = DiscordAdapter(runtime, guild_ready_timeout=0.05)
+    bot = DiscordAdapter(runtime, guild_ready_timeout=0.05, settings=discord_settings)
     runtime.add(bot)
     await runtime.start()
     try:

@@ -307,6 +307,7 @@ def adapter_server(port: int, api_url: str) -> None:
     posting the reply.
     """
     from adapters.slack import SlackAdapter
+    from adapters.slack.plugin import SlackSettings
     from bot.common.settings import load_settings
     from bot.common.types import IncomingMessage, Reply
     from bot.ops.app import App
@@ -320,10 +321,10 @@ def adapter_server(port: int, api_url: str) -> None:
             data_dir=data_dir,
             database_url=None,
             health_addr="",
-            slack_bot_token=BOT_TOKEN,
-            slack_signing_secret=SIGNING_SECRET,
-            slack_api_url=api_url,
             flood_messages=FLOOD_MESSAGES,
+        )
+        slack = SlackSettings(
+            SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SECONDROUND_SLACK_API_URL=api_url
         )
         app = App.build(settings)
 
@@ -335,7 +336,7 @@ def adapter_server(port: int, api_url: str) -> None:
 
         app.coach.handle_once = coach  # type: ignore[method-assign]
         runtime = Runtime(app, health=False, reminders=False)
-        runtime.add(SlackAdapter(runtime, host="127.0.0.1", port=port))
+        runtime.add(SlackAdapter(runtime, settings=slack, host="127.0.0.1", port=port))
         await runtime.start()  # (as `secondround run slack` does, without the reminder engine)
         await asyncio.Event().wait()
 

@@ -200,7 +200,7 @@ def test_figures_and_installations_on_sqlite_and_postgresql(any_bot: BotHarness)
     figures = compute(any_bot.app.db, any_bot.clock.now(), scope=Scope(workspace="TPG1"))
     assert figures.active_this_week == 5 and figures.topics[0].questions == 5
 
-    workspaces = Workspaces(any_bot.app.db, Cipher(Fernet.generate_key().decode()))
+    workspaces = Workspaces(any_bot.app.db, Cipher(Fernet.generate_key().decode()), "slack")
     workspaces.save("", "TPG1", {"team_id": "TPG1", "bot_token": "xoxb-pg"}, any_bot.clock.now())
     workspaces.save("", "TPG1", {"team_id": "TPG1", "bot_token": "xoxb-pg-2"}, any_bot.clock.now())  # reinstall
     assert workspaces.find("", "TPG1") == {"team_id": "TPG1", "bot_token": "xoxb-pg-2"}

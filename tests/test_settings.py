@@ -8,14 +8,72 @@ from pathlib import Path
 import pytest
 
 from bot.common.settings import ConfigError, Settings, describe, env_name, load_settings, redact_url
+from bot.ops import plugins
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+
+
+def _everything() -> list[tuple[str, str]]:
+    """What ``secondround config`` shows: the core's settings and every installed plugin's."""
+    settings = load_settings()
+    return [*describe(settings), *plugins.describe_all(settings)]
 
 
 def test_every_setting_is_documented() -> None:
     text = DOCS.read_text()
     missing = [env_name(f) for f in Settings.model_fields if f"`{env_name(f)}`" not in text]
+    for plugin in plugins.discover().values():
+        if type(plugin).__module__.startswith("adapters."):  # the platforms this project ships
+            missing += [name for name in plugin.settings_model.env_names().values() if f"`{name}`" not in text]
     assert missing == []
+
+
+# Every variable a platform was configured with before the platforms became plugins (issue 13): the
+# same names must still set the same things, or an upgrade would silently switch a platform off.
+OLD_PLATFORM_VARIABLES = {
+    "slack": {
+        "SLACK_BOT_TOKEN": ("bot_token", "xoxb-1-2-abc"),
+        "SLACK_APP_TOKEN": ("app_token", "xapp-1-A-3-def"),
+        "SLACK_SIGNING_SECRET": ("signing_secret", "8f742231b10e8888abcd99aaabbb85a5"),
+        "SLACK_CLIENT_ID": ("client_id", "1.2"),
+        "SLACK_CLIENT_SECRET": ("client_secret", "client-secret-value"),
+        "SECONDROUND_SLACK_API_URL": ("api_url", "http://127.0.0.1:9/api/"),
+        "SECONDROUND_SLACK_SCOPES": ("scopes", "chat:write,commands"),
+        "SECONDROUND_SLACK_INSTALL_URL": ("install_url", "http://127.0.0.1:9/oauth"),
+        "SECONDROUND_COUNSELLORS": ("counsellors", "T0001:U0001,S0GROUP"),
+    },
+    "discord": {
+        "DISCORD_TOKEN": ("token", "MTIz.abc.def-token-value-0123456789"),
+        "DISCORD_GUILD_ID": ("guild_id", "123456"),
+        "SECONDROUND_DISCORD_API_URL": ("api_url", "http://127.0.0.1:9/api/v10"),
+        "SECONDROUND_DISCORD_GATEWAY_URL": ("gateway_url", "ws://127.0.0.1:9/"),
+        "SECONDROUND_DISCORD_SHARD_IDS": ("shard_ids", "0,1"),
+        "SECONDROUND_DISCORD_SHARD_COUNT": ("shard_count", "2"),
+        "SECONDROUND_DISCORD_COUNSELLOR_ROLE": ("counsellor_role", "Career office"),
+    },
+}
+EXPECTED = {
+    "counsellors": {"T0001": ("U0001", "S0GROUP")},
+    "guild_id": 123456,
+    "shard_ids": [0, 1],
+    "shard_count": 2,
+}
+
+
+@pytest.mark.parametrize("platform", sorted(OLD_PLATFORM_VARIABLES))
+def test_platform_variables_keep_their_names(tmp_path: Path, monkeypatch, platform: str) -> None:
+    old = OLD_PLATFORM_VARIABLES[platform]
+    for name in old:
+        monkeypatch.delenv(name, raising=False)
+    env_file = tmp_path / "secondround.env"
+    env_file.write_text("".join(f"{name}={value}\n" for name, (_, value) in old.items()))
+    plugin = plugins.discover()[platform]
+    assert plugin.settings_model.env_names() == {field: name for name, (field, _) in old.items()}
+    loaded = plugins.load(plugin, load_settings(env_file))
+    for field, value in old.values():
+        got = getattr(loaded, field)
+        got = got.get_secret_value() if hasattr(got, "get_secret_value") else got
+        assert got == EXPECTED.get(field, value), field
 
 
 def test_defaults(monkeypatch) -> None:
@@ -53,7 +111,7 @@ def test_offsets_leave_out_kinds_and_quiet_hours_can_be_off(monkeypatch) -> None
 def test_errors_name_the_variable(monkeypatch, name: str, value: str, expected: str) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError) as err:
-        load_settings()
+        _everything()
     assert str(err.value).startswith(name) and expected in str(err.value)
 
 
@@ -61,7 +119,7 @@ def test_secrets_are_masked_and_never_echoed(monkeypatch) -> None:
     token = "xoxb-1234567890-abcdefghijklmnop"
     monkeypatch.setenv("SLACK_BOT_TOKEN", token)
     monkeypatch.setenv("SECONDROUND_DATABASE_URL", "postgresql://bot:hunter2@db.example/sr")
-    shown = dict(describe(load_settings()))
+    shown = dict(_everything())
     assert token not in str(shown) and "hunter2" not in str(shown)
     assert shown["SLACK_BOT_TOKEN"] == "********"
 

@@ -31,9 +31,11 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 
 from adapters.discord.commands import build_commands
+from adapters.discord.plugin import DiscordSettings, plugin
 from adapters.discord.render import NO_MENTIONS, ActionButton, Outgoing, make_view, render_all
 from bot.common.settings import ConfigError
 from bot.common.types import ConversationRef, IncomingMessage, Reply
+from bot.ops import plugins
 from bot.ops.runtime import Runtime
 from bot.reminders.delivery import DeliveryError
 
@@ -164,32 +166,42 @@ class DiscordAdapter:
         max_ratelimit_timeout: float = MAX_RATELIMIT_TIMEOUT,
         connect_timeout: float = CONNECT_TIMEOUT,
         deliver_timeout: float = DELIVER_TIMEOUT,
+        settings: DiscordSettings | None = None,
     ) -> None:
-        settings = runtime.settings
+        """``settings`` default: read from the environment and the core's settings file."""
+        if settings is None:
+            loaded = plugins.load(plugin, runtime.settings)
+            assert isinstance(loaded, DiscordSettings)
+            settings = loaded
+        self.settings = settings
         self.runtime = runtime
         self.defer_after = defer_after
         self.guild_ready_timeout = guild_ready_timeout
         self.max_ratelimit_timeout = max_ratelimit_timeout
         self.connect_timeout = connect_timeout
         self.deliver_timeout = deliver_timeout
-        self.guild_id: int | None = settings.discord_guild_id
-        self.shard_ids: list[int] | None = settings.discord_shard_ids
-        self.shard_count: int | None = settings.discord_shard_count
+        self.guild_id: int | None = settings.guild_id
+        self.shard_ids: list[int] | None = settings.shard_ids
+        self.shard_count: int | None = settings.shard_count
         self.client: SecondRoundClient | None = None
         self._runner: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._accepting = False
         self._closed_dms: dict[int, float] = {}  # user id → when their DMs were found closed (monotonic)
 
+    def is_counsellor(self, ref: ConversationRef, roles: list[str]) -> bool:
+        """Whether the member (with these role ids and names) is a career-office counsellor."""
+        return self.settings.is_counsellor(ref, roles)
+
     # the Adapter protocol --------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Log in, sync the slash commands, connect every shard; return once all are ready."""
-        settings = self.runtime.settings
-        secret = settings.discord_token
+        settings = self.settings
+        secret = settings.token
         if secret is None or not secret.get_secret_value():
             raise ConfigError("DISCORD_TOKEN is not set (the bot token from the Discord developer portal).")
-        configure_endpoints(settings.discord_api_url, settings.discord_gateway_url)
+        configure_endpoints(settings.api_url, settings.gateway_url)
         discord.VoiceClient.warn_nacl = False  # voice is not used
         discord.VoiceClient.warn_dave = False
         client = SecondRoundClient(
@@ -205,7 +217,7 @@ class DiscordAdapter:
             max_ratelimit_timeout=self.max_ratelimit_timeout,
         )
         self.client = client
-        self._honour_gateway_override(client, settings.discord_gateway_url)
+        self._honour_gateway_override(client, settings.gateway_url)
         try:
             await client.login(secret.get_secret_value())
         except discord.LoginFailure:

@@ -46,6 +46,10 @@ class Answerer(Protocol):
         """Ask the core and show its replies (within Discord's 3 seconds, or deferred)."""
         ...
 
+    def is_counsellor(self, ref: ConversationRef, roles: list[str]) -> bool:
+        """Whether the member (with these role ids and names) is a career-office counsellor."""
+        ...
+
     async def interview_choices(self, interaction: discord.Interaction[Any], typed: str) -> list[tuple[str, str]]:
         """The member's own upcoming interviews matching ``typed``, as (label, id)."""
         ...
@@ -177,7 +181,8 @@ def build_commands(tree: app_commands.CommandTree[Any], adapter: Answerer) -> No
         roles = [str(r.id) for r in member_roles] + [r.name for r in member_roles]
         ref = ConversationRef("discord", "", str(interaction.channel_id or ""), str(interaction.user.id))
         runtime: Any = getattr(adapter, "runtime")  # noqa: B009 (the adapter, not the protocol, has it)
-        reply = await asyncio.to_thread(insights.chat_insights, runtime.app, ref, roles)
+        counsellor = adapter.is_counsellor(ref, roles)
+        reply = await asyncio.to_thread(insights.chat_insights, runtime.app, ref, counsellor=counsellor)
         parts = split_content(to_discord(reply.text))
         await interaction.edit_original_response(content=parts[0], allowed_mentions=discord.AllowedMentions.none())
         for part in parts[1:]:

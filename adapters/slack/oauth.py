@@ -28,6 +28,7 @@ from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
+from adapters.slack.plugin import SlackSettings
 from bot.office.workspaces import Workspaces
 
 log = logging.getLogger(__name__)
@@ -172,17 +173,17 @@ class InstallationAuthorize(AsyncAuthorize):
         )
 
 
-def oauth_settings(settings: Any, store: DatabaseInstallationStore) -> AsyncOAuthSettings:
+def oauth_settings(settings: SlackSettings, store: DatabaseInstallationStore) -> AsyncOAuthSettings:
     """Bolt's OAuth settings from SecondRound's (``SLACK_CLIENT_ID`` and friends)."""
-    secret = settings.slack_client_secret.get_secret_value() if settings.slack_client_secret else ""
+    secret = settings.client_secret.get_secret_value() if settings.client_secret else ""
     return AsyncOAuthSettings(
-        client_id=settings.slack_client_id,
+        client_id=settings.client_id,
         client_secret=secret,
-        scopes=[s.strip() for s in settings.slack_scopes.split(",") if s.strip()],
+        scopes=[s.strip() for s in settings.scopes.split(",") if s.strip()],
         install_path=INSTALL_PATH,
         redirect_uri_path=REDIRECT_PATH,
         install_page_rendering_enabled=False,  # straight to Slack's consent page
-        authorization_url=settings.slack_install_url,
+        authorization_url=settings.install_url,
         installation_store=store,
         installation_store_bot_only=True,
         state_store=SignedStateStore(secret),

@@ -1,7 +1,9 @@
 """One typed settings object, read from the environment (and an optional settings file).
 
-Variables use the ``SECONDROUND_`` prefix, except the platforms' customary names (``SLACK_*``,
-``DISCORD_*``). Everything is validated when the program starts; :func:`load_settings` raises
+Variables use the ``SECONDROUND_`` prefix. Each chat platform's own settings live in its plugin
+(:mod:`bot.ops.plugins`), with the platform's customary names.
+
+Everything is validated when the program starts; :func:`load_settings` raises
 :class:`ConfigError` with one line per problem, each naming the variable (never its value when the
 variable is a secret).
 """
@@ -18,7 +20,7 @@ from urllib.parse import unquote, unquote_plus
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, AliasPath, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.reminders.kinds import REMINDER_KINDS  # a leaf module: the one list of kinds
@@ -27,10 +29,6 @@ DEFAULT_OFFSETS = "prepare=-24h,thank_you=+2h,check_in=+1d,follow_up=+1d,offer_d
 _OFFSET = re.compile(r"^\s*([a-z_]+)\s*=\s*([+-]?)(\d+)\s*([mhdw])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _QUIET = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
-_SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
-DEFAULT_SLACK_SCOPES = (
-    "app_mentions:read,chat:write,commands,files:write,im:history,im:write,users:read,usergroups:read"  # = the manifest
-)
 
 
 class ConfigError(Exception):
@@ -78,21 +76,6 @@ def check_zone(name: str) -> str:
     return name
 
 
-def parse_counsellors(spec: str) -> dict[str, tuple[str, ...]]:
-    """Parse ``T0001:U01,U02;T0002:U03`` into counsellors' Slack user ids by workspace (team id)."""
-    out: dict[str, tuple[str, ...]] = {}
-    for part in filter(None, (p.strip() for p in spec.split(";"))):
-        team, colon, users = part.partition(":")
-        ids = tuple(u.strip() for u in users.split(",") if u.strip())
-        if not colon or not _SLACK_ID.match(team.strip()) or not ids:
-            raise ValueError(f"{part!r} is not of the form TEAMID:USERID,USERID (e.g. T0123:U0456,U0789)")
-        bad = [u for u in ids if not _SLACK_ID.match(u)]
-        if bad:
-            raise ValueError(f"{bad[0]!r} is not a Slack user id (like U0456)")
-        out[team.strip()] = out.get(team.strip(), ()) + ids
-    return out
-
-
 def _default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("secondround", appauthor=False))
 
@@ -105,6 +88,7 @@ class Settings(BaseSettings):
     """Everything the program can be configured with. See ``docs/configuration.md``."""
 
     model_config = SettingsConfigDict(env_prefix="SECONDROUND_", extra="ignore", frozen=True)
+    _env_file: Path | None = PrivateAttr(None)
 
     # storage
     data_dir: Path = Field(default_factory=_default_data_dir, description="Where the SQLite file lives.")
@@ -193,35 +177,12 @@ class Settings(BaseSettings):
     knowledge_dir: Path | None = Field(
         None, description="A folder of knowledge files that override or add to the packaged ones (same format)."
     )
-    counsellors: Annotated[dict[str, tuple[str, ...]], NoDecode] = Field(
-        default_factory=dict, description="Slack counsellors per workspace: TEAMID:USERID,USERID;TEAMID:USERID"
-    )
-    discord_counsellor_role: str | None = Field(
-        None, description="The Discord role (its id or its name) whose members see the counsellors' insights."
-    )
     term_start: date | None = Field(None, description="First day of the term for insights (default: 16 weeks ago).")
-    # Slack
-    slack_bot_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
-    slack_app_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_APP_TOKEN"))
-    slack_signing_secret: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET"))
-    slack_api_url: str = "https://slack.com/api/"
-    slack_client_id: str | None = Field(None, validation_alias=AliasChoices("SLACK_CLIENT_ID"))
-    slack_client_secret: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_CLIENT_SECRET"))
-    slack_scopes: str = Field(DEFAULT_SLACK_SCOPES, description="Bot scopes asked for when a workspace installs.")
-    slack_install_url: str = Field(
-        "https://slack.com/oauth/v2/authorize", description="Where /slack/install sends the installer."
-    )
     token_keys: SecretStr | None = Field(
         None,
-        description="Fernet keys that encrypt Slack tokens at rest, comma-separated; the first encrypts, all decrypt.",
+        description="Fernet keys that encrypt installed workspaces' tokens at rest, comma-separated; "
+        "the first encrypts, all decrypt.",
     )
-    # Discord
-    discord_token: SecretStr | None = Field(None, validation_alias=AliasChoices("DISCORD_TOKEN"))
-    discord_guild_id: int | None = Field(None, validation_alias=AliasChoices("DISCORD_GUILD_ID"))
-    discord_api_url: str = "https://discord.com/api/v10"
-    discord_gateway_url: str = "wss://gateway.discord.gg/"
-    discord_shard_ids: Annotated[list[int] | None, NoDecode] = None
-    discord_shard_count: int | None = Field(None, ge=1)
 
     @field_validator("now")
     @classmethod
@@ -239,11 +200,6 @@ class Settings(BaseSettings):
             raise ValueError(f"{v} is not a folder (point it at a folder of knowledge files, or leave it unset)")
         return v
 
-    @field_validator("counsellors", mode="before")
-    @classmethod
-    def _counsellors(cls, v: Any) -> Any:
-        return parse_counsellors(v) if isinstance(v, str) else v
-
     @field_validator("token_keys")
     @classmethod
     def _token_keys(cls, v: SecretStr | None) -> SecretStr | None:
@@ -257,11 +213,6 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError("each key must be a Fernet key (`secondround keys new` prints one)") from None
         return v
-
-    @property
-    def slack_oauth(self) -> bool:
-        """Whether Slack runs for many workspaces (OAuth install) rather than with one bot token."""
-        return bool(self.slack_client_id)
 
     @field_validator("default_tz")
     @classmethod
@@ -277,16 +228,6 @@ class Settings(BaseSettings):
     @classmethod
     def _quiet(cls, v: Any) -> Any:
         return parse_quiet_hours(v) if isinstance(v, str) else v
-
-    @field_validator("discord_shard_ids", mode="before")
-    @classmethod
-    def _shards(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            parts = [p.strip() for p in v.split(",") if p.strip()]
-            if not all(p.isdigit() for p in parts):
-                raise ValueError("expected shard numbers separated by commas, e.g. 0,1")
-            return [int(p) for p in parts] or None
-        return v
 
     @field_validator("log_level")
     @classmethod
@@ -318,60 +259,10 @@ class Settings(BaseSettings):
         host, _, port = self.health_addr.rpartition(":")
         return host.strip("[]"), int(port)
 
-    def require_slack(self) -> None:
-        """Check the Slack variables needed by ``secondround run slack``; raise ConfigError if unusable."""
-        if self.slack_oauth:
-            self._require_slack_oauth()
-            return
-        problems = []
-        bot = self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""
-        app = self.slack_app_token.get_secret_value() if self.slack_app_token else ""
-        secret = self.slack_signing_secret.get_secret_value() if self.slack_signing_secret else ""
-        if not bot:
-            problems.append("SLACK_BOT_TOKEN is not set (the bot token, xoxb-…, from your Slack app).")
-        elif not bot.startswith("xoxb-"):
-            problems.append("SLACK_BOT_TOKEN does not look like a bot token (it should start with xoxb-).")
-        if app and not app.startswith("xapp-"):
-            problems.append("SLACK_APP_TOKEN does not look like an app-level token (it should start with xapp-).")
-        if not app and not secret:
-            problems.append(
-                "SLACK_SIGNING_SECRET is not set: HTTP mode needs it (or set SLACK_APP_TOKEN for Socket Mode)."
-            )
-        if problems:
-            raise ConfigError("\n".join(problems))
-
-    def _require_slack_oauth(self) -> None:
-        problems = []
-        if not (self.slack_client_secret and self.slack_client_secret.get_secret_value()):
-            problems.append("SLACK_CLIENT_SECRET is not set: installing in many workspaces (SLACK_CLIENT_ID) needs it.")
-        if not (self.slack_signing_secret and self.slack_signing_secret.get_secret_value()):
-            problems.append("SLACK_SIGNING_SECRET is not set: the install flow runs in HTTP mode and needs it.")
-        if self.token_keys is None:
-            problems.append(
-                "SECONDROUND_TOKEN_KEYS is not set: installed workspaces' tokens are stored encrypted with it "
-                "(`secondround keys new` prints a key)."
-            )
-        if self.slack_app_token:
-            problems.append("SLACK_APP_TOKEN: Socket Mode serves one workspace; unset it, or unset SLACK_CLIENT_ID.")
-        if problems:
-            raise ConfigError("\n".join(problems))
-
-    def require_discord(self) -> None:
-        """Check the Discord variables needed by ``secondround run discord``."""
-        token = self.discord_token.get_secret_value() if self.discord_token else ""
-        if not token:
-            raise ConfigError("DISCORD_TOKEN is not set (the bot token from the Discord developer portal).")
-        if len(token) < 20 or any(c.isspace() for c in token):
-            raise ConfigError("DISCORD_TOKEN does not look like a Discord bot token.")
-        if self.discord_shard_ids and self.discord_shard_count is None:
-            raise ConfigError("SECONDROUND_DISCORD_SHARD_IDS needs SECONDROUND_DISCORD_SHARD_COUNT.")
-        if self.discord_shard_ids and self.discord_shard_count is not None:
-            bad = [i for i in self.discord_shard_ids if i >= self.discord_shard_count]
-            if bad:
-                raise ConfigError(
-                    f"SECONDROUND_DISCORD_SHARD_IDS has shard(s) {bad} not below "
-                    f"SECONDROUND_DISCORD_SHARD_COUNT={self.discord_shard_count}."
-                )
+    @property
+    def env_file(self) -> Path | None:
+        """The settings file these were read from (platform plugins read theirs from it too)."""
+        return self._env_file
 
 
 def env_name(field: str) -> str:
@@ -379,10 +270,16 @@ def env_name(field: str) -> str:
     if field.isupper():
         return field
     info = Settings.model_fields.get(field)
-    alias = info.validation_alias if info else None
+    return env_name_of(field, info.validation_alias if info else None, "SECONDROUND_")
+
+
+def env_name_of(field: str, alias: str | AliasPath | AliasChoices | None, prefix: str) -> str:
+    """The environment variable of a settings field: its alias, else ``prefix`` + its name."""
     if isinstance(alias, AliasChoices):
         return str(alias.choices[0])
-    return f"SECONDROUND_{field.upper()}"
+    if isinstance(alias, str):
+        return alias
+    return f"{prefix}{field.upper()}"
 
 
 def secret_fields() -> set[str]:
@@ -401,7 +298,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = None, **overrides: A
     if env_file is not None and not Path(env_file).is_file():
         raise ConfigError(f"SECONDROUND_ENV_FILE: no such settings file: {env_file}")
     try:
-        return Settings(_env_file=None if env_file is None else Path(env_file), **overrides)
+        settings = Settings(_env_file=None if env_file is None else Path(env_file), **overrides)
     except ValidationError as exc:
         secrets = secret_fields()
         lines = []
@@ -412,6 +309,8 @@ def load_settings(env_file: str | os.PathLike[str] | None = None, **overrides: A
                 msg = "is not valid"
             lines.append(f"{env_name(field)}: {msg}")
         raise ConfigError("\n".join(lines)) from None
+    settings._env_file = None if env_file is None else Path(env_file)
+    return settings
 
 
 def describe(settings: Settings) -> list[tuple[str, str]]:
@@ -430,8 +329,6 @@ def describe(settings: Settings) -> list[tuple[str, str]]:
             shown = "" if value is None else f"{value[0]:%H:%M}-{value[1]:%H:%M}"
         elif value is None:
             shown = ""
-        elif name == "counsellors":
-            shown = ";".join(f"{team}:{','.join(users)}" for team, users in value.items())
         elif isinstance(value, list):
             shown = ",".join(str(v) for v in value)
         else:

@@ -32,7 +32,7 @@ def add_parsers(sub: Any) -> None:
         description="Anonymous counts only: any figure about fewer than 5 students shows as '< 5'.",
     )
     report.add_argument("--since", metavar="DATE", help="count from this day, YYYY-MM-DD (default: the term start)")
-    report.add_argument("--workspace", metavar="ID", help="only this workspace (a Slack team id)")
+    report.add_argument("--workspace", metavar="ID", help="only this workspace (the platform's team id)")
     report.add_argument("--format", choices=FORMATS, default="json", help="html, json or csv (default: json)")
     report.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of the terminal")
 
@@ -43,7 +43,7 @@ def add_parsers(sub: Any) -> None:
     export = actions.add_parser("export", help="write the packaged content into a new folder, to start editing")
     export.add_argument("dir", help="a folder that does not exist yet (or is empty)")
 
-    keys = sub.add_parser("keys", help="the keys that encrypt installed Slack workspaces' tokens")
+    keys = sub.add_parser("keys", help="the keys that encrypt installed workspaces' tokens")
     key_actions = keys.add_subparsers(dest="keys_action", metavar="ACTION", required=True)
     key_actions.add_parser("new", help="print a new key for SECONDROUND_TOKEN_KEYS")
     key_actions.add_parser("rotate", help="re-encrypt every stored installation with the first key")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -194,28 +193,14 @@ def _ranked(tallies: dict[str, Tally]) -> tuple[TopicFigure, ...]:
 # who may see them ----------------------------------------------------------------------------------
 
 
-def is_counsellor(settings: Any, ref: ConversationRef, roles: Iterable[str] = ()) -> bool:
-    """Whether the person behind ``ref`` is one of the office's counsellors.
-
-    Slack: their user id, or a user group (``S…``) they belong to (given in ``roles``), is listed for
-    their workspace in ``SECONDROUND_COUNSELLORS``. Discord: one of
-    ``roles`` (the member's role ids and names) is ``SECONDROUND_DISCORD_COUNSELLOR_ROLE``.
-    """
-    if ref.platform == "slack":
-        listed = settings.counsellors.get(ref.workspace, ())
-        return ref.user in listed or any(group in listed for group in roles)
-    if ref.platform == "discord":
-        wanted = settings.discord_counsellor_role
-        return bool(wanted) and wanted in set(roles)
-    return False
-
-
-def chat_insights(app: Any, ref: ConversationRef, roles: Iterable[str] = ()) -> Reply:
+def chat_insights(app: Any, ref: ConversationRef, *, counsellor: bool) -> Reply:
     """The answer to ``/coach insights`` (Slack) or ``/insights`` (Discord): the figures, or a refusal.
 
-    A counsellor sees their own workspace (Slack) or every student of the platform (Discord).
+    Whether the person is a ``counsellor`` is the platform plugin's to say
+    (:meth:`bot.ops.plugins.PlatformSettings.is_counsellor`). A counsellor sees their own workspace
+    (Slack) or every student of the platform (Discord).
     """
-    if not is_counsellor(app.settings, ref, roles):
+    if not counsellor:
         log.info("insights_refused", extra={"platform": ref.platform})
         return Reply(NOT_COUNSELLOR, private=True)
     flush_topic_counts(app)
@@ -224,11 +209,11 @@ def chat_insights(app: Any, ref: ConversationRef, roles: Iterable[str] = ()) -> 
     return Reply(as_text(figures), private=True, kind="insights")
 
 
-def admin_reload(app: Any, ref: ConversationRef, roles: Iterable[str] = ()) -> Reply:
+def admin_reload(app: Any, ref: ConversationRef, *, counsellor: bool) -> Reply:
     """``/coach admin reload``: a counsellor reloads the knowledge (SECONDROUND_KNOWLEDGE_DIR) now."""
     from bot.knowledge.check import reload
 
-    if not is_counsellor(app.settings, ref, roles):
+    if not counsellor:
         log.info("reload_refused", extra={"platform": ref.platform})
         return Reply(NOT_COUNSELLOR_RELOAD, private=True)
     ok, why = reload(app)

@@ -65,7 +65,8 @@ def forget_workspace(
 class Workspaces:
     """The installations of one platform's workspaces, in the bot's database."""
 
-    def __init__(self, db: Database, cipher: Cipher, platform: str = "slack") -> None:
+    def __init__(self, db: Database, cipher: Cipher, platform: str = "") -> None:
+        """``platform`` names the plugin these belong to in log lines and removals ("": key rotation)."""
         self.db = db
         self.cipher = cipher
         self.platform = platform

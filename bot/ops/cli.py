@@ -10,14 +10,17 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from bot import __version__
 from bot.common.settings import ConfigError, Settings, check_zone, load_settings
 from bot.knowledge.library import KnowledgeError
 from bot.office import cli as office_cli
+from bot.ops import plugins
+
+if TYPE_CHECKING:
+    from bot.common.types import ConversationRef
 
 log = logging.getLogger("secondround")
 
@@ -26,19 +29,29 @@ class UsageError(Exception):
     """A command-line mistake; the message says what to do instead."""
 
 
-def load_adapter(name: str) -> Any:
-    """The adapter class registered under ``name`` (entry point group ``secondround.adapters``)."""
-    found = {ep.name: ep for ep in entry_points(group="secondround.adapters")}
+@runtime_checkable
+class Conversation(Protocol):
+    """What ``secondround chat`` needs of the console plugin's adapter."""
+
+    ref: ConversationRef
+
+    async def converse(self) -> None:
+        """Talk until the input ends."""
+
+
+def platform(name: str) -> plugins.Platform:
+    """The plugin ``secondround run`` knows as ``name`` (entry point group ``secondround.adapters``)."""
+    found = plugins.runnable()
     if name not in found:
-        known = ", ".join(sorted(n for n in found if n != "console")) or "none installed"
+        known = ", ".join(found) or "none installed"
         raise UsageError(f"unknown platform {name!r} (available: {known})")
-    return found[name].load()
+    return found[name]
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="secondround",
-        description="SecondRound: a chat coach for second job interviews (console, Slack, Discord).",
+        description="SecondRound: a chat coach for second job interviews (in this terminal or a chat platform).",
     )
     p.add_argument("--version", action="version", version=f"secondround {__version__}")
     p.add_argument("--env-file", help="a file of NAME=value settings (environment variables win)")
@@ -54,9 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     nlu.add_argument("--tz", help="the sender's IANA time zone (default: SECONDROUND_DEFAULT_TZ)")
 
     run = sub.add_parser("run", help="connect to chat platforms and serve users")
-    run.add_argument("platforms", nargs="+", metavar="PLATFORM", help="slack and/or discord")
-    run.add_argument("--host", default="127.0.0.1", help="Slack HTTP mode: address to listen on")
-    run.add_argument("--port", type=int, default=3000, help="Slack HTTP mode: port to listen on")
+    installed = plugins.runnable()
+    run.add_argument(
+        "platforms", nargs="+", metavar="PLATFORM", help=f"one or more of: {', '.join(installed) or 'none installed'}"
+    )
+    for name, plugin in installed.items():
+        plugin.add_options(run.add_argument_group(f"{name} options"))
 
     db = sub.add_parser("db", help="database migrations")
     db.add_argument(
@@ -175,7 +191,10 @@ def _cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     _migrate_apart(settings, args)
     app = App.build(settings)
     runtime = Runtime(app, health=False)
-    console = load_adapter("console")(runtime, user=args.user, jsonl=args.jsonl)
+    console_plugin = plugins.discover()["console"]
+    console = console_plugin.build(runtime, plugins.load(console_plugin, settings), args)
+    if not isinstance(console, Conversation):
+        raise UsageError("the installed console plugin cannot hold a conversation")
     runtime.add(console)
     if args.tz:
         try:
@@ -207,19 +226,16 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.ops.runtime import Runtime, serve
 
     names = list(dict.fromkeys(args.platforms))
-    checks = {"slack": settings.require_slack, "discord": settings.require_discord}
-    for name in names:
-        if name not in checks:
-            raise UsageError(f"unknown platform {name!r} (available: {', '.join(checks)})")
-        checks[name]()
-    classes = [load_adapter(n) for n in names]
+    chosen = [platform(name) for name in names]
+    loaded = [plugins.load(plugin, settings) for plugin in chosen]
+    for psettings in loaded:
+        psettings.require(settings)
     _migrate_apart(settings, args)
     app = App.build(settings)
     try:
         runtime = Runtime(app)
-        for name, cls in zip(names, classes, strict=True):
-            options = {"host": args.host, "port": args.port} if name == "slack" else {}
-            runtime.add(cls(runtime, **options))
+        for plugin, psettings in zip(chosen, loaded, strict=True):
+            runtime.add(plugin.build(runtime, psettings, args))
         return asyncio.run(office_cli.serve_reloading(runtime, serve))
     finally:
         app.close()
@@ -290,7 +306,7 @@ def _copy(settings: Settings, db: Any, to: str | None) -> None:
 def _cmd_config(settings: Settings, args: argparse.Namespace) -> int:
     from bot.common.settings import describe
 
-    for name, value in describe(settings):
+    for name, value in [*describe(settings), *plugins.describe_all(settings)]:
         print(f"{name}={value}")
     return 0
 

@@ -2,15 +2,16 @@
 
 Everything goes through one stdlib handler on the root logger, formatted by structlog: the code's
 ``logging.getLogger(__name__).info("event", extra={...})`` calls (their ``extra`` fields become
-key=value pairs or JSON keys), third-party libraries (slack_sdk, discord.py, aiohttp, SQLAlchemy)
+key=value pairs or JSON keys), third-party libraries (the platform SDKs, aiohttp, SQLAlchemy)
 and ``structlog.get_logger()`` alike.
 
 Redaction happens twice, at every level: :class:`RedactingFilter` on the handler cleans each record
 (message, arguments, ``extra`` fields, exception text) before it is formatted, and the formatter
 cleans the finished line again, so nothing token-shaped gets out by a path the filter did not
-foresee. What is removed: Slack tokens (``xoxb-``, ``xoxp-``, ``xapp-``…), Slack signing secrets,
-Discord bot tokens, ``Bearer``/``Bot`` authorization values, passwords in database URLs and
-``password=``/``token=``-style fields, and the exact secret values configured in the settings.
+foresee. What is removed: the token shapes of every installed platform plugin (e.g. ``xoxb-…``,
+:attr:`bot.ops.plugins.Platform.secret_patterns`, whether that platform runs or not),
+``Bearer``/``Bot`` authorization values, passwords in database URLs and ``password=``/``token=``-style
+fields, and the exact secret values configured in the settings, the platforms' included.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import structlog
 from sqlalchemy.engine import make_url
 
 from bot.common.settings import Settings, secret_fields
+from bot.ops import plugins
 
 REDACTED = "[REDACTED]"
 MIN_SECRET_CHARS = 6  # exact values shorter than this are not hunted for (they would shred the log)
@@ -49,14 +51,7 @@ _PATTERNS: list[tuple[re.Pattern[str], Any]] = [
     # Authorization header values (before the key=value rule, which would take only the word "Bearer")
     (re.compile(r"\b(Bearer)\s++[A-Za-z0-9._~+/=-]{8,}+", re.IGNORECASE), rf"\1 {REDACTED}"),
     (re.compile(r"\b(Bot)\s++[A-Za-z0-9._~+/=-]{20,}+"), rf"\1 {REDACTED}"),
-    # Slack tokens: bot, user, app-level, refresh, configuration (the prefix stays: it says which)
-    # (anywhere, not only after a word boundary: "token%3Dxoxb-…" in an encoded URL counts too)
-    (re.compile(r"(xox[a-z]|xapp)-[A-Za-z0-9-]++"), rf"\1-{REDACTED}"),
-    # Discord bot tokens and JWTs: three base64url parts separated by dots
-    (
-        re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{20,}+\.[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]{20,}+"),
-        REDACTED,
-    ),
+    # (here come the installed plugins' token shapes: see _PLUGINS_AT)
     # passwords inside URLs: scheme://user:password@host
     (
         re.compile(r"(?<![a-zA-Z0-9+.-])([a-zA-Z][a-zA-Z0-9+.-]*+://[^:/@\s'\"]*+:)[^@\s'\"/]++@"),
@@ -71,9 +66,24 @@ _PATTERNS: list[tuple[re.Pattern[str], Any]] = [
         ),
         lambda m: m.group(1) + _quoted_like(m.group(2)),
     ),
-    # Slack signing secrets: 32 lower-case hex digits
-    (re.compile(r"\b[0-9a-f]{32}\b"), REDACTED),
 ]
+_PLUGINS_AT = 2  # the plugins' patterns run after the authorization headers, before the URL and key=value rules
+
+
+def _plugin_rule(pattern: re.Pattern[str]) -> tuple[re.Pattern[str], Any]:
+    """A plugin's token shape as a rule: the match is replaced, except a group named ``keep`` (a prefix)."""
+    return (pattern, rf"\g<keep>{REDACTED}" if "keep" in pattern.groupindex else REDACTED)
+
+
+def patterns() -> list[tuple[re.Pattern[str], Any]]:
+    """Every rule a :class:`Redactor` runs: the core's, with every installed plugin's token shapes."""
+    seen: set[str] = set()
+    found = []
+    for pattern in plugins.secret_patterns():
+        if pattern.pattern not in seen:
+            seen.add(pattern.pattern)
+            found.append(_plugin_rule(pattern))
+    return [*_PATTERNS[:_PLUGINS_AT], *found, *_PATTERNS[_PLUGINS_AT:]]
 
 
 def cut(text: str, limit: int = MAX_FIELD_CHARS) -> tuple[str, int]:
@@ -113,6 +123,7 @@ class Redactor:
                 forms.update({secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]})
         ordered = sorted(forms, key=len, reverse=True)
         self._exact = re.compile("|".join(re.escape(s) for s in ordered)) if ordered else None
+        self._patterns = patterns()
 
     def text(self, text: str, limit: int = MAX_FIELD_CHARS) -> str:
         """``text`` with every secret replaced by ``[REDACTED]``, cut to about ``limit`` characters.
@@ -122,7 +133,7 @@ class Redactor:
         text, left_out = cut(text, limit)
         if self._exact is not None:
             text = self._exact.sub(REDACTED, text)
-        for pattern, replacement in _PATTERNS:
+        for pattern, replacement in self._patterns:
             text = pattern.sub(replacement, text)
         return f"{text}…[{left_out:,} more characters cut]" if left_out else text
 
@@ -148,21 +159,30 @@ class Redactor:
         return value
 
 
-_redactor = Redactor()
+_redactor: Redactor | None = None  # the one :func:`configure` made (made on first use before that)
+
+
+def _current() -> Redactor:
+    global _redactor
+    if _redactor is None:
+        _redactor = Redactor()
+    return _redactor
 
 
 def redact(text: str) -> str:
     """``text`` as it may appear in a log or on a terminal: tokens and configured secrets removed."""
-    return _redactor.text(text)
+    return _current().text(text)
 
 
 def settings_secrets(settings: Settings) -> list[str]:
-    """The secret values in ``settings``: tokens, the signing secret, the database password."""
+    """The secret values in ``settings`` and every installed platform's: tokens, the database password."""
     values = []
     for name in secret_fields():
         secret = getattr(settings, name)
         if secret is not None:
             values.append(secret.get_secret_value())
+    for psettings in plugins.load_all(settings).values():
+        values.extend(psettings.secrets())
     if settings.database_url:
         password = make_url(settings.database_url).password
         if password:
@@ -173,28 +193,28 @@ def settings_secrets(settings: Settings) -> list[str]:
 _STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
-# Loggers of the platform SDKs that write whole request, response and event bodies at DEBUG:
-# those bodies carry what students wrote (notes, questions), so they are dropped unless an operator
-# opts in with SECONDROUND_LOG_MESSAGE_BODIES=true (and even then they are redacted).
-BODY_LOGGERS = (
-    "slack_sdk",
-    "slack_bolt",
-    "discord.http",
-    "discord.gateway",
-    "discord.client",
-    "discord.state",
-    "discord.webhook",
-    "discord.shard",
-    "aiohttp.client",
-)
+# Loggers that write whole request, response and event bodies at DEBUG: aiohttp's client, and each
+# installed plugin's SDK loggers (Platform.body_loggers). Those bodies carry what students wrote
+# (notes, questions), so they are dropped unless an operator opts in with
+# SECONDROUND_LOG_MESSAGE_BODIES=true (and even then they are redacted).
+BODY_LOGGERS = ("aiohttp.client",)
+
+
+def body_loggers() -> tuple[str, ...]:
+    """:data:`BODY_LOGGERS` and every installed plugin's."""
+    return (*BODY_LOGGERS, *plugins.body_loggers())
 
 
 class BodyFilter(logging.Filter):
-    """Drops DEBUG records of the SDK loggers that dump message bodies (see :data:`BODY_LOGGERS`)."""
+    """Drops DEBUG records of the SDK loggers that dump message bodies (see :func:`body_loggers`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loggers = body_loggers()
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Keep INFO and above; keep DEBUG only from loggers that do not dump bodies."""
-        return record.levelno >= logging.INFO or not record.name.startswith(BODY_LOGGERS)
+        return record.levelno >= logging.INFO or not record.name.startswith(self.loggers)
 
 
 class RedactingFilter(logging.Filter):
@@ -206,7 +226,7 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Redact the message, its arguments, the ``extra`` fields and the exception text."""
-        r = self.redactor or _redactor
+        r = self.redactor or _current()
         if isinstance(record.msg, dict):  # a structlog event dict on its way to the formatter
             record.msg = r.value(record.msg)
         else:

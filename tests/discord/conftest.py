@@ -21,20 +21,31 @@ from bot.common.settings import Settings
 from bot.ops.app import App
 from bot.ops.runtime import Runtime
 from bot.reminders.engine import ReminderEngine
-from tests.conftest import BotHarness, make_settings
+from tests.conftest import BotHarness
 from tests.standins.discord import DiscordStandIn, Interaction, Message, User
+from tests.standins.env import settings_with
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.stand-in.bot-token-secret-0123456789"
 
 
 def discord_settings(tmp_path: Path, standin: DiscordStandIn, **extra: Any) -> Settings:
-    """Settings for a bot that talks to ``standin`` (and an SQLite file in ``tmp_path``)."""
-    values: dict[str, Any] = {
+    """Settings for a bot that talks to ``standin`` (and an SQLite file in ``tmp_path``).
+
+    Upper-case ``extra`` are Discord's variables (they go in the settings file the plugin reads);
+    the others are the core's.
+    """
+    variables: dict[str, object | None] = {
         "DISCORD_TOKEN": standin.token,
-        "discord_api_url": standin.api_url,
-        "discord_gateway_url": standin.gateway_url,
+        "SECONDROUND_DISCORD_API_URL": standin.api_url,
+        "SECONDROUND_DISCORD_GATEWAY_URL": standin.gateway_url,
     }
-    return make_settings(tmp_path, **(values | extra))
+    core = {}
+    for name, value in extra.items():
+        if name.isupper():
+            variables[name] = value
+        else:
+            core[name] = value
+    return settings_with(tmp_path, variables, **core)
 
 
 @dataclass

@@ -25,7 +25,7 @@ async def standin() -> AsyncIterator[DiscordStandIn]:
 
 @pytest.fixture
 def discord_app_settings(tmp_path: Path, standin: DiscordStandIn) -> Settings:
-    return discord_settings(tmp_path, standin, discord_counsellor_role="Career office")
+    return discord_settings(tmp_path, standin, SECONDROUND_DISCORD_COUNSELLOR_ROLE="Career office")
 
 
 async def test_insights_for_the_counsellor_role_only(discord_bot: DiscordHarness) -> None:

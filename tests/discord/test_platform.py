@@ -168,8 +168,8 @@ async def test_processes_share_one_bot_by_shard(
     first_guild = standin.add_guild(shard=0, shard_count=2)
     second_guild = standin.add_guild(shard=1, shard_count=2)
     one, two = DiscordHarness(bot, standin), DiscordHarness(bot, standin)
-    await one.start(make_app(discord_shard_ids="0", discord_shard_count=2))
-    await two.start(make_app(discord_shard_ids="1", discord_shard_count=2))
+    await one.start(make_app(SECONDROUND_DISCORD_SHARD_IDS="0", SECONDROUND_DISCORD_SHARD_COUNT=2))
+    await two.start(make_app(SECONDROUND_DISCORD_SHARD_IDS="1", SECONDROUND_DISCORD_SHARD_COUNT=2))
     try:
         assert sorted(tuple(i["shard"]) for i in standin.identifies) == [(0, 2), (1, 2)]
         assert standin.command_puts == [None]  # only the process with shard 0 registers the commands

@@ -135,9 +135,18 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 # .env.example ------------------------------------------------------------------------------------
 
 
+def _every_variable() -> set[str]:
+    """The core's variables and those of every platform plugin this project ships."""
+    from bot.ops import plugins
+
+    shipped = [p for p in plugins.discover().values() if type(p).__module__.startswith("adapters.")]
+    platforms = {name for p in shipped for name in p.settings_model.env_names().values()}
+    return {env_name(f) for f in Settings.model_fields} | platforms
+
+
 def test_env_example_documents_every_setting_the_program_has() -> None:
     names = documented()
-    missing = sorted({env_name(f) for f in Settings.model_fields} - set(names))
+    missing = sorted(_every_variable() - set(names))
     assert not missing, f"settings not in deploy/.env.example: {missing}"
     for name, comment in names.items():
         assert len(comment) > 15, f"{name} has no explanation in deploy/.env.example"
@@ -156,7 +165,9 @@ def test_env_example_is_itself_a_valid_settings_file(monkeypatch: pytest.MonkeyP
     clean_environment(monkeypatch)
     settings = load_settings(ENV_EXAMPLE)
     assert settings.retention_days == 180 and settings.log_level == "INFO" and settings.default_tz == "UTC"
-    assert settings.slack_bot_token is None and settings.discord_token is None
+    from bot.ops import plugins
+
+    assert not any(plugins.load(p, settings).configured() for p in plugins.runnable().values())
 
 
 # docker-compose.yml ------------------------------------------------------------------------------
@@ -397,7 +408,7 @@ def test_kubernetes_manifests_parse_and_reference_what_exists() -> None:
         assert (K8S / resource).is_file()
     assert "secret.template.yaml" not in kustomization["resources"]  # placeholders never applied
     secret = next(d for d in docs if d["kind"] == "Secret")
-    settings_vars = {env_name(f) for f in Settings.model_fields}
+    settings_vars = _every_variable()
     assert set(secret["stringData"]) <= settings_vars
     config = next(d for d in docs if d["kind"] == "ConfigMap")
     assert set(config["data"]) <= settings_vars

@@ -12,11 +12,11 @@ import pytest
 from aiohttp import web
 
 from bot.common.settings import Settings
-from bot.ops.doctor import run_checks
+from bot.ops.doctor import doctor_env, run_checks
 from bot.storage import migrate
 from bot.storage.db import Database
-from tests.conftest import make_settings
 from tests.standins.discord import DiscordStandIn
+from tests.standins.env import settings_with
 from tests.standins.slack import SlackStandIn
 from tests.test_cli import EXE
 
@@ -68,27 +68,35 @@ async def discord() -> AsyncIterator[DiscordStandIn]:
 
 @pytest.fixture
 def manifest(tmp_path: Path) -> Path:
-    path = tmp_path / "manifest.yml"
+    """A checkout holding deploy/slack/manifest.yml (where the Slack plugin's check looks for it)."""
+    path = tmp_path / "checkout" / "deploy" / "slack" / "manifest.yml"
+    path.parent.mkdir(parents=True)
     path.write_text(MANIFEST)
     return path
 
 
 def _settings(tmp_path: Path, slack: SlackStandIn, discord: DiscordStandIn, **overrides: object) -> Settings:
-    values: dict[str, object] = {
+    """Core settings; the platform variables (upper case) go in the settings file, as an operator writes them."""
+    variables: dict[str, object | None] = {
         "SLACK_BOT_TOKEN": SLACK_BOT,
         "SLACK_APP_TOKEN": SLACK_APP,
-        "slack_api_url": slack.api_url,
+        "SECONDROUND_SLACK_API_URL": slack.api_url,
         "DISCORD_TOKEN": DISCORD,
-        "discord_api_url": discord.api_url,
-        "cache_dir": tmp_path / "cache",
+        "SECONDROUND_DISCORD_API_URL": discord.api_url,
     }
-    values.update(overrides)
-    return make_settings(tmp_path, **values)
+    core: dict[str, object] = {"cache_dir": tmp_path / "cache"}
+    for name, value in overrides.items():
+        if name.isupper():
+            variables[name] = value
+        else:
+            core[name] = value
+    return settings_with(tmp_path, variables, **core)
 
 
 async def _doctor(settings: Settings, manifest: Path | None) -> tuple[int, dict[str, str]]:
     out = io.StringIO()
-    status = await run_checks(settings, out, manifest=manifest)
+    env = doctor_env(settings, (manifest.parents[2],)) if manifest is not None else None
+    status = await run_checks(settings, out, env=env)
     text = out.getvalue()
     for secret in (SLACK_BOT, SLACK_APP, DISCORD):
         assert secret not in text
@@ -160,7 +168,9 @@ async def test_unreachable_platform_and_unconfigured_platform(tmp_path, slack, d
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         closed = s.getsockname()[1]  # nothing listens here once the socket closes
-    settings = _settings(tmp_path, slack, discord, slack_api_url=f"http://127.0.0.1:{closed}/api/", DISCORD_TOKEN=None)
+    settings = _settings(
+        tmp_path, slack, discord, SECONDROUND_SLACK_API_URL=f"http://127.0.0.1:{closed}/api/", DISCORD_TOKEN=None
+    )
     status, lines = await _doctor(settings, None)
     assert status == 1
     assert lines["slack credentials"].startswith(f"FAIL cannot reach http://127.0.0.1:{closed}/api/")

@@ -18,6 +18,7 @@ import structlog
 from bot.ops import logs
 from bot.ops.logs import REDACTED, configure, redact
 from tests.conftest import make_settings
+from tests.standins.env import settings_with
 
 SLACK_BOT = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
 SLACK_USER = "xoxp-1234567890-0987654321-1111111111-0123456789abcdef"
@@ -44,14 +45,16 @@ def restore_logging() -> Iterator[None]:
 
 
 def _configure(tmp_path: Path, fmt: str, level: str = "DEBUG") -> io.StringIO:
-    settings = make_settings(
+    settings = settings_with(
         tmp_path,
+        {
+            "SLACK_BOT_TOKEN": SLACK_BOT,
+            "SLACK_APP_TOKEN": SLACK_APP,
+            "SLACK_SIGNING_SECRET": SIGNING,
+            "DISCORD_TOKEN": DISCORD,
+        },
         log_format=fmt,
         database_url=f"postgresql://secondround:{DB_PASSWORD}@db.internal:5432/secondround",
-        slack_bot_token=SLACK_BOT,
-        slack_app_token=SLACK_APP,
-        slack_signing_secret=SIGNING,
-        discord_token=DISCORD,
         instance_id="pod-7",
         log_message_bodies=True,  # the SDKs' body dumps must come out redacted too
     )

@@ -28,7 +28,8 @@ from adapters.slack.adapter import DM_PACE_SECONDS
 from bot.common.settings import Settings
 from bot.ops.runtime import Runtime
 from bot.reminders.delivery import Pacer
-from tests.conftest import BotHarness, make_settings
+from tests.conftest import BotHarness
+from tests.standins.env import settings_with
 from tests.standins.slack import BOT_USER_ID, TEAM_ID, SlackStandIn, dm_channel
 
 BOT_TOKEN = "xoxb-1111111111-2222222222-StandInBotTokenValue"
@@ -44,14 +45,23 @@ async def standin() -> AsyncIterator[SlackStandIn]:
 
 
 def slack_settings(tmp_path: Path, standin: SlackStandIn, **overrides: Any) -> Settings:
-    """Settings for a bot talking to the stand-in (HTTP mode unless ``slack_app_token`` is given)."""
-    base: dict[str, Any] = {
-        "slack_bot_token": BOT_TOKEN,
-        "slack_signing_secret": SIGNING_SECRET,
-        "slack_api_url": standin.api_url,
+    """Settings for a bot talking to the stand-in (HTTP mode unless ``SLACK_APP_TOKEN`` is given).
+
+    Upper-case overrides are Slack's variables (they go in the settings file the plugin reads, None
+    leaves one out); the others are the core's.
+    """
+    variables: dict[str, object | None] = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SECONDROUND_SLACK_API_URL": standin.api_url,
     }
-    base.update(overrides)
-    return make_settings(tmp_path, **base)
+    core = {}
+    for name, value in overrides.items():
+        if name.isupper():
+            variables[name] = value
+        else:
+            core[name] = value
+    return settings_with(tmp_path, variables, **core)
 
 
 @pytest.fixture

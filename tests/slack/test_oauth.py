@@ -30,11 +30,11 @@ def settings(tmp_path: Path, standin: SlackStandIn) -> Settings:
     return slack_settings(
         tmp_path,
         standin,
-        slack_bot_token=None,
-        slack_client_id=standin.client_id,
-        slack_client_secret=standin.client_secret,
+        SLACK_BOT_TOKEN=None,
+        SLACK_CLIENT_ID=standin.client_id,
+        SLACK_CLIENT_SECRET=standin.client_secret,
         token_keys=KEY,
-        slack_install_url=standin.authorize_url,
+        SECONDROUND_SLACK_INSTALL_URL=standin.authorize_url,
     )
 
 
@@ -186,11 +186,12 @@ async def test_install_with_a_forged_state_is_refused(slack: SlackHarness) -> No
 
 
 def test_many_workspace_settings_are_checked_naming_each_variable(tmp_path: Path) -> None:
+    from adapters.slack.plugin import SlackSettings
     from bot.common.settings import ConfigError, load_settings
 
-    settings = load_settings(data_dir=tmp_path, slack_client_id="1.2", slack_app_token="xapp-1-x")
+    settings = load_settings(data_dir=tmp_path)
     with pytest.raises(ConfigError) as err:
-        settings.require_slack()
+        SlackSettings(SLACK_CLIENT_ID="1.2", SLACK_APP_TOKEN="xapp-1-x").require(settings)
     lines = str(err.value).splitlines()
     assert [line.split(" ")[0].rstrip(":") for line in lines] == [
         "SLACK_CLIENT_SECRET",
@@ -201,11 +202,11 @@ def test_many_workspace_settings_are_checked_naming_each_variable(tmp_path: Path
     with pytest.raises(ConfigError, match="SECONDROUND_TOKEN_KEYS: is not valid") as bad:
         load_settings(data_dir=tmp_path, token_keys="not-a-key")
     assert "not-a-key" not in str(bad.value)  # a secret's value is never echoed
-    ok = load_settings(
-        data_dir=tmp_path, slack_client_id="1.2", slack_client_secret="s", slack_signing_secret="x", token_keys=KEY
-    )
-    ok.require_slack()  # no SLACK_BOT_TOKEN needed: each workspace's comes from its install
-    assert ok.slack_oauth
+    ok = SlackSettings(SLACK_CLIENT_ID="1.2", SLACK_CLIENT_SECRET="s", SLACK_SIGNING_SECRET="x")
+    ok.require(
+        load_settings(data_dir=tmp_path, token_keys=KEY)
+    )  # no SLACK_BOT_TOKEN: each workspace's comes from its install
+    assert ok.oauth
 
 
 async def test_another_instance_finishes_the_install_and_serves_the_workspace(slack: SlackHarness) -> None:

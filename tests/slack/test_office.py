@@ -17,7 +17,9 @@ STUDENTS = [f"USTUDENT{i:02d}" for i in range(1, 7)]
 @pytest.fixture
 def settings(tmp_path: Path, standin: SlackStandIn) -> Settings:
     standin.user_groups["S0ADVISERS"] = ["UADVISER1", "UADVISER2"]
-    return slack_settings(tmp_path, standin, counsellors=f"{TEAM_ID}:{COUNSELLOR},S0ADVISERS;TOTHERSCHOOL:UELSEWHERE1")
+    return slack_settings(
+        tmp_path, standin, SECONDROUND_COUNSELLORS=f"{TEAM_ID}:{COUNSELLOR},S0ADVISERS;TOTHERSCHOOL:UELSEWHERE1"
+    )
 
 
 def seed(slack: SlackHarness) -> None:

@@ -24,7 +24,7 @@ ALICE = "U0ALICE"
 async def socket_adapter(
     tmp_path: Path, standin: SlackStandIn, nlu: NLU, knowledge: Knowledge
 ) -> AsyncIterator[SlackAdapter]:
-    settings = slack_settings(tmp_path, standin, slack_app_token=APP_TOKEN, slack_signing_secret=None)
+    settings = slack_settings(tmp_path, standin, SLACK_APP_TOKEN=APP_TOKEN, SLACK_SIGNING_SECRET=None)
     app = App.build(settings, clock=FakeClock(START), nlu=nlu, knowledge=knowledge)
     adapter = SlackAdapter(Runtime(app, health=False, reminders=False))
     await adapter.start()
