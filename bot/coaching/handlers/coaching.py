@@ -102,9 +102,7 @@ def answer(turn: Turn, parse: Parse, *, ask: bool = True) -> list[Reply]:
     facts = situation.situation(turn, parse.text)
     said = facts.values.get(OUTCOME_STATEMENT) if OUTCOME_STATEMENT in facts.told - facts.supposed else None
     if said in ENDINGS:  # "they rejected me": the process ended, whatever topic the words look like
-        from bot.coaching.handlers import outcomes
-
-        return outcomes.report(turn, parse, facts)
+        return turn.handle_as("report_outcome", parse)  # bot/coaching/handlers/outcomes.py
     priors = _priors(parse)
     context = situation.said_before(turn) if _FOLLOW_UP.search(parse.text) and _short(parse.text) else ""
     ranking = advice.rank(turn.knowledge, facts, parse.text, priors, seen=advice.shown(turn), context=context)
@@ -401,6 +399,7 @@ def coaching(turn: Turn, parse: Parse) -> list[Reply]:
             return again
     replies = answer(turn, parse)
     if turn.has_storage:
+        # lazy: importing bot.coaching.handlers.interviews imports the whole package, scheduling (above) too
         from bot.coaching.handlers.interviews.offer_dates import record_dates
 
         replies = record_dates(turn, parse) + replies
