@@ -35,7 +35,7 @@ STOPPED = {
 }
 
 
-@on_intent("report_outcome", needs_storage=False)
+@on_intent("report_outcome")
 def outcome_intent(turn: Turn, parse: Parse) -> list[Reply]:
     """The student tells how the process ended."""
     return report(turn, parse, situation.situation(turn, parse.text))
