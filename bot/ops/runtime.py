@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from bot.coaching.throttle import Verdict
 from bot.common.types import Handled, IncomingMessage, Reply
 from bot.office.insights import flush_topic_counts
 from bot.ops import retention
@@ -231,7 +232,7 @@ class Runtime:
             log.warning("inbox_full", extra={"platform": platform, "waiting": sum(self._per_owner.values())})
             return Accepted.BUSY
         coach = self.app.coach
-        if platform not in coach.unthrottled and coach.flood.check(owner) != "ok":
+        if platform not in coach.unthrottled and coach.flood.check(owner) is not Verdict.OK:
             log.info("inbox_flood_deferred", extra={"platform": platform})
             return Accepted.BUSY
         self._per_owner[owner] += 1
