@@ -34,8 +34,9 @@ from sqlalchemy.orm import Session
 from bot.common.clock import Clock
 from bot.common.types import Button, ConversationRef, File, IncomingMessage, Reply
 from bot.storage.db import Database
+from bot.storage.dialects import Dialect
 from bot.storage.models import InboxItem, InstallationSecret
-from bot.storage.repo import dialect_insert, forget_events_before, remember_event
+from bot.storage.repo import forget_events_before, remember_event
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +87,9 @@ def _inbox() -> Table:
 
 
 @functools.cache
-def _record_statement(dialect: str) -> Any:
+def _record_statement(dialect: Dialect) -> Any:
     t = _inbox()
-    insert = dialect_insert(dialect)
+    insert = dialect.insert()
     return (
         insert(t)
         .values(
@@ -168,7 +169,7 @@ class Inbox:
         ids: list[int | None] = []
         with self.db.session() as session:
             conn = session.connection()
-            stmt = _record_statement(conn.dialect.name)
+            stmt = _record_statement(self.db.dialect)
             for msg, route, key in records:
                 row = conn.execute(
                     stmt,
@@ -314,7 +315,7 @@ def log_key(db: Database, clock: Clock, configured: str = "") -> bytes:
     if configured:
         return configured.encode()
     with db.session() as session:
-        insert = dialect_insert(session.get_bind().dialect.name)
+        insert = db.dialect.insert()
         session.execute(
             insert(InstallationSecret)
             .values(name="log_key", value=secrets.token_hex(32), created_at=clock.now())

@@ -317,8 +317,7 @@ class ReminderEngine:
                 .order_by(Reminder.due_at, Reminder.id)
                 .limit(limit)
             )
-            if not self.app.db.is_sqlite:
-                due = due.with_for_update(skip_locked=True)
+            due = self.app.db.dialect.claim(due)  # PostgreSQL: FOR UPDATE SKIP LOCKED
             ids = list(
                 session.scalars(
                     update(Reminder)
