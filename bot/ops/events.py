@@ -26,6 +26,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, func, or_, select, update
@@ -133,13 +134,22 @@ def _handled_statement() -> Any:
     )
 
 
+class InboxStatus(StrEnum):
+    """Where an inbox item is: the values stored in ``inbox_items.status``."""
+
+    PENDING = "pending"  # recorded, not answered yet
+    HANDLED = "handled"  # answered (its replies stored), not all sent yet
+    DONE = "done"  # its replies went out
+    FAILED = "failed"  # given up (too many attempts)
+
+
 @dataclass
 class Stored:
     """An inbox item as loaded for work."""
 
     id: int
     platform: str
-    status: str
+    status: InboxStatus
     message: IncomingMessage | None
     route: dict[str, Any]
     replies: list[Reply] = field(default_factory=list)
@@ -198,7 +208,7 @@ class Inbox:
             return Stored(
                 id=item.id,
                 platform=item.platform,
-                status=item.status,
+                status=InboxStatus(item.status),
                 message=message_from_json(message) if isinstance(message, dict) else None,
                 route=dict(payload.get("route") or {}),
                 replies=[reply_from_json(r) for r in item.replies or []],
