@@ -123,8 +123,6 @@ class SQLite(Dialect):
 
         return engine
 
-
-
     def insert(self) -> Callable[..., Any]:
         """SQLite's ``insert`` (``INSERT … ON CONFLICT DO NOTHING``)."""
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -193,8 +191,6 @@ class PostgreSQL(Dialect):
 
         return engine
 
-
-
     def pool_args(self, workers: int) -> dict[str, int]:
         """See :func:`pool_size_for`."""
         size, overflow = pool_size_for(workers)
@@ -252,8 +248,6 @@ def pool_size_for(workers: int) -> tuple[int, int]:
     return workers + 2, min(32, (os.cpu_count() or 1) + 4)
 
 
-
-
 @cache
 def bounded_connection() -> type[Any]:
     """The class of PostgreSQL connections (psycopg is imported here: a SQLite bot never loads it, ~9 MB)."""
@@ -294,7 +288,6 @@ def _is_bounded(dbapi: object) -> bool:
     return "psycopg" in sys.modules and isinstance(dbapi, bounded_connection())
 
 
-
 class _SqliteDeadline:
     """The statement deadline of one SQLite connection, checked by its progress handler."""
 
@@ -310,8 +303,6 @@ class _SqliteDeadline:
     def expired(self) -> int:
         """The progress handler: non-zero interrupts the running statement."""
         return 1 if self.deadline is not None and time.monotonic() > self.deadline else 0
-
-
 
 
 def _advance_sequence(conn: Connection, table: Table) -> None:
