@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from bot.storage import db as db_module
+from bot.storage import dialects
 from bot.storage.db import Database
 
 
@@ -21,7 +21,7 @@ def database(postgres_url: str):  # type: ignore[no-untyped-def]
 def _age_pooled_connections(database: Database, seconds: float) -> None:
     """Make every pooled connection look last used ``seconds`` earlier (no waiting in the test)."""
     for record in list(database.engine.pool._pool.queue):  # type: ignore[attr-defined]
-        record.info[db_module._USED_AT] -= seconds
+        record.info[dialects._USED_AT] -= seconds
 
 
 def _kill_pooled(database: Database, postgres_url: str) -> int:
@@ -44,6 +44,6 @@ def test_a_connection_used_a_moment_ago_is_not_pinged_again(database: Database, 
 
 def test_a_connection_whose_server_went_away_while_idle_is_replaced(database: Database, postgres_url: str) -> None:
     pid = _kill_pooled(database, postgres_url)
-    _age_pooled_connections(database, db_module.PING_IDLE_SECONDS + 1)
+    _age_pooled_connections(database, dialects.PING_IDLE_SECONDS + 1)
     with database.session() as session:  # no error: the ping found it dead and the pool reconnected
         assert session.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid

@@ -20,7 +20,7 @@ from bot.coaching import handlers
 from bot.coaching.dialog import dispatch
 from bot.coaching.registry import Registry, collect
 from bot.coaching.sanitize import clean, looks_like_words
-from bot.coaching.throttle import FloodGuard
+from bot.coaching.throttle import FloodGuard, Verdict
 from bot.coaching.turn import StorageUnavailable, Turn
 from bot.common.clock import Clock
 from bot.common.settings import Settings, check_zone
@@ -145,9 +145,9 @@ class Coach:
         if not msg.ref.user:  # nobody to answer, and no one to file data under
             log.warning("message_without_user", extra={"platform": msg.ref.platform})
             return [] if self._settle_apart(receipt, []) else None
-        verdict = "ok" if not throttle or msg.ref.platform in self.unthrottled else self.flood.check(key)
-        if verdict != "ok":
-            replies = [Reply(self.knowledge.response("flood"))] if verdict == "warn" else []
+        verdict = Verdict.OK if not throttle or msg.ref.platform in self.unthrottled else self.flood.check(key)
+        if verdict is not Verdict.OK:
+            replies = [Reply(self.knowledge.response("flood"))] if verdict is Verdict.WARN else []
             if not self._settle_apart(receipt, replies):
                 return None
             self._tell(msg, "throttled", 0, False, started)

@@ -28,41 +28,40 @@ PendingHandler = Callable[["Turn", "Pending", "Parse"], "list[Reply] | None"]
 
 @dataclass(frozen=True)
 class Route:
-    """What a decorator recorded: which name it answers, of which kind, and whether it needs storage."""
+    """What a decorator recorded: which name it answers, and of which kind."""
 
     kind: RouteKind
     name: str
     func: Callable[..., Any]
-    needs_storage: bool
 
 
-def _mark(kind: RouteKind, names: tuple[str, ...], needs_storage: bool) -> Callable[[F], F]:
+def _mark(kind: RouteKind, names: tuple[str, ...]) -> Callable[[F], F]:
     def decorate(func: F) -> F:
         routes = list(getattr(func, _ATTR, ()))
-        routes.extend(Route(kind, name, func, needs_storage) for name in names)
+        routes.extend(Route(kind, name, func) for name in names)
         setattr(func, _ATTR, tuple(routes))
         return func
 
     return decorate
 
 
-def on_intent(*names: str, needs_storage: bool = True) -> Callable[[F], F]:
+def on_intent(*names: str) -> Callable[[F], F]:
     """Handle messages understood as one of the intents ``names``: ``f(turn, parse) -> replies``."""
-    return _mark("intent", names, needs_storage)
+    return _mark("intent", names)
 
 
-def on_action(*verbs: str, needs_storage: bool = True) -> Callable[[F], F]:
+def on_action(*verbs: str) -> Callable[[F], F]:
     """Handle button values ``verb:arg:…``: ``f(turn, args) -> replies``.
 
     A name ``verb:sub`` handles ``verb:sub:arg:…`` (``args`` then start after ``sub``); it is tried before
     a plain ``verb``, so each sub-verb is a function of its own rather than a branch of one.
     """
-    return _mark("action", verbs, needs_storage)
+    return _mark("action", verbs)
 
 
 def on_pending(*kinds: str) -> Callable[[F], F]:
     """Answer an open question of a kind: ``f(turn, pending, parse) -> replies | None`` (None: not an answer)."""
-    return _mark("pending", kinds, True)
+    return _mark("pending", kinds)
 
 
 class Registry:

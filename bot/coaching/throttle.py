@@ -5,8 +5,17 @@ from __future__ import annotations
 import threading
 from collections import deque
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from bot.common.clock import Clock
+
+
+class Verdict(StrEnum):
+    """What :meth:`FloodGuard.check` says about one more message of a user."""
+
+    OK = "ok"  # under the limit: answer it
+    WARN = "warn"  # the first one over the limit: answer with one polite note
+    DROP = "drop"  # over the limit and told already: drop it quietly
 
 
 class FloodGuard:
@@ -25,8 +34,8 @@ class FloodGuard:
         self._warned: set[str] = set()
         self._lock = threading.Lock()
 
-    def check(self, key: str) -> str:
-        """Record a message from ``key``: "ok", "warn" (first over the limit) or "drop"."""
+    def check(self, key: str) -> Verdict:
+        """Record a message from ``key``: OK, WARN (first over the limit) or DROP."""
         now = self._clock.now()
         with self._lock:
             times = self._seen.get(key)
@@ -39,11 +48,11 @@ class FloodGuard:
             if len(times) < self._limit:
                 times.append(now)
                 self._warned.discard(key)
-                return "ok"
+                return Verdict.OK
             if key in self._warned:
-                return "drop"
+                return Verdict.DROP
             self._warned.add(key)
-            return "warn"
+            return Verdict.WARN
 
     def _evict(self, now: datetime) -> None:
         stale = [k for k, t in self._seen.items() if not t or now - t[-1] >= self._window]

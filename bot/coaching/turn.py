@@ -11,7 +11,7 @@ from bot.common.pending import DEFAULT_TTL, Pending
 from bot.common.settings import Settings
 from bot.common.types import IncomingMessage
 from bot.knowledge.library import Knowledge
-from bot.storage.models import ConversationState
+from bot.storage.models import ConversationState, Interview
 from bot.storage.repo import UserData
 
 if TYPE_CHECKING:
@@ -101,6 +101,11 @@ class Turn:
         if self.state is not None:
             self.state.pending = Pending(kind=kind, expires_at=self.now + ttl, data=data).to_json()
             self._pending_set = True
+
+    def plan_reminders(self, interview: Interview) -> None:
+        """Plan an interview's reminders again after a change to it (and mark the turn as changing data)."""
+        self.planner.plan(self.data.session, self.data.user, interview)
+        self.changed = True
 
     def handle_as(self, intent: str, parse: Parse) -> list[Reply]:
         """Answer as the handler of ``intent`` would: one job hands a message to another through the registry.

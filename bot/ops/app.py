@@ -58,14 +58,14 @@ class App:
         """
         clock = clock or (OffsetClock(settings.now) if settings.now else SystemClock())
         db = Database.from_settings(settings)
-        auto = db.is_sqlite if migrate_db is None else migrate_db
+        auto = db.dialect.embedded if migrate_db is None else migrate_db
         try:
             if auto:
                 migrate.upgrade(db)
             else:
                 migrate.check_schema(db)
         except OperationalError as exc:
-            if db.is_sqlite:
+            if db.dialect.embedded:  # its own file: nothing to wait for
                 raise
             # a database server that is down or hung: start anyway; coaching works, storage says so
             log.warning("database_unreachable_at_start", extra={"error": type(exc).__name__})

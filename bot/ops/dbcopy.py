@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import func, select
 
 from bot.storage import migrate
 from bot.storage.db import Database
@@ -48,7 +48,7 @@ def copy_database(source: Database, target: Database, *, progress: Callable[[str
     """
     if source.engine.url == target.engine.url:
         raise CopyError("the source and the target are the same database")
-    if source.is_sqlite:
+    if source.dialect.embedded:
         migrate.upgrade(source)  # as the bot itself does at start
     check_schema(source)
     migrate.upgrade(target)
@@ -73,21 +73,5 @@ def copy_database(source: Database, target: Database, *, progress: Callable[[str
                 here = src.scalar(select(func.count()).select_from(table))
                 if there != here:
                     raise CopyError(f"table {table.name}: {here} rows in the source but {there} copied")
-        if dst.dialect.name == "postgresql":
-            for table in tables:
-                _advance_sequence(dst, table)
+        target.dialect.after_copy(dst, tables)  # PostgreSQL: move the id sequences past the copied ids
     return Copied(tuple(counts))
-
-
-def _advance_sequence(conn: object, table: Table) -> None:
-    """Move a PostgreSQL serial id's sequence past the highest copied id (tables without one: nothing)."""
-    if len(table.primary_key.columns) != 1:
-        return
-    column = next(iter(table.primary_key.columns)).name
-    conn.execute(  # type: ignore[attr-defined]
-        text(
-            f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column}'), "
-            f"COALESCE((SELECT MAX({column}) FROM {table.name}), 0) + 1, false) "
-            f"WHERE pg_get_serial_sequence('{table.name}', '{column}') IS NOT NULL"
-        )
-    )

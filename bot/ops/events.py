@@ -26,6 +26,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, func, or_, select, update
@@ -34,8 +35,9 @@ from sqlalchemy.orm import Session
 from bot.common.clock import Clock
 from bot.common.types import Button, ConversationRef, File, IncomingMessage, Reply
 from bot.storage.db import Database
+from bot.storage.dialects import Dialect
 from bot.storage.models import InboxItem, InstallationSecret
-from bot.storage.repo import dialect_insert, forget_events_before, remember_event
+from bot.storage.repo import forget_events_before, remember_event
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +88,9 @@ def _inbox() -> Table:
 
 
 @functools.cache
-def _record_statement(dialect: str) -> Any:
+def _record_statement(dialect: Dialect) -> Any:
     t = _inbox()
-    insert = dialect_insert(dialect)
+    insert = dialect.insert()
     return (
         insert(t)
         .values(
@@ -132,13 +134,22 @@ def _handled_statement() -> Any:
     )
 
 
+class InboxStatus(StrEnum):
+    """Where an inbox item is: the values stored in ``inbox_items.status``."""
+
+    PENDING = "pending"  # recorded, not answered yet
+    HANDLED = "handled"  # answered (its replies stored), not all sent yet
+    DONE = "done"  # its replies went out
+    FAILED = "failed"  # given up (too many attempts)
+
+
 @dataclass
 class Stored:
     """An inbox item as loaded for work."""
 
     id: int
     platform: str
-    status: str
+    status: InboxStatus
     message: IncomingMessage | None
     route: dict[str, Any]
     replies: list[Reply] = field(default_factory=list)
@@ -168,7 +179,7 @@ class Inbox:
         ids: list[int | None] = []
         with self.db.session() as session:
             conn = session.connection()
-            stmt = _record_statement(conn.dialect.name)
+            stmt = _record_statement(self.db.dialect)
             for msg, route, key in records:
                 row = conn.execute(
                     stmt,
@@ -197,7 +208,7 @@ class Inbox:
             return Stored(
                 id=item.id,
                 platform=item.platform,
-                status=item.status,
+                status=InboxStatus(item.status),
                 message=message_from_json(message) if isinstance(message, dict) else None,
                 route=dict(payload.get("route") or {}),
                 replies=[reply_from_json(r) for r in item.replies or []],
@@ -314,7 +325,7 @@ def log_key(db: Database, clock: Clock, configured: str = "") -> bytes:
     if configured:
         return configured.encode()
     with db.session() as session:
-        insert = dialect_insert(session.get_bind().dialect.name)
+        insert = db.dialect.insert()
         session.execute(
             insert(InstallationSecret)
             .values(name="log_key", value=secrets.token_hex(32), created_at=clock.now())

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from bot import __version__
 from bot.common.types import Handled
+from bot.reminders.engine import Outgoing, SendOutcome
 from bot.storage.models import Reminder
 
 log = logging.getLogger(__name__)
@@ -96,11 +97,11 @@ class Metrics:
             if verb == "unanswered" and _EVENT_NAME.fullmatch(topic):
                 self.unanswered.labels(topic).inc()
 
-    def on_reminder(self, outcome: str, item: Any, lag: float | None) -> None:
+    def on_reminder(self, outcome: SendOutcome, item: Outgoing, lag: float | None) -> None:
         """A reminder engine observer: count the outcome; for a sent reminder, its lateness."""
         platform = item.ref.platform
         self.reminders.labels(platform, outcome).inc()
-        if outcome == "sent" and lag is not None:
+        if outcome is SendOutcome.SENT and lag is not None:
             self.reminder_lag.labels(platform).observe(max(0.0, lag))
 
     def watch_logs(self) -> None:

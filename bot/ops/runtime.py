@@ -20,11 +20,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from bot.coaching.throttle import Verdict
 from bot.common.types import Handled, IncomingMessage, Reply
 from bot.office.insights import flush_topic_counts
 from bot.ops import retention
 from bot.ops.app import App
-from bot.ops.events import Inbox, InboxReceipt, Stored, log_key, owner_of, user_hash
+from bot.ops.events import Inbox, InboxReceipt, InboxStatus, Stored, log_key, owner_of, user_hash
 from bot.ops.health import HealthServer
 from bot.ops.metrics import Metrics, RuntimeCollector
 
@@ -231,7 +232,7 @@ class Runtime:
             log.warning("inbox_full", extra={"platform": platform, "waiting": sum(self._per_owner.values())})
             return Accepted.BUSY
         coach = self.app.coach
-        if platform not in coach.unthrottled and coach.flood.check(owner) != "ok":
+        if platform not in coach.unthrottled and coach.flood.check(owner) is not Verdict.OK:
             log.info("inbox_flood_deferred", extra={"platform": platform})
             return Accepted.BUSY
         self._per_owner[owner] += 1
@@ -248,7 +249,7 @@ class Runtime:
             self._release_owner(owner)
             log.info("inbox_duplicate", extra={"platform": platform})
             return Accepted.DUPLICATE
-        self._queue(item, owner, Stored(item, platform, "pending", msg, dict(route)))
+        self._queue(item, owner, Stored(item, platform, InboxStatus.PENDING, msg, dict(route)))
         return Accepted.QUEUED
 
     def _recorded_late(self, record: asyncio.Future[int | None]) -> None:
@@ -320,13 +321,13 @@ class Runtime:
         """
         if stored is None:  # taken over from the database (not just accepted here)
             stored = await asyncio.to_thread(self.inbox.load, item)
-        if stored is None or stored.message is None or stored.status not in {"pending", "handled"}:
+        if stored is None or stored.message is None or stored.status not in {InboxStatus.PENDING, InboxStatus.HANDLED}:
             return
         responder = self._responders.get(stored.platform)
         if responder is None:  # its adapter stopped: another instance, or the next start, takes it
             return
         msg = await responder.prepare(stored.message, stored.route)
-        if stored.status == "pending":
+        if stored.status is InboxStatus.PENDING:
             if self._slots is None:
                 self._slots = asyncio.Semaphore(self.inbox_settings.workers)
             async with self._slots:

@@ -18,12 +18,14 @@ import time as _time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from bot.common.pending import Pending
 from bot.common.types import ConversationRef, Handled, Reply
@@ -42,6 +44,17 @@ SEND_TIMEOUT = 30.0
 MAX_PARALLEL_SENDS = 16
 PER_USER_INTERVAL = 1.0  # about one message per second per conversation
 REMINDER_REPLY_TTL = timedelta(hours=12)
+
+
+class SendOutcome(StrEnum):
+    """What became of one attempt to send a reminder (told to the engine's observers; a metrics label)."""
+
+    SENT = "sent"
+    RETRIED = "retried"  # it failed and will be tried again
+    FAILED = "failed"  # it failed for good (a permanent error, or out of attempts)
+
+
+ReminderObserver = Callable[[SendOutcome, "Outgoing", "float | None"], None]  # (outcome, reminder, lag)
 
 
 @dataclass(frozen=True)
@@ -169,7 +182,7 @@ class ReminderEngine:
         self._again = False
         self._semaphore = asyncio.Semaphore(MAX_PARALLEL_SENDS)
         self.stats = {"sent": 0, "failed": 0, "retried": 0, "skipped": 0}
-        self.observers: list[Callable[[str, Outgoing, float | None], None]] = []  # (outcome, reminder, lag)
+        self.observers: list[ReminderObserver] = []
 
     # lifecycle -----------------------------------------------------------------------------------
 
@@ -267,8 +280,8 @@ class ReminderEngine:
             run_at = datetime.now(UTC) + timedelta(seconds=delay)
             self.scheduler.add_job(self.kick, DateTrigger(run_date=run_at), id="wake", replace_existing=True)
 
-    def _scope(self) -> Any:
-        clauses = []
+    def _scope(self) -> ColumnElement[bool] | None:
+        clauses: list[ColumnElement[bool]] = []
         for platform, deliverer in self.deliverers.items():
             only = getattr(deliverer, "only_user", None)
             clause = Reminder.platform == platform
@@ -304,8 +317,7 @@ class ReminderEngine:
                 .order_by(Reminder.due_at, Reminder.id)
                 .limit(limit)
             )
-            if not self.app.db.is_sqlite:
-                due = due.with_for_update(skip_locked=True)
+            due = self.app.db.dialect.claim(due)  # PostgreSQL: FOR UPDATE SKIP LOCKED
             ids = list(
                 session.scalars(
                     update(Reminder)
@@ -363,7 +375,7 @@ class ReminderEngine:
                 return Sent(item, DeliveryError(type(exc).__name__), None)
         return Sent(item, None, (self.clock.now() - item.due_at).total_seconds())
 
-    def _notify(self, outcome: str | None, item: Outgoing, lag: float | None) -> None:
+    def _notify(self, outcome: SendOutcome | None, item: Outgoing, lag: float | None) -> None:
         """Tell observers (metrics, benchmarks) on the event loop's thread, never from a worker thread."""
         if outcome is None:
             return
@@ -373,10 +385,10 @@ class ReminderEngine:
             except Exception:
                 log.exception("observer_failed")
 
-    def _finish(self, results: list[Sent]) -> list[tuple[str, Outgoing, float | None]]:
+    def _finish(self, results: list[Sent]) -> list[tuple[SendOutcome, Outgoing, float | None]]:
         """Record a batch's outcomes in one transaction: sent rows, retries, failures."""
         now = self.clock.now()
-        done: list[tuple[str, Outgoing, float | None]] = []
+        done: list[tuple[SendOutcome, Outgoing, float | None]] = []
         sent = [r for r in results if r.error is None]
         with self.app.db.session() as session:
             if sent:
@@ -409,7 +421,7 @@ class ReminderEngine:
                             "lag_seconds": round(r.lag or 0.0, 3),
                         },
                     )
-                    done.append(("sent", r.item, r.lag))
+                    done.append((SendOutcome.SENT, r.item, r.lag))
             for r in results:
                 if r.error is not None:
                     outcome = self._failed(session, r.item, r.error, now)
@@ -417,7 +429,7 @@ class ReminderEngine:
                         done.append((outcome, r.item, None))
         return done
 
-    def _failed(self, session: Any, item: Outgoing, exc: DeliveryError, now: datetime) -> str | None:
+    def _failed(self, session: Session, item: Outgoing, exc: DeliveryError, now: datetime) -> SendOutcome | None:
         """Schedule a retry with back-off, or give up (permanent error, or out of attempts)."""
         row = session.get(Reminder, item.reminder_id)
         if row is None or row.claimed_by != self.instance:
@@ -430,13 +442,13 @@ class ReminderEngine:
             row.status = "failed"
             self.stats["failed"] += 1
             log.warning("reminder_failed", extra=fields)
-            return "failed"
+            return SendOutcome.FAILED
         backoff = exc.retry_after if exc.retry_after is not None else min(30 * 2 ** (row.attempts - 1), 3600)
         row.status = "pending"
         row.due_at = now + timedelta(seconds=backoff)
         self.stats["retried"] += 1
         log.info("reminder_retry", extra={**fields, "in_seconds": backoff})
-        return "retried"
+        return SendOutcome.RETRIED
 
     def _release_claims(self) -> None:
         """Hand back rows this instance claimed but did not finish (shutdown)."""

@@ -46,9 +46,7 @@ def upgrade(db: Database, revision: str = "head") -> None:
 
     cfg = alembic_config(db)
     with db.engine.begin() as conn, unbounded_statements(conn):
-        if not db.is_sqlite:
-            # several instances may start together: one migrates, the others wait, then find it done
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7312026)")
+        db.dialect.lock_migrations(conn)  # instances that start together migrate one at a time
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 
@@ -95,7 +93,7 @@ def at_head(db: Database) -> bool:
     except ProgrammingError:  # PostgreSQL: no table yet, an empty database
         return False
     except OperationalError:  # SQLite says so for a missing table; a server that is down is reported as before
-        if db.is_sqlite:
+        if db.dialect.missing_table_is_operational:
             return False
         raise
     return list(rows) == [head]

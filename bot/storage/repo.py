@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bot.common import limits
 from bot.common.limits import LimitReached
 from bot.common.types import ConversationRef
+from bot.storage.dialects import Dialect, dialect_named
 from bot.storage.models import Base, ConversationState, Interview, Note, ProcessedEvent, Reminder, TopicAsk, User
 
 
@@ -105,17 +106,6 @@ def find_user(session: Session, ref: ConversationRef) -> User | None:
     ).one_or_none()
 
 
-def dialect_insert(dialect: str) -> Any:
-    """The ``insert`` with ``ON CONFLICT`` of ``dialect`` (PostgreSQL's dialect module, ~3 MB, only when used)."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as postgres_insert
-
-        return postgres_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert
-
-
 def remember_event(session: Session, platform: str, event_id: str, now: datetime) -> bool:
     """Record that a platform event was handled; False if it had been already (a retry).
 
@@ -123,15 +113,16 @@ def remember_event(session: Session, platform: str, event_id: str, now: datetime
     path, and no reliance on the row count (psycopg reports -1 for it).
     """
     conn = session.connection()
-    row = conn.execute(_remember_statement(conn.dialect.name), {"b_platform": platform, "b_id": event_id, "b_now": now})
+    stmt = _remember_statement(dialect_named(conn.dialect.name))
+    row = conn.execute(stmt, {"b_platform": platform, "b_id": event_id, "b_now": now})
     return row.first() is not None  # a row comes back only when it was new
 
 
 @functools.cache
-def _remember_statement(dialect: str) -> Any:
+def _remember_statement(dialect: Dialect) -> Any:
     """The insert of :func:`remember_event`, built once per dialect (plain Core on the table)."""
     table = cast(Table, ProcessedEvent.__table__)
-    insert = dialect_insert(dialect)
+    insert = dialect.insert()
     values = insert(table).values(
         platform=bindparam("b_platform"),
         event_id=bindparam("b_id"),

@@ -102,9 +102,7 @@ def answer(turn: Turn, parse: Parse, *, ask: bool = True) -> list[Reply]:
     facts = situation.situation(turn, parse.text)
     said = facts.values.get(OUTCOME_STATEMENT) if OUTCOME_STATEMENT in facts.told - facts.supposed else None
     if said in ENDINGS:  # "they rejected me": the process ended, whatever topic the words look like
-        from bot.coaching.handlers import outcomes
-
-        return outcomes.report(turn, parse, facts)
+        return turn.handle_as("report_outcome", parse)  # bot/coaching/handlers/outcomes.py
     priors = _priors(parse)
     context = situation.said_before(turn) if _FOLLOW_UP.search(parse.text) and _short(parse.text) else ""
     ranking = advice.rank(turn.knowledge, facts, parse.text, priors, seen=advice.shown(turn), context=context)
@@ -392,7 +390,7 @@ def _again(turn: Turn) -> list[Reply] | None:
     return _fresh(turn, [reply])
 
 
-@on_intent(*COACHING_TOPICS, needs_storage=False)
+@on_intent(*COACHING_TOPICS)
 def coaching(turn: Turn, parse: Parse) -> list[Reply]:
     """Advice on one of the coaching topics."""
     if _AGAIN.match(parse.text):
@@ -401,6 +399,7 @@ def coaching(turn: Turn, parse: Parse) -> list[Reply]:
             return again
     replies = answer(turn, parse)
     if turn.has_storage:
+        # lazy: importing bot.coaching.handlers.interviews imports the whole package, scheduling (above) too
         from bot.coaching.handlers.interviews.offer_dates import record_dates
 
         replies = record_dates(turn, parse) + replies
@@ -427,7 +426,7 @@ def answer_situation(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] 
     return topic_answer(turn, intent, chosen=key)
 
 
-@on_action("topic", needs_storage=False)
+@on_action("topic")
 def topic_button(turn: Turn, args: list[str]) -> list[Reply]:
     """A topic button: the topic's best advice not yet shown."""
     if not args or args[0] not in turn.knowledge.topics:
@@ -435,7 +434,7 @@ def topic_button(turn: Turn, args: list[str]) -> list[Reply]:
     return topic_answer(turn, args[0])
 
 
-@on_action("tips", needs_storage=False)
+@on_action("tips")
 def tips_command(turn: Turn, args: list[str]) -> list[Reply]:
     """``tips:<words>`` (``/coach tips dinner``): the topic the words name, or the closest one."""
     words = " ".join(":".join(args).replace("_", " ").split()).lower()
@@ -466,7 +465,7 @@ def find_topic(turn: Turn, words: str) -> str | None:
     return parse.intent if parse.intent in turn.knowledge.topics else None
 
 
-@on_action("situation", needs_storage=False)
+@on_action("situation")
 def situation_button(turn: Turn, args: list[str]) -> list[Reply]:
     """An answer button to a topic's question: advice for that situation."""
     if len(args) < 2 or args[0] not in turn.knowledge.topics or turn.knowledge.value(args[1]) is None:
@@ -474,7 +473,7 @@ def situation_button(turn: Turn, args: list[str]) -> list[Reply]:
     return topic_answer(turn, args[0], chosen=args[1])
 
 
-@on_action("more", needs_storage=False)
+@on_action("more")
 def more_button(turn: Turn, args: list[str]) -> list[Reply]:
     """The "More tips" button: the page it names (the same page however often it is pressed), else the next one."""
     if not args or args[0] not in turn.knowledge.topics:
@@ -489,13 +488,13 @@ def more_button(turn: Turn, args: list[str]) -> list[Reply]:
     return _reply(turn, topic, items, facts, heading=heading, ask=False, repeat_ok=True)
 
 
-@on_action("again", needs_storage=False)
+@on_action("again")
 def again_button(turn: Turn, args: list[str]) -> list[Reply]:
     """The "Show that again" button: the last advice, repeated on request."""
     return _again(turn) or _nothing_to_repeat(turn)
 
 
-@on_intent("again", needs_storage=False)
+@on_intent("again")
 def again_typed(turn: Turn, parse: Parse) -> list[Reply]:
     """A typed "show that again" / "repeat that": the last advice, repeated on request."""
     return _again(turn) or _nothing_to_repeat(turn)
@@ -506,7 +505,7 @@ def _nothing_to_repeat(turn: Turn) -> list[Reply]:
     return _fresh(turn, [Reply(turn.knowledge.response("nothing_to_repeat"), advice.topic_buttons())])
 
 
-@on_intent("more", needs_storage=False)
+@on_intent("more")
 def more_typed(turn: Turn, parse: Parse) -> list[Reply]:
     """A typed "more" / "tell me more": the next items of the last topic."""
     last = turn.context.get("last_topic") if turn.has_storage else None
@@ -515,7 +514,7 @@ def more_typed(turn: Turn, parse: Parse) -> list[Reply]:
     return topic_answer(turn, str(last), more=True)
 
 
-@on_intent("greeting", needs_storage=False)
+@on_intent("greeting")
 def greeting(turn: Turn, parse: Parse) -> list[Reply]:
     """Hello, thanks and goodbye."""
     if _THANKS.search(parse.text):
@@ -530,7 +529,7 @@ def greeting(turn: Turn, parse: Parse) -> list[Reply]:
     return _fresh(turn, [Reply(turn.knowledge.response("greeting"), advice.topic_buttons())])
 
 
-@on_intent("help", needs_storage=False)
+@on_intent("help")
 def help_intent(turn: Turn, parse: Parse) -> list[Reply]:
     """What the bot can do."""
     if _AGAIN.match(parse.text) and (again := _again(turn)):
@@ -540,7 +539,7 @@ def help_intent(turn: Turn, parse: Parse) -> list[Reply]:
     return _fresh(turn, [Reply(turn.knowledge.response("help"), (*advice.topic_buttons(), PRACTISE))])
 
 
-@on_action("help", needs_storage=False)
+@on_action("help")
 def help_button(turn: Turn, args: list[str]) -> list[Reply]:
     """The help button."""
     return _fresh(turn, [Reply(turn.knowledge.response("help"), (*advice.topic_buttons(), PRACTISE))])
@@ -563,7 +562,7 @@ def _on_last_topic(turn: Turn, parse: Parse) -> Parse:
     return replace(parse, intent=last, confidence=1.0, alternatives=((last, 1.0),))
 
 
-@on_intent("fallback", needs_storage=False)
+@on_intent("fallback")
 def fallback(turn: Turn, parse: Parse) -> list[Reply]:
     """Out of scope: say so, and offer what the bot does."""
     if _AGAIN.match(parse.text) and (again := _again(turn)):

@@ -8,6 +8,7 @@ keeping the door open; after an offer: taking time, weighing it).
 from __future__ import annotations
 
 from bot.coaching import advice, situation
+from bot.coaching.handlers.coaching import unsure_question
 from bot.coaching.registry import on_action, on_intent
 from bot.coaching.turn import Turn
 from bot.common import formatting, markup
@@ -34,7 +35,7 @@ STOPPED = {
 }
 
 
-@on_intent("report_outcome", needs_storage=False)
+@on_intent("report_outcome")
 def outcome_intent(turn: Turn, parse: Parse) -> list[Reply]:
     """The student tells how the process ended."""
     return report(turn, parse, situation.situation(turn, parse.text))
@@ -43,11 +44,9 @@ def outcome_intent(turn: Turn, parse: Parse) -> list[Reply]:
 def report(turn: Turn, parse: Parse, facts: situation.Facts) -> list[Reply]:
     """Record the outcome a message states (when it is clear which interview), then advise."""
     value = facts.values.get("outcome") if "outcome" in facts.told and "outcome" not in facts.supposed else None
-    if value is None and parse.intent == "report_outcome":
-        from bot.coaching.handlers.coaching import unsure_question  # a question read unsurely as news of an outcome
-
-        if (rescued := unsure_question(turn, parse)) is not None:
-            return rescued
+    # a question read unsurely as news of an outcome
+    if value is None and parse.intent == "report_outcome" and (rescued := unsure_question(turn, parse)) is not None:
+        return rescued
     if value is None:
         return [
             Reply(

@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from bot.storage.dialects import dialect_named
 from bot.storage.models import Base
 
 config = context.config
@@ -28,7 +29,7 @@ def _migrate(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=dialect_named(connection.dialect.name).batch_alter,
         compare_type=True,
     )
     with context.begin_transaction():

@@ -13,7 +13,6 @@ from bot.coaching.handlers.interviews.schedule import (
     MAX_COMPANY,
     MAX_PERSON,
     _create,
-    _plan,
     _update,
     check_when,
     confirm,
@@ -72,7 +71,7 @@ def restore_button(turn: Turn, args: list[str]) -> list[Reply]:
         return interview
     interview.status = "scheduled"
     interview.updated_at = turn.now
-    _plan(turn, interview)
+    turn.plan_reminders(interview)
     return [Reply(f"Restored: {formatting.summary(interview, turn.local_now.date())}", private=True)]
 
 
@@ -156,7 +155,7 @@ def move(turn: Turn, interview: Interview) -> list[Reply]:
         return [Reply(problem or "When should it be? For example “Thursday 10am”.", private=True)]
     set_when(interview, entities.when, turn.tz)
     interview.updated_at = turn.now
-    _plan(turn, interview)
+    turn.plan_reminders(interview)
     return confirm(turn, interview, "Moved. Here's the interview now (its reminders moved too):")
 
 

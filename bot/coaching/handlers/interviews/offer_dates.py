@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time
 
 from bot.coaching.dialog import sure
-from bot.coaching.handlers.interviews.schedule import _DEADLINE, _DECISION, _plan
 from bot.coaching.turn import Turn
 from bot.common import formatting
 from bot.common.types import Reply
 from bot.nlu.types import Parse
 from bot.reminders.planner import to_utc
+
+_DECISION = re.compile(r"\b(decid\w*|decision|hear back|let me know|get back|news|answer|respond|reply|by the)\b")
+_DEADLINE = re.compile(r"\b(deadline|by|until|till|before|answer|respond|decide|due|expires?|get back)\b")
 
 
 def record_dates(turn: Turn, parse: Parse) -> list[Reply]:
@@ -46,5 +49,5 @@ def record_dates(turn: Turn, parse: Parse) -> list[Reply]:
         interview.decision_by = e.when.day
         text = f"Noted: they expect to decide by {day}. If you haven't heard by then, I'll nudge you to follow up."
     interview.updated_at = turn.now
-    _plan(turn, interview)
+    turn.plan_reminders(interview)
     return [Reply(text, private=True)]

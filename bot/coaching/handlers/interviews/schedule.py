@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 from bot.coaching import situation
 from bot.coaching.dialog import ask_first, is_other_action
 from bot.coaching.handlers.after.calendar import calendar_reply
+from bot.coaching.handlers.coaching import tips_in_message
 from bot.coaching.handlers.interviews.pick import _MOVE, _ask_which, _inside, _same_name
 from bot.coaching.handlers.interviews.timezones import _tz_note, ask_timezone_if_unknown
 from bot.coaching.registry import on_intent, on_pending
@@ -28,12 +29,6 @@ from bot.nlu.types import Entities, Parse, When
 from bot.reminders import kinds
 from bot.reminders.planner import to_utc
 from bot.storage.models import Interview
-
-_DECISION = re.compile(r"\b(decid\w*|decision|hear back|let me know|get back|news|answer|respond|reply|by the)\b")
-
-
-_DEADLINE = re.compile(r"\b(deadline|by|until|till|before|answer|respond|decide|due|expires?|get back)\b")
-
 
 # words that say "what I said was wrong"
 _FIX = re.compile(
@@ -187,11 +182,6 @@ def check_when(turn: Turn, parse: Parse) -> str | None:
             return _unreadable(e.when_text)
         return None
     return _past_problem(turn, e.when.day, e.when.at)
-
-
-def _plan(turn: Turn, interview: Interview) -> None:
-    turn.planner.plan(turn.data.session, turn.data.user, interview)
-    turn.changed = True
 
 
 def _next_reminder_line(turn: Turn, interview: Interview) -> str:
@@ -423,7 +413,7 @@ def apply_change(turn: Turn, interview: Interview, change: Change) -> None:
     if change.setting:
         interview.setting = change.setting
     interview.updated_at = turn.now
-    _plan(turn, interview)
+    turn.plan_reminders(interview)
 
 
 def _just_discussed(turn: Turn) -> Interview | None:
@@ -555,7 +545,7 @@ def _create(turn: Turn, parse: Parse) -> list[Reply]:
     if e.when is not None and problem is None:
         set_when(interview, e.when, turn.tz)
     situation.learn_from_text(turn, parse.text)
-    _plan(turn, interview)
+    turn.plan_reminders(interview)
     if problem:
         turn.ask("missing_when", interview_id=interview.id)
         return [
@@ -586,10 +576,7 @@ def schedule(turn: Turn, parse: Parse) -> list[Reply]:
     }
     if _CALENDAR.search(parse.text.lower()) and turn.changed and not asking:
         replies += calendar_reply(turn)  # "put in my calendar: Northwind, thursday 2pm": the file too
-    from bot.coaching.handlers.coaching import (
-        tips_in_message,  # "round 2 at Deloitte on monday, any tips?": the tips too
-    )
-
+    # "round 2 at Deloitte on monday, any tips?": the tips too
     return replies[:1] + tips_in_message(turn, parse) + replies[1:]
 
 
@@ -623,7 +610,7 @@ def answer_company(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | 
     if when and interview.local_start is None and check_when(turn, parse) is None:
         set_when(interview, when, turn.tz)
     interview.updated_at = turn.now
-    _plan(turn, interview)
+    turn.plan_reminders(interview)
     return confirm(turn, interview, "Thanks. Here's the interview:", parse.text)
 
 
@@ -674,7 +661,7 @@ def answer_when(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
         )
     set_when(interview, when, turn.tz)
     interview.updated_at = turn.now
-    _plan(turn, interview)
+    turn.plan_reminders(interview)
     return confirm(turn, interview, "Thanks. Here's the interview:", parse.text)
 
 
@@ -696,5 +683,5 @@ def answer_time(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
         return [Reply(problem)]
     set_when(interview, When(day, at, end), turn.tz)
     interview.updated_at = turn.now
-    _plan(turn, interview)
+    turn.plan_reminders(interview)
     return confirm(turn, interview, "Thanks. Here's the interview:", parse.text)
