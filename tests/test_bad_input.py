@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, func, select
 
+from bot.coaching.handlers.interviews.listing import LIST_SHOWN
 from bot.common import formatting, markup
 from bot.common.types import ConversationRef, IncomingMessage
 from bot.storage.models import Interview, Note
@@ -157,6 +158,22 @@ def test_database_down_coaching_still_works_and_actions_say_so(bot: BotHarness) 
     assert "Acme" in me.say("what's coming up?").text
 
 
+def test_a_long_listing_names_the_soonest_and_counts_the_rest(bot: BotHarness) -> None:
+    # the fuzz test below shares one user across its examples; a run that stored more interviews
+    # than the listing shows failed once, expecting every stored company to be named
+    me = bot.chat()
+    for n in range(LIST_SHOWN + 2):
+        bot.advance(minutes=1)  # one message at a time: not a flood
+        told = me.say(f"I have a second interview with Firm{n} on April {n + 1} at 10am")
+        assert "tracking this interview" in told.text
+    bot.advance(minutes=1)
+    listing = me.say("what's coming up?").text
+    for n in range(LIST_SHOWN):
+        assert f"Firm{n}: " in listing
+    assert "Firm25: " not in listing and "Firm26: " not in listing
+    assert "…and 2 more later on (“export my data” lists them all)." in listing
+
+
 _TEXT = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF), max_size=300)
 _WORDS = st.lists(
     st.sampled_from(
@@ -208,8 +225,13 @@ def test_any_text_gets_an_answer_and_never_breaks_storage(bot: BotHarness, text:
         companies = [markup.to_plain(formatting.company(i)) for i in stored]
     if companies:
         assert "Your upcoming interviews" in after.text, (text, after.text)
-        for company in companies:
+        for company in companies[:LIST_SHOWN]:  # soonest first; the rest are counted, not named
             assert company in after.text, (text, after.text)
+        more = len(companies) - LIST_SHOWN
+        if more > 0:
+            assert f"…and {more} more later on" in after.text, (text, after.text)
+        else:
+            assert "more later on" not in after.text, (text, after.text)
     else:
         assert "You have no upcoming interviews on file" in after.text, (text, after.text)
 
