@@ -78,7 +78,8 @@ def test_event_ids_are_remembered_once(any_bot: BotHarness) -> None:
 
 def test_postgres_schema_needs_upgrade_before_running(postgres_url: str, tmp_path) -> None:
     from bot.common.settings import ConfigError
-    from bot.ops.app import App, check_schema
+    from bot.ops.app import App
+    from bot.storage.migrate import check_schema
     from tests.conftest import make_settings
 
     db = Database(postgres_url)
@@ -222,3 +223,28 @@ def test_no_free_connection_in_time_gets_the_storage_down_answer(tmp_path, nlu, 
             conn.close()
     assert "no upcoming interviews" in me.say("what's coming up?").text
     app.close()
+
+
+def test_installed_workspaces_keep_their_rows_when_the_table_is_renamed(any_db_settings) -> None:
+    """Migration 0007 moves ``slack_installations`` to ``installations``: rows kept, new ids still free."""
+    from bot.storage import installations
+
+    db = Database(any_db_settings.effective_database_url)
+    try:
+        migrate.upgrade(db, "0006")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO slack_installations (id, enterprise_id, team_id, data, installed_at) "
+                "VALUES (7, '', 'T1', 'sealed-1', '2026-03-02 15:00:00')"
+            )
+        migrate.upgrade(db)
+        assert "slack_installations" not in inspect(db.engine).get_table_names()
+        with db.session() as s:
+            installations.save(s, "", "T2", "sealed-2", NOW)  # a new id after the copied one
+        with db.session() as s:
+            assert [(r.id, r.team_id, r.data) for r in installations.all_rows(s)] == [
+                (7, "T1", "sealed-1"),
+                (8, "T2", "sealed-2"),
+            ]
+    finally:
+        db.dispose()

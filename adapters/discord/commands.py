@@ -16,9 +16,9 @@ import discord
 from discord import app_commands
 
 from adapters.discord.render import split_content, to_discord
-from bot.coaching.advice import TOPIC_LABELS
 from bot.common.types import ConversationRef
 from bot.common.zones import suggest
+from bot.knowledge.library import TOPIC_LABELS
 from bot.office import insights
 
 MAX_CHOICES = 25

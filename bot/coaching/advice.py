@@ -27,8 +27,7 @@ from rank_bm25 import BM25Okapi
 
 from bot.common import markup
 from bot.common.types import Button, Reply
-from bot.knowledge.library import TOPIC_LABELS as TOPIC_LABELS  # adapters/discord/commands.py reads it here (for now)
-from bot.knowledge.library import Item, Knowledge, Topic
+from bot.knowledge.library import TOPIC_LABELS, Item, Knowledge, Topic
 
 if TYPE_CHECKING:
     from bot.coaching.situation import Facts

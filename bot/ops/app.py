@@ -19,9 +19,6 @@ from bot.ops.events import EventLog
 from bot.reminders.planner import ReminderPlanner
 from bot.storage import migrate
 from bot.storage.db import Database
-from bot.storage.migrate import (
-    check_schema as check_schema,  # bot/ops/cli.py imports it from here (until the plugin branch lands)
-)
 
 log = logging.getLogger(__name__)
 

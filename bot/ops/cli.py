@@ -267,9 +267,9 @@ def _cmd_db(settings: Settings, args: argparse.Namespace) -> int:
 
 def _purge(settings: Settings, db: Any) -> None:
     from bot.common.clock import OffsetClock, SystemClock
-    from bot.ops.app import check_schema
     from bot.ops.events import EventLog
     from bot.ops.retention import cutoff, purge
+    from bot.storage.migrate import check_schema
 
     check_schema(db)
     clock = OffsetClock(settings.now) if settings.now else SystemClock()

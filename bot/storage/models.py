@@ -257,11 +257,11 @@ class TopicAsk(Base):
     asked_at: Mapped[datetime]
 
 
-class SlackInstallation(Base):
-    """One Slack workspace's installation of the app (OAuth v2); ``data`` is encrypted (tokens inside)."""
+class Installation(Base):
+    """One workspace's installation of the app (e.g. Slack's OAuth v2); ``data`` is encrypted (tokens inside)."""
 
-    __tablename__ = "slack_installations"
-    __table_args__ = (UniqueConstraint("enterprise_id", "team_id", name="uq_slack_installations_team"),)
+    __tablename__ = "installations"
+    __table_args__ = (UniqueConstraint("enterprise_id", "team_id", name="uq_installations_team"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_id: Mapped[str] = mapped_column(String(64), default="")

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.coaching.advice import TOPIC_LABELS
 from bot.common.types import File, IncomingMessage, Reply
+from bot.knowledge.library import TOPIC_LABELS
 from bot.storage.models import Reminder
 from tests.conftest import BotHarness
 from tests.discord.conftest import DiscordHarness, fresh_app

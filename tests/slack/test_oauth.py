@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot.common.settings import Settings
 from bot.office.workspaces import Cipher, Workspaces
 from bot.ops.cli import main
-from bot.storage.models import SlackInstallation, User
+from bot.storage.models import Installation, User
 from tests.slack.conftest import SlackHarness, next_ts, slack_settings
 from tests.standins.slack import SlackStandIn
 
@@ -115,7 +115,7 @@ async def test_tokens_are_encrypted_at_rest_and_keys_rotate(slack: SlackHarness,
     assert token
     db = slack.bot.app.db
     with db.session() as session:
-        [stored] = session.scalars(select(SlackInstallation.data)).all()
+        [stored] = session.scalars(select(Installation.data)).all()
     assert token not in stored and "xoxb" not in stored
 
     assert main(["keys", "new"]) == 0
@@ -143,7 +143,7 @@ async def test_uninstall_deletes_the_workspace_and_its_students_only(slack: Slac
     db = slack.bot.app.db
     with db.session() as session:
         teams = set(session.scalars(select(User.workspace)).all())
-        installs = set(session.scalars(select(SlackInstallation.team_id)).all())
+        installs = set(session.scalars(select(Installation.team_id)).all())
     assert teams == {SCHOOL_B} and installs == {SCHOOL_B}
     [removed] = [r for r in caplog.records if r.msg == "workspace_removed"]
     assert removed.students == 1 and removed.interviews == 1 and removed.installations == 1  # type: ignore[attr-defined]
@@ -157,7 +157,7 @@ async def test_uninstall_deletes_the_workspace_and_its_students_only(slack: Slac
     await slack.settle()
     with db.session() as session:
         assert session.scalars(select(User)).all() == []
-        assert session.scalars(select(SlackInstallation)).all() == []
+        assert session.scalars(select(Installation)).all() == []
 
 
 async def test_install_from_another_browser_is_refused(slack: SlackHarness) -> None:
