@@ -25,6 +25,7 @@ from bot.common.limits import LimitReached
 from bot.common.pending import Pending
 from bot.common.types import Button, Reply
 from bot.nlu import thresholds
+from bot.nlu.specs import acting_intents
 
 if TYPE_CHECKING:
     from bot.coaching.registry import Registry
@@ -59,28 +60,13 @@ def yes_no(text: str) -> bool | None:
     return None
 
 
-ACTION_INTENTS = frozenset(
-    {
-        "schedule_interview",
-        "list_interviews",
-        "cancel_interview",
-        "add_note",
-        "show_notes",
-        "thank_you_sent",
-        "export_data",
-        "forget_me",
-        "set_timezone",
-        "report_outcome",
-        "set_reminder",
-    }
-)
 CONFIRM = "confirm_intent"
 """The kind of the open question "Did you want to …?" asked when a change was not understood surely."""
 
 
 def is_other_action(parse_intent: str, confidence: float, accepted: tuple[str, ...] = ()) -> bool:
     """Whether a message is confidently a request to do something else than answer the open question."""
-    return parse_intent in ACTION_INTENTS and parse_intent not in accepted and confidence >= thresholds.ACT
+    return parse_intent in acting_intents() and parse_intent not in accepted and confidence >= thresholds.ACT
 
 
 def sure(turn: Turn, parse: Parse) -> bool:

@@ -32,15 +32,13 @@ from bot.knowledge.library import default_dir
 from bot.nlu import dates
 from bot.nlu.entities import MODEL_VERSION, EntityTagger, Lexicon
 from bot.nlu.intents import IntentModel
+from bot.nlu.specs import IntentSpec, intent_specs
 from bot.nlu.training import augment, load_examples
 from bot.nlu.types import Entities, Parse, When
 
 log = logging.getLogger(__name__)
 
 READ_CHARS = 2000
-ENTITY_INTENTS = {"schedule_interview"}
-COMPANY_INTENTS = {"cancel_interview", "thank_you_sent", "offer", "follow_up", "expectations"}
-DATE_INTENTS = {"offer", "follow_up", "expectations"}
 _TZ_WORDS = re.compile(r"\b(time ?-?zones?|tz)\b", re.I)
 _MORE = re.compile(
     r"^\W*(more|more tips|more please|more pls|tell me more|go on|continue|keep going|next tip|"
@@ -69,9 +67,13 @@ __all__ = ["NLU", "Entities", "Parse", "When"]
 class NLU:
     """The trained intent classifier and entity tagger behind one :meth:`parse` call."""
 
-    def __init__(self, classifier: IntentModel, tagger: EntityTagger) -> None:
+    def __init__(
+        self, classifier: IntentModel, tagger: EntityTagger, specs: dict[str, IntentSpec] | None = None
+    ) -> None:
         self.classifier = classifier
         self.tagger = tagger
+        # which entities each intent carries (`entities:` in knowledge/nlu/intents/<intent>.yaml)
+        self.specs = intent_specs() if specs is None else specs
 
     @classmethod
     def load(cls, knowledge_dir: Path | None = None, cache_dir: Path | None = None) -> NLU:
@@ -103,7 +105,7 @@ class NLU:
                     "using the shipped models (install the `train` extra or run `python -m bot.nlu.build`)"
                 )
                 model = IntentModel.load(intent_path)
-        return cls(model, EntityTagger(crf_path, lexicon))
+        return cls(model, EntityTagger(crf_path, lexicon), intent_specs(knowledge_dir))
 
     def parse(self, text: str, now: datetime, tz: str) -> Parse:
         """Understand ``text`` sent at ``now`` (naive wall-clock time in the user's zone ``tz``).
@@ -120,14 +122,15 @@ class NLU:
             return Parse(full, "set_timezone", 1.0)
         ranked = self.classifier.ranked(text, 3)
         intent, confidence = ranked[0]
-        if intent in ENTITY_INTENTS:
+        spec = self.specs.get(intent)
+        entities = Entities()
+        if spec is not None and spec.all_entities:
             entities = self.tagger.extract(text, now, tz)
-        elif intent in COMPANY_INTENTS:
-            entities = self.tagger.extract(text, now, tz, company_only=True)
-            if intent in DATE_INTENTS:
+        elif spec is not None and spec.entities:
+            if "company" in spec.entities:
+                entities = self.tagger.extract(text, now, tz, company_only=True)
+            if "when" in spec.entities:
                 entities = Entities(company=entities.company, when=dates.parse_when(text, now, tz))
-        else:
-            entities = Entities()
         return Parse(full, intent, confidence, entities, tuple(ranked))
 
     def setting_of(self, text: str) -> str | None:

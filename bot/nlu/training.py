@@ -10,6 +10,9 @@ from pathlib import Path
 import yaml
 
 ENTITY_LABELS = ("company", "when", "interviewer", "setting", "venue", "background")
+# keys of an intent file; the metadata keys (read by bot/nlu/specs.py) only in the intent's top-level file
+EXAMPLE_KEYS = frozenset({"intent", "examples"})
+META_KEYS = frozenset({"acts", "entities"})
 _MARK = re.compile(r"\[([^\]]+)\]\((" + "|".join(ENTITY_LABELS) + r")\)")
 
 
@@ -74,6 +77,13 @@ def load_examples(directory: Path) -> list[Example]:
             or not isinstance(doc.get("examples"), list)
         ):
             raise TrainingDataError(f"{path.name}: expected `intent: {path.stem}` and a list of `examples`")
+        allowed = EXAMPLE_KEYS | META_KEYS if path.parent == directory else EXAMPLE_KEYS
+        if unknown := sorted(set(doc) - allowed):
+            where = path.name if path.parent == directory else f"{path.parent.name}/{path.name}"
+            raise TrainingDataError(
+                f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
+                + ("" if path.parent == directory else f" (metadata belongs in {doc['intent']}.yaml)")
+            )
         for raw in doc["examples"]:
             if not isinstance(raw, str) or not raw.strip():
                 raise TrainingDataError(f"{path.name}: every example must be a non-empty string")

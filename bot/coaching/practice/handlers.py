@@ -14,7 +14,6 @@ import re
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.coaching.dialog import ACTION_INTENTS
 from bot.coaching.practice.questions import Question, choose, load_questions
 from bot.coaching.practice.session import (
     ANSWERING,
@@ -32,6 +31,7 @@ from bot.common.types import Button, Reply
 from bot.feedback import analyze
 from bot.knowledge.library import source_title
 from bot.nlu import thresholds
+from bot.nlu.specs import acting_intents
 
 if TYPE_CHECKING:
     from bot.coaching.turn import Turn
@@ -212,7 +212,7 @@ def _is_other_request(parse: Parse) -> bool:
     """A complete request that is not an answer (answers are statements; requests are short asks)."""
     text = _plain(parse.text)
     words = len(text.split())
-    if parse.intent in ACTION_INTENTS and parse.confidence >= thresholds.ACT and words <= 30:
+    if parse.intent in acting_intents() and parse.confidence >= thresholds.ACT and words <= 30:
         return True
     if parse.intent in {"help", "greeting"} and parse.confidence >= thresholds.ACT and words <= 4:
         return True
