@@ -124,7 +124,6 @@ async def measure(standin: DiscordStandIn, name: str, messages: int, concurrency
 
 async def bare(standin: DiscordStandIn, args: argparse.Namespace) -> Figures:
     """The echo bot: the least any discord.py bot does per message."""
-    configure_endpoints(standin.api_url, standin.gateway_url)
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
     client = discord.AutoShardedClient(
         intents=intents(),
@@ -139,8 +138,9 @@ async def bare(standin: DiscordStandIn, args: argparse.Namespace) -> Figures:
         if not message.author.bot:
             await message.channel.send(message.content, allowed_mentions=discord.AllowedMentions.none())
 
+    context = configure_endpoints(client, standin.api_url, standin.gateway_url)
     await client.login(standin.token)
-    runner = asyncio.create_task(client.connect())
+    runner = asyncio.create_task(client.connect(), context=context)
     await client.wait_until_ready()
     try:
         return await measure(standin, "bare", args.messages, args.concurrency, args.users)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import re
 import time
@@ -29,6 +30,7 @@ import discord
 import yarl
 from discord import app_commands
 from discord.gateway import DiscordWebSocket
+from discord.webhook.async_ import AsyncWebhookAdapter, async_context
 
 from adapters.discord.commands import build_commands
 from adapters.discord.plugin import DiscordSettings, plugin
@@ -62,10 +64,57 @@ RESTARTING = "I'm restarting right now. Please try again in a minute."
 PICK_INTERVIEW = "Pick one of your interviews from the list (start typing the company name)."
 
 
-def configure_endpoints(api_url: str, gateway_url: str) -> None:
-    """Point discord.py at Discord's REST API and gateway (or at a stand-in, for tests)."""
-    discord.http.Route.BASE = api_url.rstrip("/")
-    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+def _rebase(url: str, api_url: str) -> str:
+    """A route's URL, built on discord.py's ``Route.BASE``, moved onto ``api_url``."""
+    base = discord.http.Route.BASE
+    return api_url.rstrip("/") + url[len(base) :] if url.startswith(base) else url
+
+
+class _BasedHTTP(discord.http.HTTPClient):
+    """discord.py's HTTP client, sending to its own API and gateway addresses (not the process-wide ones)."""
+
+    api_url: str
+    gateway_url: yarl.URL
+
+    async def request(self, route: discord.http.Route, **kwargs: Any) -> Any:
+        route.url = _rebase(route.url, self.api_url)
+        return await super().request(route, **kwargs)
+
+    async def ws_connect(self, url: str, *, compress: int = 0) -> aiohttp.ClientWebSocketResponse:
+        asked = yarl.URL(url)
+        if asked.with_query(None) == DiscordWebSocket.DEFAULT_GATEWAY:  # discord.py's fallback: ours instead
+            url = str(self.gateway_url.with_query(asked.query))
+        return await super().ws_connect(url, compress=compress)
+
+
+class _BasedWebhooks(AsyncWebhookAdapter):
+    """discord.py's interaction and webhook sender, sending to one client's API address."""
+
+    api_url: str
+
+    async def request(self, route: discord.http.Route, *args: Any, **kwargs: Any) -> Any:
+        route.url = _rebase(route.url, self.api_url)
+        return await super().request(route, *args, **kwargs)
+
+
+def configure_endpoints(client: discord.Client, api_url: str, gateway_url: str) -> contextvars.Context:
+    """Point one client at Discord's REST API and gateway (or at a stand-in, for tests).
+
+    Nothing process-wide changes, so two clients in one process may use different addresses. The client's
+    own HTTP calls and gateway connections follow at once. Interaction responses go through discord.py's
+    webhook adapter, which it picks per context: run the client's gateway task (``client.connect`` or
+    ``client.start``) in the returned context, and every event handler it starts inherits it.
+    """
+    http = client.http
+    http.__class__ = _BasedHTTP  # the same object (the connection state holds it), with the overrides
+    assert isinstance(http, _BasedHTTP)
+    http.api_url = api_url
+    http.gateway_url = yarl.URL(gateway_url)
+    context = contextvars.copy_context()
+    webhooks = _BasedWebhooks()  # type: ignore[no-untyped-call]
+    webhooks.api_url = api_url
+    context.run(async_context.set, webhooks)
+    return context
 
 
 def intents() -> discord.Intents:
@@ -201,7 +250,6 @@ class DiscordAdapter:
         secret = settings.token
         if secret is None or not secret.get_secret_value():
             raise ConfigError("DISCORD_TOKEN is not set (the bot token from the Discord developer portal).")
-        configure_endpoints(settings.api_url, settings.gateway_url)
         discord.VoiceClient.warn_nacl = False  # voice is not used
         discord.VoiceClient.warn_dave = False
         client = SecondRoundClient(
@@ -217,6 +265,7 @@ class DiscordAdapter:
             max_ratelimit_timeout=self.max_ratelimit_timeout,
         )
         self.client = client
+        context = configure_endpoints(client, settings.api_url, settings.gateway_url)
         self._honour_gateway_override(client, settings.gateway_url)
         try:
             await client.login(secret.get_secret_value())
@@ -230,7 +279,7 @@ class DiscordAdapter:
             await client.close()
             raise
         self._accepting = True
-        self._runner = asyncio.create_task(client.connect(reconnect=True), name="discord-gateway")
+        self._runner = asyncio.create_task(client.connect(reconnect=True), name="discord-gateway", context=context)
         ready = asyncio.create_task(client.wait_until_ready())
         try:
             done, _ = await asyncio.wait(

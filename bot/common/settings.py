@@ -23,9 +23,8 @@ import platformdirs
 from pydantic import AliasChoices, AliasPath, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.reminders.kinds import REMINDER_KINDS  # a leaf module: the one list of kinds
+from bot.reminders.kinds import DEFAULT_OFFSETS, REMINDER_KINDS  # a leaf module: the kinds and their defaults
 
-DEFAULT_OFFSETS = "prepare=-24h,thank_you=+2h,check_in=+1d,follow_up=+1d,offer_deadline=-1d"
 _OFFSET = re.compile(r"^\s*([a-z_]+)\s*=\s*([+-]?)(\d+)\s*([mhdw])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _QUIET = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")

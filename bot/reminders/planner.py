@@ -8,7 +8,7 @@ user's night, then the result is stored in UTC.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, inspect, select, update
@@ -20,12 +20,11 @@ from bot.common.limits import LimitReached
 from bot.common.settings import Settings
 from bot.common.types import Button, Reply
 from bot.knowledge.library import Knowledge
-from bot.reminders.kinds import CUSTOM, OUTCOME_STOPS, THANK_YOU_CHAIN
+from bot.reminders.kinds import CUSTOM, OUTCOME_STOPS, THANK_YOU_CHAIN, ReminderKind
+from bot.reminders.kinds import MORNING as MORNING  # 9:00, for own_reminders too
 from bot.storage.models import Interview, Reminder, User
 
 OPEN = ("pending", "sending")
-DAYTIME_DEFAULT = time(18, 0)  # when a day-only interview's reminders go out
-MORNING = time(9, 0)
 _NEXT = "secondround.next_reminder"  # Session.info: each interview's next reminder, as just planned
 
 
@@ -84,30 +83,11 @@ class ReminderPlanner:
         """Local due times, by kind, for everything this interview should have (before filtering)."""
         offsets = self.settings.reminder_offsets
         due: dict[str, datetime] = {}
-        start = interview.local_start
-        if interview.status == "scheduled" and start is not None:
-            if "prepare" in offsets:
-                if interview.has_time:
-                    due["prepare"] = self.out_of_quiet(start + offsets["prepare"], before=start)
-                else:
-                    day_before = datetime.combine(
-                        start.date() + timedelta(days=offsets["prepare"].days or -1), DAYTIME_DEFAULT
-                    )
-                    due["prepare"] = self.out_of_quiet(day_before)
-            if interview.thank_you_sent_at is None:
-                base = start if interview.has_time else datetime.combine(start.date(), DAYTIME_DEFAULT)
-                if "thank_you" in offsets:
-                    due["thank_you"] = self.out_of_quiet(
-                        base + (offsets["thank_you"] if interview.has_time else timedelta())
-                    )
-                if "check_in" in offsets:
-                    due["check_in"] = self.out_of_quiet(base + offsets["check_in"])
-        if interview.status == "scheduled" and interview.decision_by is not None and "follow_up" in offsets:
-            decision = datetime.combine(interview.decision_by, MORNING)
-            due["follow_up"] = self.out_of_quiet(decision + offsets["follow_up"])
-        if interview.offer_deadline is not None and "offer_deadline" in offsets:
-            deadline = to_local(interview.offer_deadline, interview.tz)
-            due["offer_deadline"] = self.out_of_quiet(deadline + offsets["offer_deadline"], before=deadline)
+        for kind in ReminderKind:  # in the kinds' order
+            if kind in offsets:
+                at = kind.rule.due(interview, offsets[kind], self.out_of_quiet)
+                if at is not None:
+                    due[kind.value] = at
         if interview.outcome in OUTCOME_STOPS:  # after a rejection, a re-plan must not bring them back
             stops = OUTCOME_STOPS[interview.outcome]
             due = {kind: at for kind, at in due.items() if stops is not None and kind not in stops}

@@ -277,12 +277,12 @@ class DiscordStandIn:
 
     @property
     def api_url(self) -> str:
-        """What ``discord.http.Route.BASE`` should be."""
+        """The REST API address to give a client (``SECONDROUND_DISCORD_API_URL``)."""
         return f"http://127.0.0.1:{self.port}/api/v10"
 
     @property
     def gateway_url(self) -> str:
-        """What ``DiscordWebSocket.DEFAULT_GATEWAY`` should be."""
+        """The gateway address to give a client (``SECONDROUND_DISCORD_GATEWAY_URL``)."""
         return f"ws://127.0.0.1:{self.port}/gw"
 
     async def start(self) -> None:
