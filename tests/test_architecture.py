@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+import runpy
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,50 +43,21 @@ def test_adapters_hold_no_sql() -> None:
 
 # Rooms (issue 13): bot/ is a set of packages in layers, lowest first. A room may import only rooms
 # below it. Imports under `if TYPE_CHECKING:` don't count; lazy imports inside functions do.
-LEVEL = {
-    "common": 0,
-    "storage": 1,
-    "knowledge": 2,
-    "nlu": 3,
-    "feedback": 3,
-    "reminders": 4,
-    "office": 5,
-    "coaching": 6,
-    "ops": 7,
-}
+# The rooms, their levels and the leaf modules are defined once, in the script that draws them
+# (docs/draw_rooms.py), together with how a module's imports are read.
+_DRAW = runpy.run_path(str(ROOT / "docs" / "draw_rooms.py"))
+LEVEL: dict[str, int] = _DRAW["LEVEL"]
 # Leaf modules import nothing from bot/, so any room may import them: the one list of a kind of names.
-LEAVES = {"bot.reminders.kinds"}
+LEAVES: set[str] = set(_DRAW["LEAVES"])
+_room: Callable[[str], str | None] = _DRAW["room"]
+_runtime_imports: Callable[[Path], Iterator[str]] = _DRAW["runtime_imports"]
 # Upward arrows still in the code. Each cleanup removes its arrow; the last test fails when one is gone.
 KNOWN_UPWARD: set[tuple[str, str]] = set()
-
-
-def _room(module: str) -> str | None:
-    parts = module.split(".")
-    return parts[1] if parts[0] == "bot" and len(parts) > 1 and parts[1] in LEVEL else None
 
 
 def _module(path: Path) -> str:
     parts = path.relative_to(ROOT).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _runtime_imports(path: Path) -> Iterator[str]:
-    """Absolute imports, outside `if TYPE_CHECKING:` blocks (lazy imports count)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    skip = {
-        id(n)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
-        for n in ast.walk(node)
-    }
-    for node in ast.walk(tree):
-        if id(node) in skip:
-            continue
-        if isinstance(node, ast.Import):
-            yield from (a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            yield node.module
-            yield from (f"{node.module}.{a.name}" for a in node.names)
 
 
 def _arrows() -> Iterator[tuple[Path, str, str, str]]:
@@ -222,7 +194,4 @@ def test_no_import_circles_inside_bot_but_the_known_one() -> None:
 
 
 def test_the_rooms_picture_is_up_to_date() -> None:
-    import runpy
-
-    draw = runpy.run_path(str(ROOT / "docs" / "draw_rooms.py"))
-    assert (ROOT / "docs" / "rooms.svg").read_text(encoding="utf-8") == draw["svg"](), "run: python docs/draw_rooms.py"
+    assert (ROOT / "docs" / "rooms.svg").read_text(encoding="utf-8") == _DRAW["svg"](), "run: python docs/draw_rooms.py"
