@@ -39,13 +39,7 @@ def discord_settings(tmp_path: Path, standin: DiscordStandIn, **extra: Any) -> S
         "SECONDROUND_DISCORD_API_URL": standin.api_url,
         "SECONDROUND_DISCORD_GATEWAY_URL": standin.gateway_url,
     }
-    core = {}
-    for name, value in extra.items():
-        if name.isupper():
-            variables[name] = value
-        else:
-            core[name] = value
-    return settings_with(tmp_path, variables, **core)
+    return settings_with(tmp_path, variables, **extra)
 
 
 @dataclass

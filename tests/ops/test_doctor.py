@@ -84,13 +84,7 @@ def _settings(tmp_path: Path, slack: SlackStandIn, discord: DiscordStandIn, **ov
         "DISCORD_TOKEN": DISCORD,
         "SECONDROUND_DISCORD_API_URL": discord.api_url,
     }
-    core: dict[str, object] = {"cache_dir": tmp_path / "cache"}
-    for name, value in overrides.items():
-        if name.isupper():
-            variables[name] = value
-        else:
-            core[name] = value
-    return settings_with(tmp_path, variables, **core)
+    return settings_with(tmp_path, variables, **({"cache_dir": tmp_path / "cache"} | overrides))
 
 
 async def _doctor(settings: Settings, manifest: Path | None) -> tuple[int, dict[str, str]]:

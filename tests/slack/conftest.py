@@ -55,13 +55,7 @@ def slack_settings(tmp_path: Path, standin: SlackStandIn, **overrides: Any) -> S
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SECONDROUND_SLACK_API_URL": standin.api_url,
     }
-    core = {}
-    for name, value in overrides.items():
-        if name.isupper():
-            variables[name] = value
-        else:
-            core[name] = value
-    return settings_with(tmp_path, variables, **core)
+    return settings_with(tmp_path, variables, **overrides)
 
 
 @pytest.fixture
