@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, inspect, select, update
+from sqlalchemy import ColumnElement, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from bot.common import formatting, limits, markup
@@ -41,6 +41,15 @@ def to_utc(local: datetime, tz: str) -> datetime:
 def to_local(instant: datetime, tz: str) -> datetime:
     """Aware instant → naive wall-clock time in ``tz``."""
     return instant.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+
+
+def _pending_of(interview: Interview) -> tuple[ColumnElement[bool], ...]:
+    """The conditions that pick an interview's pending reminders (its owner's only)."""
+    return (
+        Reminder.interview_id == interview.id,
+        Reminder.user_id == interview.user_id,
+        Reminder.status == "pending",
+    )
 
 
 class ReminderPlanner:
@@ -120,11 +129,7 @@ class ReminderPlanner:
             else list(
                 session.scalars(
                     select(Reminder)
-                    .where(
-                        Reminder.interview_id == interview.id,
-                        Reminder.user_id == interview.user_id,
-                        Reminder.status == "pending",
-                    )
+                    .where(*_pending_of(interview))
                     .order_by(Reminder.id)
                 )
             )
@@ -254,11 +259,7 @@ class ReminderPlanner:
 
     def cancel(self, session: Session, interview: Interview, kinds: tuple[str, ...] | None = None) -> None:
         """Cancel an interview's pending reminders (of ``kinds``, or all)."""
-        query = update(Reminder).where(
-            Reminder.interview_id == interview.id,
-            Reminder.user_id == interview.user_id,
-            Reminder.status == "pending",
-        )
+        query = update(Reminder).where(*_pending_of(interview))
         if kinds:
             query = query.where(Reminder.kind.in_(kinds))
         session.execute(query.values(status="cancelled"))
@@ -275,11 +276,7 @@ class ReminderPlanner:
             return planned[interview.id]  # type: ignore[no-any-return]
         return session.scalars(
             select(Reminder)
-            .where(
-                Reminder.interview_id == interview.id,
-                Reminder.user_id == interview.user_id,
-                Reminder.status == "pending",
-            )
+            .where(*_pending_of(interview))
             .order_by(Reminder.due_at)
             .limit(1)
         ).first()
