@@ -309,9 +309,8 @@ def adapter_server(port: int, api_url: str) -> None:
     from adapters.slack import SlackAdapter
     from adapters.slack.plugin import SlackSettings
     from bot.common.settings import load_settings
-    from bot.common.types import IncomingMessage, Reply
+    from bot.common.types import IncomingMessage, Receipt, Reply
     from bot.ops.app import App
-    from bot.ops.events import Receipt
     from bot.ops.runtime import Runtime
 
     canned = [Reply(CANNED)]
