@@ -11,19 +11,19 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from bot.common import markup
-from bot.common.types import Button, ConversationRef, File, IncomingMessage, Reply
+from bot.common.types import Button, ConversationRef, File, IncomingMessage, JSONValue, Reply
 from bot.ops.plugins import PlatformSettings
 from bot.ops.runtime import Runtime
 
 PLATFORM = "console"
 
 
-def reply_json(reply: Reply) -> dict[str, Any]:
+def reply_json(reply: Reply) -> dict[str, JSONValue]:
     """A reply in the ``--jsonl`` form (``files`` only when the reply has some)."""
-    data: dict[str, Any] = {
+    data: dict[str, JSONValue] = {
         "text": markup.to_plain(reply.text),
         "buttons": [{"label": b.label, "value": b.value} for b in reply.buttons],
         "private": reply.private,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.common.settings import parse_offsets
-from bot.reminders.kinds import DEFAULT_OFFSETS, ReminderKind
+from bot.reminders.kinds import DEFAULT_OFFSETS, ReminderKind, table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,11 +17,25 @@ def test_every_kind_has_a_rule_and_a_valid_default() -> None:
         assert (kind in offsets) == bool(kind.rule.default), kind
 
 
-def test_the_documented_defaults_are_the_table() -> None:
-    """docs/configuration.md and deploy/.env.example show the defaults; a kind off by default is still named."""
+def test_the_printed_table_is_every_kind_with_its_default() -> None:
+    """`python -m bot.reminders.kinds` is what docs/configuration.md points to for the kinds and defaults."""
+    printed = table()
+    for kind in ReminderKind:
+        row = next(line for line in printed.splitlines() if line.startswith(f"| `{kind}` |"))
+        assert (f"| `{kind.rule.default}` |" if kind.rule.default else "| off |") in row, row
+        assert f"| {kind.words} |" in row
+    assert printed.rstrip().endswith(f"SECONDROUND_REMINDER_OFFSETS default: {DEFAULT_OFFSETS}")
+
+
+def test_the_configuration_reference_points_at_the_kinds_and_copies_no_default() -> None:
+    """docs/configuration.md names the command instead of a per-kind copy that a new kind would make stale."""
     docs = (ROOT / "docs" / "configuration.md").read_text()
     row = next(line for line in docs.splitlines() if line.startswith("| `SECONDROUND_REMINDER_OFFSETS`"))
-    assert f"`{DEFAULT_OFFSETS}`" in row, f"write `{DEFAULT_OFFSETS}` as the default in docs/configuration.md"
-    assert [kind.value for kind in ReminderKind if kind.value not in docs] == []
+    assert "python -m bot.reminders.kinds" in row and "bot/reminders/kinds.py" in row
+    assert DEFAULT_OFFSETS not in row, "the default list is copied into docs/configuration.md: point at the command"
+
+
+def test_the_env_example_shows_the_default() -> None:
+    """deploy/.env.example still carries the default as a commented line; it must be the table's."""
     example = (ROOT / "deploy" / ".env.example").read_text()
-    assert f"SECONDROUND_REMINDER_OFFSETS={DEFAULT_OFFSETS}\n" in example, "and in deploy/.env.example"
+    assert f"SECONDROUND_REMINDER_OFFSETS={DEFAULT_OFFSETS}\n" in example, "write it in deploy/.env.example"

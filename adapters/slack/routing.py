@@ -41,7 +41,7 @@ from adapters.slack.sending import (
     log,
 )
 from bot.common.settings import ConfigError
-from bot.common.types import ConversationRef, IncomingMessage, Reply
+from bot.common.types import ConversationRef, IncomingMessage, Reply, RouteData
 from bot.office import insights
 from bot.office.workspaces import forget_workspace
 from bot.ops.runtime import Accepted
@@ -188,7 +188,7 @@ class Routing(Home):
     async def _ack_only_event(self, body: dict[str, Any]) -> None:
         log.debug("slack_event_ignored", extra={"type": (body.get("event") or {}).get("type")})
 
-    async def _take(self, msg: IncomingMessage, route: dict[str, Any], key: str) -> BoltResponse | None:
+    async def _take(self, msg: IncomingMessage, route: RouteData, key: str) -> BoltResponse | None:
         """Hand an event to the runtime's inbox before Slack gets its answer; 503 when it is not taken.
 
         With a 503, Slack retries an event later (up to three times); a command or a click shows the
@@ -243,7 +243,7 @@ class Routing(Home):
             return None
         asked = render.command(str(command.get("text") or ""))
         share = render.share_value(text=asked.text, action=asked.action) if asked.shareable else None
-        route = {"mode": "ephemeral", "response_url": command.get("response_url"), "share": share}
+        route: RouteData = {"mode": "ephemeral", "response_url": command.get("response_url"), "share": share}
         msg = IncomingMessage(ref, text=asked.text, action=asked.action, direct=False)
         refused = await self._take(msg, route, _payload_key("cmd", command))
         if refused is None:
@@ -283,7 +283,8 @@ class Routing(Home):
         click = {
             k: body.get(k) for k in ("team", "user", "container", "response_url", "channel", "message") if body.get(k)
         }
-        refused = await self._take(msg, {"mode": mode, "click": click}, _payload_key("click", body))
+        route: RouteData = {"mode": mode, "click": click}
+        refused = await self._take(msg, route, _payload_key("click", body))
         if refused is None:
             await ack()
         return refused
@@ -305,16 +306,16 @@ class Routing(Home):
         thread = message.get("thread_ts") or message.get("ts") or container.get("message_ts")
         return Route(ConversationRef(PLATFORM, team, channel, user, thread), "channel", response_url)
 
-    async def prepare(self, msg: IncomingMessage, route: Mapping[str, Any]) -> IncomingMessage:
+    async def prepare(self, msg: IncomingMessage, route: RouteData) -> IncomingMessage:
         """Add the student's Slack time zone and, for a click, where it happened."""
         ref, direct = msg.ref, msg.direct
         if route.get("mode") in {"click", "share"}:
-            where = await self._click_route(dict(route.get("click") or {}))
+            where = await self._click_route(_click(route))
             ref, direct = where.ref, where.mode == "dm"
         tz = await self._tz_hint(ref.workspace, ref.user)
         return IncomingMessage(ref, text=msg.text, action=msg.action, fields=msg.fields, direct=direct, tz_hint=tz)
 
-    async def respond(self, msg: IncomingMessage, route: Mapping[str, Any], replies: list[Reply]) -> None:
+    async def respond(self, msg: IncomingMessage, route: RouteData, replies: list[Reply]) -> None:
         """Send the replies to a stored event where it came from (see the module's table)."""
         async with self._working(str(route.get("mode"))):
             mode = route.get("mode")
@@ -323,11 +324,13 @@ class Routing(Home):
             elif mode == "channel":
                 await self._send(Route(msg.ref, "channel"), replies)
             elif mode == "ephemeral":
-                await self._send(Route(msg.ref, "ephemeral", route.get("response_url"), route.get("share")), replies)
+                await self._send(
+                    Route(msg.ref, "ephemeral", _text(route, "response_url"), _text(route, "share")), replies
+                )
             elif mode == "click":
-                await self._send(await self._click_route(dict(route.get("click") or {})), replies)
+                await self._send(await self._click_route(_click(route)), replies)
             elif mode == "share":
-                await self._share(await self._click_route(dict(route.get("click") or {})), replies)
+                await self._share(await self._click_route(_click(route)), replies)
 
     async def _share(self, route: Route, replies: list[Reply]) -> None:
         response_url = route.response_url
@@ -352,6 +355,18 @@ class _MalformedRequest(AsyncMiddlewareErrorHandler):
         if response is not None:
             response.status, response.body = 400, json.dumps({"error": "malformed"})
             response.headers["content-type"] = ["application/json"]
+
+
+def _text(route: RouteData, key: str) -> str | None:
+    """A text field of a stored route (None when absent)."""
+    value = route.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _click(route: RouteData) -> dict[str, Any]:
+    """The parts of a click's payload a stored route kept (see :meth:`Routing._take_click`)."""
+    click = route.get("click")
+    return dict(click) if isinstance(click, dict) else {}
 
 
 def check_signature(secret: str, raw: bytes, headers: Any, now: float) -> tuple[int, str] | None:

@@ -10,7 +10,7 @@ import time as _time
 import weakref
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -24,7 +24,7 @@ from bot.coaching.throttle import FloodGuard, Verdict
 from bot.coaching.turn import StorageUnavailable, Turn
 from bot.common.clock import Clock
 from bot.common.settings import Settings, check_zone
-from bot.common.types import Button, ConversationRef, Handled, IncomingMessage, Receipt, Reply
+from bot.common.types import Button, ConversationRef, Handled, IncomingMessage, Outcome, Receipt, Reply
 from bot.knowledge.library import TOPIC_LABELS, Knowledge
 from bot.nlu import NLU
 from bot.nlu.types import Parse
@@ -38,18 +38,16 @@ log = logging.getLogger(__name__)
 Observer = Callable[[Handled], None]
 
 
-class _Understood:
-    """An NLU that already has the parse of one (text, local time, zone); anything else goes to the real one."""
+class _Understood(NLU):
+    """The NLU (the same models), that already has the parse of one (text, local time, zone)."""
 
     def __init__(self, nlu: NLU, key: tuple[str, datetime, str], parse: Parse) -> None:
+        super().__init__(nlu.classifier, nlu.tagger, nlu.specs)
         self._nlu, self._key, self._parse = nlu, key, parse
 
     def parse(self, text: str, now: datetime, tz: str) -> Parse:
         """The parse made before, when asked the same question; else the real NLU's."""
         return self._parse if (text, now, tz) == self._key else self._nlu.parse(text, now, tz)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._nlu, name)
 
 
 class _HandledBefore(Exception):
@@ -59,7 +57,7 @@ class _HandledBefore(Exception):
 class _Discarded(Exception):
     """The message went over one of the user's limits: roll its changes back, keep its answer."""
 
-    def __init__(self, replies: list[Reply], intent: str) -> None:
+    def __init__(self, replies: list[Reply], intent: str | Outcome) -> None:
         super().__init__(intent)
         self.replies, self.intent = replies, intent
 
@@ -150,7 +148,7 @@ class Coach:
             replies = [Reply(self.knowledge.response("flood"))] if verdict is Verdict.WARN else []
             if not self._settle_apart(receipt, replies):
                 return None
-            self._tell(msg, "throttled", 0, False, started)
+            self._tell(msg, Outcome.THROTTLED, 0, False, started)
             return replies
         lock = self._lock_for(key)
         with lock:
@@ -160,7 +158,7 @@ class Coach:
                 return None
             except Exception:  # the last line of defence: log (no message text) and apologise
                 log.exception("handler_failed", extra={"platform": msg.ref.platform})
-                replies, intent, changed = [Reply(self.knowledge.response("internal_error"))], "error", False
+                replies, intent, changed = [Reply(self.knowledge.response("internal_error"))], Outcome.ERROR, False
                 settled = False
             if not settled and not self._settle_apart(receipt, replies):
                 return None
@@ -268,7 +266,13 @@ class Coach:
             return lock
 
     def _tell(
-        self, msg: IncomingMessage, intent: str, count: int, changed: bool, started: float, kinds: tuple[str, ...] = ()
+        self,
+        msg: IncomingMessage,
+        intent: str | Outcome,
+        count: int,
+        changed: bool,
+        started: float,
+        kinds: tuple[str, ...] = (),
     ) -> None:
         event = Handled(msg.ref, intent, count, changed, _time.perf_counter() - started, kinds)
         for observer in self.observers:
@@ -277,18 +281,18 @@ class Coach:
             except Exception:
                 log.exception("observer_failed")
 
-    def _handle(self, msg: IncomingMessage, receipt: Receipt | None) -> tuple[list[Reply], str, bool, bool]:
+    def _handle(self, msg: IncomingMessage, receipt: Receipt | None) -> tuple[list[Reply], str | Outcome, bool, bool]:
         """(replies, intent, data changed, receipt settled in the handling transaction)."""
         text = ""
         if msg.action is None:
             text = clean(msg.text)
             if not text or not looks_like_words(text):
-                return [Reply(self.knowledge.response("empty"))], "empty", False, False
+                return [Reply(self.knowledge.response("empty"))], Outcome.EMPTY, False, False
             if len(text) > self.settings.max_message_chars:
                 reply = self.knowledge.response(
                     "too_long", length=f"{len(text):,}", limit=f"{self.settings.max_message_chars:,}"
                 )
-                return [Reply(reply)], "too_long", False, False
+                return [Reply(reply)], Outcome.TOO_LONG, False, False
         now = self.clock.now()
         key = f"{msg.ref.platform}:{msg.ref.workspace}:{msg.ref.user}"
         nlu = self._understood_before(msg, text, now, key)
@@ -326,7 +330,7 @@ class Coach:
         try:
             replies, intent = dispatch(self.registry, turn, text)
         except StorageUnavailable:
-            return [Reply(self.knowledge.response("storage_down"))], "storage_down", False, False
+            return [Reply(self.knowledge.response("storage_down"))], Outcome.STORAGE_DOWN, False, False
         return replies, intent, False, False
 
     def _settle_apart(self, receipt: Receipt | None, replies: list[Reply]) -> bool:
@@ -358,7 +362,7 @@ class Coach:
         try:
             check_zone(tz)
             local_now = now.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
-            return cast(NLU, _Understood(self.nlu, (text, local_now, tz), self.nlu.parse(text, local_now, tz)))
+            return _Understood(self.nlu, (text, local_now, tz), self.nlu.parse(text, local_now, tz))
         except Exception:  # (the real parse, inside, reports whatever went wrong)
             return self.nlu
 

@@ -4,12 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from enum import StrEnum
+from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 ButtonStyle = Literal["primary", "danger"] | None
+
+JSONValue: TypeAlias = "str | int | float | bool | list[JSONValue] | dict[str, JSONValue] | None"
+"""Plain data as JSON holds it."""
+
+RouteData: TypeAlias = Mapping[str, JSONValue]
+"""Where an adapter will send the answer to an event, in the adapter's own plain-data words.
+
+Stored with the event in the inbox (:meth:`bot.ops.runtime.Runtime.accept`) and handed back to the
+adapter's ``prepare``/``respond``, also after a restart; only the adapter reads its keys.
+"""
+
+
+class Outcome(StrEnum):
+    """What :class:`Handled` names instead of an intent when the message was not understood and acted on.
+
+    The values are the words observers and ``/metrics`` have always seen in the ``intent`` label.
+    """
+
+    THROTTLED = "throttled"  # over the flood guard: answered with a warning, or not at all
+    EMPTY = "empty"  # no words in it
+    TOO_LONG = "too_long"  # longer than SECONDROUND_MAX_MESSAGE_CHARS
+    STORAGE_DOWN = "storage_down"  # the database could not be reached
+    ERROR = "error"  # a handler failed; the user got an apology
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +119,7 @@ class Handled:
     """
 
     ref: ConversationRef
-    intent: str
+    intent: str | Outcome  # the intent handled, or why none was
     replies: int
     data_changed: bool
     seconds: float

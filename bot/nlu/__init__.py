@@ -21,6 +21,7 @@ import os
 import re
 import sys
 import time as clock
+from collections.abc import Sequence
 from datetime import datetime, time
 from pathlib import Path
 
@@ -32,8 +33,8 @@ from bot.knowledge.library import default_dir
 from bot.nlu import dates
 from bot.nlu.entities import MODEL_VERSION, EntityTagger, Lexicon
 from bot.nlu.intents import IntentModel
-from bot.nlu.specs import IntentSpec, intent_specs
-from bot.nlu.training import augment, load_examples
+from bot.nlu.specs import IntentSpec, intent_specs, load_specs
+from bot.nlu.training import Example, augment, load_examples
 from bot.nlu.types import Entities, Parse, When
 
 log = logging.getLogger(__name__)
@@ -198,6 +199,16 @@ def can_train() -> bool:
     return importlib.util.find_spec("sklearn") is not None
 
 
+def labelled_intents(specs: dict[str, IntentSpec], examples: Sequence[Example]) -> frozenset[str]:
+    """The intents whose every example teaches the entity tagger.
+
+    An intent that takes entities (``entities:`` in its YAML) and whose examples mark them: its unmarked
+    examples teach the tagger what is not an entity. Marked examples of any other intent teach it too.
+    """
+    marked = {e.intent for e in examples if e.spans}
+    return frozenset(name for name, spec in specs.items() if spec.entities and name in marked)
+
+
 def train_models(base: Path, intent_path: Path, crf_path: Path) -> IntentModel:
     """Train both models from ``base`` (a ``knowledge/nlu`` folder) and write them to the two paths."""
     from bot.nlu.train import train_served  # scikit-learn: only here
@@ -205,7 +216,8 @@ def train_models(base: Path, intent_path: Path, crf_path: Path) -> IntentModel:
     examples = load_examples(base / "intents")
     model = train_served([e.text for e in examples], [e.intent for e in examples])
     lexicon = Lexicon(base / "lexicon.yaml")
-    annotated = [e for e in examples if e.spans or e.intent in {"schedule_interview", "cancel_interview"}]
+    labelled = labelled_intents(load_specs(base / "intents"), examples)
+    annotated = [e for e in examples if e.spans or e.intent in labelled]  # what the entity tagger learns from
     names = yaml.safe_load((base / "names.yaml").read_text(encoding="utf-8"))
     variants = augment(annotated, [str(n) for n in names["companies"]], [str(n) for n in names["people"]])
     EntityTagger.train(annotated + variants, lexicon, crf_path)

@@ -1,13 +1,15 @@
 """What the code needs to know about each intent, read from the intent's own YAML file.
 
-``knowledge/nlu/intents/<intent>.yaml`` (the intent's top-level file) may say, beside its examples::
+``knowledge/nlu/intents/<intent>.yaml`` (the intent's top-level file) says, beside its examples::
 
+    description: "what the user means by it, and what it is not"   # one line, required
     acts: true                 # a request to do something (store, change, list, delete); default false
     entities: [company, when]  # what to read from the message: a list of entity labels, or `all`
 
 Files in subfolders (``voices/offer.yaml``, ``fallback/banking.yaml``) only add examples. The record
 (:class:`IntentSpec`) is read once and asked by the NLU (which entities to extract) and by the dialog
-and practice handlers (which intents act).
+and practice handlers (which intents act). ``python -m bot.nlu.guide`` prints every intent's description as a
+Markdown table (docs/nlu-guidelines.md points there instead of copying them).
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ FILE_KEYS = EXAMPLE_KEYS | META_KEYS
 
 @dataclass(frozen=True)
 class IntentSpec:
-    """One intent's metadata: whether it acts, and which entities its messages carry."""
+    """One intent's metadata: what it means, whether it acts, and which entities its messages carry."""
 
     name: str
+    description: str
     acts: bool = False
     entities: frozenset[str] = frozenset()
 
@@ -45,6 +48,11 @@ def _spec(path: Path, doc: object) -> IntentSpec:
     if unknown:
         raise TrainingDataError(
             f"{path.name}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(FILE_KEYS))}"
+        )
+    description = doc.get("description")
+    if not isinstance(description, str) or not description.strip() or "\n" in description.strip():
+        raise TrainingDataError(
+            f"{path.name}: `description` must be one line: what the user means by {path.stem}, not {description!r}"
         )
     acts = doc.get("acts", False)
     if not isinstance(acts, bool):
@@ -65,7 +73,7 @@ def _spec(path: Path, doc: object) -> IntentSpec:
             )
     else:
         raise TrainingDataError(f"{path.name}: `entities` must be a list of entity labels or `all`, not {raw!r}")
-    return IntentSpec(path.stem, acts, entities)
+    return IntentSpec(path.stem, description.strip(), acts, entities)
 
 
 def load_specs(directory: Path) -> dict[str, IntentSpec]:

@@ -12,7 +12,7 @@ import yaml
 ENTITY_LABELS = ("company", "when", "interviewer", "setting", "venue", "background")
 # keys of an intent file; the metadata keys (read by bot/nlu/specs.py) only in the intent's top-level file
 EXAMPLE_KEYS = frozenset({"intent", "examples"})
-META_KEYS = frozenset({"acts", "entities"})
+META_KEYS = frozenset({"description", "acts", "entities"})
 _MARK = re.compile(r"\[([^\]]+)\]\((" + "|".join(ENTITY_LABELS) + r")\)")
 
 

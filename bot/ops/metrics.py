@@ -14,15 +14,17 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from bot import __version__
 from bot.common.types import Handled
+from bot.reminders.delivery import Adapter
 from bot.reminders.engine import Outgoing, SendOutcome
+from bot.storage.db import Database
 from bot.storage.models import Reminder
 
 log = logging.getLogger(__name__)
@@ -90,7 +92,7 @@ class Metrics:
 
     def on_handled(self, event: Handled) -> None:
         """A ``coach.observers`` callback: count the message and time the reply."""
-        self.messages.labels(event.ref.platform, event.intent).inc()
+        self.messages.labels(event.ref.platform, str(event.intent)).inc()
         self.reply_seconds.labels(event.ref.platform).observe(event.seconds)
         for kind in event.kinds:
             verb, _, topic = kind.partition(":")
@@ -118,7 +120,7 @@ class Metrics:
                 logging.getLogger(name).removeHandler(self._log_handler)
             self._log_handler = None
 
-    def add_collector(self, collector: Any) -> None:
+    def add_collector(self, collector: Collector) -> None:
         """Register a collector read at scrape time (see :class:`RuntimeCollector`)."""
         self.registry.register(collector)
 
@@ -139,7 +141,7 @@ class _ErrorCounter(logging.Handler):
         self.counter.labels(msg if _EVENT_NAME.fullmatch(msg) else "other").inc()
 
 
-class RuntimeCollector:
+class RuntimeCollector(Collector):
     """Gauges read when ``/metrics`` is scraped: adapters connected, database up, reminders due.
 
     ``secondround_reminders_due`` and ``secondround_reminders_oldest_due_seconds`` count pending
@@ -150,8 +152,8 @@ class RuntimeCollector:
     def __init__(
         self,
         *,
-        adapters: Callable[[], list[Any]],
-        database: Any,
+        adapters: Callable[[], list[Adapter]],
+        database: Database,
         now: Callable[[], datetime],
         engine_stats: Callable[[], dict[str, int] | None],
         inflight: Callable[[], int],

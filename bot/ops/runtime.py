@@ -15,13 +15,13 @@ import os
 import signal
 import weakref
 from collections import Counter
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.coaching.throttle import Verdict
-from bot.common.types import Handled, IncomingMessage, Reply
+from bot.common.types import Handled, IncomingMessage, Reply, RouteData
 from bot.office.insights import flush_topic_counts
 from bot.ops import retention
 from bot.ops.app import App
@@ -60,12 +60,12 @@ class InboxWriter:
 
     def __init__(self, inbox: Inbox) -> None:
         self.inbox = inbox
-        self._records: list[tuple[IncomingMessage, Mapping[str, Any], str, asyncio.Future[int | None]]] = []
+        self._records: list[tuple[IncomingMessage, RouteData, str, asyncio.Future[int | None]]] = []
         self._done: list[tuple[int, asyncio.Future[None]]] = []
         self._task: asyncio.Task[None] | None = None
         self._executor: ThreadPoolExecutor | None = None
 
-    def record(self, msg: IncomingMessage, route: Mapping[str, Any], key: str) -> asyncio.Future[int | None]:
+    def record(self, msg: IncomingMessage, route: RouteData, key: str) -> asyncio.Future[int | None]:
         """Store an event: its id, or None when it was stored before."""
         future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
         self._records.append((msg, route, key, future))
@@ -214,7 +214,7 @@ class Runtime:
         """Stop answering ``platform``'s inbox items here (its adapter stopped)."""
         self._responders.pop(platform, None)
 
-    async def accept(self, msg: IncomingMessage, route: Mapping[str, Any], key: str) -> Accepted:
+    async def accept(self, msg: IncomingMessage, route: RouteData, key: str) -> Accepted:
         """Take a platform event before it is acknowledged; the answer follows in the background.
 
         The event is recorded in the inbox (within ``record_timeout``) before this returns, so an
@@ -268,7 +268,7 @@ class Runtime:
 
         closing.add_done_callback(closed)
 
-    async def _answer_inline(self, msg: IncomingMessage, route: Mapping[str, Any], key: str) -> None:
+    async def _answer_inline(self, msg: IncomingMessage, route: RouteData, key: str) -> None:
         """Answer without the inbox (it is unavailable); a retry of the same event waits for this answer."""
         ident = (msg.ref.platform, key)
         running = self._answered_inline.get(ident)
@@ -282,7 +282,7 @@ class Runtime:
         self._answered_inline[ident] = future
         await future
 
-    async def _handle_inline(self, msg: IncomingMessage, route: Mapping[str, Any], responder: Responder) -> list[Reply]:
+    async def _handle_inline(self, msg: IncomingMessage, route: RouteData, responder: Responder) -> list[Reply]:
         msg = await responder.prepare(msg, route)
         replies = await self.handle(msg)
         await responder.respond(msg, route, replies)
@@ -509,7 +509,7 @@ class Runtime:
                 "platform": ref.platform,
                 "workspace": ref.workspace,
                 "user": user_hash(self._log_key, ref),
-                "intent": event.intent,
+                "intent": str(event.intent),
                 "replies": event.replies,
                 "data_changed": event.data_changed,
                 "ms": round(event.seconds * 1000, 1),

@@ -5,12 +5,14 @@ per kind) may import it from below the reminders room.
 
 Adding a kind: a member here with its words, its rule in ``_RULES`` (its due time and its default
 offset) and the outcomes that stop it, and its wording in ``knowledge/reminders.yaml``. The planner and
-the settings read the rest from here; tests/test_reminder_kinds.py checks that the documented
-defaults (docs/configuration.md, deploy/.env.example) still match.
+the settings read the rest from here, and the documentation does not copy the kinds:
+``python -m bot.reminders.kinds`` prints them with their default offsets (docs/configuration.md points
+there). tests/test_reminder_kinds.py checks that deploy/.env.example's commented default still matches.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -159,3 +161,18 @@ def words(kind: str) -> str:
         return ReminderKind(kind).words
     except ValueError:
         return kind
+
+
+def table() -> str:
+    """Every planned kind as a Markdown table: its name, its default offset, its words, what stops it."""
+    rows = ["| kind | default offset | named in replies | outcomes that stop it |", "|---|---|---|---|"]
+    for kind in ReminderKind:
+        stops = [outcome for outcome, kinds in OUTCOME_STOPS.items() if kinds is None or kind in kinds]
+        default = f"`{kind.rule.default}`" if kind.rule.default else "off"
+        rows.append(f"| `{kind}` | {default} | {kind.words} | {', '.join(stops)} |")
+    rows.append(f"\nSECONDROUND_REMINDER_OFFSETS default: {DEFAULT_OFFSETS}")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(table())
