@@ -33,7 +33,7 @@ from sqlalchemy import Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.common.clock import Clock
-from bot.common.types import Button, ConversationRef, File, IncomingMessage, Reply
+from bot.common.types import Button, ConversationRef, File, IncomingMessage, Reply, RouteData
 from bot.storage.db import Database
 from bot.storage.dialects import Dialect
 from bot.storage.models import InboxItem, InstallationSecret
@@ -151,7 +151,7 @@ class Stored:
     platform: str
     status: InboxStatus
     message: IncomingMessage | None
-    route: dict[str, Any]
+    route: RouteData
     replies: list[Reply] = field(default_factory=list)
 
 
@@ -163,12 +163,12 @@ class Inbox:
         self.clock = clock
         self.instance = instance[:128]
 
-    def record(self, msg: IncomingMessage, route: Mapping[str, Any], key: str) -> int | None:
+    def record(self, msg: IncomingMessage, route: RouteData, key: str) -> int | None:
         """Store an event before it is acknowledged; its id, or None if it was stored before (a retry)."""
         return self.write([(msg, route, key)], [])[0]
 
     def write(
-        self, records: Sequence[tuple[IncomingMessage, Mapping[str, Any], str]], done: Sequence[int]
+        self, records: Sequence[tuple[IncomingMessage, RouteData, str]], done: Sequence[int]
     ) -> list[int | None]:
         """In one transaction: store events (ids, None for one stored before) and mark items done.
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
-from bot.common.types import ConversationRef, IncomingMessage, Reply
+from bot.common.types import ConversationRef, IncomingMessage, Reply, RouteData
 
 
 class DeliveryError(Exception):
@@ -62,11 +62,11 @@ class Responder(Protocol):
     the event; both methods may be called again for the same event after a restart.
     """
 
-    async def prepare(self, msg: IncomingMessage, route: Mapping[str, Any]) -> IncomingMessage:
+    async def prepare(self, msg: IncomingMessage, route: RouteData) -> IncomingMessage:
         """Complete a stored message just before it is handled (a time-zone hint, the conversation)."""
         ...
 
-    async def respond(self, msg: IncomingMessage, route: Mapping[str, Any], replies: list[Reply]) -> None:
+    async def respond(self, msg: IncomingMessage, route: RouteData, replies: list[Reply]) -> None:
         """Send the replies where ``route`` says (errors are the adapter's to report)."""
         ...
 
