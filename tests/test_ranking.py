@@ -94,3 +94,24 @@ def test_a_bare_what_now_follows_the_conversation_and_other_domains_stay_out(bot
         shown = ids_shown(knowledge, me.say(text).text)
         assert any(i.startswith("outcome-rejected") for i in shown[:2]), (text, shown)
         assert "outside what I can help with" in me.say("whats the weather now?").text
+
+
+def test_a_setting_said_earlier_adds_no_advice_that_misses_the_question(bot: BotHarness, knowledge) -> None:
+    """Issue 9: a dinner mentioned before does not bring meal advice to a question about something else."""
+    made_for_the_setting = {i.id for _, i in knowledge.items() if {"meal", "drinks"} & set(i.when)}
+    asked = {
+        "how soon should i send a thank you afterwards?": "follow-up-",
+        "what questions should i ask them about the team?": "questions-to-ask-",
+    }
+    for n, (question, topic) in enumerate(asked.items()):
+        me = bot.chat(f"meal-{n}")
+        me.say("round two is a dinner with the hiring manager on friday at 7pm with Acme")
+        shown = ids_shown(knowledge, me.say(question).text)
+        assert shown[0].startswith(topic), question
+        assert made_for_the_setting & set(shown[:2]) == set(), question
+
+
+def test_a_situational_fit_does_not_push_out_the_answer(knowledge) -> None:
+    """A video call known: the answer to a question about standing out leads, not the video-call advice."""
+    shown = first_ids(knowledge, "how do i show them i'm the strongest candidate?", setting="video")
+    assert shown[0] in {"selling-yourself-most-qualified", "expectations-most-qualified"}

@@ -47,6 +47,10 @@ FIT_TOLD = 0.0  # …and said so in this very message
 FIT_STRICT = 0.3  # …and it is a fact that changes everything (an outcome: rejected, accepted…)
 OFF_SITUATION = 0.3  # an item not made for such a known, decisive situation
 FIT_SLOT = 2.0  # the best item made for the student's situation comes second when it scores within this of the first
+FIT_RELEVANT = 0.3  # a fit counts in full for an item matching the question this well (relative), less below
+SLOT_MATCH = 0.4  # …and matches the question this well (relative), unless the question is broad or it is decisive
+NEAR_SLOT = 0.7  # …or scores within this of the first
+SLOT_BROAD = 2  # …the question is broad with this many content words or fewer
 GUESS_PENALTY = 0.5  # the item is for a situation the student has not mentioned
 POSITION_PENALTY = 0.02  # times the item's place in its topic (0 first … 1 last): counsellors order by importance
 VARIANT_MATCH = 0.25  # asked again, another item making the same point is shown instead if it matches this well
@@ -523,6 +527,7 @@ class Scored:
     relative: float = 0.0  # match relative to the best match for the question
     decisive: bool = False  # made for a decisive situation the student is in (rejected, accepted…)
     cover: float = 0.0  # the share of the question's words the item speaks to (1 when nothing specific asked)
+    own: float = 0.0  # match with the question's own words (without the message a follow-up refers to), relative
 
 
 @dataclass(frozen=True)
@@ -534,6 +539,7 @@ class Ranking:
     coverage: float  # how much of the question the best item speaks to (0 to 1; 1 when nothing specific asked)
     asked: bool = True  # the question has words of its own (not only "what now?" and the like)
     addressed: frozenset[str] = frozenset()  # known facts that advice already shown was made for
+    words: int = 0  # how many content words the question has
 
     def top_topics(self, n: int = 2) -> list[str]:
         """The topics of the best items, without repeats."""
@@ -564,7 +570,7 @@ def rank(
     """
     idx = index(knowledge)
     parts, words = idx.parts(text)
-    match = combine(parts)
+    match = own_match = combine(parts)
     context_cover = None
     if context:  # a follow-up ("how do I prepare for that?"): what it refers to counts too, less
         context_parts, context_words = idx.parts(context)
@@ -580,6 +586,7 @@ def rank(
     # a value said only hypothetically ("should I ask whether it's the same person?") rules nothing out
     known = {v for k, v in facts.values.items() if k not in facts.supposed}
     matches: list[float] = match.tolist()  # plain floats, the same values, read faster than numpy's
+    owns: list[float] = (own_match / scale).tolist() if context_cover is not None else (match / scale).tolist()
     covers: list[float] = cover.tolist()
     places: list[float] = idx.places
     new = object.__new__
@@ -599,6 +606,8 @@ def rank(
             bonus = _fit(knowledge, item, facts, idx.wanted[n], idx.strict, known)
         if bonus is None:
             continue
+        if bonus > 0 and len(words) > SLOT_BROAD:  # asked something specific: a fit counts for advice speaking to it
+            bonus *= min(1.0, owns[n] / FIT_RELEVANT) if FIT_RELEVANT else 1.0
         variant = item.point in seen_points
         score = (
             W_MATCH * m / scale
@@ -622,6 +631,7 @@ def rank(
             relative=m / scale,
             decisive=any(knowledge.facts[g].strict for g in fits) if fits else False,
             cover=covers[n] if words else 1.0,
+            own=owns[n],
         )
         scored.append(one)
     scored.sort(key=lambda s: -s.score)
@@ -632,7 +642,7 @@ def rank(
         for n in (idx.where(i) for i in seen_ids if i in idx._rows)
         for g in _fits_known(idx.entries[n][1], facts, idx.groups[n])
     )
-    return Ranking(scored, best, covered, bool(words), addressed)
+    return Ranking(scored, best, covered, bool(words), addressed, len(words))
 
 
 def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
@@ -656,7 +666,16 @@ def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
     points = {lead.item.point}
     # the answer to the question first, then the advice made for a part of the student's situation it
     # doesn't speak to (a point made for their situation may come back in other words: it still holds)
-    situational = [s for s in rest if s.fits - lead.fits and _unpenalised(s) >= lead.score - FIT_SLOT]
+    situational = [
+        s
+        for s in rest
+        if s.fits - lead.fits
+        # advice that doesn't speak to what was asked must come closer (unless little was asked: a broad
+        # "how should I prepare?", or the situation is decisive: after a rejection)
+        and _unpenalised(s)
+        >= lead.score
+        - (FIT_SLOT if s.own >= SLOT_MATCH or ranking.words <= SLOT_BROAD or s.decisive else NEAR_SLOT)
+    ]
     if situational and count > 1:  # first the part of their situation no advice shown so far was made for
         second = max(situational, key=lambda s: (bool(s.fits - lead.fits - ranking.addressed), _unpenalised(s)))
         picked.append(second)
