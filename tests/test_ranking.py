@@ -115,3 +115,12 @@ def test_a_situational_fit_does_not_push_out_the_answer(knowledge) -> None:
     """A video call known: the answer to a question about standing out leads, not the video-call advice."""
     shown = first_ids(knowledge, "how do i show them i'm the strongest candidate?", setting="video")
     assert shown[0] in {"selling-yourself-most-qualified", "expectations-most-qualified"}
+
+
+def test_real_words_and_negations_are_not_corrected_into_other_words(knowledge) -> None:
+    """The speller puts typos right ("intervew") but leaves a negation or another form of a known word alone,
+    and never changes a word's first letter ("found" is not "round")."""
+    idx = advice.index(knowledge)
+    _, _, plain = idx._query("the intervew wasnt what i found useful, it doesnt offer much")
+    assert plain == "the interview wasnt what i found useful it doesnt offer much"
+    assert "not" in advice.terms(plain)

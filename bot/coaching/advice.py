@@ -83,7 +83,7 @@ _STOP_TEXT = """a about above after again all am an and any are as at be been be
     ive id ill youre dont didnt doesnt isnt cant wont shouldnt wouldnt s t d ll m re ve hi hey hello pls
     please thanks thx ok okay so um uh like really just also get got go going want wanna gonna know
     think thing things anything something one bit lot tip tips advice round second 2nd interview
-    help suggestion suggestions guidance"""
+    help suggestion suggestions guidance actually honestly basically literally lol tbh omg kinda sorta"""
 STOPWORDS = frozenset(_STOP_TEXT.split())
 _NAMES = frozenset(  # days and months: the knowledge base's words, but about a date rather than advice
     [
@@ -116,6 +116,7 @@ _KEEP = frozenset({"not", "no", "who", "why", "when", "where", "again", "same", 
 _NOT = frozenset(
     {"dont", "didnt", "doesnt", "isnt", "wont", "cant", "havent", "hasnt", "wasnt", "arent", "werent", "never"}
 )
+_UNSPELT = STOPWORDS | _NOT | _KEEP
 
 
 @cache
@@ -295,7 +296,14 @@ class Index:
         """:meth:`query`, and the question with its misspelt words put right."""
         words = []
         for w in _WORD.findall(_POSSESSIVE.sub("", text.lower().replace("’", "'")).replace("'", "")):
-            if len(w) >= SPELL_MIN and w not in self.surface and w not in self.synonyms and not w.isdigit():
+            if (
+                len(w) >= SPELL_MIN
+                and w not in self.surface
+                and w not in self.synonyms
+                and not w.isdigit()
+                and w not in _UNSPELT  # filler and negations ("doesnt") are read as such, never "corrected"
+                and _stem(w) not in self.bm25.idf  # another form of a word it knows ("offers"): the stem matches
+            ):
                 w = self.respell(w)
             words.append(w)
         plain = " ".join(words)
@@ -318,7 +326,8 @@ class Index:
         edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
         edits |= {a + c + b[1:] for a, b in splits if b for c in letters}
         edits |= {a + c + b for a, b in splits for c in letters}
-        known = [e for e in edits if e in self.surface]
+        # a typo seldom hits the first letter: "found" is not "round", "slick" not "click"
+        known = [e for e in edits if e in self.surface and e[0] == word[0]]
         return max(known, key=lambda e: (self.surface[e], e)) if known else word
 
     def parts(self, text: str) -> tuple[dict[str, np.ndarray], dict[str, float]]:
