@@ -124,3 +124,14 @@ def test_real_words_and_negations_are_not_corrected_into_other_words(knowledge) 
     _, _, plain = idx._query("the intervew wasnt what i found useful, it doesnt offer much")
     assert plain == "the interview wasnt what i found useful it doesnt offer much"
     assert "not" in advice.terms(plain)
+
+
+def test_a_synonym_of_several_words_is_matched_as_a_phrase(knowledge) -> None:
+    """synonyms.yaml keys with spaces ("red flag", "laid back") add the knowledge base's words when the question
+    says the whole phrase, hyphenated or not."""
+    idx = advice.index(knowledge)
+    assert {"relax", "casual"} <= set(idx.query("the team seemed laid-back")[1])
+    assert "relax" not in idx.query("they laid out the plan and sat back")[1]
+    assert first_ids(knowledge, "got a few red flags from the manager but they offered me the role")[0] == (
+        "offer-gut-check"
+    )

@@ -248,6 +248,11 @@ class Index:
             for w in _WORD.findall(" ".join((*item.questions, item.heading, *item.keywords, item.text)).lower()):
                 self.surface[w] = self.surface.get(w, 0) + 1
         self.synonyms = dict(knowledge.synonyms)
+        self.phrases = [  # synonyms of several words, matched in the question's words put right
+            (f" {' '.join(_WORD.findall(key))} ", [t for syn in syns for t in terms(syn) if "_" not in t])
+            for key, syns in self.synonyms.items()
+            if len(_WORD.findall(key)) > 1
+        ]
         self._respelt: dict[str, str] = {}  # words put right before, with what they became
         holders: dict[str, list[int]] = {}
         for n, vocab in enumerate(self.vocab):
@@ -308,6 +313,8 @@ class Index:
             words.append(w)
         plain = " ".join(words)
         extra = [t for w in words for syn in self.synonyms.get(w, ()) for t in terms(syn) if "_" not in t]
+        padded = f" {plain} "
+        extra += [t for phrase, ts in self.phrases if phrase in padded for t in ts]  # "hit it off" → click
         return terms(plain), extra, plain
 
     def respell(self, word: str) -> str:
