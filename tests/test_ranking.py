@@ -135,3 +135,20 @@ def test_a_synonym_of_several_words_is_matched_as_a_phrase(knowledge) -> None:
     assert first_ids(knowledge, "got a few red flags from the manager but they offered me the role")[0] == (
         "offer-gut-check"
     )
+
+
+def test_a_short_question_is_read_with_the_message_before_even_without_pointing_back(knowledge) -> None:
+    """ "do i have to reply today?" after "the written offer arrived" is about that offer (weight W_BEFORE)."""
+    alone = advice.choose(advice.rank(knowledge, situation.Facts(), "do i have to reply today?", {}))
+    after = advice.choose(
+        advice.rank(
+            knowledge,
+            situation.Facts(),
+            "do i have to reply today?",
+            {},
+            context="the written offer arrived by email this morning",
+            context_weight=advice.W_BEFORE,
+        )
+    )
+    assert "offer-written-read" not in [s.item.id for s in alone[:2]]
+    assert "offer-written-read" in [s.item.id for s in after[:2]]

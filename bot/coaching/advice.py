@@ -41,6 +41,7 @@ W_MATCH = 1.0  # times the item's match relative to the best match for the quest
 MATCH_SCALE = 1.33  # a best match below this is not scaled up to 1: a weak match stays weak
 W_TOPIC = 0.34  # times the classifier's confidence in the item's topic
 W_CONTEXT = 1.0  # times the match with the message a follow-up refers to
+W_BEFORE = 0.25  # …with the message before a short question that doesn't point back ("what happens now?")
 W_COVER = 0.92  # times the share of the question's words the item speaks to
 FIT_BONUS = 0.4  # the item is for a situation the student is in
 FIT_TOLD = 0.0  # …and said so in this very message
@@ -577,26 +578,29 @@ def rank(
     seen: Iterable[str] = (),
     topic: str | None = None,
     context: str = "",
+    context_weight: float | None = None,
 ) -> Ranking:
     """Score every item that fits the facts for ``text``; ``priors`` is the belief in each topic.
 
     Items already ``seen`` are left out; items saying what a seen item said get a penalty. With
     ``topic``, only that topic's items are ranked. ``context``: the message a follow-up question refers
-    to, matched with weight :data:`W_CONTEXT` (how much of the question is covered stays the question's).
+    to, matched with weight ``context_weight`` (default :data:`W_CONTEXT`; how much of the question is covered
+    stays the question's).
     """
     idx = index(knowledge)
+    weight = W_CONTEXT if context_weight is None else context_weight
     parts, words = idx.parts(text)
     match = own_match = combine(parts)
     context_cover = None
     if context:  # a follow-up ("how do I prepare for that?"): what it refers to counts too, less
         context_parts, context_words = idx.parts(context)
         if context_words:
-            match = match + W_CONTEXT * combine(context_parts)
+            match = match + weight * combine(context_parts)
             context_cover = idx.coverages(context_words)
     scale = max(float(match.max()), MATCH_SCALE, 1e-6) if len(match) else 1.0  # the best match counts 1 (when strong)
     cover = idx.coverages(words)
     if context_cover is not None:
-        cover = (cover + W_CONTEXT * context_cover) / (1 + W_CONTEXT)
+        cover = (cover + weight * context_cover) / (1 + weight)
     seen_ids = set(seen)
     seen_points = {item.point for _, item in idx.entries if item.id in seen_ids} if seen_ids else set()
     # a value said only hypothetically ("should I ask whether it's the same person?") rules nothing out

@@ -104,8 +104,12 @@ def answer(turn: Turn, parse: Parse, *, ask: bool = True) -> list[Reply]:
     if said in ENDINGS:  # "they rejected me": the process ended, whatever topic the words look like
         return turn.handle_as("report_outcome", parse)  # bot/coaching/handlers/outcomes.py
     priors = _priors(parse)
-    context = situation.said_before(turn) if _FOLLOW_UP.search(parse.text) and _short(parse.text) else ""
-    ranking = advice.rank(turn.knowledge, facts, parse.text, priors, seen=advice.shown(turn), context=context)
+    # a short question is read with the message before it: fully when it points back ("how do I handle that?")
+    context = situation.said_before(turn) if _short(parse.text) else ""
+    weight = advice.W_CONTEXT if _FOLLOW_UP.search(parse.text) else advice.W_BEFORE
+    ranking = advice.rank(
+        turn.knowledge, facts, parse.text, priors, seen=advice.shown(turn), context=context, context_weight=weight
+    )
     if not ranking.scored:
         return _all_covered(turn, parse.intent)
     unsure = parse.confidence < ANSWER and ranking.coverage < advice.STRONG
