@@ -152,3 +152,16 @@ def test_a_short_question_is_read_with_the_message_before_even_without_pointing_
     )
     assert "offer-written-read" not in [s.item.id for s in alone[:2]]
     assert "offer-written-read" in [s.item.id for s in after[:2]]
+
+
+def test_a_situation_said_only_as_a_possibility_earns_no_fit_but_still_rules_out(knowledge) -> None:
+    """ "should I find out if it's the same manager?" is not a same-manager situation: no bonus for that advice,
+    while advice for someone new stays out as long as the student supposes it is the same person."""
+    same = knowledge.item("interviewers-same-no-repeat")
+    new = knowledge.item("interviewers-new-fresh-examples")
+    assert same is not None and new is not None
+    told = situation.Facts(values={"interviewer": "same"})
+    supposed = situation.Facts(values={"interviewer": "same"}, supposed={"interviewer"})
+    assert advice.fit(knowledge, same, told) == advice.FIT_BONUS
+    assert advice.fit(knowledge, same, supposed) == 0.0
+    assert advice.fit(knowledge, new, supposed) is None

@@ -472,6 +472,10 @@ def _fit(
             bonus -= OFF_SITUATION
     for group, keys in wanted.items():
         have = facts.values.get(group)
+        if have is not None and group in facts.supposed:  # only a possibility ("should I ask if it's the same
+            if have not in keys:  # person?"): it rules out advice for another case, but earns no fit bonus
+                return None
+            continue
         if have is None:
             if knowledge.facts[group].strict:
                 return None
