@@ -61,7 +61,7 @@ FOLLOW_MATCH = 0.0  # bullets after the first lean less on the question's wordsâ
 FOLLOW_POSITION = 0.2  # â€¦and more on the order counsellors gave their topic
 REPEAT_FLOOR = 0.75  # an item already shown comes back only as the answer to a question it matches this well
 # (relative to the best match; it then leads the reply, see choose)
-DOC_WEIGHTS = {"question": 0.335, "meta": 0.85, "text": 0.6, "whole": 1.4, "chars": 0.3}
+DOC_WEIGHTS = {"question": 0.2, "meta": 0.85, "text": 0.8, "whole": 1.4, "chars": 0.5}
 CHAR_SIZES = (3, 4, 5)  # character n-grams of the content words: paraphrases sharing a word's stem or a typo
 SPELL_MIN = 5  # words this long that the knowledge base doesn't know are checked for a typo
 OOV_WEIGHT = 3.0  # how much a word the knowledge base has never seen counts against the match
