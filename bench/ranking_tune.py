@@ -1,7 +1,10 @@
 """Choose the ranking weights of :mod:`bot.coaching.advice` by coordinate search on the labelled training sets.
 
-Usage: python -m bench.ranking_tune [--rounds N] [FILE ...]
+Usage: python -m bench.ranking_tune [--rounds N] [--cv K] [FILE ...]
 (default: tests/data/ranking_own.jsonl and tests/data/dev/ranking.jsonl; blind files are refused)
+``--cv K`` adds the stored questions, each asked of an index built without its fold (see
+``bench/ranking_cv.py``): thousands of phrasings the ranking has not seen, and no evaluation set. Pass
+only the own set as FILE to keep dev held out.
 
 Every question is parsed once; then each weight in turn is scaled up and down while the objective
 (share of questions whose best item is the first bullet, plus half the share where it is among the
@@ -16,6 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench.ranking_cv import without
 from bench.ranking_eval import NOW, ROOT, facts_for
 from bot.coaching import advice
 from bot.coaching.handlers.coaching import _priors
@@ -43,6 +47,10 @@ KNOBS = (
     "FOLLOW_POSITION",
 )
 
+MATCH_KNOBS = tuple(
+    k for k in KNOBS if k.startswith("DOC:") or k in ("MATCH_SCALE", "W_TOPIC", "W_COVER", "POSITION_PENALTY")
+)
+
 
 def _get(knob: str) -> float:
     if knob.startswith("DOC:"):
@@ -60,8 +68,8 @@ def _set(knob: str, value: float) -> None:
 def objective(knowledge: Knowledge, cases: list[tuple[Any, ...]]) -> tuple[float, float, float]:
     """(objective, top-1, top-2) over the cases."""
     top1 = top2 = 0
-    for text, facts, priors, good in cases:
-        picked = [s.item.id for s in advice.choose(advice.rank(knowledge, facts, text, priors))]
+    for text, facts, priors, good, *held in cases:
+        picked = [s.item.id for s in advice.choose(advice.rank(held[0] if held else knowledge, facts, text, priors))]
         top1 += bool(picked) and picked[0] in good
         top2 += bool(good & set(picked[:2]))
     n = max(len(cases), 1)
@@ -86,6 +94,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--match-only", action="store_true", help="only the match's weights (the dialogs need the situation's)"
+    )
+    parser.add_argument("--cv", type=int, default=0, help="add the stored questions, K-fold (0: not)")
     args = parser.parse_args()
     files = args.files or DEFAULT
     if any("blind" in p.resolve().parts for p in files):
@@ -100,11 +112,21 @@ def main() -> None:
                 parse = nlu.parse(rec["text"], NOW, "UTC")
                 facts = facts_for(knowledge, rec["text"], rec.get("facts") or {})
                 cases.append((rec["text"], facts, _priors(parse), {rec["best"], *rec.get("also", [])}))
+    if args.cv:
+        same_point: dict[str, set[str]] = {}
+        for _, item in knowledge.items():
+            same_point.setdefault(item.point, set()).add(item.id)
+        for fold in range(args.cv):
+            part, held = without(knowledge, fold, args.cv)
+            for text, item_id in held:
+                parse = nlu.parse(text, NOW, "UTC")
+                point = knowledge.item(item_id).point  # type: ignore[union-attr]
+                cases.append((text, facts_for(part, text, {}), _priors(parse), same_point[point], part))
     best = objective(knowledge, cases)
     print(f"start: objective {best[0]:.3f}  top-1 {best[1]:.1%}  top-2 {best[2]:.1%}")
     for _ in range(args.rounds):
         improved = False
-        for knob in KNOBS:
+        for knob in MATCH_KNOBS if args.match_only else KNOBS:
             for factor in (0.5, 0.75, 1.33, 2.0, None):
                 old = _get(knob)
                 new = (0.1 if old == 0 else old * factor) if factor is not None else 0.0

@@ -52,3 +52,24 @@ def test_the_example_questions_are_not_stored_with_the_items(knowledge) -> None:
     stored = {q.lower().strip(" ?") for _, item in knowledge.items() for q in item.questions}
     copied = [q for *_, questions, _ in rows() for q in questions if q.lower().strip(" ?") in stored]
     assert copied == []
+
+
+def test_stored_questions_are_not_paraphrases_of_evaluation_questions(knowledge) -> None:
+    """Stored phrasings stay below 0.6 word overlap (Jaccard) with the own, dev and coverage-table questions,
+    so those sets measure wording the ranking has not stored (docs/ranking.md)."""
+    import json
+
+    from tests.data.dev.check_ranking import jaccard, words
+
+    data = TABLE.parents[1] / "tests" / "data"
+    asked = [
+        json.loads(line)["text"]
+        for name in ("ranking_own.jsonl", "dev/ranking.jsonl")
+        for line in (data / name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    asked += [q for *_, questions, _ in rows() for q in questions]
+    held = [words(q) for q in asked]
+    stored = [q for _, item in knowledge.items() for q in item.questions]
+    close = [q for q in stored if any(jaccard(words(q), h) >= 0.6 for h in held)]
+    assert close == []

@@ -128,3 +128,19 @@ def test_yaml_syntax_errors_name_the_file(tmp_path: Path) -> None:
     (kb / "topics" / "nerves.yaml").write_text("intent: nerves\nitems: [unclosed\n")
     with pytest.raises(KnowledgeError, match=r"nerves\.yaml"):
         load_knowledge(kb)
+
+
+def test_items_making_different_points_say_different_things(knowledge) -> None:
+    """Bullets of one reply make different article points (advice.choose); they must not read alike either,
+    so a second bullet always adds something (issue 9: no repetition)."""
+    from bot.coaching.advice import terms
+
+    items = [item for _, item in knowledge.items()]
+    words = [{t for t in terms(item.text) if "_" not in t} for item in items]
+    alike = [
+        (a.id, b.id)
+        for i, a in enumerate(items)
+        for j, b in enumerate(items[i + 1 :], i + 1)
+        if a.point != b.point and len(words[i] & words[j]) / len(words[i] | words[j]) > 0.3
+    ]
+    assert alike == []

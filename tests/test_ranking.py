@@ -94,3 +94,74 @@ def test_a_bare_what_now_follows_the_conversation_and_other_domains_stay_out(bot
         shown = ids_shown(knowledge, me.say(text).text)
         assert any(i.startswith("outcome-rejected") for i in shown[:2]), (text, shown)
         assert "outside what I can help with" in me.say("whats the weather now?").text
+
+
+def test_a_setting_said_earlier_adds_no_advice_that_misses_the_question(bot: BotHarness, knowledge) -> None:
+    """Issue 9: a dinner mentioned before does not bring meal advice to a question about something else."""
+    made_for_the_setting = {i.id for _, i in knowledge.items() if {"meal", "drinks"} & set(i.when)}
+    asked = {
+        "how soon should i send a thank you afterwards?": "follow-up-",
+        "what questions should i ask them about the team?": "questions-to-ask-",
+    }
+    for n, (question, topic) in enumerate(asked.items()):
+        me = bot.chat(f"meal-{n}")
+        me.say("round two is a dinner with the hiring manager on friday at 7pm with Acme")
+        shown = ids_shown(knowledge, me.say(question).text)
+        assert shown[0].startswith(topic), question
+        assert made_for_the_setting & set(shown[:2]) == set(), question
+
+
+def test_a_situational_fit_does_not_push_out_the_answer(knowledge) -> None:
+    """A video call known: the answer to a question about standing out leads, not the video-call advice."""
+    shown = first_ids(knowledge, "how do i show them i'm the strongest candidate?", setting="video")
+    assert shown[0] in {"selling-yourself-most-qualified", "expectations-most-qualified"}
+
+
+def test_real_words_and_negations_are_not_corrected_into_other_words(knowledge) -> None:
+    """The speller puts typos right ("intervew") but leaves a negation or another form of a known word alone,
+    and never changes a word's first letter ("found" is not "round")."""
+    idx = advice.index(knowledge)
+    _, _, plain = idx._query("the intervew wasnt what i found useful, it doesnt offer much")
+    assert plain == "the interview wasnt what i found useful it doesnt offer much"
+    assert "not" in advice.terms(plain)
+
+
+def test_a_synonym_of_several_words_is_matched_as_a_phrase(knowledge) -> None:
+    """synonyms.yaml keys with spaces ("red flag", "laid back") add the knowledge base's words when the question
+    says the whole phrase, hyphenated or not."""
+    idx = advice.index(knowledge)
+    assert {"relax", "casual"} <= set(idx.query("the team seemed laid-back")[1])
+    assert "relax" not in idx.query("they laid out the plan and sat back")[1]
+    assert first_ids(knowledge, "got a few red flags from the manager but they offered me the role")[0] == (
+        "offer-gut-check"
+    )
+
+
+def test_a_short_question_is_read_with_the_message_before_even_without_pointing_back(knowledge) -> None:
+    """ "do i have to reply today?" after "the written offer arrived" is about that offer (weight W_BEFORE)."""
+    alone = advice.choose(advice.rank(knowledge, situation.Facts(), "do i have to reply today?", {}))
+    after = advice.choose(
+        advice.rank(
+            knowledge,
+            situation.Facts(),
+            "do i have to reply today?",
+            {},
+            context="the written offer arrived by email this morning",
+            context_weight=advice.W_BEFORE,
+        )
+    )
+    assert "offer-written-read" not in [s.item.id for s in alone[:2]]
+    assert "offer-written-read" in [s.item.id for s in after[:2]]
+
+
+def test_a_situation_said_only_as_a_possibility_earns_no_fit_but_still_rules_out(knowledge) -> None:
+    """ "should I find out if it's the same manager?" is not a same-manager situation: no bonus for that advice,
+    while advice for someone new stays out as long as the student supposes it is the same person."""
+    same = knowledge.item("interviewers-same-no-repeat")
+    new = knowledge.item("interviewers-new-fresh-examples")
+    assert same is not None and new is not None
+    told = situation.Facts(values={"interviewer": "same"})
+    supposed = situation.Facts(values={"interviewer": "same"}, supposed={"interviewer"})
+    assert advice.fit(knowledge, same, told) == advice.FIT_BONUS
+    assert advice.fit(knowledge, same, supposed) == 0.0
+    assert advice.fit(knowledge, new, supposed) is None

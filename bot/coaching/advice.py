@@ -41,12 +41,17 @@ W_MATCH = 1.0  # times the item's match relative to the best match for the quest
 MATCH_SCALE = 1.33  # a best match below this is not scaled up to 1: a weak match stays weak
 W_TOPIC = 0.34  # times the classifier's confidence in the item's topic
 W_CONTEXT = 1.0  # times the match with the message a follow-up refers to
+W_BEFORE = 0.25  # …with the message before a short question that doesn't point back ("what happens now?")
 W_COVER = 0.92  # times the share of the question's words the item speaks to
 FIT_BONUS = 0.4  # the item is for a situation the student is in
 FIT_TOLD = 0.0  # …and said so in this very message
 FIT_STRICT = 0.3  # …and it is a fact that changes everything (an outcome: rejected, accepted…)
 OFF_SITUATION = 0.3  # an item not made for such a known, decisive situation
 FIT_SLOT = 2.0  # the best item made for the student's situation comes second when it scores within this of the first
+SLOT_MATCH = 0.4  # …if it matches the question's own words this well (relative)…
+NEAR_SLOT = 0.7  # …else only within this of the first, unless the question is broad or the situation decisive
+SLOT_BROAD = 2  # a question with this many content words or fewer is broad ("how should I prepare?")
+FIT_RELEVANT = 0.3  # asked something specific, a fit counts in full for an item matching it this well, less below
 GUESS_PENALTY = 0.5  # the item is for a situation the student has not mentioned
 POSITION_PENALTY = 0.02  # times the item's place in its topic (0 first … 1 last): counsellors order by importance
 VARIANT_MATCH = 0.25  # asked again, another item making the same point is shown instead if it matches this well
@@ -56,7 +61,7 @@ FOLLOW_MATCH = 0.0  # bullets after the first lean less on the question's words�
 FOLLOW_POSITION = 0.2  # …and more on the order counsellors gave their topic
 REPEAT_FLOOR = 0.75  # an item already shown comes back only as the answer to a question it matches this well
 # (relative to the best match; it then leads the reply, see choose)
-DOC_WEIGHTS = {"question": 0.335, "meta": 0.85, "text": 0.6, "whole": 1.4, "chars": 0.3}
+DOC_WEIGHTS = {"question": 0.2, "meta": 0.85, "text": 0.8, "whole": 1.4, "chars": 0.5}
 CHAR_SIZES = (3, 4, 5)  # character n-grams of the content words: paraphrases sharing a word's stem or a typo
 SPELL_MIN = 5  # words this long that the knowledge base doesn't know are checked for a typo
 OOV_WEIGHT = 3.0  # how much a word the knowledge base has never seen counts against the match
@@ -79,7 +84,7 @@ _STOP_TEXT = """a about above after again all am an and any are as at be been be
     ive id ill youre dont didnt doesnt isnt cant wont shouldnt wouldnt s t d ll m re ve hi hey hello pls
     please thanks thx ok okay so um uh like really just also get got go going want wanna gonna know
     think thing things anything something one bit lot tip tips advice round second 2nd interview
-    help suggestion suggestions guidance"""
+    help suggestion suggestions guidance actually honestly basically literally lol tbh omg kinda sorta"""
 STOPWORDS = frozenset(_STOP_TEXT.split())
 _NAMES = frozenset(  # days and months: the knowledge base's words, but about a date rather than advice
     [
@@ -112,6 +117,7 @@ _KEEP = frozenset({"not", "no", "who", "why", "when", "where", "again", "same", 
 _NOT = frozenset(
     {"dont", "didnt", "doesnt", "isnt", "wont", "cant", "havent", "hasnt", "wasnt", "arent", "werent", "never"}
 )
+_UNSPELT = STOPWORDS | _NOT | _KEEP
 
 
 @cache
@@ -243,6 +249,11 @@ class Index:
             for w in _WORD.findall(" ".join((*item.questions, item.heading, *item.keywords, item.text)).lower()):
                 self.surface[w] = self.surface.get(w, 0) + 1
         self.synonyms = dict(knowledge.synonyms)
+        self.phrases = [  # synonyms of several words, matched in the question's words put right
+            (f" {' '.join(_WORD.findall(key))} ", [t for syn in syns for t in terms(syn) if "_" not in t])
+            for key, syns in self.synonyms.items()
+            if len(_WORD.findall(key)) > 1
+        ]
         self._respelt: dict[str, str] = {}  # words put right before, with what they became
         holders: dict[str, list[int]] = {}
         for n, vocab in enumerate(self.vocab):
@@ -291,11 +302,20 @@ class Index:
         """:meth:`query`, and the question with its misspelt words put right."""
         words = []
         for w in _WORD.findall(_POSSESSIVE.sub("", text.lower().replace("’", "'")).replace("'", "")):
-            if len(w) >= SPELL_MIN and w not in self.surface and w not in self.synonyms and not w.isdigit():
+            if (
+                len(w) >= SPELL_MIN
+                and w not in self.surface
+                and w not in self.synonyms
+                and not w.isdigit()
+                and w not in _UNSPELT  # filler and negations ("doesnt") are read as such, never "corrected"
+                and _stem(w) not in self.bm25.idf  # another form of a word it knows ("offers"): the stem matches
+            ):
                 w = self.respell(w)
             words.append(w)
         plain = " ".join(words)
         extra = [t for w in words for syn in self.synonyms.get(w, ()) for t in terms(syn) if "_" not in t]
+        padded = f" {plain} "
+        extra += [t for phrase, ts in self.phrases if phrase in padded for t in ts]  # "hit it off" → click
         return terms(plain), extra, plain
 
     def respell(self, word: str) -> str:
@@ -314,7 +334,8 @@ class Index:
         edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
         edits |= {a + c + b[1:] for a, b in splits if b for c in letters}
         edits |= {a + c + b for a, b in splits for c in letters}
-        known = [e for e in edits if e in self.surface]
+        # a typo seldom hits the first letter: "found" is not "round", "slick" not "click"
+        known = [e for e in edits if e in self.surface and e[0] == word[0]]
         return max(known, key=lambda e: (self.surface[e], e)) if known else word
 
     def parts(self, text: str) -> tuple[dict[str, np.ndarray], dict[str, float]]:
@@ -451,6 +472,10 @@ def _fit(
             bonus -= OFF_SITUATION
     for group, keys in wanted.items():
         have = facts.values.get(group)
+        if have is not None and group in facts.supposed:  # only a possibility ("should I ask if it's the same
+            if have not in keys:  # person?"): it rules out advice for another case, but earns no fit bonus
+                return None
+            continue
         if have is None:
             if knowledge.facts[group].strict:
                 return None
@@ -523,6 +548,7 @@ class Scored:
     relative: float = 0.0  # match relative to the best match for the question
     decisive: bool = False  # made for a decisive situation the student is in (rejected, accepted…)
     cover: float = 0.0  # the share of the question's words the item speaks to (1 when nothing specific asked)
+    own: float = 0.0  # match with the question's own words (without the message a follow-up refers to), relative
 
 
 @dataclass(frozen=True)
@@ -534,6 +560,7 @@ class Ranking:
     coverage: float  # how much of the question the best item speaks to (0 to 1; 1 when nothing specific asked)
     asked: bool = True  # the question has words of its own (not only "what now?" and the like)
     addressed: frozenset[str] = frozenset()  # known facts that advice already shown was made for
+    words: int = 0  # how many content words the question has
 
     def top_topics(self, n: int = 2) -> list[str]:
         """The topics of the best items, without repeats."""
@@ -555,31 +582,35 @@ def rank(
     seen: Iterable[str] = (),
     topic: str | None = None,
     context: str = "",
+    context_weight: float | None = None,
 ) -> Ranking:
     """Score every item that fits the facts for ``text``; ``priors`` is the belief in each topic.
 
     Items already ``seen`` are left out; items saying what a seen item said get a penalty. With
     ``topic``, only that topic's items are ranked. ``context``: the message a follow-up question refers
-    to, matched with weight :data:`W_CONTEXT` (how much of the question is covered stays the question's).
+    to, matched with weight ``context_weight`` (default :data:`W_CONTEXT`; how much of the question is covered
+    stays the question's).
     """
     idx = index(knowledge)
+    weight = W_CONTEXT if context_weight is None else context_weight
     parts, words = idx.parts(text)
-    match = combine(parts)
+    match = own_match = combine(parts)
     context_cover = None
     if context:  # a follow-up ("how do I prepare for that?"): what it refers to counts too, less
         context_parts, context_words = idx.parts(context)
         if context_words:
-            match = match + W_CONTEXT * combine(context_parts)
+            match = match + weight * combine(context_parts)
             context_cover = idx.coverages(context_words)
     scale = max(float(match.max()), MATCH_SCALE, 1e-6) if len(match) else 1.0  # the best match counts 1 (when strong)
     cover = idx.coverages(words)
     if context_cover is not None:
-        cover = (cover + W_CONTEXT * context_cover) / (1 + W_CONTEXT)
+        cover = (cover + weight * context_cover) / (1 + weight)
     seen_ids = set(seen)
     seen_points = {item.point for _, item in idx.entries if item.id in seen_ids} if seen_ids else set()
     # a value said only hypothetically ("should I ask whether it's the same person?") rules nothing out
     known = {v for k, v in facts.values.items() if k not in facts.supposed}
     matches: list[float] = match.tolist()  # plain floats, the same values, read faster than numpy's
+    owns: list[float] = (own_match / scale).tolist() if context_cover is not None else (match / scale).tolist()
     covers: list[float] = cover.tolist()
     places: list[float] = idx.places
     new = object.__new__
@@ -599,6 +630,8 @@ def rank(
             bonus = _fit(knowledge, item, facts, idx.wanted[n], idx.strict, known)
         if bonus is None:
             continue
+        if bonus > 0 and len(words) > SLOT_BROAD:  # asked something specific: a fit counts for advice speaking to it
+            bonus *= min(1.0, owns[n] / FIT_RELEVANT) if FIT_RELEVANT else 1.0
         variant = item.point in seen_points
         score = (
             W_MATCH * m / scale
@@ -622,6 +655,7 @@ def rank(
             relative=m / scale,
             decisive=any(knowledge.facts[g].strict for g in fits) if fits else False,
             cover=covers[n] if words else 1.0,
+            own=owns[n],
         )
         scored.append(one)
     scored.sort(key=lambda s: -s.score)
@@ -632,7 +666,7 @@ def rank(
         for n in (idx.where(i) for i in seen_ids if i in idx._rows)
         for g in _fits_known(idx.entries[n][1], facts, idx.groups[n])
     )
-    return Ranking(scored, best, covered, bool(words), addressed)
+    return Ranking(scored, best, covered, bool(words), addressed, len(words))
 
 
 def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
@@ -656,7 +690,16 @@ def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
     points = {lead.item.point}
     # the answer to the question first, then the advice made for a part of the student's situation it
     # doesn't speak to (a point made for their situation may come back in other words: it still holds)
-    situational = [s for s in rest if s.fits - lead.fits and _unpenalised(s) >= lead.score - FIT_SLOT]
+    situational = [
+        s
+        for s in rest
+        if s.fits - lead.fits
+        # advice that doesn't speak to what was asked must come closer (unless little was asked: a broad
+        # "how should I prepare?", or the situation is decisive: after a rejection)
+        and _unpenalised(s)
+        >= lead.score
+        - (FIT_SLOT if s.own >= SLOT_MATCH or ranking.words <= SLOT_BROAD or s.decisive else NEAR_SLOT)
+    ]
     if situational and count > 1:  # first the part of their situation no advice shown so far was made for
         second = max(situational, key=lambda s: (bool(s.fits - lead.fits - ranking.addressed), _unpenalised(s)))
         picked.append(second)

@@ -104,8 +104,12 @@ def answer(turn: Turn, parse: Parse, *, ask: bool = True) -> list[Reply]:
     if said in ENDINGS:  # "they rejected me": the process ended, whatever topic the words look like
         return turn.handle_as("report_outcome", parse)  # bot/coaching/handlers/outcomes.py
     priors = _priors(parse)
-    context = situation.said_before(turn) if _FOLLOW_UP.search(parse.text) and _short(parse.text) else ""
-    ranking = advice.rank(turn.knowledge, facts, parse.text, priors, seen=advice.shown(turn), context=context)
+    # a short question is read with the message before it: fully when it points back ("how do I handle that?")
+    context = situation.said_before(turn) if _short(parse.text) else ""
+    weight = advice.W_CONTEXT if _FOLLOW_UP.search(parse.text) else advice.W_BEFORE
+    ranking = advice.rank(
+        turn.knowledge, facts, parse.text, priors, seen=advice.shown(turn), context=context, context_weight=weight
+    )
     if not ranking.scored:
         return _all_covered(turn, parse.intent)
     unsure = parse.confidence < ANSWER and ranking.coverage < advice.STRONG
@@ -114,11 +118,7 @@ def answer(turn: Turn, parse: Parse, *, ask: bool = True) -> list[Reply]:
         situational = [s for s in ranking.scored[:3] if s.fits and s.relative >= advice.SITUATION_MATCH]
         if not situational:
             return no_answer(turn, parse, ranking)
-        ranking = advice.Ranking(
-            [situational[0], *(s for s in ranking.scored if s is not situational[0])],
-            ranking.best_match,
-            ranking.coverage,
-        )
+        ranking = replace(ranking, scored=[situational[0], *(s for s in ranking.scored if s is not situational[0])])
     picked = advice.choose(ranking)
     lead_topic = picked[0].topic
     items = [(s.topic, s.item) for s in picked]
@@ -127,7 +127,7 @@ def answer(turn: Turn, parse: Parse, *, ask: bool = True) -> list[Reply]:
     unknown = _open_question(turn, lead_topic, facts)
     if unknown and (ranking.coverage < advice.STRONG or any(_depends(turn, i, unknown) for _, i in items[1:])):
         kept = [s for s in ranking.scored[1:] if not _depends(turn, s.item, unknown)]
-        picked = advice.choose(advice.Ranking([picked[0], *kept], ranking.best_match, ranking.coverage))
+        picked = advice.choose(replace(ranking, scored=[picked[0], *kept]))
         items = [(s.topic, s.item) for s in picked]
         return _reply(turn, lead_topic, items, facts, heading=picked[0].item.heading, ask=ask)
     return _reply(turn, lead_topic, items, facts, heading=picked[0].item.heading, ask=False)
