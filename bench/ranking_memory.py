@@ -6,8 +6,9 @@ For the knowledge base in ``knowledge/``, builds the three posting lists the adv
 message with (BM25 over every stored question, heading and text; BM25 over every item's phrasings
 together; character n-grams of the stored questions), each way:
 
-* old: ``BM25Okapi`` objects wrapped in ``advice.Postings``, and ``advice.CharIndex`` (what
-  ``advice.Index`` holds today);
+* old: ``BM25Okapi`` objects wrapped in :class:`Postings`, and :class:`CharIndex` (what
+  ``advice.Index`` held before the CSR store; kept here as the reference the store must equal:
+  tests/test_postings.py);
 * new: :class:`bot.coaching.postings.BM25Postings` and :class:`~bot.coaching.postings.CharPostings`,
   built from the same documents, then saved to ``.npz`` and loaded back.
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -29,9 +31,15 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from bot.coaching.postings import char_grams
 from bot.knowledge.library import Knowledge
+
+if TYPE_CHECKING:
+    from rank_bm25 import BM25Okapi
 
 
 def documents(knowledge: Knowledge) -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
@@ -71,10 +79,74 @@ def queries(knowledge: Knowledge, limit: int = 400) -> list[str]:
     return out[:limit] + out[-5:]
 
 
+# the reference: advice.Index's posting lists before the CSR store (the same numbers, far more memory) ---
+
+
+class CharIndex:
+    """Reference (before the CSR store): cosine of sublinear TF-IDF character n-gram vectors, per-gram lists."""
+
+    def __init__(self, docs: list[list[str]]) -> None:
+        grams = [char_grams(d) for d in docs]
+        df: dict[str, int] = {}
+        for g in grams:
+            for t in g:
+                df[t] = df.get(t, 0) + 1
+        n = len(docs)
+        self.idf = {t: float(np.log((1 + n) / (1 + f)) + 1.0) for t, f in df.items()}
+        rows: dict[str, list[int]] = {}
+        weights: dict[str, list[float]] = {}
+        for d, g in enumerate(grams):
+            vec = {t: (1.0 + float(np.log(c))) * self.idf[t] for t, c in g.items()}
+            norm = float(np.sqrt(sum(v * v for v in vec.values()))) or 1.0
+            for t, v in vec.items():
+                rows.setdefault(t, []).append(d)
+                weights.setdefault(t, []).append(v / norm)
+        self.postings = {t: (np.asarray(rows[t]), np.asarray(weights[t])) for t in rows}
+        self.size = n
+
+    def scores(self, words: list[str]) -> np.ndarray:
+        """Each document's cosine similarity with the words."""
+        g = char_grams(words)
+        vec = {t: (1.0 + math.log(c)) * idf for t, c in g.items() if (idf := self.idf.get(t)) is not None}
+        if not vec:
+            return np.zeros(self.size)
+        hits = [self.postings[t] for t in vec]
+        query = np.fromiter(vec.values(), dtype=float, count=len(vec))
+        query /= float(np.sqrt(query @ query))
+        rows = np.concatenate([at for at, _ in hits])
+        weights = np.concatenate([w for _, w in hits]) * np.repeat(query, [len(at) for at, _ in hits])
+        return np.bincount(rows, weights, minlength=self.size)
+
+
+class Postings:
+    """Reference (before the CSR store): BM25 of a built ``BM25Okapi`` from per-word posting lists."""
+
+    def __init__(self, bm25: BM25Okapi) -> None:
+        self.size = len(bm25.doc_len)
+        norm = bm25.k1 * (1 - bm25.b + bm25.b * np.asarray(bm25.doc_len, dtype=float) / bm25.avgdl)
+        docs: dict[str, list[int]] = {}
+        freqs: dict[str, list[float]] = {}
+        for d, counts in enumerate(bm25.doc_freqs):
+            for t, f in counts.items():
+                docs.setdefault(t, []).append(d)
+                freqs.setdefault(t, []).append(float(f))
+        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for t, rows in docs.items():
+            at, tf = np.asarray(rows), np.asarray(freqs[t])
+            self.postings[t] = (at, (bm25.idf.get(t) or 0.0) * tf * (bm25.k1 + 1) / (tf + norm[at]))
+
+    def scores(self, query: list[str]) -> np.ndarray:
+        """Each document's BM25 score for ``query`` (its words once each)."""
+        out = np.zeros(self.size)
+        for t in query:
+            hit = self.postings.get(t)
+            if hit is not None:
+                out[hit[0]] += hit[1]  # a word occurs once per posting list: no repeated rows
+        return out
+
+
 def _old(knowledge: Knowledge) -> Any:
     from rank_bm25 import BM25Okapi
-
-    from bot.coaching.advice import CharIndex, Postings
 
     docs, whole, chars = documents(knowledge)
     return Postings(BM25Okapi(docs)), Postings(BM25Okapi(whole)), CharIndex(chars)

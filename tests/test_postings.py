@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from bench.ranking_memory import documents, queries
+from bench.ranking_memory import CharIndex, Postings, documents, queries
 from bot.coaching import advice, postings
 from bot.coaching.postings import BM25Postings, CharPostings
 from bot.knowledge.library import Knowledge
@@ -18,18 +18,16 @@ from bot.knowledge.library import Knowledge
 def stores(knowledge: Knowledge) -> dict[str, tuple[object, postings.PostingStore]]:
     docs, whole, chars = documents(knowledge)
     return {
-        "fields": (advice.Postings(BM25Okapi(docs)), BM25Postings.build(docs)),
-        "whole": (advice.Postings(BM25Okapi(whole)), BM25Postings.build(whole)),
-        "chars": (advice.CharIndex(chars), CharPostings.build(chars)),
+        "fields": (Postings(BM25Okapi(docs)), BM25Postings.build(docs)),
+        "whole": (Postings(BM25Okapi(whole)), BM25Postings.build(whole)),
+        "chars": (CharIndex(chars), CharPostings.build(chars)),
     }
 
 
-def test_the_documents_are_the_index_s(knowledge: Knowledge) -> None:
+def test_the_index_serves_the_stores_built_from_these_documents(knowledge: Knowledge, stores) -> None:
     idx = advice.index(knowledge)
-    docs, whole, chars = documents(knowledge)
-    assert [len(d) for d in docs] == idx.bm25.doc_len and [len(d) for d in whole] == idx.whole.doc_len
-    assert len(chars) == idx.chars.size
-    assert postings.CHAR_SIZES == advice.CHAR_SIZES
+    assert idx.fast == stores["fields"][1] and idx.chars == stores["chars"][1]
+    assert idx.fast_whole == stores["whole"][1]
 
 
 def test_every_score_is_identical_to_the_index_s_over_many_queries(knowledge: Knowledge, stores) -> None:
@@ -53,14 +51,14 @@ def test_the_idf_is_the_library_s(knowledge: Knowledge) -> None:
     assert len(store) == len(bm25.idf)
     for term in [*list(bm25.idf)[:500], "zzz-unknown", "interview"]:
         assert store.idf_of(term, advice.OOV_WEIGHT) == bm25.idf.get(term, advice.OOV_WEIGHT)
-    char_old, char_new = advice.CharIndex(chars), CharPostings.build(chars)
+    char_old, char_new = CharIndex(chars), CharPostings.build(chars)
     for gram in list(char_old.idf)[:500]:
         assert char_new.idf_of(gram, -1.0) == char_old.idf[gram]
 
 
 def test_a_word_in_more_than_half_the_documents_gets_the_library_s_floor() -> None:
     docs = [["a", "b"], ["a"], ["a", "c", "c"], ["d"]]
-    old, new = advice.Postings(BM25Okapi(docs)), BM25Postings.build(docs)
+    old, new = Postings(BM25Okapi(docs)), BM25Postings.build(docs)
     for query in (["a"], ["a", "c"], ["c", "a", "d"], ["b", "zz"], []):
         assert np.array_equal(new.scores(query), old.scores(query))
     assert new.idf_of("a", 0.0) == BM25Okapi(docs).idf["a"]

@@ -1,7 +1,8 @@
 """Ranks the knowledge items for one message and the student's situation, and lays the answer out.
 
 Each item lists the questions it answers (``questions:`` in ``knowledge/topics``). A message is matched
-against those phrasings, the item's heading and keywords, and its text with BM25 (``rank_bm25``),
+against those phrasings, the item's heading and keywords, and its text with BM25 (Okapi, as
+``rank_bm25`` computes it, served from the compact posting lists of :mod:`bot.coaching.postings`),
 after putting typos right and adding the knowledge base's words for the student's
 (``knowledge/synonyms.yaml``); that match is combined with the intent classifier's belief in each
 topic, with whether the item fits the student's facts (see :mod:`bot.coaching.situation`), and with what this
@@ -12,7 +13,6 @@ on the labelled own and dev sets; docs/ranking.md explains each signal.
 from __future__ import annotations
 
 import itertools
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import snowballstemmer
-from rank_bm25 import BM25Okapi
 
+from bot.coaching.postings import BM25Postings, CharPostings
 from bot.common import markup
 from bot.common.types import Button, Reply
 from bot.knowledge.library import TOPIC_LABELS, Item, Knowledge, Topic
@@ -62,7 +62,6 @@ FOLLOW_POSITION = 0.2  # …and more on the order counsellors gave their topic
 REPEAT_FLOOR = 0.75  # an item already shown comes back only as the answer to a question it matches this well
 # (relative to the best match; it then leads the reply, see choose)
 DOC_WEIGHTS = {"question": 0.2, "meta": 0.85, "text": 0.8, "whole": 1.4, "chars": 0.5}
-CHAR_SIZES = (3, 4, 5)  # character n-grams of the content words: paraphrases sharing a word's stem or a typo
 SPELL_MIN = 5  # words this long that the knowledge base doesn't know are checked for a typo
 OOV_WEIGHT = 3.0  # how much a word the knowledge base has never seen counts against the match
 SITUATION_MATCH = 0.3  # a weakly matched question still gets advice made for the student's situation matching this well
@@ -155,54 +154,6 @@ def content_words(text: str) -> list[str]:
     ]
 
 
-def char_grams(words: Iterable[str]) -> dict[str, int]:
-    """Character n-grams (:data:`CHAR_SIZES`) of each word padded with spaces, with their counts."""
-    counts: dict[str, int] = {}
-    for w in words:
-        padded = f" {w} "
-        for n in CHAR_SIZES:
-            for i in range(len(padded) - n + 1):
-                g = padded[i : i + n]
-                counts[g] = counts.get(g, 0) + 1
-    return counts
-
-
-class CharIndex:
-    """Cosine similarity of sublinear TF-IDF character n-gram vectors, from per-gram posting lists."""
-
-    def __init__(self, docs: list[list[str]]) -> None:
-        grams = [char_grams(d) for d in docs]
-        df: dict[str, int] = {}
-        for g in grams:
-            for t in g:
-                df[t] = df.get(t, 0) + 1
-        n = len(docs)
-        self.idf = {t: float(np.log((1 + n) / (1 + f)) + 1.0) for t, f in df.items()}
-        rows: dict[str, list[int]] = {}
-        weights: dict[str, list[float]] = {}
-        for d, g in enumerate(grams):
-            vec = {t: (1.0 + float(np.log(c))) * self.idf[t] for t, c in g.items()}
-            norm = float(np.sqrt(sum(v * v for v in vec.values()))) or 1.0
-            for t, v in vec.items():
-                rows.setdefault(t, []).append(d)
-                weights.setdefault(t, []).append(v / norm)
-        self.postings = {t: (np.asarray(rows[t]), np.asarray(weights[t])) for t in rows}
-        self.size = n
-
-    def scores(self, words: list[str]) -> np.ndarray:
-        """Each document's cosine similarity with the words."""
-        g = char_grams(words)
-        vec = {t: (1.0 + math.log(c)) * idf for t, c in g.items() if (idf := self.idf.get(t)) is not None}
-        if not vec:
-            return np.zeros(self.size)
-        hits = [self.postings[t] for t in vec]
-        query = np.fromiter(vec.values(), dtype=float, count=len(vec))
-        query /= float(np.sqrt(query @ query))
-        rows = np.concatenate([at for at, _ in hits])
-        weights = np.concatenate([w for _, w in hits]) * np.repeat(query, [len(at) for at, _ in hits])
-        return np.bincount(rows, weights, minlength=self.size)
-
-
 class Index:
     """BM25 over every item's questions, heading and keywords, and text; built once per knowledge base."""
 
@@ -222,16 +173,14 @@ class Index:
             docs.append(terms(item.text))
             owners.append(n)
             kind.append("text")
-        self.bm25 = BM25Okapi(docs)
         self.owners = np.asarray(owners)
         kinds = np.asarray(kind)
         self.fields = {field: np.flatnonzero(kinds == field) for field in ("question", "meta", "text")}
         # every phrasing of an item together: words from different questions add up
         whole = [terms(" ".join((*item.questions, item.heading, *item.keywords))) for _, item in self.entries]
-        self.whole = BM25Okapi(whole)
-        self.fast, self.fast_whole = Postings(self.bm25), Postings(self.whole)
+        self.fast, self.fast_whole = BM25Postings.build(docs), BM25Postings.build(whole)
         question_rows = self.fields["question"]
-        self.chars = CharIndex([content_words(q) for _, item in self.entries for q in item.questions])
+        self.chars = CharPostings.build([content_words(q) for _, item in self.entries for q in item.questions])
         counts = np.bincount(self.owners[question_rows], minlength=len(self.entries))
         self.char_items = np.flatnonzero(counts)  # items with stored questions, and where each one's start
         self.char_starts = (np.cumsum(counts) - counts)[self.char_items]
@@ -308,7 +257,7 @@ class Index:
                 and w not in self.synonyms
                 and not w.isdigit()
                 and w not in _UNSPELT  # filler and negations ("doesnt") are read as such, never "corrected"
-                and _stem(w) not in self.bm25.idf  # another form of a word it knows ("offers"): the stem matches
+                and _stem(w) not in self.fast  # another form of a word it knows ("offers"): the stem matches
             ):
                 w = self.respell(w)
             words.append(w)
@@ -350,8 +299,8 @@ class Index:
         if not query:
             zero = np.zeros(len(self.entries))
             return {field: zero for field in DOC_WEIGHTS}, {}
-        idf = self.bm25.idf
-        words = {t: idf.get(t, OOV_WEIGHT) for t in query if "_" not in t and not any(c.isdigit() for c in t)}
+        idf = self.fast.idf_of
+        words = {t: idf(t, OOV_WEIGHT) for t in query if "_" not in t and not any(c.isdigit() for c in t)}
         scale = max(sum(words.values()), 1.0)
         asked = list(dict.fromkeys([*query, *extra]))
         raw = self.fast.scores(asked)
@@ -378,33 +327,6 @@ class Index:
             if rows is not None:
                 out[rows] += w
         return out / total
-
-
-class Postings:
-    """BM25 scores of a built ``BM25Okapi``, computed from per-word posting lists (same numbers, far faster)."""
-
-    def __init__(self, bm25: BM25Okapi) -> None:
-        self.size = len(bm25.doc_len)
-        norm = bm25.k1 * (1 - bm25.b + bm25.b * np.asarray(bm25.doc_len, dtype=float) / bm25.avgdl)
-        docs: dict[str, list[int]] = {}
-        freqs: dict[str, list[float]] = {}
-        for d, counts in enumerate(bm25.doc_freqs):
-            for t, f in counts.items():
-                docs.setdefault(t, []).append(d)
-                freqs.setdefault(t, []).append(float(f))
-        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for t, rows in docs.items():
-            at, tf = np.asarray(rows), np.asarray(freqs[t])
-            self.postings[t] = (at, (bm25.idf.get(t) or 0.0) * tf * (bm25.k1 + 1) / (tf + norm[at]))
-
-    def scores(self, query: list[str]) -> np.ndarray:
-        """Each document's BM25 score for ``query`` (its words once each)."""
-        out = np.zeros(self.size)
-        for t in query:
-            hit = self.postings.get(t)
-            if hit is not None:
-                out[hit[0]] += hit[1]  # a word occurs once per posting list: no repeated rows
-        return out
 
 
 def combine(parts: Mapping[str, np.ndarray]) -> np.ndarray:
