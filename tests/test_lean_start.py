@@ -68,3 +68,30 @@ def test_a_first_chat_migrates_in_a_child_process_and_never_loads_alembic(tmp_pa
     assert out.returncode == 0, out.stderr
     assert "prepare" in out.stdout.lower()  # answered, from a database the child brought to the newest schema
     assert out.stderr.strip().splitlines()[-1] == "no alembic"
+
+
+def test_chat_loads_no_platform_sdk_though_every_plugin_is_found(tmp_path) -> None:
+    """Every installed plugin is found at start (settings, secret patterns), but only a built adapter loads its SDK.
+
+    `secondround chat` answers without slack_bolt, slack_sdk or discord.py in memory (about 15 MB).
+    """
+    script = textwrap.dedent(
+        """
+        import atexit, sys
+        from bot.ops import plugins
+        found = sorted(plugins.discover())
+        sdks = ("slack_bolt", "slack_sdk", "discord")
+        atexit.register(lambda: print(found, sorted(m for m in sdks if m in sys.modules), file=sys.stderr))
+        from bot.ops.cli import main
+        sys.exit(main(["chat", "--jsonl", "--user", "u1", "--tz", "UTC"]))
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SECONDROUND_")}
+    env |= {"SECONDROUND_DATA_DIR": str(tmp_path), "SECONDROUND_HEALTH_ADDR": ""}
+    out = subprocess.run(
+        [sys.executable, "-c", script], input="what should I wear to a dinner interview?\n", cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "dinner" in out.stdout.lower()
+    assert out.stderr.strip().splitlines()[-1] == "['console', 'discord', 'slack'] []"
