@@ -60,9 +60,7 @@ class PostingStore:
         self.weights = weights
         self.idf = idf
         self.size = size
-        self._idf_list: list[float] | None = None
         self._ids: dict[str, int] | None = None
-        self._ptr: list[int] | None = None
 
     def __len__(self) -> int:
         return len(self.terms)
@@ -89,23 +87,13 @@ class PostingStore:
     def idf_of(self, term: str, default: float) -> float:
         """The term's idf, or ``default`` when the store does not hold it (``dict.get`` on rank_bm25's idf)."""
         at = self.find([term])[0]
-        return default if at < 0 else self._idfs()[at]
-
-    def _idfs(self) -> list[float]:
-        if self._idf_list is None:
-            self._idf_list = self.idf.tolist()
-        return self._idf_list
-
-    def _pointers(self) -> list[int]:
-        if self._ptr is None:
-            self._ptr = self.indptr.tolist()
-        return self._ptr
+        return default if at < 0 else float(self.idf[at])
 
     def _gather(self, found: Sequence[int], scale: Sequence[float] | None = None) -> np.ndarray:
         """Each document's sum of the found terms' weights (times ``scale``), added in the terms' order."""
         if not found:
             return np.zeros(self.size)
-        ptr = self._pointers()
+        ptr = self.indptr
         spans = [(ptr[i], ptr[i + 1]) for i in found]
         if len(spans) == 1:
             ((a, b),) = spans
@@ -309,7 +297,7 @@ class CharPostings(PostingStore):
         g = char_grams(words)
         if not g:
             return np.zeros(self.size)
-        idfs = self._idfs()
+        idfs = self.idf
         found: list[int] = []
         vec: list[float] = []
         for at, c in zip(self.find(list(g)), g.values(), strict=True):
