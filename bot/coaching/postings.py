@@ -279,12 +279,17 @@ class CharPostings(PostingStore):
                     df.append(1)
                 else:
                     df[at] += 1
-        idf = [float(np.log((1 + n) / (1 + f)) + 1.0) for f in df]
+        idf_of_df = {f: float(np.log((1 + n) / (1 + f)) + 1.0) for f in set(df)}  # numpy's log, once per value
+        idf = [idf_of_df[f] for f in df]
+        sublinear: dict[int, float] = {}
         term_ids, doc_ids, values = array("i"), array("i"), array("d")
         for d, words in enumerate(docs):
             g = char_grams(words)
             ids = [vocab[t] for t in g]
-            vec = [(1.0 + float(np.log(c))) * idf[t] for t, c in zip(ids, g.values(), strict=True)]
+            for c in g.values():
+                if c not in sublinear:
+                    sublinear[c] = 1.0 + float(np.log(c))
+            vec = [sublinear[c] * idf[t] for t, c in zip(ids, g.values(), strict=True)]
             norm = float(np.sqrt(sum(v * v for v in vec))) or 1.0
             term_ids.extend(ids)
             doc_ids.extend([d] * len(ids))
