@@ -144,3 +144,22 @@ def test_items_making_different_points_say_different_things(knowledge) -> None:
         if a.point != b.point and len(words[i] & words[j]) / len(words[i] | words[j]) > 0.3
     ]
     assert alike == []
+
+
+def test_the_topic_menu_comes_from_the_topic_files(tmp_path) -> None:
+    """A topic is one file: its label (button, office report) and menu place come with it, checked."""
+    from bot.knowledge.library import COACHING_TOPICS, KnowledgeError, _menu, default_dir
+
+    assert tuple(_menu(default_dir())) == COACHING_TOPICS
+    assert COACHING_TOPICS[:3] == ("expectations", "interviewers", "informal_setting")
+    topics = tmp_path / "topics"
+    topics.mkdir()
+    (topics / "alpha.yaml").write_text('intent: alpha\nlabel: "Alpha"\nmenu: 2\n')
+    (topics / "beta.yaml").write_text('intent: beta\nlabel: "Beta"\nmenu: 1\n')
+    assert _menu(tmp_path) == {"beta": "Beta", "alpha": "Alpha"}
+    (topics / "gamma.yaml").write_text('intent: gamma\nlabel: "Gamma"\nmenu: 1\n')
+    with pytest.raises(KnowledgeError, match="menu place 1 is also 'beta'"):
+        _menu(tmp_path)
+    (topics / "gamma.yaml").write_text("intent: gamma\nmenu: 3\n")
+    with pytest.raises(KnowledgeError, match=r"gamma\.yaml: a topic needs a label"):
+        _menu(tmp_path)

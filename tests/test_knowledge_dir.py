@@ -86,8 +86,10 @@ def test_check_names_file_line_item_and_field_for_each_problem(tmp_path: Path, c
     shutil.copytree(default_dir() / "topics", folder / "topics")
     nerves = folder / "topics" / "nerves.yaml"
     lines = nerves.read_text().splitlines()
-    lines[5] = "    heading: N"  # too short (line 6)
-    lines[9] = "    source: 999_0000000000000000.txt"  # not a known source (line 10)
+    heading = next(n for n, line in enumerate(lines) if line.startswith("    heading:"))  # the first item's
+    source = next(n for n, line in enumerate(lines) if line.startswith("    source:"))
+    lines[heading] = "    heading: N"  # too short
+    lines[source] = "    source: 999_0000000000000000.txt"  # not a known source
     nerves.write_text("\n".join(lines) + "\n")
     salary = folder / "topics" / "salary.yaml"
     text = salary.read_text().replace("- id: salary-courage", "- id: nerves-top-handful", 1)
@@ -98,8 +100,8 @@ def test_check_names_file_line_item_and_field_for_each_problem(tmp_path: Path, c
 
     assert main(["knowledge", "check", str(folder)]) == 1
     out = capsys.readouterr().out
-    assert f"{nerves}:6: items[0] (nerves-normal).heading: String should have at least 3 characters" in out
-    assert f"{nerves}:10:" in out and "999_0000000000000000.txt" in out
+    assert f"{nerves}:{heading + 1}: items[0] (nerves-normal).heading: String should have at least 3 characters" in out
+    assert f"{nerves}:{source + 1}:" in out and "999_0000000000000000.txt" in out
     assert "(nerves-top-handful): id also used at " + f"{salary}:" in out  # the duplicate id, both places
     assert "hobbies.yaml:1: not a topic file" in out
     assert "reminders.yaml:2: prepare.text: unknown placeholder(s) ['name']" in out

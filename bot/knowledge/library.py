@@ -19,24 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.reminders.kinds import REMINDER_KINDS
 
-TOPIC_LABELS = {  # the coaching topics, in menu order, and their short labels (buttons, the office report)
-    "expectations": "What to expect",
-    "interviewers": "Who you'll meet",
-    "informal_setting": "Dinner & drinks",
-    "offer": "Offers",
-    "salary": "Salary",
-    "preparation": "Preparing",
-    "questions_to_ask": "Questions to ask",
-    "presentation": "Presentations",
-    "selling_yourself": "Selling yourself",
-    "company_fit": "Is it right for me?",
-    "follow_up": "Thank-yous & follow-up",
-    "nerves": "Nerves",
-}
-COACHING_TOPICS = tuple(TOPIC_LABELS)
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _SOURCE = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt$")
 MAX_ITEM_CHARS = 400
+MAX_LABEL = 30  # a topic's button text: Slack allows 75, Discord's command choices 100
 
 
 class KnowledgeError(Exception):
@@ -143,6 +129,8 @@ class Topic(_Strict):
 
     intent: str
     title: str = Field(min_length=3, max_length=80)
+    label: str = Field(min_length=2, max_length=MAX_LABEL)
+    menu: int = Field(ge=1)
     intro: str = Field(min_length=5, max_length=300)
     ask: Ask | None = None
     items: tuple[Item, ...] = Field(min_length=1)
@@ -257,6 +245,32 @@ def _read(path: Path) -> Any:
         return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as exc:
         raise KnowledgeError(f"{path}: cannot read YAML: {exc}") from None
+
+
+def _menu(directory: Path) -> dict[str, str]:
+    """The coaching topics in menu order, with their short labels: each topic file's ``menu`` and ``label``.
+
+    Read when this module is imported (libyaml: about 20 ms), so adding a topic is adding its file; the
+    whole file is validated again, with everything else, by :func:`load_knowledge`.
+    """
+    found: dict[int, tuple[str, str]] = {}
+    for path in sorted((directory / "topics").glob("*.yaml")):
+        doc = _read(path)
+        head = doc if isinstance(doc, dict) else {}
+        place, label = head.get("menu"), head.get("label")
+        if not isinstance(place, int) or not isinstance(label, str):
+            raise KnowledgeError(f"{path}: a topic needs a label (its button) and a menu place (a whole number)")
+        if head.get("intent") != path.stem:
+            raise KnowledgeError(f"{path}: intent {head.get('intent')!r} must be the file's name, {path.stem!r}")
+        if place in found:
+            raise KnowledgeError(f"{path}: menu place {place} is also {found[place][0]!r}'s")
+        found[place] = (path.stem, label)
+    return dict(found[place] for place in sorted(found))
+
+
+# the coaching topics, in menu order, with their short labels (buttons, the office report)
+TOPIC_LABELS: dict[str, str] = _menu(default_dir())
+COACHING_TOPICS = tuple(TOPIC_LABELS)
 
 
 def _explain(path: Path, exc: ValidationError, doc: Any) -> KnowledgeError:
