@@ -53,6 +53,7 @@ NEGATION_REACH = 4  # words before a keyword where "not" cancels it ("not the pe
 MAX_GAP = 2  # words that may sit between the words of a keyword ("same [hiring] manager")
 OUTCOME_VALUES = {"offer": "offered", "rejected": "rejected", "withdrawn": "withdrawn", "accepted": "accepted"}
 SETTING_VALUES = {"video": "video", "phone": "phone", "onsite": "onsite"}
+INFORMAL_VALUES = frozenset({"meal", "drinks", "coffee"})  # the informal settings (the "setting" fact's values)
 
 
 def tokens(text: str) -> list[str]:
@@ -232,13 +233,20 @@ def current_interview(turn: Turn) -> Interview | None:
     return past[0] if past else None
 
 
-def interview_facts(interview: Interview | None) -> dict[str, str]:
-    """What an interview on file says about the situation (its setting, its outcome)."""
+def interview_facts(interview: Interview | None, knowledge: Knowledge | None = None) -> dict[str, str]:
+    """What an interview on file says about the situation (its setting, its outcome).
+
+    An informal setting says which one by the student's words ("dinner": a meal), read with ``knowledge``.
+    """
     if interview is None:
         return {}
     out: dict[str, str] = {}
     if interview.setting in SETTING_VALUES:
         out["setting"] = SETTING_VALUES[interview.setting]
+    elif interview.setting == "informal" and interview.setting_words and knowledge is not None:
+        said = _detect(knowledge, interview.setting_words).get("setting")
+        if said is not None and said.value in INFORMAL_VALUES:
+            out["setting"] = said.value
     outcome = getattr(interview, "outcome", None)
     if outcome in OUTCOME_VALUES:
         out["outcome"] = OUTCOME_VALUES[outcome]
@@ -254,7 +262,7 @@ def situation(turn: Turn, text: str, *, chosen: str | None = None) -> Facts:
     knowledge = turn.knowledge
     facts = Facts()
     interview = current_interview(turn)
-    facts.values.update(interview_facts(interview))
+    facts.values.update(interview_facts(interview, knowledge))
     stored = _stored(turn)
     outcome_at = turn.context.get("outcome_at")
     if "outcome" in stored and interview is not None and "outcome" not in facts.values:
@@ -348,7 +356,12 @@ def setting_tips(turn: Turn, interview: Interview, text: str) -> list[Reply]:
     advice.mark_shown(turn, picked)
     tips = markup.bullets([item.text for _, item in picked])
     where = turn.knowledge.value(facts.values.get("setting", ""))
-    place = where.words if where and where.key in {"meal", "drinks", "coffee", "site_visit"} else "an informal setting"
+    if interview.setting_words:  # as the student named it ("a dinner")
+        place = formatting.setting_name(interview.setting, interview.setting_words)
+    elif where and where.key in {"meal", "drinks", "coffee", "site_visit"}:
+        place = where.words
+    else:
+        place = "an informal setting"
     return [
         Reply(
             f"Since it's {place}, two things to keep in mind:\n{tips}",
