@@ -123,6 +123,117 @@ MAX_COMPANY = 120
 MAX_PERSON = 80
 
 
+# the parts of a message: clauses and the punctuation that ends them ("3pm. any tips for a panel?")
+_PART = re.compile(r"[^.?!;,\n]+[.?!;,\n]*")
+
+
+# a clause that asks for advice rather than giving a detail of the interview
+_ASKS = re.compile(
+    r"\b(?:tips?|advice|advise|etiquette|suggestions?|pointers|recommendations?|ideas|help me|"
+    r"how (?:do|should|can|could|would|to|much|many)|what (?:do|should|can|could|would|to|are|is)|wh?at do i|"
+    r"wat (?:do|should)|should i|shall i|can i|do i|is it ok|is it okay|ok to|okay to|what if|any thoughts)\b",
+    re.I,
+)
+
+
+def split_ask(text: str) -> tuple[str, str]:
+    """A message's details and its ask for advice: "friday at 10, what should i prepare?" → the two parts.
+
+    A clause asks when it ends with "?" or has words of asking ("any tips", "how do I"); the other clauses
+    are the details (the answer to a question of the coach). Without an ask, the whole text and "".
+    """
+    parts = [m.group(0) for m in _PART.finditer(text) if m.group(0).strip(" .?!;,\n")]
+    asking = [p for p in parts if p.rstrip().endswith("?") or _ASKS.search(p)]
+    if not asking or len(asking) == len(parts):
+        return text, ""
+    told = "".join(p for p in parts if p not in asking).strip(" .;,\n")
+    return told, " ".join(p.strip() for p in asking)
+
+
+# words that say how the student knows an interviewer, not who they are ("the same manager as last time")
+_RELATION = re.compile(
+    r"\b(?:same|new|different|usual|previous|other|another|again)\b"
+    r"|\b(?:as|from|like)\s+(?:last time|before|(?:the|my) first (?:round|time|interview)|round (?:one|1))\b"
+    r"|\b(?:who|that|i|we)\s+(?:met|saw|had|spoke|interviewed)\b.*$",
+    re.I,
+)
+
+
+_GENERIC_PEOPLE = frozenset(
+    {
+        "person",
+        "people",
+        "one",
+        "ones",
+        "guy",
+        "guys",
+        "lady",
+        "man",
+        "woman",
+        "someone",
+        "somebody",
+        "folks",
+        "face",
+        "faces",
+        "interviewer",
+        "interviewers",
+    }
+)
+
+
+def people_named(turn: Turn, names: tuple[str, ...] | list[str]) -> list[str]:
+    """The interviewers to store: names and roles, without how the student knows them.
+
+    "same manager" or "the same person as last time" say that the interviewer is someone met before (a
+    fact, remembered by :func:`situation.learn_from_text`), not a name: "the same person as last time" names
+    nobody, "the same hiring manager" names the hiring manager.
+    """
+    lexicon = turn.nlu.tagger.lexicon
+    out: list[str] = []
+    for name in names:
+        if not _RELATION.search(name):
+            out.append(name[:MAX_PERSON])
+            continue
+        words = " ".join(_RELATION.sub(" ", name).split()).strip(" ,.;:!?").split()
+        named = [
+            w
+            for n, w in enumerate(words)
+            if w.lower().strip(".,'") in lexicon.first_names
+            or (n > 0 and w[:1].isupper() and w.lower() not in lexicon.roles)
+        ]
+        if named:  # "Sarah again": a name after all
+            out.append(" ".join(words)[:MAX_PERSON])
+            continue
+        article = "the"
+        if words and words[0].lower() in {"a", "an", "the", "my", "their"}:
+            article, words = words[0], words[1:]
+        role = " ".join(words)
+        if role and words[-1].lower() not in _GENERIC_PEOPLE and lexicon.is_role(role):
+            out.append(f"{article} {role}"[:MAX_PERSON])
+    return list(dict.fromkeys(out))
+
+
+def setting_words(turn: Turn, text: str, setting: str | None, company: str | None = None) -> str | None:
+    """How the student named an interview's ``setting`` in ``text`` ("dinner", "Zoom", "over the phone").
+
+    The longest phrase of that kind (a word often not about the setting, like "call", only when no
+    other is there), outside the company's name ("a Teams call with Zoom").
+    """
+    if not setting or not text:
+        return None
+    if company:
+        text = re.sub(re.escape(company), " ", text, flags=re.I)
+    lexicon = turn.nlu.tagger.lexicon
+    found: list[tuple[bool, int, str]] = []
+    for phrase, kind in lexicon.settings.items():
+        if kind != setting:
+            continue
+        m = re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text, re.I)
+        if m:
+            found.append((phrase not in lexicon.weak, len(phrase), m.group(0)))
+    return max(found)[2][:40] if found else None
+
+
 RECENT_PAST = timedelta(days=2)
 
 
@@ -280,12 +391,15 @@ class Change:
     add_people: list[str] = field(default_factory=list)
     drop_people: list[str] = field(default_factory=list)
     setting: str | None = None
+    setting_words: str | None = None  # the student's words for the setting, when they changed
     problem: str | None = None  # why the date in the message could not be used (the reply says so)
     problem_kind: str | None = None
 
     def empty(self) -> bool:
         """Whether nothing would change."""
-        return not (self.company or self.when or self.add_people or self.drop_people or self.setting)
+        return not (
+            self.company or self.when or self.add_people or self.drop_people or self.setting or self.setting_words
+        )
 
 
 def read_change(turn: Turn, parse: Parse, target: Interview) -> Change:
@@ -321,7 +435,7 @@ def read_change(turn: Turn, parse: Parse, target: Interview) -> Change:
         if read.day is not None or read.at is not None or read.attempted:
             change.company = None  # "it's feb 2nd": date words, not a company's name
     # the interviewers
-    named = [p for p in e.interviewers if old is None or not _inside(p, old)]
+    named = people_named(turn, [p for p in e.interviewers if old is None or not _inside(p, old)])
     about_people = old_value and not old_field and (named or _PERSON_WORD.search(new.lower()))
     if old_field == "interviewer" or about_people:
         change.drop_people = [p for p in people if _same_name(old_value, p)]
@@ -370,8 +484,12 @@ def read_change(turn: Turn, parse: Parse, target: Interview) -> Change:
         change.problem, change.problem_kind = _vague(e.when_text), "vague"
     elif e.when_text and (old is None or _inside(e.when_text, new)) and lit.attempted:
         change.problem, change.problem_kind = _unreadable(e.when_text), "unreadable"
-    if e.setting and e.setting != target.setting and (old is None or not turn.nlu.setting_of(old)):
-        change.setting = e.setting
+    if e.setting and (old is None or not turn.nlu.setting_of(old)):
+        words = setting_words(turn, new if old is not None else text, e.setting, e.company)
+        if e.setting != target.setting:
+            change.setting, change.setting_words = e.setting, words
+        elif words and (target.setting_words or "").lower() != words.lower():
+            change.setting_words = words  # "it's lunch, not dinner": the same kind, in other words
     return change
 
 
@@ -391,8 +509,8 @@ def describe(turn: Turn, change: Change) -> str:
         parts.append(f"adding {formatting.people(change.add_people)}")
     elif change.drop_people:
         parts.append(f"removing {formatting.people(change.drop_people)}")
-    if change.setting:
-        parts.append(f"the setting to {formatting.SETTING_WORDS.get(change.setting, change.setting)}")
+    if change.setting or change.setting_words:
+        parts.append(f"the setting: {formatting.setting_phrase(change.setting, change.setting_words)}")
     return "; ".join(parts)
 
 
@@ -412,6 +530,9 @@ def apply_change(turn: Turn, interview: Interview, change: Change) -> None:
         interview.interviewers = [*kept, *(p for p in change.add_people if p.lower() not in known)]
     if change.setting:
         interview.setting = change.setting
+        interview.setting_words = change.setting_words
+    elif change.setting_words:
+        interview.setting_words = change.setting_words
     interview.updated_at = turn.now
     turn.plan_reminders(interview)
 
@@ -537,10 +658,11 @@ def _create(turn: Turn, parse: Parse) -> list[Reply]:
         turn.now,
         company=(e.company or "")[:MAX_COMPANY] or None,
         tz=turn.tz,
-        interviewers=[n[:MAX_PERSON] for n in dict.fromkeys(e.interviewers)],
+        interviewers=people_named(turn, e.interviewers),
         has_time=False,
         status="scheduled",
         setting=e.setting,
+        setting_words=setting_words(turn, parse.text, e.setting, e.company),
     )
     if e.when is not None and problem is None:
         set_when(interview, e.when, turn.tz)
@@ -592,26 +714,47 @@ def _pending_interview(turn: Turn, pending: Pending) -> Interview | None:
     return turn.data.interview(pending.data.get("interview_id"))
 
 
+def _details(turn: Turn, parse: Parse) -> Parse:
+    """The part of a message that gives details, read on its own when the message also asks for advice."""
+    told, ask = split_ask(parse.text)
+    if not ask or not told:
+        return parse
+    return turn.nlu.parse(told, turn.local_now, turn.tz)
+
+
+def _with_tips(turn: Turn, parse: Parse, replies: list[Reply]) -> list[Reply]:
+    """An answer to the coach's question, with the advice the same message asks for ("…, any tips?")."""
+    if not split_ask(parse.text)[1]:
+        return replies
+    return replies[:1] + tips_in_message(turn, parse) + replies[1:]
+
+
+def _same_day(when: When, start: datetime) -> bool:
+    """Whether ``when`` says the day (and, when it says one, the time) of ``start``."""
+    return when.day == start.date() and (when.at is None or when.local() == start)
+
+
 @on_pending("missing_company")
 def answer_company(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | None:
-    """The company of an interview we just recorded."""
+    """The company of an interview we just recorded (and the advice the same message asks for)."""
     interview = _pending_interview(turn, pending)
     if interview is None or is_other_action(parse.intent, parse.confidence, ("schedule_interview",)):
         return None
-    if parse.intent != "schedule_interview" and len(parse.text.split()) > 4:
+    told = _details(turn, parse)
+    if told.intent != "schedule_interview" and len(told.text.split()) > 4:
         return None
-    when = parse.entities.when
-    if when is not None and interview.local_start is not None and when.local() != interview.local_start:
+    when = told.entities.when
+    if when is not None and interview.local_start is not None and not _same_day(when, interview.local_start):
         return None  # another date: a second interview, not the company of this one
-    name = parse.entities.company or _bare_answer(parse.text)
+    name = told.entities.company or _bare_answer(told.text)
     if not name or len(name) > MAX_COMPANY:
         return None
     interview.company = name
-    if when and interview.local_start is None and check_when(turn, parse) is None:
-        set_when(interview, when, turn.tz)
+    if when and (interview.local_start is None or (when.at and not interview.has_time)) and not check_when(turn, told):
+        set_when(interview, when, turn.tz)  # the day and time said with the company, where they were missing
     interview.updated_at = turn.now
     turn.plan_reminders(interview)
-    return confirm(turn, interview, "Thanks. Here's the interview:", parse.text)
+    return _with_tips(turn, parse, confirm(turn, interview, "Thanks. Here's the interview:", parse.text))
 
 
 def _bare_answer(text: str) -> str:
@@ -624,6 +767,7 @@ def _answers_about(turn: Turn, pending: Pending, parse: Parse) -> tuple[bool, In
     interview = _pending_interview(turn, pending)
     if is_other_action(parse.intent, parse.confidence, ("schedule_interview",)):
         return False, interview
+    parse = _details(turn, parse)
     if parse.intent != "schedule_interview" and len(parse.text.split()) > 6:
         return False, interview
     if _names_other_interview(parse, interview) or (interview is None and pending.data.get("interview_id")):
@@ -637,6 +781,7 @@ def answer_when(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
     answers, interview = _answers_about(turn, pending, parse)
     if not answers:
         return None
+    full, parse = parse, _details(turn, parse)
     e = parse.entities
     when = e.when or turn.nlu.parse_when(parse.text, turn.local_now, turn.tz)
     if when is None:
@@ -662,7 +807,7 @@ def answer_when(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
     set_when(interview, when, turn.tz)
     interview.updated_at = turn.now
     turn.plan_reminders(interview)
-    return confirm(turn, interview, "Thanks. Here's the interview:", parse.text)
+    return _with_tips(turn, full, confirm(turn, interview, "Thanks. Here's the interview:", full.text))
 
 
 @on_pending("missing_time")
@@ -671,6 +816,7 @@ def answer_time(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
     answers, interview = _answers_about(turn, pending, parse)
     if not answers or interview is None or interview.local_start is None:
         return None
+    full, parse = parse, _details(turn, parse)
     written = turn.nlu.read_when(parse.text, turn.local_now, turn.tz)
     at: time | None = written.at or turn.nlu.parse_time(parse.text)
     if at is None:
@@ -684,4 +830,4 @@ def answer_time(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
     set_when(interview, When(day, at, end), turn.tz)
     interview.updated_at = turn.now
     turn.plan_reminders(interview)
-    return confirm(turn, interview, "Thanks. Here's the interview:", parse.text)
+    return _with_tips(turn, full, confirm(turn, interview, "Thanks. Here's the interview:", full.text))
