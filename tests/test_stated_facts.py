@@ -1,0 +1,109 @@
+"""Issue 9: what the student says about their interview is kept, named back in their words and never asked again."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.storage.models import Interview
+from tests.conftest import BotHarness
+
+
+def _interviews(bot: BotHarness) -> list[Interview]:
+    with bot.app.db.session() as s:
+        return list(s.scalars(select(Interview).order_by(Interview.id)))
+
+
+def test_an_answer_to_which_company_that_asks_for_tips_gets_both(bot: BotHarness) -> None:
+    me = bot.chat()
+    r = me.say("I have a second interview on Monday at 3pm")
+    assert "Which company" in r.text
+    r = me.say("it's with Northwind, any tips?")
+    (interview,) = _interviews(bot)
+    assert interview.company == "Northwind" and interview.has_time
+    assert "• " in r.text  # the advice asked for, in the same reply
+    assert "Northwind" in r.text
+
+
+def test_a_whole_new_message_answering_the_question_keeps_the_time_and_gives_tips(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I have a second interview on Monday at 3pm")
+    r = me.say("Second round at Contoso on Monday, any tips")
+    (interview,) = _interviews(bot)  # the same interview, not a second one
+    assert interview.company == "Contoso" and interview.local_start is not None
+    assert interview.local_start.hour == 15
+    assert "• " in r.text
+
+
+def test_an_answer_to_when_inside_a_question_is_recorded_and_the_question_answered(bot: BotHarness) -> None:
+    me = bot.chat()
+    r = me.say("got a second interview at Fabrikam")
+    assert "When is it" in r.text
+    r = me.say("friday at 10, what should i prepare?")
+    (interview,) = _interviews(bot)
+    assert interview.local_start is not None and interview.local_start.day == 6 and interview.local_start.hour == 10
+    assert "Prepare as hard as for round one" in r.text
+
+
+def test_an_answer_to_what_time_with_a_question_gets_advice_on_that_question(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("second interview with Litware on friday")
+    r = me.say("3pm. any tips for a panel?")
+    (interview,) = _interviews(bot)
+    assert interview.has_time and interview.local_start is not None and interview.local_start.hour == 15
+    assert "panel" in r.text.lower()
+
+
+def test_same_manager_is_a_fact_not_a_name(bot: BotHarness) -> None:
+    me = bot.chat()
+    r = me.say("second interview with Globex on friday at 2 with same manager")
+    (interview,) = _interviews(bot)
+    assert "same manager" not in " ".join(interview.interviewers)
+    assert "same manager" not in r.text
+    assert "someone you met in round one" not in r.text and "same person as in your first" not in r.text
+    tips = me.say("should I tell the same stories as in round one?")
+    assert "Seeing the same interviewer?" in tips.text  # the fact shapes the answer, without asking
+    assert "?" not in tips.text.split("\n")[-1]
+
+
+def test_the_same_person_as_last_time_names_nobody(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("2nd interview at Hooli thursday 11am with the same person as last time")
+    (interview,) = _interviews(bot)
+    assert interview.interviewers == []
+    listing = me.say("what's coming up?")
+    assert "same person" not in listing.text
+
+
+def test_a_role_said_with_same_keeps_the_role(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("dinner with the same hiring manager as last time at Initech on friday at 7")
+    (interview,) = _interviews(bot)
+    assert interview.interviewers == ["the hiring manager"]
+
+
+def test_the_setting_is_named_back_in_the_students_words(bot: BotHarness) -> None:
+    me = bot.chat()
+    r = me.say("second interview with Acme on friday at 7, it's a dinner with Priya")
+    assert "over dinner" in r.text and "informal setting" not in r.text
+    assert "Since it's a dinner" in r.text
+    listing = me.say("what's coming up?")
+    assert "over dinner" in listing.text and "a meal or drinks" not in listing.text
+    (interview,) = _interviews(bot)
+    assert interview.setting == "informal" and interview.setting_words == "dinner"
+
+
+def test_a_call_platform_is_named_back_and_a_change_of_words_is_kept(bot: BotHarness) -> None:
+    me = bot.chat()
+    r = me.say("round 2 with Tailspin on teams tomorrow at 3")
+    assert "on teams" in r.text
+    r = me.say("actually it's on zoom")
+    assert "on zoom" in r.text
+    (interview,) = _interviews(bot)
+    assert interview.setting == "video" and interview.setting_words == "zoom"
+
+
+def test_a_meal_on_file_keeps_bar_only_advice_out(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("second interview with Adventure Works on thursday at 12:30, lunch with two partners")
+    r = me.say("what should I keep in mind about the setting?")
+    assert "At a bar the easy mood" not in r.text
