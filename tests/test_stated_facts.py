@@ -107,3 +107,27 @@ def test_a_meal_on_file_keeps_bar_only_advice_out(bot: BotHarness) -> None:
     me.say("second interview with Adventure Works on thursday at 12:30, lunch with two partners")
     r = me.say("what should I keep in mind about the setting?")
     assert "At a bar the easy mood" not in r.text
+
+
+def test_a_plan_said_with_will_is_a_fact_but_a_question_is_not(knowledge) -> None:
+    from bot.coaching.situation import detect
+
+    said = detect(knowledge, "the second interview will be a video call with two managers")
+    assert said["setting"].value == "video" and not said["setting"].hypothetical
+    assert said["panel"].value == "panel" and not said["panel"].hypothetical
+    assert detect(knowledge, "will it be on zoom?")["setting"].hypothetical
+
+
+def test_words_of_a_longer_phrase_of_another_fact_say_only_that_one(knowledge) -> None:
+    from bot.coaching.situation import detect
+
+    said = detect(knowledge, "they told me today they picked someone else")
+    assert said["outcome"].value == "rejected"
+    assert "interviewer" not in said  # "someone else" is the other candidate here, not a new interviewer
+
+
+def test_a_plan_stated_with_ill_shapes_the_next_answer(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I'll be meeting a panel of three on thursday at Contoso at 10am")
+    r = me.say("any tips?")
+    assert "Each of them forms their own opinion" in r.text

@@ -40,14 +40,12 @@ _IFFY = frozenset(
         "hoping",
         "might",
         "may",
-        "gonna",
-        "will",
         "would",
         "could",
         "should",
     }
 )
-_ASKING = frozenset({"will", "would", "could", "might", "should", "may"})
+_ASKING = frozenset({"will", "would", "could", "might", "should", "may", "gonna"})
 _BREAKS = frozenset({".", ",", ";", "!", "?", "but", "so", "because", "although"})
 NEGATION_REACH = 4  # words before a keyword where "not" cancels it ("not the person I met before")
 MAX_GAP = 2  # words that may sit between the words of a keyword ("same [hiring] manager")
@@ -115,9 +113,9 @@ def _supposed(words: list[str], start: int, end: int) -> bool:
     while right < len(words) and words[right] not in _BREAKS:
         right += 1
     clause = words[left:start]
-    if any(w in _IFFY or w.endswith("'ll") or w.endswith("'d") for w in clause):
-        return True
-    return right < len(words) and words[right] == "?" and any(w in _ASKING for w in clause)
+    if any(w in _IFFY or w.endswith("'d") for w in clause):
+        return True  # (a plan is a fact: "it will be on zoom", "I'll be meeting a panel"; a question is not)
+    return right < len(words) and words[right] == "?" and any(w in _ASKING or w.endswith("'ll") for w in clause)
 
 
 def _group_applies(group: FactGroup, words: list[str]) -> bool:
@@ -172,20 +170,26 @@ def _detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
     if not words:
         return found
     present = set(words)
+    # every keyword found: (fact, value, keyword, its words, first and last position)
+    matches: list[tuple[str, str, str, tuple[str, ...], int, int]] = []
     for name, group, keywords in _table(knowledge):
         if not _group_applies(group, words):
             continue
-        best: Found | None = None
         for key, keyword, kw in keywords:
             if not kw or kw[0] not in present:  # cannot match: its first word is not in the message
                 continue
             where = _match(words, kw)
             if where is None or _negated(words, where[0], kw):
                 continue
-            if best is None or len(kw) > best.length:
-                best = Found(key, keyword, _supposed(words, *where), len(kw))
-        if best is not None:
-            found[name] = best
+            matches.append((name, key, keyword, kw, where[0], where[1]))
+    for name, key, keyword, kw, start, end in matches:
+        # words that are part of a longer keyword of another fact say that one ("they picked someone else"
+        # is a rejection, not a new interviewer)
+        if any(o[0] != name and o[4] <= start and end <= o[5] and len(o[3]) > len(kw) for o in matches):
+            continue
+        best = found.get(name)
+        if best is None or len(kw) > best.length:
+            found[name] = Found(key, keyword, _supposed(words, start, end), len(kw))
     return found
 
 
