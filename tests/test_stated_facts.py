@@ -131,3 +131,32 @@ def test_a_plan_stated_with_ill_shapes_the_next_answer(bot: BotHarness) -> None:
     me.say("I'll be meeting a panel of three on thursday at Contoso at 10am")
     r = me.say("any tips?")
     assert "Each of them forms their own opinion" in r.text
+
+
+def test_advice_offered_on_news_comes_back_when_the_student_then_asks(bot: BotHarness, knowledge) -> None:
+    from bot.coaching.situation import detect
+
+    me = bot.chat()
+    said = "my second round is going to be a tour of their plant next week"
+    news = me.say(said)
+    assert not detect(knowledge, said)["setting"].hypothetical
+    offered = [line for line in news.text.splitlines() if line.startswith("• ")]
+    assert offered  # advice for a site visit, offered without being asked
+    asked = me.say("what will they be watching for while i'm there?")
+    assert asked.text.splitlines()[1] in offered  # the best answer, though it was offered a moment ago
+
+
+def test_more_after_news_goes_on_to_other_advice(bot: BotHarness) -> None:
+    me = bot.chat()
+    news = me.say("the CEO herself is doing my final interview")
+    offered = {line for line in news.text.splitlines() if line.startswith("• ")}
+    more = me.say("more")
+    assert offered and not offered & {line for line in more.text.splitlines() if line.startswith("• ")}
+
+
+def test_after_a_rejection_the_coach_does_not_ask_whether_they_are_still_waiting(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("got the call today, they went with another candidate")
+    r = me.say("is it worth asking them what i could have done better?")
+    assert "waiting to hear back" not in r.text.lower()
+    assert "Just had the interview" not in r.buttons

@@ -290,6 +290,8 @@ def situation(turn: Turn, text: str, *, chosen: str | None = None) -> Facts:
             facts.supposed.add(name)
         else:
             _remember(turn, name, found.value)
+    if facts.values.get("outcome") and "outcome" not in facts.supposed and "stage" not in facts.told:
+        facts.values["stage"] = "decided"  # an outcome known: no longer just after the interview or waiting
     return facts
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from bot.coaching import situation
-from bot.coaching.dialog import ask_first, is_other_action
+from bot.coaching.dialog import ask_first, is_other_action, split_ask
 from bot.coaching.handlers.after.calendar import calendar_reply
 from bot.coaching.handlers.coaching import tips_in_message
 from bot.coaching.handlers.interviews.pick import _MOVE, _ask_which, _inside, _same_name
@@ -121,33 +121,6 @@ MAX_COMPANY = 120
 
 
 MAX_PERSON = 80
-
-
-# the parts of a message: clauses and the punctuation that ends them ("3pm. any tips for a panel?")
-_PART = re.compile(r"[^.?!;,\n]+[.?!;,\n]*")
-
-
-# a clause that asks for advice rather than giving a detail of the interview
-_ASKS = re.compile(
-    r"\b(?:tips?|advice|advise|etiquette|suggestions?|pointers|recommendations?|ideas|help me|"
-    r"how (?:do|should|can|could|would|to|much|many)|what (?:do|should|can|could|would|to|are|is)|wh?at do i|"
-    r"wat (?:do|should)|should i|shall i|can i|do i|is it ok|is it okay|ok to|okay to|what if|any thoughts)\b",
-    re.I,
-)
-
-
-def split_ask(text: str) -> tuple[str, str]:
-    """A message's details and its ask for advice: "friday at 10, what should i prepare?" → the two parts.
-
-    A clause asks when it ends with "?" or has words of asking ("any tips", "how do I"); the other clauses
-    are the details (the answer to a question of the coach). Without an ask, the whole text and "".
-    """
-    parts = [m.group(0) for m in _PART.finditer(text) if m.group(0).strip(" .?!;,\n")]
-    asking = [p for p in parts if p.rstrip().endswith("?") or _ASKS.search(p)]
-    if not asking or len(asking) == len(parts):
-        return text, ""
-    told = "".join(p for p in parts if p not in asking).strip(" .;,\n")
-    return told, " ".join(p.strip() for p in asking)
 
 
 # words that say how the student knows an interviewer, not who they are ("the same manager as last time")
