@@ -160,3 +160,20 @@ def test_after_a_rejection_the_coach_does_not_ask_whether_they_are_still_waiting
     r = me.say("is it worth asking them what i could have done better?")
     assert "waiting to hear back" not in r.text.lower()
     assert "Just had the interview" not in r.buttons
+
+
+def test_a_question_read_as_a_listing_with_nothing_to_list_is_answered(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("the written offer came through by email this afternoon")
+    r = me.say("do i have to answer today?")
+    assert "no upcoming interviews" not in r.text
+    assert "A written offer gives you breathing room" in r.text
+
+
+def test_what_now_after_a_rejection_is_not_read_as_just_after_the_interview(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I had a second interview with Wingtip today at 9am")
+    me.say("they just emailed, they went with someone else")
+    r = me.say("ok so what do i do now")
+    assert "Before anything else, write down what was discussed" not in r.text
+    assert "Send a short thank-you" not in r.text

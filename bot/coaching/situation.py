@@ -280,7 +280,8 @@ def situation(turn: Turn, text: str, *, chosen: str | None = None) -> Facts:
             facts.values[group] = chosen
             facts.told.add(group)
             _remember(turn, group, chosen)
-    for name, found in detect(knowledge, text).items():
+    said = detect(knowledge, text)
+    for name, found in said.items():
         fact_group = knowledge.facts[name]
         if found.hypothetical and fact_group.strict:
             continue
@@ -290,9 +291,20 @@ def situation(turn: Turn, text: str, *, chosen: str | None = None) -> Facts:
             facts.supposed.add(name)
         else:
             _remember(turn, name, found.value)
-    if facts.values.get("outcome") and "outcome" not in facts.supposed and "stage" not in facts.told:
+    if facts.values.get("outcome") and "outcome" not in facts.supposed and not _stage_said(facts, said):
         facts.values["stage"] = "decided"  # an outcome known: no longer just after the interview or waiting
     return facts
+
+
+def _stage_said(facts: Facts, said: dict[str, Found]) -> bool:
+    """Whether a message states the stage: "what now?" asks, it does not say the interview just ended.
+
+    (Without an outcome known, such a question is read as just after the interview.)
+    """
+    stage = said.get("stage")
+    if stage is None or "stage" not in facts.told:
+        return False
+    return "outcome" in facts.told or not stage.words.startswith(("what", "now what"))
 
 
 def _parse_time(raw: object) -> datetime | None:
