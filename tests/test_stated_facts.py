@@ -177,3 +177,20 @@ def test_what_now_after_a_rejection_is_not_read_as_just_after_the_interview(bot:
     r = me.say("ok so what do i do now")
     assert "Before anything else, write down what was discussed" not in r.text
     assert "Send a short thank-you" not in r.text
+
+
+def test_facts_said_in_plain_or_non_native_words_are_read(knowledge) -> None:
+    from bot.coaching.situation import detect
+
+    def said(text: str) -> dict[str, str]:
+        return {name: f.value + ("?" if f.hypothetical else "") for name, f in detect(knowledge, text).items()}
+
+    assert said("this time is other person, i never talk with her before") == {"interviewer": "new"}
+    assert said("round 2 is with the woman I spoke to last time") == {"interviewer": "same"}
+    assert said("the recruiter told me I'd be meeting the same people") == {"interviewer": "same"}
+    assert said("there will be 4 interviewers") == {"panel": "panel"}
+    assert said("round two will be on the phone") == {"setting": "phone"}
+    assert said("they want me to present a short business case") == {"presentation": "presentation"}
+    assert said("i pulled my application this morning") == {"outcome": "withdrawn"}
+    assert said("said yes to their offer last night") == {"outcome": "accepted"}
+    assert "presentation" not in said("i want to present myself well")

@@ -45,6 +45,8 @@ _IFFY = frozenset(
         "should",
     }
 )
+_REPORTED = frozenset({"said", "says", "told", "tells", "mentioned", "confirmed", "informed", "explained", "wrote"})
+_WOULD = frozenset({"would", "will", "gonna"})  # after "they said…", a plan reported: "they said I'd meet the CEO"
 _ASKING = frozenset({"will", "would", "could", "might", "should", "may", "gonna"})
 _BREAKS = frozenset({".", ",", ";", "!", "?", "but", "so", "because", "although"})
 NEGATION_REACH = 4  # words before a keyword where "not" cancels it ("not the person I met before")
@@ -113,7 +115,8 @@ def _supposed(words: list[str], start: int, end: int) -> bool:
     while right < len(words) and words[right] not in _BREAKS:
         right += 1
     clause = words[left:start]
-    if any(w in _IFFY or w.endswith("'d") for w in clause):
+    reported = any(w in _REPORTED for w in words[:start])
+    if any((w in _IFFY and not (reported and w in _WOULD)) or (w.endswith("'d") and not reported) for w in clause):
         return True  # (a plan is a fact: "it will be on zoom", "I'll be meeting a panel"; a question is not)
     return right < len(words) and words[right] == "?" and any(w in _ASKING or w.endswith("'ll") for w in clause)
 
