@@ -74,11 +74,11 @@ def test_the_same_person_as_last_time_names_nobody(bot: BotHarness) -> None:
     assert "same person" not in listing.text
 
 
-def test_a_role_said_with_same_keeps_the_role(bot: BotHarness) -> None:
+def test_a_role_said_with_same_is_a_fact_too(bot: BotHarness) -> None:
     me = bot.chat()
     me.say("dinner with the same hiring manager as last time at Initech on friday at 7")
     (interview,) = _interviews(bot)
-    assert interview.interviewers == ["the hiring manager"]
+    assert interview.interviewers == []  # "the same hiring manager" says who they are to the student: a fact
 
 
 def test_the_setting_is_named_back_in_the_students_words(bot: BotHarness) -> None:
@@ -194,3 +194,12 @@ def test_facts_said_in_plain_or_non_native_words_are_read(knowledge) -> None:
     assert said("i pulled my application this morning") == {"outcome": "withdrawn"}
     assert said("said yes to their offer last night") == {"outcome": "accepted"}
     assert "presentation" not in said("i want to present myself well")
+
+
+def test_a_corrected_setting_keeps_the_right_words(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("second round w/ Northwind friday 2pm over zoom")
+    r = me.say("sorry it's on teams not zoom")
+    assert "on teams" in r.text
+    (interview,) = _interviews(bot)
+    assert interview.setting_words == "teams"

@@ -132,57 +132,26 @@ _RELATION = re.compile(
 )
 
 
-_GENERIC_PEOPLE = frozenset(
-    {
-        "person",
-        "people",
-        "one",
-        "ones",
-        "guy",
-        "guys",
-        "lady",
-        "man",
-        "woman",
-        "someone",
-        "somebody",
-        "folks",
-        "face",
-        "faces",
-        "interviewer",
-        "interviewers",
-    }
-)
-
-
 def people_named(turn: Turn, names: tuple[str, ...] | list[str]) -> list[str]:
-    """The interviewers to store: names and roles, without how the student knows them.
+    """The interviewers to store: names and roles, not how the student knows them.
 
-    "same manager" or "the same person as last time" say that the interviewer is someone met before (a
-    fact, remembered by :func:`situation.learn_from_text`), not a name: "the same person as last time" names
-    nobody, "the same hiring manager" names the hiring manager.
+    "same manager" or "the same person as last time" say that the interviewer is someone met before: a
+    fact (remembered by :func:`situation.learn_from_text`), not a name, so they are not stored. A name
+    said with such words stays ("Priya again" → "Priya").
     """
-    lexicon = turn.nlu.tagger.lexicon
+    first_names = turn.nlu.tagger.lexicon.first_names
+    roles = turn.nlu.tagger.lexicon.roles
     out: list[str] = []
     for name in names:
         if not _RELATION.search(name):
             out.append(name[:MAX_PERSON])
             continue
         words = " ".join(_RELATION.sub(" ", name).split()).strip(" ,.;:!?").split()
-        named = [
-            w
+        if any(
+            w.lower().strip(".,'") in first_names or (n > 0 and w[:1].isupper() and w.lower() not in roles)
             for n, w in enumerate(words)
-            if w.lower().strip(".,'") in lexicon.first_names
-            or (n > 0 and w[:1].isupper() and w.lower() not in lexicon.roles)
-        ]
-        if named:  # "Sarah again": a name after all
-            out.append(" ".join(words)[:MAX_PERSON])
-            continue
-        article = "the"
-        if words and words[0].lower() in {"a", "an", "the", "my", "their"}:
-            article, words = words[0], words[1:]
-        role = " ".join(words)
-        if role and words[-1].lower() not in _GENERIC_PEOPLE and lexicon.is_role(role):
-            out.append(f"{article} {role}"[:MAX_PERSON])
+        ):
+            out.append(" ".join(words)[:MAX_PERSON])  # "Sarah again": a name after all
     return list(dict.fromkeys(out))
 
 
@@ -457,10 +426,12 @@ def read_change(turn: Turn, parse: Parse, target: Interview) -> Change:
         change.problem, change.problem_kind = _vague(e.when_text), "vague"
     elif e.when_text and (old is None or _inside(e.when_text, new)) and lit.attempted:
         change.problem, change.problem_kind = _unreadable(e.when_text), "unreadable"
-    if e.setting and (old is None or not turn.nlu.setting_of(old)):
-        words = setting_words(turn, new if old is not None else text, e.setting, e.company)
-        if e.setting != target.setting:
-            change.setting, change.setting_words = e.setting, words
+    # the setting: the one said as right ("on teams, not zoom"), in the student's words
+    kind = e.setting if old is None or not turn.nlu.setting_of(old) else turn.nlu.setting_of(new)
+    if e.setting and kind:
+        words = setting_words(turn, new if old is not None else text, kind, e.company)
+        if kind != target.setting:
+            change.setting, change.setting_words = kind, words
         elif words and (target.setting_words or "").lower() != words.lower():
             change.setting_words = words  # "it's lunch, not dinner": the same kind, in other words
     return change
