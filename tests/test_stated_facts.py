@@ -203,3 +203,17 @@ def test_a_corrected_setting_keeps_the_right_words(bot: BotHarness) -> None:
     assert "on teams" in r.text
     (interview,) = _interviews(bot)
     assert interview.setting_words == "teams"
+
+
+def test_an_outcome_that_could_be_about_several_interviews_asks_which(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("second interview with Initech on Friday at 3pm")
+    me.say("second interview with Contoso on Monday at 10am")
+    r = me.say("I withdrew")
+    assert "Which interview should I note that for" in r.text
+    assert all(i.outcome is None for i in _interviews(bot))  # nothing recorded on a guess
+    me.press(r.button("Contoso"))
+    contoso = next(i for i in _interviews(bot) if i.company == "Contoso")
+    assert contoso.outcome == "withdrawn" and contoso.status == "cancelled"
+    listing = me.say("what's coming up?")
+    assert "Initech" in listing.text and "Contoso" not in listing.text
