@@ -217,3 +217,26 @@ def test_an_outcome_that_could_be_about_several_interviews_asks_which(bot: BotHa
     assert contoso.outcome == "withdrawn" and contoso.status == "cancelled"
     listing = me.say("what's coming up?")
     assert "Initech" in listing.text and "Contoso" not in listing.text
+
+
+def test_an_answer_to_which_company_keeps_the_other_details_it_gives(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I have a second interview on Monday at 3pm")
+    r = me.say("Adatum, over skype with Femi Adebayo")
+    (interview,) = _interviews(bot)
+    assert interview.company == "Adatum" and interview.interviewers == ["Femi Adebayo"]
+    assert interview.setting == "video" and "on skype" in r.text
+
+
+def test_several_people_in_one_entry_are_asked_about_in_the_plural(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("second interview with Proseware on friday")
+    r = me.say("3pm, lunch with two senior engineers")
+    assert "Did you meet two senior engineers in round one, or are they new to you?" in r.text
+
+
+def test_a_fact_said_in_the_plural_is_read(knowledge) -> None:
+    from bot.coaching.situation import detect
+
+    assert detect(knowledge, "I'm meeting two directors on friday")["executive"].value == "executive"
+    assert "interviewer" not in detect(knowledge, "still no news from them")

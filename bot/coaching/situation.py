@@ -95,6 +95,19 @@ def _match(words: list[str], keyword: tuple[str, ...]) -> tuple[int, int] | None
     return None
 
 
+_NOT_PLURAL = frozenset(
+    {"news", "this", "does", "his", "its", "yes", "bus", "plus", "thus", "always", "perhaps", "series"}
+)
+
+
+def _singular(words: list[str]) -> list[str]:
+    """The words with a plural "s" taken off ("two partners" → "two partner"), to match keywords said in the plural."""
+    return [
+        w[:-1] if len(w) >= 4 and w.endswith("s") and not w.endswith("ss") and w not in _NOT_PLURAL else w
+        for w in words
+    ]
+
+
 def _negated(words: list[str], start: int, keyword: tuple[str, ...]) -> bool:
     if keyword[0] in _NEGATIONS:
         return False
@@ -172,7 +185,8 @@ def _detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
     found: dict[str, Found] = {}
     if not words:
         return found
-    present = set(words)
+    singular = _singular(words)
+    present = set(words) | set(singular)
     # every keyword found: (fact, value, keyword, its words, first and last position)
     matches: list[tuple[str, str, str, tuple[str, ...], int, int]] = []
     for name, group, keywords in _table(knowledge):
@@ -181,7 +195,7 @@ def _detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
         for key, keyword, kw in keywords:
             if not kw or kw[0] not in present:  # cannot match: its first word is not in the message
                 continue
-            where = _match(words, kw)
+            where = _match(words, kw) or _match(singular, kw)
             if where is None or _negated(words, where[0], kw):
                 continue
             matches.append((name, key, keyword, kw, where[0], where[1]))
@@ -391,6 +405,20 @@ def setting_tips(turn: Turn, interview: Interview, text: str) -> list[Reply]:
     ]
 
 
+_SEVERAL = frozenset({"two", "three", "four", "five", "six", "several", "some", "both", "all", "few", "couple", "many"})
+
+
+def _plural(people: str) -> bool:
+    """Whether an interviewer entry names several people ("two partners", "the engineers", "3 VPs", not "Chris")."""
+    words = people.lower().split()
+    if not words:
+        return False
+    if words[0] in _SEVERAL or words[0].isdigit() or (words[0] == "a" and words[1:2] in (["few"], ["couple"])):
+        return True
+    last = people.split()[-1]
+    return last.islower() and last.endswith("s") and not last.endswith("ss")
+
+
 def interviewer_question(turn: Turn, interview: Interview) -> tuple[str, tuple[Button, ...]] | None:
     """Ask whether the interviewers are the same as in round one, unless that is known (opens the question)."""
     topic = turn.knowledge.topics["interviewers"]
@@ -401,7 +429,7 @@ def interviewer_question(turn: Turn, interview: Interview) -> tuple[str, tuple[B
         return None
     turn.ask("situation", topic="interviewers")
     question = topic.ask.question
-    if len(interview.interviewers) == 1:
+    if len(interview.interviewers) == 1 and not _plural(interview.interviewers[0]):
         question = f"Is {formatting.people(interview.interviewers)} someone you met in round one, or new to you?"
     elif interview.interviewers:
         question = f"Did you meet {formatting.people(interview.interviewers)} in round one, or are they new to you?"

@@ -673,6 +673,18 @@ def _with_tips(turn: Turn, parse: Parse, replies: list[Reply]) -> list[Reply]:
     return replies[:1] + tips_in_message(turn, parse) + replies[1:]
 
 
+def _fill_details(turn: Turn, interview: Interview, told: Parse) -> None:
+    """The setting and interviewers an answer also gives ("Deloitte, over zoom with Priya"), where none is on file."""
+    e = told.entities
+    if e.setting and not interview.setting:
+        interview.setting = e.setting
+        interview.setting_words = setting_words(turn, told.text, e.setting, e.company)
+    known = {p.lower() for p in interview.interviewers or []}
+    new = [p for p in people_named(turn, e.interviewers) if p.lower() not in known]
+    if new and not (interview.company and any(_same_name(p, interview.company) for p in new)):
+        interview.interviewers = [*(interview.interviewers or []), *new]
+
+
 def _same_day(when: When, start: datetime) -> bool:
     """Whether ``when`` says the day (and, when it says one, the time) of ``start``."""
     return when.day == start.date() and (when.at is None or when.local() == start)
@@ -694,6 +706,7 @@ def answer_company(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | 
     if not name or len(name) > MAX_COMPANY:
         return None
     interview.company = name
+    _fill_details(turn, interview, told)
     if when and (interview.local_start is None or (when.at and not interview.has_time)) and not check_when(turn, told):
         set_when(interview, when, turn.tz)  # the day and time said with the company, where they were missing
     interview.updated_at = turn.now
@@ -749,6 +762,7 @@ def answer_when(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
             status="scheduled",
         )
     set_when(interview, when, turn.tz)
+    _fill_details(turn, interview, parse)
     interview.updated_at = turn.now
     turn.plan_reminders(interview)
     return _with_tips(turn, full, confirm(turn, interview, "Thanks. Here's the interview:", full.text))
@@ -772,6 +786,7 @@ def answer_time(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
         turn.ask("missing_time", interview_id=interview.id)
         return [Reply(problem)]
     set_when(interview, When(day, at, end), turn.tz)
+    _fill_details(turn, interview, parse)
     interview.updated_at = turn.now
     turn.plan_reminders(interview)
     return _with_tips(turn, full, confirm(turn, interview, "Thanks. Here's the interview:", full.text))
