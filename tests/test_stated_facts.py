@@ -240,3 +240,16 @@ def test_a_fact_said_in_the_plural_is_read(knowledge) -> None:
 
     assert detect(knowledge, "I'm meeting two directors on friday")["executive"].value == "executive"
     assert "interviewer" not in detect(knowledge, "still no news from them")
+
+
+def test_a_question_while_the_coach_asks_for_the_company_is_no_company(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("dinner with the same hiring manager as last time on friday")
+    me.say("who pays?")
+    (interview,) = _interviews(bot)
+    assert interview.company is None
+    r = me.say("Globex")
+    assert "Did you want me to change your interview: the company to Globex?" in r.text
+    me.press(r.button("Yes"))
+    (interview,) = _interviews(bot)  # the interview it completes, not a second one
+    assert interview.company == "Globex" and interview.setting_words == "dinner"

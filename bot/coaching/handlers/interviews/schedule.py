@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from bot.coaching import situation
-from bot.coaching.dialog import ask_first, is_other_action, split_ask
+from bot.coaching.dialog import ask_first, asks_something, is_other_action, split_ask
 from bot.coaching.handlers.after.calendar import calendar_reply
 from bot.coaching.handlers.coaching import tips_in_message
 from bot.coaching.handlers.interviews.pick import _MOVE, _ask_which, _inside, _same_name
@@ -372,6 +372,8 @@ def read_change(turn: Turn, parse: Parse, target: Interview) -> Change:
             change.company = name[:MAX_COMPANY]
     elif company_in_new and not (target.company and _same_name(company_in_new, target.company)) and corrective:
         change.company = company_in_new[:MAX_COMPANY]
+    elif company_in_new and not target.company:
+        change.company = company_in_new[:MAX_COMPANY]  # the company it was missing
     if change.company:
         read = turn.nlu.read_when(change.company, turn.local_now, turn.tz)
         if read.day is not None or read.at is not None or read.attempted:
@@ -500,6 +502,11 @@ def _target(turn: Turn, parse: Parse) -> tuple[Interview | None, list[Reply] | N
         named = [i for i in data.interviews() if i.company and old_value and _same_name(old_value, i.company)]
         if named:
             return next((i for i in named if i in upcoming), named[0]), None
+    if e.company and e.when is None and not e.when_text and len(low.split()) <= 4 and not _ANOTHER.search(low):
+        # a bare company name after the question has moved on: the interview it completes
+        nameless = [i for i in upcoming if not i.company]
+        if len(nameless) == 1 and not data.find_by_company(e.company):
+            return nameless[0], None
     if e.company:
         same = [i for i in data.find_by_company(e.company) if i in upcoming]
         if same and (old is None or not _inside(e.company, old)):
@@ -540,7 +547,7 @@ def _update(turn: Turn, parse: Parse, interview: Interview) -> list[Reply]:
     """Change an interview on file as the message says (asking first when it was not understood surely)."""
     change = read_change(turn, parse, interview)
     today = turn.local_now.date()
-    name = formatting.company(interview) if interview.company else "the"
+    name = f"{formatting.company(interview)} " if interview.company else ""
     if change.empty():
         if change.problem:
             turn.ask("missing_when", interview_id=interview.id)
@@ -553,14 +560,14 @@ def _update(turn: Turn, parse: Parse, interview: Interview) -> list[Reply]:
         if _FIX.search(parse.text.lower()):
             return [
                 Reply(
-                    f"Here's what I have for your {name} interview:\n{formatting.summary(interview, today)}\n"
+                    f"Here's what I have for your {name}interview:\n{formatting.summary(interview, today)}\n"
                     "If something is wrong, tell me what it should be, e.g. “it's at 10am”, “it's with Priya” "
                     "or “the company is Stripe”.",
                     private=True,
                 )
             ]
         return confirm(turn, interview, "Here's that interview:", parse.text)
-    asked = ask_first(turn, parse, f"Did you want me to change your {name} interview: {describe(turn, change)}?")
+    asked = ask_first(turn, parse, f"Did you want me to change your {name}interview: {describe(turn, change)}?")
     if asked:
         return asked
     moved = change.when is not None
@@ -702,6 +709,8 @@ def answer_company(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | 
     when = told.entities.when
     if when is not None and interview.local_start is not None and not _same_day(when, interview.local_start):
         return None  # another date: a second interview, not the company of this one
+    if not told.entities.company and asks_something(told.text):
+        return None  # "who pays?": a question of its own, not the company's name
     name = told.entities.company or _bare_answer(told.text)
     if not name or len(name) > MAX_COMPANY:
         return None
