@@ -253,3 +253,15 @@ def test_a_question_while_the_coach_asks_for_the_company_is_no_company(bot: BotH
     me.press(r.button("Yes"))
     (interview,) = _interviews(bot)  # the interview it completes, not a second one
     assert interview.company == "Globex" and interview.setting_words == "dinner"
+
+
+def test_the_interview_on_file_says_how_long_ago_it_was(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I had my second interview with Northwind yesterday at 2pm")
+    r = me.say("should I send a thank you?")
+    assert "waiting to hear back" not in r.text.lower()  # not asked: the interview on file says it just happened
+    assert "Keep the thank-you quick" in r.text
+    bot.advance(days=8)
+    r = me.say("should I email them?")
+    assert "waiting to hear back" not in r.text.lower()
+    assert "Keep the thank-you quick" not in r.text and "Before anything else, write down" not in r.text

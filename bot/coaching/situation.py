@@ -254,14 +254,27 @@ def current_interview(turn: Turn) -> Interview | None:
     return past[0] if past else None
 
 
-def interview_facts(interview: Interview | None, knowledge: Knowledge | None = None) -> dict[str, str]:
-    """What an interview on file says about the situation (its setting, its outcome).
+JUST_HAD = timedelta(days=2)  # an interview this recent, with no outcome: just after it
+WAITING_AFTER = timedelta(days=4)  # …this long ago, with no outcome: waiting to hear back
 
-    An informal setting says which one by the student's words ("dinner": a meal), read with ``knowledge``.
+
+def interview_facts(
+    interview: Interview | None, knowledge: Knowledge | None = None, now: datetime | None = None
+) -> dict[str, str]:
+    """What an interview on file says about the situation (its setting, its outcome, the stage after it).
+
+    An informal setting says which one by the student's words ("dinner": a meal), read with ``knowledge``;
+    an interview that took place before ``now`` with no outcome says whether it was just now or a while ago.
     """
     if interview is None:
         return {}
     out: dict[str, str] = {}
+    if now is not None and interview.starts_at is not None and interview.starts_at <= now and not interview.outcome:
+        since = now - interview.starts_at
+        if since <= JUST_HAD and interview.thank_you_sent_at is None:
+            out["stage"] = "just_finished"
+        elif since >= WAITING_AFTER:
+            out["stage"] = "waiting"
     if interview.setting in SETTING_VALUES:
         out["setting"] = SETTING_VALUES[interview.setting]
     elif interview.setting == "informal" and interview.setting_words and knowledge is not None:
@@ -283,7 +296,7 @@ def situation(turn: Turn, text: str, *, chosen: str | None = None) -> Facts:
     knowledge = turn.knowledge
     facts = Facts()
     interview = current_interview(turn)
-    facts.values.update(interview_facts(interview, knowledge))
+    facts.values.update(interview_facts(interview, knowledge, turn.now))
     stored = _stored(turn)
     outcome_at = turn.context.get("outcome_at")
     if "outcome" in stored and interview is not None and "outcome" not in facts.values:
