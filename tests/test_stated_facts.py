@@ -265,3 +265,19 @@ def test_the_interview_on_file_says_how_long_ago_it_was(bot: BotHarness) -> None
     r = me.say("should I email them?")
     assert "waiting to hear back" not in r.text.lower()
     assert "Keep the thank-you quick" not in r.text and "Before anything else, write down" not in r.text
+
+
+def test_a_fact_with_a_typo_is_read_but_a_different_word_is_not(knowledge) -> None:
+    from bot.coaching.situation import detect
+
+    assert detect(knowledge, "its a diner with my future boss")["setting"].value == "meal"
+    assert detect(knowledge, "they rejectd me yesterday")["outcome"].value == "rejected"
+    assert detect(knowledge, "round 2 is a virtaul interview")["setting"].value == "video"
+    assert "executive" not in detect(knowledge, "the company was founded in 2010")
+
+
+def test_a_stated_fact_with_a_typo_shapes_the_next_answer(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("2nd interview is a vidoe call on thursday")
+    r = me.say("they want a 10 min presentation, what should I check beforehand?")
+    assert "Presenting on a call?" in r.text

@@ -166,6 +166,59 @@ def _table(knowledge: Knowledge) -> _Table:
     return held[1]
 
 
+# per knowledge base: the words it knows (advice and fact keywords), and the keywords' words by first letter
+_SPELLING: dict[int, tuple[Knowledge, frozenset[str], dict[str, tuple[str, ...]]]] = {}
+TYPO_MIN = 5  # keyword words this long are recognised with one typo ("diner", "resturant", "rejectd")
+
+
+def _spelling(knowledge: Knowledge) -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
+    held = _SPELLING.get(id(knowledge))
+    if held is None or held[0] is not knowledge:
+        keyword_words = {w for _, _, keywords in _table(knowledge) for _, _, kw in keywords for w in kw}
+        texts = [" ".join((*item.questions, item.heading, *item.keywords, item.text)) for _, item in knowledge.items()]
+        known = frozenset(tokens(" ".join(texts))) | keyword_words
+        by_letter: dict[str, list[str]] = {}
+        for w in sorted(keyword_words):
+            if len(w) >= TYPO_MIN and w.isalpha():
+                by_letter.setdefault(w[0], []).append(w)
+        with _TABLES_LOCK:
+            _SPELLING[id(knowledge)] = held = (knowledge, known, {k: tuple(v) for k, v in by_letter.items()})
+    return held[1], held[2]
+
+
+def _one_typo(word: str, keyword: str) -> bool:
+    """Whether ``word`` is ``keyword`` with one letter wrong, missing, doubled or swapped.
+
+    Not a different ending, which is more often another word than a typo ("founded" is no "founder").
+    """
+    if word == keyword or abs(len(word) - len(keyword)) > 1:
+        return False
+    if len(word) == len(keyword):
+        diff = [i for i, (a, b) in enumerate(zip(word, keyword, strict=True)) if a != b]
+        if len(diff) == 1:
+            return diff[0] < len(keyword) - 1
+        a, b = diff[0], diff[-1] if diff else 0
+        return len(diff) == 2 and b == a + 1 and word[a] == keyword[b] and word[b] == keyword[a]
+    short, long = (word, keyword) if len(word) < len(keyword) else (keyword, word)
+    i = next((n for n, (a, b) in enumerate(zip(short, long, strict=False)) if a != b), len(short))
+    if short[i:] != long[i + 1 :]:
+        return False
+    return i < len(long) - 1 or (short is word and long[-1] != "s")  # "coffe" yes; "directory" no
+
+
+def _respelt(knowledge: Knowledge, words: list[str]) -> list[str]:
+    """The words with one-typo misspellings of fact keywords put right; words the knowledge base knows stay."""
+    known, by_letter = _spelling(knowledge)
+    out = []
+    for w in words:
+        if len(w) >= TYPO_MIN - 1 and w.isalpha() and w not in known:
+            near = [k for k in by_letter.get(w[0], ()) if _one_typo(w, k)]
+            if len(near) == 1:
+                w = near[0]
+        out.append(w)
+    return out
+
+
 def detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
     """The fact values a message reveals, by fact (the longest keyword wins within a fact).
 
@@ -181,7 +234,7 @@ def detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
 
 
 def _detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
-    words = tokens(text)
+    words = _respelt(knowledge, tokens(text))
     found: dict[str, Found] = {}
     if not words:
         return found
