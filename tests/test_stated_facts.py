@@ -281,3 +281,14 @@ def test_a_stated_fact_with_a_typo_shapes_the_next_answer(bot: BotHarness) -> No
     me.say("2nd interview is a vidoe call on thursday")
     r = me.say("they want a 10 min presentation, what should I check beforehand?")
     assert "Presenting on a call?" in r.text
+
+
+def test_whether_to_send_thank_yous_after_a_no_is_answered_not_drafted(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I had a second interview with Woodgrove today at 9am")
+    me.say("they emailed, it's a no")
+    r = me.say("should i still send the thank you emails i drafted?")
+    assert all(reply.kind != "thank_you_draft" for reply in r)
+    assert "Subject:" not in r.text
+    drafts = me.say("draft my thank-you emails")  # asked for, they still come
+    assert "Subject:" in drafts.text
