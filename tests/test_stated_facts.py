@@ -292,3 +292,12 @@ def test_whether_to_send_thank_yous_after_a_no_is_answered_not_drafted(bot: BotH
     assert "Subject:" not in r.text
     drafts = me.say("draft my thank-you emails")  # asked for, they still come
     assert "Subject:" in drafts.text
+
+
+def test_a_no_said_in_so_many_words_is_recorded_without_asking(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I had my 2nd interview with Datum yesterday at 3pm")
+    r = me.say("just got the email, they went with someone else")
+    (interview,) = _interviews(bot)
+    assert interview.outcome == "rejected"
+    assert "Noted for your Datum interview: they said no" in r.text

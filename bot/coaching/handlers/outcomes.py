@@ -60,7 +60,10 @@ def report(turn: Turn, parse: Parse, facts: situation.Facts) -> list[Reply]:
     buttons: list[Button] = []
     if turn.has_storage:
         interview, problem = _which(turn, parse)
-        sure = parse.intent != "report_outcome" or parse.confidence >= ACT  # stated in so many words, or understood
+        # stated in so many words (a phrase of the outcome, not asked about), or understood surely
+        said = situation.detect(turn.knowledge, parse.text).get("outcome")
+        plain = said is not None and len(said.words.split()) >= 2 and "?" not in parse.text
+        sure = parse.intent != "report_outcome" or parse.confidence >= ACT or plain
         if interview is not None and sure:
             record(turn, interview, outcome)
             company = formatting.company(interview)
