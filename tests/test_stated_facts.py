@@ -274,6 +274,8 @@ def test_a_fact_with_a_typo_is_read_but_a_different_word_is_not(knowledge) -> No
     assert detect(knowledge, "they rejectd me yesterday")["outcome"].value == "rejected"
     assert detect(knowledge, "round 2 is a virtaul interview")["setting"].value == "video"
     assert "executive" not in detect(knowledge, "the company was founded in 2010")
+    assert detect(knowledge, "what's coming up?") == {}  # "coming" is no typo of "coding"
+    assert "tough" not in detect(knowledge, "dinner at the Capital Grille")
 
 
 def test_a_stated_fact_with_a_typo_shapes_the_next_answer(bot: BotHarness) -> None:

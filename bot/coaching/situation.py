@@ -187,23 +187,24 @@ def _spelling(knowledge: Knowledge) -> tuple[frozenset[str], dict[str, tuple[str
 
 
 def _one_typo(word: str, keyword: str) -> bool:
-    """Whether ``word`` is ``keyword`` with one letter wrong, missing, doubled or swapped.
+    """Whether ``word`` is ``keyword`` with one letter missing, doubled or two letters swapped.
 
-    Not a different ending, which is more often another word than a typo ("founded" is no "founder").
+    Not a letter changed, nor a different ending: those more often make another word than a typo
+    ("coming" is no "coding", "founded" no "founder").
     """
     if word == keyword or abs(len(word) - len(keyword)) > 1:
         return False
     if len(word) == len(keyword):
         diff = [i for i, (a, b) in enumerate(zip(word, keyword, strict=True)) if a != b]
-        if len(diff) == 1:
-            return diff[0] < len(keyword) - 1
-        a, b = diff[0], diff[-1] if diff else 0
-        return len(diff) == 2 and b == a + 1 and word[a] == keyword[b] and word[b] == keyword[a]
+        if len(diff) != 2:
+            return False
+        a, b = diff
+        return b == a + 1 and word[a] == keyword[b] and word[b] == keyword[a]
     short, long = (word, keyword) if len(word) < len(keyword) else (keyword, word)
     i = next((n for n, (a, b) in enumerate(zip(short, long, strict=False)) if a != b), len(short))
     if short[i:] != long[i + 1 :]:
         return False
-    return i < len(long) - 1 or (short is word and long[-1] != "s")  # "coffe" yes; "directory" no
+    return i < len(long) - 1 or (short is word and long[-1] in "aeiou")  # "coffe"; not "grille", "directory"
 
 
 def _respelt(knowledge: Knowledge, words: list[str]) -> list[str]:
@@ -211,7 +212,7 @@ def _respelt(knowledge: Knowledge, words: list[str]) -> list[str]:
     known, by_letter = _spelling(knowledge)
     out = []
     for w in words:
-        if len(w) >= TYPO_MIN - 1 and w.isalpha() and w not in known:
+        if len(w) >= TYPO_MIN and w.isalpha() and w not in known:
             near = [k for k in by_letter.get(w[0], ()) if _one_typo(w, k)]
             if len(near) == 1:
                 w = near[0]

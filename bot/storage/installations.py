@@ -22,14 +22,18 @@ def save(session: Session, enterprise_id: str, team_id: str, data: str, now: dat
 def find(session: Session, enterprise_id: str, team_id: str) -> Installation | None:
     """The installation of one workspace, if any."""
     return session.scalars(
-        select(Installation).where(Installation.enterprise_id == enterprise_id, Installation.team_id == team_id)
+        select(Installation).where(
+            Installation.enterprise_id == enterprise_id, Installation.team_id == team_id
+        )
     ).one_or_none()
 
 
 def remove(session: Session, enterprise_id: str, team_id: str) -> int:
     """Delete one workspace's installation; returns how many rows went (0 or 1)."""
     result = session.execute(
-        delete(Installation).where(Installation.enterprise_id == enterprise_id, Installation.team_id == team_id)
+        delete(Installation).where(
+            Installation.enterprise_id == enterprise_id, Installation.team_id == team_id
+        )
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
