@@ -6,7 +6,9 @@ Each dialog runs on a fresh SQLite database with a clock that starts at the dial
 ``tz``, which the student's platform reports) and moves only on ``advance_minutes`` turns, when due
 reminders are delivered as they would be. Turns are ``say`` (typed), ``press`` (a button of the last
 replies whose label contains the text) and ``advance_minutes``. The ``expect`` clauses (see
-/work/team/DATA.md §5) are checked on the stored data and the last replies.
+/work/team/DATA.md §5) are checked on the stored data and the last replies; an expected interview may
+also name its ``setting`` (the category), ``setting_words`` (the student's own words for it) and its
+``outcome`` (offer, rejected, withdrawn, accepted; null for none).
 
 Dev files print each failing dialog with the reason (``--errors``: with the transcript). Any file under
 ``tests/data/blind/`` prints aggregate figures only: no names, messages or replies.
@@ -84,7 +86,10 @@ def _snapshot(app: App, ref: ConversationRef) -> Snapshot:
         if user is None:
             return False, (), 0
         rows = s.scalars(select(Interview).where(Interview.user_id == user.id).order_by(Interview.id)).all()
-        interviews = tuple((i.id, i.company, _when(i), tuple(i.interviewers or ()), i.setting, i.status) for i in rows)
+        interviews = tuple(
+            (i.id, i.company, _when(i), tuple(i.interviewers or ()), i.setting, i.status, i.setting_words, i.outcome)
+            for i in rows
+        )
         notes = len(s.scalars(select(Note.id).where(Note.user_id == user.id)).all())
         return True, interviews, notes
 
@@ -93,8 +98,14 @@ def _same_interviews(expected: list[dict[str, Any]], actual: tuple[tuple[Any, ..
     """None when the stored interviews are the expected ones in creation order, else why not."""
 
     def matches(want: dict[str, Any], row: tuple[Any, ...]) -> bool:
-        _, company, when, people, _, status = row
+        _, company, when, people, setting, status, setting_words, outcome = row
         if (want.get("company") or "").lower() != (company or "").lower():
+            return False
+        if "setting" in want and want["setting"] != setting:
+            return False
+        if "outcome" in want and want["outcome"] != outcome:
+            return False
+        if "setting_words" in want and (want["setting_words"] or "").lower() != (setting_words or "").lower():
             return False
         if want.get("when") != when or want.get("status", "scheduled") != status:
             return False

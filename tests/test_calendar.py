@@ -34,7 +34,7 @@ def test_the_calendar_file_holds_every_upcoming_interview_in_its_own_zone(bot: B
     assert acme.decoded("dtstart") == datetime(2026, 3, 6, 15, 0, tzinfo=ny)
     assert acme.decoded("dtend") - acme.decoded("dtstart") == timedelta(hours=1)  # no end given: one hour
     assert str(acme["summary"]) == "Second interview: Acme"
-    assert "Sarah Chen, Tom" in str(acme["description"]) and "meal" in str(acme["description"])
+    assert "Sarah Chen, Tom" in str(acme["description"]) and "Setting: over dinner" in str(acme["description"])
     assert globex.decoded("dtend") - globex.decoded("dtstart") == timedelta(minutes=90)  # the range's end
     assert "Acme" in r.text and "Globex" in r.text
 

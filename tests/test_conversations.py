@@ -71,7 +71,8 @@ def test_schedule_confirms_and_asks_about_interviewer(bot: BotHarness) -> None:
     assert "Friday 6 March, 3:00 PM" in r.text
     assert "Sarah Chen" in r.text
     assert r[0].private
-    assert "informal" in r.text.lower()  # setting-specific tips follow
+    assert "Sarah Chen, over dinner" in r.text  # the setting as the student named it (issue 9)
+    assert "Since it's a dinner" in r.text  # setting-specific tips follow
     assert "Is Sarah Chen someone you met in round one" in r.text
 
     r = me.say("what's coming up?")
@@ -246,7 +247,7 @@ def test_structured_commands_take_the_same_path(bot: BotHarness) -> None:
         )
     )
     assert "Acme" in r.text and "Friday 6 March, 3:00 PM" in r.text and "Sarah Chen and Tom" in r.text
-    assert "informal" in r.text
+    assert "Sarah Chen and Tom, over dinner" in r.text  # the setting in the words given
     [(label, interview_id)] = bot.app.coach.interview_choices(me.ref, "acm")
     assert label.startswith("Acme") and bot.app.coach.interview_choices(me.ref, "globex") == []
     assert bot.app.coach.interview_choices(bot.chat("bob").ref) == []

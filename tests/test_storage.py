@@ -248,3 +248,32 @@ def test_installed_workspaces_keep_their_rows_when_the_table_is_renamed(any_db_s
             ]
     finally:
         db.dispose()
+
+
+def test_interviews_on_file_keep_their_rows_when_the_setting_words_arrive(any_db_settings) -> None:
+    """Migration 0008 adds ``interviews.setting_words``: older interviews keep their setting and get none."""
+    from alembic import command
+
+    db = Database(any_db_settings.effective_database_url)
+    try:
+        migrate.upgrade(db, "0007")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO users (id, platform, workspace, external_id, created_at, last_seen_at) "
+                "VALUES (1, 'test', '', 'u1', '2026-03-02 15:00:00', '2026-03-02 15:00:00')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO interviews (id, user_id, company, has_time, tz, interviewers, setting, status, "
+                "created_at, updated_at) VALUES (1, 1, 'Acme', false, 'UTC', '[]', 'informal', 'scheduled', "
+                "'2026-03-02 15:00:00', '2026-03-02 15:00:00')"
+            )
+        migrate.upgrade(db)
+        with db.session() as s:
+            interview = s.get(Interview, 1)
+            assert interview is not None and interview.setting == "informal" and interview.setting_words is None
+            interview.setting_words = "dinner"
+            s.commit()
+        command.downgrade(migrate.alembic_config(db), "0007")
+        assert "setting_words" not in {c["name"] for c in inspect(db.engine).get_columns("interviews")}
+    finally:
+        db.dispose()

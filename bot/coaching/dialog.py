@@ -60,6 +60,38 @@ def yes_no(text: str) -> bool | None:
     return None
 
 
+# the parts of a message: clauses and the punctuation that ends them ("3pm. any tips for a panel?")
+_PART = re.compile(r"[^.?!;,\n]+[.?!;,\n]*")
+
+
+# a clause that asks for advice rather than telling something
+_ASKS = re.compile(
+    r"\b(?:tips?|advice|advise|etiquette|suggestions?|pointers|recommendations?|ideas|help me|"
+    r"how (?:do|should|can|could|would|to|much|many)|what (?:do|should|can|could|would|to|are|is)|wh?at do i|"
+    r"wat (?:do|should)|should i|shall i|can i|do i|is it ok|is it okay|ok to|okay to|what if|any thoughts)\b",
+    re.I,
+)
+
+
+def split_ask(text: str) -> tuple[str, str]:
+    """A message's details and its ask for advice: "friday at 10, what should i prepare?" → the two parts.
+
+    A clause asks when it ends with "?" or has words of asking ("any tips", "how do I"); the other clauses
+    are the details (the answer to a question of the coach). Without an ask, the whole text and "".
+    """
+    parts = [m.group(0) for m in _PART.finditer(text) if m.group(0).strip(" .?!;,\n")]
+    asking = [p for p in parts if p.rstrip().endswith("?") or _ASKS.search(p)]
+    if not asking or len(asking) == len(parts):
+        return text, ""
+    told = "".join(p for p in parts if p not in asking).strip(" .;,\n")
+    return told, " ".join(p.strip() for p in asking)
+
+
+def asks_something(text: str) -> bool:
+    """Whether a message asks anything (a question mark, or words of asking: "any tips", "how do I")."""
+    return "?" in text or bool(_ASKS.search(text))
+
+
 CONFIRM = "confirm_intent"
 """The kind of the open question "Did you want to …?" asked when a change was not understood surely."""
 
@@ -150,6 +182,7 @@ def _dispatch(registry: Registry, turn: Turn, text: str) -> tuple[list[Reply], s
         if verb == "confirm" and args[:1] in (["yes"], ["no"]):
             token = args[1] if len(args) > 1 else None
             return _confirmed(registry, turn, pending, args[0] == "yes", token), "action:confirm"
+        _settle_offered(turn, asking=False)
         found = registry.action(turn.msg.action)
         if found is None:
             return [Reply(turn.knowledge.response("unknown_action"))], "action:unknown"
@@ -157,6 +190,7 @@ def _dispatch(registry: Registry, turn: Turn, text: str) -> tuple[list[Reply], s
         turn.close_question()
         return action.func(turn, args), f"action:{verb}"
     parse: Parse = turn.nlu.parse(text, turn.local_now, turn.tz)
+    _settle_offered(turn, asking=asks_something(text) and parse.intent != "more")
     if turn.has_storage:  # a situation said in any message ("she invited me to lunch") shapes later advice
         from bot.coaching.situation import learn_from_text
 
@@ -179,4 +213,39 @@ def _dispatch(registry: Registry, turn: Turn, text: str) -> tuple[list[Reply], s
         return answered, "answer:practice"
     route = registry.get("intent", parse.intent) or registry.get("intent", "fallback")
     assert route is not None
-    return route.func(turn, parse), parse.intent
+    if not told_only(turn, text):
+        return route.func(turn, parse), parse.intent
+    asked_before = list(turn.context.get("shown") or [])
+    replies = route.func(turn, parse)
+    shown_now = [str(i) for i in turn.context.get("shown") or []]
+    turn.remember("offered", [i for i in shown_now if i not in asked_before])
+    turn.remember("shown", [i for i in shown_now if i in asked_before])  # (see told_only)
+    return replies, parse.intent
+
+
+def _settle_offered(turn: Turn, *, asking: bool) -> None:
+    """Advice offered on news (see :func:`told_only`) counts as shown from the next message on, unless it asks.
+
+    So "more", a topic button or "more tips" go on to other advice, while a question gets its best answer.
+    """
+    if not turn.has_storage or not turn.context.get("offered"):
+        return
+    offered = [str(i) for i in turn.context.get("offered") or []]
+    turn.remember("offered", [])
+    if not asking:
+        shown = [str(i) for i in turn.context.get("shown") or []]
+        turn.remember("shown", [*shown, *(i for i in offered if i not in shown)])
+
+
+def told_only(turn: Turn, text: str) -> bool:
+    """Whether a message only tells the coach something about the student's situation, asking nothing.
+
+    ("the CEO herself is doing my final interview", "they rejected me"). The advice it is answered with
+    is offered, not asked for: it does not count as shown when the student then asks, so the question gets
+    its best answer even when that was among the advice offered ("how do I handle that?").
+    """
+    if not turn.has_storage or asks_something(text):
+        return False
+    from bot.coaching.situation import detect
+
+    return any(not found.hypothetical for found in detect(turn.knowledge, text).values())

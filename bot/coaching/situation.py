@@ -40,19 +40,20 @@ _IFFY = frozenset(
         "hoping",
         "might",
         "may",
-        "gonna",
-        "will",
         "would",
         "could",
         "should",
     }
 )
-_ASKING = frozenset({"will", "would", "could", "might", "should", "may"})
+_REPORTED = frozenset({"said", "says", "told", "tells", "mentioned", "confirmed", "informed", "explained", "wrote"})
+_WOULD = frozenset({"would", "will", "gonna"})  # after "they said…", a plan reported: "they said I'd meet the CEO"
+_ASKING = frozenset({"will", "would", "could", "might", "should", "may", "gonna"})
 _BREAKS = frozenset({".", ",", ";", "!", "?", "but", "so", "because", "although"})
 NEGATION_REACH = 4  # words before a keyword where "not" cancels it ("not the person I met before")
 MAX_GAP = 2  # words that may sit between the words of a keyword ("same [hiring] manager")
 OUTCOME_VALUES = {"offer": "offered", "rejected": "rejected", "withdrawn": "withdrawn", "accepted": "accepted"}
 SETTING_VALUES = {"video": "video", "phone": "phone", "onsite": "onsite"}
+INFORMAL_VALUES = frozenset({"meal", "drinks", "coffee"})  # the informal settings (the "setting" fact's values)
 
 
 def tokens(text: str) -> list[str]:
@@ -94,6 +95,19 @@ def _match(words: list[str], keyword: tuple[str, ...]) -> tuple[int, int] | None
     return None
 
 
+_NOT_PLURAL = frozenset(
+    {"news", "this", "does", "his", "its", "yes", "bus", "plus", "thus", "always", "perhaps", "series"}
+)
+
+
+def _singular(words: list[str]) -> list[str]:
+    """The words with a plural "s" taken off ("two partners" → "two partner"), to match keywords said in the plural."""
+    return [
+        w[:-1] if len(w) >= 4 and w.endswith("s") and not w.endswith("ss") and w not in _NOT_PLURAL else w
+        for w in words
+    ]
+
+
 def _negated(words: list[str], start: int, keyword: tuple[str, ...]) -> bool:
     if keyword[0] in _NEGATIONS:
         return False
@@ -114,9 +128,10 @@ def _supposed(words: list[str], start: int, end: int) -> bool:
     while right < len(words) and words[right] not in _BREAKS:
         right += 1
     clause = words[left:start]
-    if any(w in _IFFY or w.endswith("'ll") or w.endswith("'d") for w in clause):
-        return True
-    return right < len(words) and words[right] == "?" and any(w in _ASKING for w in clause)
+    reported = any(w in _REPORTED for w in words[:start])
+    if any((w in _IFFY and not (reported and w in _WOULD)) or (w.endswith("'d") and not reported) for w in clause):
+        return True  # (a plan is a fact: "it will be on zoom", "I'll be meeting a panel"; a question is not)
+    return right < len(words) and words[right] == "?" and any(w in _ASKING or w.endswith("'ll") for w in clause)
 
 
 def _group_applies(group: FactGroup, words: list[str]) -> bool:
@@ -151,6 +166,60 @@ def _table(knowledge: Knowledge) -> _Table:
     return held[1]
 
 
+# per knowledge base: the words it knows (advice and fact keywords), and the keywords' words by first letter
+_SPELLING: dict[int, tuple[Knowledge, frozenset[str], dict[str, tuple[str, ...]]]] = {}
+TYPO_MIN = 5  # keyword words this long are recognised with one typo ("diner", "resturant", "rejectd")
+
+
+def _spelling(knowledge: Knowledge) -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
+    held = _SPELLING.get(id(knowledge))
+    if held is None or held[0] is not knowledge:
+        keyword_words = {w for _, _, keywords in _table(knowledge) for _, _, kw in keywords for w in kw}
+        texts = [" ".join((*item.questions, item.heading, *item.keywords, item.text)) for _, item in knowledge.items()]
+        known = frozenset(tokens(" ".join(texts))) | keyword_words
+        by_letter: dict[str, list[str]] = {}
+        for w in sorted(keyword_words):
+            if len(w) >= TYPO_MIN and w.isalpha():
+                by_letter.setdefault(w[0], []).append(w)
+        with _TABLES_LOCK:
+            _SPELLING[id(knowledge)] = held = (knowledge, known, {k: tuple(v) for k, v in by_letter.items()})
+    return held[1], held[2]
+
+
+def _one_typo(word: str, keyword: str) -> bool:
+    """Whether ``word`` is ``keyword`` with one letter missing, doubled or two letters swapped.
+
+    Not a letter changed, nor a different ending: those more often make another word than a typo
+    ("coming" is no "coding", "founded" no "founder").
+    """
+    if word == keyword or abs(len(word) - len(keyword)) > 1:
+        return False
+    if len(word) == len(keyword):
+        diff = [i for i, (a, b) in enumerate(zip(word, keyword, strict=True)) if a != b]
+        if len(diff) != 2:
+            return False
+        a, b = diff
+        return b == a + 1 and word[a] == keyword[b] and word[b] == keyword[a]
+    short, long = (word, keyword) if len(word) < len(keyword) else (keyword, word)
+    i = next((n for n, (a, b) in enumerate(zip(short, long, strict=False)) if a != b), len(short))
+    if short[i:] != long[i + 1 :]:
+        return False
+    return i < len(long) - 1 or (short is word and long[-1] in "aeiou")  # "coffe"; not "grille", "directory"
+
+
+def _respelt(knowledge: Knowledge, words: list[str]) -> list[str]:
+    """The words with one-typo misspellings of fact keywords put right; words the knowledge base knows stay."""
+    known, by_letter = _spelling(knowledge)
+    out = []
+    for w in words:
+        if len(w) >= TYPO_MIN and w.isalpha() and w not in known:
+            near = [k for k in by_letter.get(w[0], ()) if _one_typo(w, k)]
+            if len(near) == 1:
+                w = near[0]
+        out.append(w)
+    return out
+
+
 def detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
     """The fact values a message reveals, by fact (the longest keyword wins within a fact).
 
@@ -166,25 +235,32 @@ def detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
 
 
 def _detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
-    words = tokens(text)
+    words = _respelt(knowledge, tokens(text))
     found: dict[str, Found] = {}
     if not words:
         return found
-    present = set(words)
+    singular = _singular(words)
+    present = set(words) | set(singular)
+    # every keyword found: (fact, value, keyword, its words, first and last position)
+    matches: list[tuple[str, str, str, tuple[str, ...], int, int]] = []
     for name, group, keywords in _table(knowledge):
         if not _group_applies(group, words):
             continue
-        best: Found | None = None
         for key, keyword, kw in keywords:
             if not kw or kw[0] not in present:  # cannot match: its first word is not in the message
                 continue
-            where = _match(words, kw)
+            where = _match(words, kw) or _match(singular, kw)
             if where is None or _negated(words, where[0], kw):
                 continue
-            if best is None or len(kw) > best.length:
-                best = Found(key, keyword, _supposed(words, *where), len(kw))
-        if best is not None:
-            found[name] = best
+            matches.append((name, key, keyword, kw, where[0], where[1]))
+    for name, key, keyword, kw, start, end in matches:
+        # words that are part of a longer keyword of another fact say that one ("they picked someone else"
+        # is a rejection, not a new interviewer)
+        if any(o[0] != name and o[4] <= start and end <= o[5] and len(o[3]) > len(kw) for o in matches):
+            continue
+        best = found.get(name)
+        if best is None or len(kw) > best.length:
+            found[name] = Found(key, keyword, _supposed(words, start, end), len(kw))
     return found
 
 
@@ -232,13 +308,33 @@ def current_interview(turn: Turn) -> Interview | None:
     return past[0] if past else None
 
 
-def interview_facts(interview: Interview | None) -> dict[str, str]:
-    """What an interview on file says about the situation (its setting, its outcome)."""
+JUST_HAD = timedelta(days=2)  # an interview this recent, with no outcome: just after it
+WAITING_AFTER = timedelta(days=4)  # …this long ago, with no outcome: waiting to hear back
+
+
+def interview_facts(
+    interview: Interview | None, knowledge: Knowledge | None = None, now: datetime | None = None
+) -> dict[str, str]:
+    """What an interview on file says about the situation (its setting, its outcome, the stage after it).
+
+    An informal setting says which one by the student's words ("dinner": a meal), read with ``knowledge``;
+    an interview that took place before ``now`` with no outcome says whether it was just now or a while ago.
+    """
     if interview is None:
         return {}
     out: dict[str, str] = {}
+    if now is not None and interview.starts_at is not None and interview.starts_at <= now and not interview.outcome:
+        since = now - interview.starts_at
+        if since <= JUST_HAD and interview.thank_you_sent_at is None:
+            out["stage"] = "just_finished"
+        elif since >= WAITING_AFTER:
+            out["stage"] = "waiting"
     if interview.setting in SETTING_VALUES:
         out["setting"] = SETTING_VALUES[interview.setting]
+    elif interview.setting == "informal" and interview.setting_words and knowledge is not None:
+        said = _detect(knowledge, interview.setting_words).get("setting")
+        if said is not None and said.value in INFORMAL_VALUES:
+            out["setting"] = said.value
     outcome = getattr(interview, "outcome", None)
     if outcome in OUTCOME_VALUES:
         out["outcome"] = OUTCOME_VALUES[outcome]
@@ -254,7 +350,7 @@ def situation(turn: Turn, text: str, *, chosen: str | None = None) -> Facts:
     knowledge = turn.knowledge
     facts = Facts()
     interview = current_interview(turn)
-    facts.values.update(interview_facts(interview))
+    facts.values.update(interview_facts(interview, knowledge, turn.now))
     stored = _stored(turn)
     outcome_at = turn.context.get("outcome_at")
     if "outcome" in stored and interview is not None and "outcome" not in facts.values:
@@ -268,7 +364,8 @@ def situation(turn: Turn, text: str, *, chosen: str | None = None) -> Facts:
             facts.values[group] = chosen
             facts.told.add(group)
             _remember(turn, group, chosen)
-    for name, found in detect(knowledge, text).items():
+    said = detect(knowledge, text)
+    for name, found in said.items():
         fact_group = knowledge.facts[name]
         if found.hypothetical and fact_group.strict:
             continue
@@ -278,7 +375,20 @@ def situation(turn: Turn, text: str, *, chosen: str | None = None) -> Facts:
             facts.supposed.add(name)
         else:
             _remember(turn, name, found.value)
+    if facts.values.get("outcome") and "outcome" not in facts.supposed and not _stage_said(facts, said):
+        facts.values["stage"] = "decided"  # an outcome known: no longer just after the interview or waiting
     return facts
+
+
+def _stage_said(facts: Facts, said: dict[str, Found]) -> bool:
+    """Whether a message states the stage: "what now?" asks, it does not say the interview just ended.
+
+    (Without an outcome known, such a question is read as just after the interview.)
+    """
+    stage = said.get("stage")
+    if stage is None or "stage" not in facts.told:
+        return False
+    return "outcome" in facts.told or not stage.words.startswith(("what", "now what"))
 
 
 def _parse_time(raw: object) -> datetime | None:
@@ -348,13 +458,32 @@ def setting_tips(turn: Turn, interview: Interview, text: str) -> list[Reply]:
     advice.mark_shown(turn, picked)
     tips = markup.bullets([item.text for _, item in picked])
     where = turn.knowledge.value(facts.values.get("setting", ""))
-    place = where.words if where and where.key in {"meal", "drinks", "coffee", "site_visit"} else "an informal setting"
+    if interview.setting_words:  # as the student named it ("a dinner")
+        place = formatting.setting_name(interview.setting, interview.setting_words)
+    elif where and where.key in {"meal", "drinks", "coffee", "site_visit"}:
+        place = where.words
+    else:
+        place = "an informal setting"
     return [
         Reply(
             f"Since it's {place}, two things to keep in mind:\n{tips}",
             (Button("More on dinner & drinks", "topic:informal_setting"),),
         )
     ]
+
+
+_SEVERAL = frozenset({"two", "three", "four", "five", "six", "several", "some", "both", "all", "few", "couple", "many"})
+
+
+def _plural(people: str) -> bool:
+    """Whether an interviewer entry names several people ("two partners", "the engineers", "3 VPs", not "Chris")."""
+    words = people.lower().split()
+    if not words:
+        return False
+    if words[0] in _SEVERAL or words[0].isdigit() or (words[0] == "a" and words[1:2] in (["few"], ["couple"])):
+        return True
+    last = people.split()[-1]
+    return last.islower() and last.endswith("s") and not last.endswith("ss")
 
 
 def interviewer_question(turn: Turn, interview: Interview) -> tuple[str, tuple[Button, ...]] | None:
@@ -367,7 +496,7 @@ def interviewer_question(turn: Turn, interview: Interview) -> tuple[str, tuple[B
         return None
     turn.ask("situation", topic="interviewers")
     question = topic.ask.question
-    if len(interview.interviewers) == 1:
+    if len(interview.interviewers) == 1 and not _plural(interview.interviewers[0]):
         question = f"Is {formatting.people(interview.interviewers)} someone you met in round one, or new to you?"
     elif interview.interviewers:
         question = f"Did you meet {formatting.people(interview.interviewers)} in round one, or are they new to you?"

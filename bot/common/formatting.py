@@ -19,6 +19,135 @@ SETTING_WORDS = {
 }
 
 
+# how a setting named in the student's own words is written back ("dinner" → "over dinner")
+_AT_A = frozenset({"bar", "pub", "restaurant", "cafe", "café", "bistro", "coffee shop"})
+_ONE = frozenset(
+    {
+        "meal",
+        "drink",
+        "beer",
+        "coffee chat",
+        "video call",
+        "zoom call",
+        "teams call",
+        "meet call",
+        "video chat",
+        "phone call",
+        "call",
+        "phone screen",
+        "site visit",
+        "office visit",
+        "office tour",
+        "virtual onsite",
+        "virtual on-site",
+        "lunch meeting",
+        "dinner meeting",
+        "dinner interview",
+        "lunch interview",
+        "video interview",
+        "virtual interview",
+        "online interview",
+        "remote interview",
+        "telephone interview",
+        "phone interview",
+    }
+)
+_ADVERB = {
+    "virtual": "virtually",
+    "remote": "remotely",
+    "phone": "by phone",
+    "telephone": "by telephone",
+    "video": "on video",
+    "vc": "on a video call",
+    "f2f": "face to face",
+}
+_THEIR = frozenset(
+    {
+        "office",
+        "offices",
+        "hq",
+        "headquarters",
+        "head office",
+        "campus",
+        "plant",
+        "factory",
+        "lab",
+        "studio",
+        "warehouse",
+        "store",
+        "building",
+        "site",
+    }
+)
+_PREPOSITIONS = (
+    "over ",
+    "at ",
+    "in ",
+    "on ",
+    "by ",
+    "via ",
+    "face",
+    "online",
+    "virtually",
+    "remotely",
+    "onsite",
+    "on-site",
+)
+
+
+def _article(words: str) -> str:
+    return f"an {words}" if words[:1].lower() in "aeiou" else f"a {words}"
+
+
+def setting_phrase(setting: str | None, words: str | None = None) -> str:
+    """Where an interview happens, in the student's own words when known ("over dinner", "on Zoom", "by phone").
+
+    Without their words, the category's description ("in an informal setting (a meal or drinks)").
+    """
+    w = " ".join((words or "").split())
+    low = w.lower()
+    if not w:
+        return SETTING_WORDS.get(setting, setting) if setting else ""
+    if low.startswith(_PREPOSITIONS) or low in {"in person", "in-person", "onsite", "on-site"}:
+        return w
+    if low in _ADVERB:
+        return _ADVERB[low]
+    if low in _ONE:
+        return _article(w)
+    if low in _AT_A:
+        return f"at a {w}"
+    if low in {"the office", "their office"}:
+        return f"at {w}"
+    if setting == "informal":
+        return f"at {w}" if low == "happy hour" else f"over {w}"
+    if setting == "video":
+        return f"on {w}"
+    if setting == "onsite" and low in _THEIR:
+        return f"at their {w}"
+    return SETTING_WORDS.get(setting, setting) if setting else w
+
+
+def setting_name(setting: str | None, words: str | None = None) -> str:
+    """The setting as a noun phrase, for "since it's …": "a dinner", "drinks", "a Zoom call", "a video call"."""
+    w = " ".join((words or "").split())
+    low = w.lower()
+    if setting == "informal" and w and not low.startswith(_PREPOSITIONS):
+        if low.endswith("s") or low in {"happy hour", "food", "tea"}:
+            return w
+        return w if low.startswith(("a ", "an ")) else _article(w)
+    return {
+        "informal": "an informal setting",
+        "video": "a video call",
+        "phone": "a phone call",
+        "onsite": "at their office",
+    }.get(setting or "", "")
+
+
+def setting_of(interview: Interview) -> str:
+    """Where an interview happens, as the student named it (see :func:`setting_phrase`)."""
+    return setting_phrase(interview.setting, getattr(interview, "setting_words", None))
+
+
 def clock(dt: datetime) -> str:
     """``3:00 PM`` style."""
     hour = dt.hour % 12 or 12
@@ -72,5 +201,5 @@ def summary(interview: Interview, today: date | None = None) -> str:
     if interview.interviewers:
         parts.append(f"with {people(interview.interviewers)}")
     if interview.setting:
-        parts.append(SETTING_WORDS.get(interview.setting, interview.setting))
+        parts.append(setting_of(interview))
     return ", ".join(parts)

@@ -93,7 +93,8 @@ class Interview(Base):
     tz: Mapped[str] = mapped_column(String(64))
     starts_at: Mapped[datetime | None]
     interviewers: Mapped[list[str]] = mapped_column(JSON, default=list)
-    setting: Mapped[str | None] = mapped_column(String(16))
+    setting: Mapped[str | None] = mapped_column(String(16))  # informal | video | phone | onsite
+    setting_words: Mapped[str | None] = mapped_column(String(40))  # the student's own words ("dinner", "Zoom")
     status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled | cancelled
     outcome: Mapped[str | None] = mapped_column(String(16))  # offer | rejected | withdrawn | accepted
     decision_by: Mapped[date | None] = mapped_column(Date)

@@ -60,7 +60,10 @@ def report(turn: Turn, parse: Parse, facts: situation.Facts) -> list[Reply]:
     buttons: list[Button] = []
     if turn.has_storage:
         interview, problem = _which(turn, parse)
-        sure = parse.intent != "report_outcome" or parse.confidence >= ACT  # stated in so many words, or understood
+        # stated in so many words (a phrase of the outcome, not asked about), or understood surely
+        said = situation.detect(turn.knowledge, parse.text).get("outcome")
+        plain = said is not None and len(said.words.split()) >= 2 and "?" not in parse.text
+        sure = parse.intent != "report_outcome" or parse.confidence >= ACT or plain
         if interview is not None and sure:
             record(turn, interview, outcome)
             company = formatting.company(interview)
@@ -71,6 +74,15 @@ def report(turn: Turn, parse: Parse, facts: situation.Facts) -> list[Reply]:
             buttons.append(Button("Yes, note it", f"outcome:set:{interview.id}:{outcome}", "primary"))
         elif problem:
             lines.append(problem)
+        elif len(choices := _candidates(turn)) > 1:  # several could be meant: ask, one button each
+            lines.append(f"Which interview should I note that for ({SAID[outcome]})?")
+            buttons.extend(
+                Button(
+                    f"{i.company or 'Interview'}, {formatting.when(i, turn.local_now.date())}"[:75],
+                    f"outcome:set:{i.id}:{outcome}",
+                )
+                for i in choices
+            )
     return _advise(turn, facts, parse.text, outcome, lines, buttons)
 
 
@@ -108,6 +120,20 @@ def _which(turn: Turn, parse: Parse) -> tuple[Interview | None, str | None]:
     if len(upcoming) == 1:
         return upcoming[0], None
     return None, None
+
+
+CANDIDATES = 4
+"""At most this many interviews offered as buttons when an outcome could be about several."""
+
+
+def _candidates(turn: Turn) -> list[Interview]:
+    """The interviews an outcome could be about: the upcoming ones, then the recent past ones."""
+    data = turn.data
+    seen: list[Interview] = []
+    for i in [*data.upcoming(turn.now), *data.recent_past(turn.now)]:
+        if i not in seen and i.outcome is None:
+            seen.append(i)
+    return seen[:CANDIDATES]
 
 
 def record(turn: Turn, interview: Interview, outcome: str) -> None:

@@ -72,7 +72,7 @@ def _event(turn: Turn, interview: Interview) -> icalendar.Event:
     if interview.interviewers:
         lines.append(f"With {', '.join(interview.interviewers)}")
     if interview.setting:
-        lines.append(f"Setting: {formatting.SETTING_WORDS.get(interview.setting, interview.setting)}")
+        lines.append(f"Setting: {formatting.setting_of(interview)}")
     lines.append("Tracked by SecondRound, your second-interview coach.")
     event.add("description", "\n".join(lines))
     prepare = turn.planner.due_times(interview).get("prepare")

@@ -7,7 +7,7 @@ and a ``mailto:`` link; with nobody on file, one draft to the team and a questio
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -314,9 +314,27 @@ def drafts_reply(turn: Turn, interview: Interview | None, only: list[str] | None
     return replies
 
 
+# "should I still send…?", "is it worth…?": a question about thank-yous, not a request for drafts
+_WHETHER = re.compile(
+    r"^\W*(?:(?:so|ok|okay|and|but|hmm)\W+)*(?:should|shall|do|does|is|are|must|would it|is it|was it|will it|"
+    r"what|why|how|any point|worth)\b(?!\s+you\b)",
+    re.I,
+)
+
+
 @on_intent("draft_thank_you")
 def draft_thank_yous(turn: Turn, parse: Parse) -> list[Reply]:
-    """Drafts for "draft my thank-you emails": the interview named, or the latest one that took place."""
+    """Drafts for "draft my thank-you emails": the interview named, or the latest one that took place.
+
+    After the process ended (a no, a withdrawal, an accepted offer), a question whether to send them is
+    answered with the advice for that ending instead of drafts.
+    """
+    if _WHETHER.match(parse.text) and "?" in parse.text:
+        from bot.coaching import situation
+
+        facts = situation.situation(turn, parse.text)
+        if facts.values.get("outcome") in {"rejected", "withdrawn", "accepted"} and "outcome" not in facts.supposed:
+            return turn.handle_as("follow_up", replace(parse, intent="follow_up"))
     named = _named_in(turn, parse.text)
     interview = named or _thank_you_interview(turn, parse.entities.company or None)
     people = list(interview.interviewers or []) if interview is not None else []

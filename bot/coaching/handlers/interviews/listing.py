@@ -33,6 +33,13 @@ _OFFER_NEWS = re.compile(
 )
 
 
+# words of asking for the list itself ("what's coming up?", "any interviews this week?")
+_LISTING = re.compile(
+    r"\b(coming up|upcoming|schedule\w*|interviews?|list|calendar|agenda|planned|plans?|next|on file|tracking|"
+    r"what'?s on|have i got|do i have (?:any|anything))\b"
+)
+
+
 ENDED = ("rejected", "withdrawn", "accepted")
 
 
@@ -129,6 +136,11 @@ def list_interviews(turn: Turn, parse: Parse) -> list[Reply]:
     deadlines = deadline_lines(turn.data, turn.now, turn.tz)
     waiting, own = waiting_lines(turn), custom_lines(turn)
     if not (upcoming or deadlines or waiting or own):
+        if "?" in parse.text and not _LISTING.search(low):  # "do I have to answer today?": a question
+            from bot.coaching.handlers.coaching import rescue
+
+            if (rescued := rescue(turn, parse)) is not None:
+                return rescued
         return [
             Reply(
                 "You have no upcoming interviews on file. Tell me about one, e.g. "

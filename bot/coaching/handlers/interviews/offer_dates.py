@@ -13,7 +13,10 @@ from bot.nlu.types import Parse
 from bot.reminders.planner import to_utc
 
 _DECISION = re.compile(r"\b(decid\w*|decision|hear back|let me know|get back|news|answer|respond|reply|by the)\b")
-_DEADLINE = re.compile(r"\b(deadline|by|until|till|before|answer|respond|decide|due|expires?|get back)\b")
+_DEADLINE = re.compile(
+    r"\b(deadline|until|till|before|answer|respond|decide|due|expires?|get back|"
+    r"by(?!\s+(?:e-?mail|mail|phone|post|letter|text|call|courier|docusign|hand|the way)\b))\b"
+)  # ("by Friday" is a deadline, "by email" is how it came)
 
 
 def record_dates(turn: Turn, parse: Parse) -> list[Reply]:
@@ -25,6 +28,8 @@ def record_dates(turn: Turn, parse: Parse) -> list[Reply]:
     low = parse.text.lower()
     if not sure(turn, parse) or e.when is None or e.when.day < turn.local_now.date():
         return []
+    if e.when.at is not None and e.when.local() <= turn.local_now:
+        return []  # "it arrived at 9 this morning": when the news came, not a date ahead
     if parse.intent == "offer" and _DEADLINE.search(low):
         kind = "offer"
     elif parse.intent in {"follow_up", "expectations"} and _DECISION.search(low):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from bot.coaching import situation
-from bot.coaching.dialog import ask_first, is_other_action
+from bot.coaching.dialog import ask_first, asks_something, is_other_action, split_ask
 from bot.coaching.handlers.after.calendar import calendar_reply
 from bot.coaching.handlers.coaching import tips_in_message
 from bot.coaching.handlers.interviews.pick import _MOVE, _ask_which, _inside, _same_name
@@ -121,6 +121,59 @@ MAX_COMPANY = 120
 
 
 MAX_PERSON = 80
+
+
+# words that say how the student knows an interviewer, not who they are ("the same manager as last time")
+_RELATION = re.compile(
+    r"\b(?:same|new|different|usual|previous|other|another|again)\b"
+    r"|\b(?:as|from|like)\s+(?:last time|before|(?:the|my) first (?:round|time|interview)|round (?:one|1))\b"
+    r"|\b(?:who|that|i|we)\s+(?:met|saw|had|spoke|interviewed)\b.*$",
+    re.I,
+)
+
+
+def people_named(turn: Turn, names: tuple[str, ...] | list[str]) -> list[str]:
+    """The interviewers to store: names and roles, not how the student knows them.
+
+    "same manager" or "the same person as last time" say that the interviewer is someone met before: a
+    fact (remembered by :func:`situation.learn_from_text`), not a name, so they are not stored. A name
+    said with such words stays ("Priya again" → "Priya").
+    """
+    first_names = turn.nlu.tagger.lexicon.first_names
+    roles = turn.nlu.tagger.lexicon.roles
+    out: list[str] = []
+    for name in names:
+        if not _RELATION.search(name):
+            out.append(name[:MAX_PERSON])
+            continue
+        words = " ".join(_RELATION.sub(" ", name).split()).strip(" ,.;:!?").split()
+        if any(
+            w.lower().strip(".,'") in first_names or (n > 0 and w[:1].isupper() and w.lower() not in roles)
+            for n, w in enumerate(words)
+        ):
+            out.append(" ".join(words)[:MAX_PERSON])  # "Sarah again": a name after all
+    return list(dict.fromkeys(out))
+
+
+def setting_words(turn: Turn, text: str, setting: str | None, company: str | None = None) -> str | None:
+    """How the student named an interview's ``setting`` in ``text`` ("dinner", "Zoom", "over the phone").
+
+    The longest phrase of that kind (a word often not about the setting, like "call", only when no
+    other is there), outside the company's name ("a Teams call with Zoom").
+    """
+    if not setting or not text:
+        return None
+    if company:
+        text = re.sub(re.escape(company), " ", text, flags=re.I)
+    lexicon = turn.nlu.tagger.lexicon
+    found: list[tuple[bool, int, str]] = []
+    for phrase, kind in lexicon.settings.items():
+        if kind != setting:
+            continue
+        m = re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text, re.I)
+        if m:
+            found.append((phrase not in lexicon.weak, len(phrase), m.group(0)))
+    return max(found)[2][:40] if found else None
 
 
 RECENT_PAST = timedelta(days=2)
@@ -280,12 +333,15 @@ class Change:
     add_people: list[str] = field(default_factory=list)
     drop_people: list[str] = field(default_factory=list)
     setting: str | None = None
+    setting_words: str | None = None  # the student's words for the setting, when they changed
     problem: str | None = None  # why the date in the message could not be used (the reply says so)
     problem_kind: str | None = None
 
     def empty(self) -> bool:
         """Whether nothing would change."""
-        return not (self.company or self.when or self.add_people or self.drop_people or self.setting)
+        return not (
+            self.company or self.when or self.add_people or self.drop_people or self.setting or self.setting_words
+        )
 
 
 def read_change(turn: Turn, parse: Parse, target: Interview) -> Change:
@@ -316,12 +372,14 @@ def read_change(turn: Turn, parse: Parse, target: Interview) -> Change:
             change.company = name[:MAX_COMPANY]
     elif company_in_new and not (target.company and _same_name(company_in_new, target.company)) and corrective:
         change.company = company_in_new[:MAX_COMPANY]
+    elif company_in_new and not target.company:
+        change.company = company_in_new[:MAX_COMPANY]  # the company it was missing
     if change.company:
         read = turn.nlu.read_when(change.company, turn.local_now, turn.tz)
         if read.day is not None or read.at is not None or read.attempted:
             change.company = None  # "it's feb 2nd": date words, not a company's name
     # the interviewers
-    named = [p for p in e.interviewers if old is None or not _inside(p, old)]
+    named = people_named(turn, [p for p in e.interviewers if old is None or not _inside(p, old)])
     about_people = old_value and not old_field and (named or _PERSON_WORD.search(new.lower()))
     if old_field == "interviewer" or about_people:
         change.drop_people = [p for p in people if _same_name(old_value, p)]
@@ -370,8 +428,14 @@ def read_change(turn: Turn, parse: Parse, target: Interview) -> Change:
         change.problem, change.problem_kind = _vague(e.when_text), "vague"
     elif e.when_text and (old is None or _inside(e.when_text, new)) and lit.attempted:
         change.problem, change.problem_kind = _unreadable(e.when_text), "unreadable"
-    if e.setting and e.setting != target.setting and (old is None or not turn.nlu.setting_of(old)):
-        change.setting = e.setting
+    # the setting: the one said as right ("on teams, not zoom"), in the student's words
+    kind = e.setting if old is None or not turn.nlu.setting_of(old) else turn.nlu.setting_of(new)
+    if e.setting and kind:
+        words = setting_words(turn, new if old is not None else text, kind, e.company)
+        if kind != target.setting:
+            change.setting, change.setting_words = kind, words
+        elif words and (target.setting_words or "").lower() != words.lower():
+            change.setting_words = words  # "it's lunch, not dinner": the same kind, in other words
     return change
 
 
@@ -391,8 +455,8 @@ def describe(turn: Turn, change: Change) -> str:
         parts.append(f"adding {formatting.people(change.add_people)}")
     elif change.drop_people:
         parts.append(f"removing {formatting.people(change.drop_people)}")
-    if change.setting:
-        parts.append(f"the setting to {formatting.SETTING_WORDS.get(change.setting, change.setting)}")
+    if change.setting or change.setting_words:
+        parts.append(f"the setting: {formatting.setting_phrase(change.setting, change.setting_words)}")
     return "; ".join(parts)
 
 
@@ -412,6 +476,9 @@ def apply_change(turn: Turn, interview: Interview, change: Change) -> None:
         interview.interviewers = [*kept, *(p for p in change.add_people if p.lower() not in known)]
     if change.setting:
         interview.setting = change.setting
+        interview.setting_words = change.setting_words
+    elif change.setting_words:
+        interview.setting_words = change.setting_words
     interview.updated_at = turn.now
     turn.plan_reminders(interview)
 
@@ -435,6 +502,11 @@ def _target(turn: Turn, parse: Parse) -> tuple[Interview | None, list[Reply] | N
         named = [i for i in data.interviews() if i.company and old_value and _same_name(old_value, i.company)]
         if named:
             return next((i for i in named if i in upcoming), named[0]), None
+    if e.company and e.when is None and not e.when_text and len(low.split()) <= 4 and not _ANOTHER.search(low):
+        # a bare company name after the question has moved on: the interview it completes
+        nameless = [i for i in upcoming if not i.company]
+        if len(nameless) == 1 and not data.find_by_company(e.company):
+            return nameless[0], None
     if e.company:
         same = [i for i in data.find_by_company(e.company) if i in upcoming]
         if same and (old is None or not _inside(e.company, old)):
@@ -475,7 +547,7 @@ def _update(turn: Turn, parse: Parse, interview: Interview) -> list[Reply]:
     """Change an interview on file as the message says (asking first when it was not understood surely)."""
     change = read_change(turn, parse, interview)
     today = turn.local_now.date()
-    name = formatting.company(interview) if interview.company else "the"
+    name = f"{formatting.company(interview)} " if interview.company else ""
     if change.empty():
         if change.problem:
             turn.ask("missing_when", interview_id=interview.id)
@@ -488,14 +560,14 @@ def _update(turn: Turn, parse: Parse, interview: Interview) -> list[Reply]:
         if _FIX.search(parse.text.lower()):
             return [
                 Reply(
-                    f"Here's what I have for your {name} interview:\n{formatting.summary(interview, today)}\n"
+                    f"Here's what I have for your {name}interview:\n{formatting.summary(interview, today)}\n"
                     "If something is wrong, tell me what it should be, e.g. “it's at 10am”, “it's with Priya” "
                     "or “the company is Stripe”.",
                     private=True,
                 )
             ]
         return confirm(turn, interview, "Here's that interview:", parse.text)
-    asked = ask_first(turn, parse, f"Did you want me to change your {name} interview: {describe(turn, change)}?")
+    asked = ask_first(turn, parse, f"Did you want me to change your {name}interview: {describe(turn, change)}?")
     if asked:
         return asked
     moved = change.when is not None
@@ -537,10 +609,11 @@ def _create(turn: Turn, parse: Parse) -> list[Reply]:
         turn.now,
         company=(e.company or "")[:MAX_COMPANY] or None,
         tz=turn.tz,
-        interviewers=[n[:MAX_PERSON] for n in dict.fromkeys(e.interviewers)],
+        interviewers=people_named(turn, e.interviewers),
         has_time=False,
         status="scheduled",
         setting=e.setting,
+        setting_words=setting_words(turn, parse.text, e.setting, e.company),
     )
     if e.when is not None and problem is None:
         set_when(interview, e.when, turn.tz)
@@ -592,26 +665,62 @@ def _pending_interview(turn: Turn, pending: Pending) -> Interview | None:
     return turn.data.interview(pending.data.get("interview_id"))
 
 
+def _details(turn: Turn, parse: Parse) -> Parse:
+    """The part of a message that gives details, read on its own when the message also asks for advice."""
+    told, ask = split_ask(parse.text)
+    if not ask or not told:
+        return parse
+    return turn.nlu.parse(told, turn.local_now, turn.tz)
+
+
+def _with_tips(turn: Turn, parse: Parse, replies: list[Reply]) -> list[Reply]:
+    """An answer to the coach's question, with the advice the same message asks for ("…, any tips?")."""
+    if not split_ask(parse.text)[1]:
+        return replies
+    return replies[:1] + tips_in_message(turn, parse) + replies[1:]
+
+
+def _fill_details(turn: Turn, interview: Interview, told: Parse) -> None:
+    """The setting and interviewers an answer also gives ("Deloitte, over zoom with Priya"), where none is on file."""
+    e = told.entities
+    if e.setting and not interview.setting:
+        interview.setting = e.setting
+        interview.setting_words = setting_words(turn, told.text, e.setting, e.company)
+    known = {p.lower() for p in interview.interviewers or []}
+    new = [p for p in people_named(turn, e.interviewers) if p.lower() not in known]
+    if new and not (interview.company and any(_same_name(p, interview.company) for p in new)):
+        interview.interviewers = [*(interview.interviewers or []), *new]
+
+
+def _same_day(when: When, start: datetime) -> bool:
+    """Whether ``when`` says the day (and, when it says one, the time) of ``start``."""
+    return when.day == start.date() and (when.at is None or when.local() == start)
+
+
 @on_pending("missing_company")
 def answer_company(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | None:
-    """The company of an interview we just recorded."""
+    """The company of an interview we just recorded (and the advice the same message asks for)."""
     interview = _pending_interview(turn, pending)
     if interview is None or is_other_action(parse.intent, parse.confidence, ("schedule_interview",)):
         return None
-    if parse.intent != "schedule_interview" and len(parse.text.split()) > 4:
+    told = _details(turn, parse)
+    if told.intent != "schedule_interview" and len(told.text.split()) > 4:
         return None
-    when = parse.entities.when
-    if when is not None and interview.local_start is not None and when.local() != interview.local_start:
+    when = told.entities.when
+    if when is not None and interview.local_start is not None and not _same_day(when, interview.local_start):
         return None  # another date: a second interview, not the company of this one
-    name = parse.entities.company or _bare_answer(parse.text)
+    if not told.entities.company and asks_something(told.text):
+        return None  # "who pays?": a question of its own, not the company's name
+    name = told.entities.company or _bare_answer(told.text)
     if not name or len(name) > MAX_COMPANY:
         return None
     interview.company = name
-    if when and interview.local_start is None and check_when(turn, parse) is None:
-        set_when(interview, when, turn.tz)
+    _fill_details(turn, interview, told)
+    if when and (interview.local_start is None or (when.at and not interview.has_time)) and not check_when(turn, told):
+        set_when(interview, when, turn.tz)  # the day and time said with the company, where they were missing
     interview.updated_at = turn.now
     turn.plan_reminders(interview)
-    return confirm(turn, interview, "Thanks. Here's the interview:", parse.text)
+    return _with_tips(turn, parse, confirm(turn, interview, "Thanks. Here's the interview:", parse.text))
 
 
 def _bare_answer(text: str) -> str:
@@ -624,6 +733,7 @@ def _answers_about(turn: Turn, pending: Pending, parse: Parse) -> tuple[bool, In
     interview = _pending_interview(turn, pending)
     if is_other_action(parse.intent, parse.confidence, ("schedule_interview",)):
         return False, interview
+    parse = _details(turn, parse)
     if parse.intent != "schedule_interview" and len(parse.text.split()) > 6:
         return False, interview
     if _names_other_interview(parse, interview) or (interview is None and pending.data.get("interview_id")):
@@ -637,6 +747,7 @@ def answer_when(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
     answers, interview = _answers_about(turn, pending, parse)
     if not answers:
         return None
+    full, parse = parse, _details(turn, parse)
     e = parse.entities
     when = e.when or turn.nlu.parse_when(parse.text, turn.local_now, turn.tz)
     if when is None:
@@ -660,9 +771,10 @@ def answer_when(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
             status="scheduled",
         )
     set_when(interview, when, turn.tz)
+    _fill_details(turn, interview, parse)
     interview.updated_at = turn.now
     turn.plan_reminders(interview)
-    return confirm(turn, interview, "Thanks. Here's the interview:", parse.text)
+    return _with_tips(turn, full, confirm(turn, interview, "Thanks. Here's the interview:", full.text))
 
 
 @on_pending("missing_time")
@@ -671,6 +783,7 @@ def answer_time(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
     answers, interview = _answers_about(turn, pending, parse)
     if not answers or interview is None or interview.local_start is None:
         return None
+    full, parse = parse, _details(turn, parse)
     written = turn.nlu.read_when(parse.text, turn.local_now, turn.tz)
     at: time | None = written.at or turn.nlu.parse_time(parse.text)
     if at is None:
@@ -682,6 +795,7 @@ def answer_time(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
         turn.ask("missing_time", interview_id=interview.id)
         return [Reply(problem)]
     set_when(interview, When(day, at, end), turn.tz)
+    _fill_details(turn, interview, parse)
     interview.updated_at = turn.now
     turn.plan_reminders(interview)
-    return confirm(turn, interview, "Thanks. Here's the interview:", parse.text)
+    return _with_tips(turn, full, confirm(turn, interview, "Thanks. Here's the interview:", full.text))
