@@ -303,3 +303,11 @@ def test_a_no_said_in_so_many_words_is_recorded_without_asking(bot: BotHarness) 
     (interview,) = _interviews(bot)
     assert interview.outcome == "rejected"
     assert "Noted for your Datum interview: they said no" in r.text
+
+
+def test_setting_advice_names_the_interview_s_setting_as_the_student_did(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("second round with Tailspin next friday at 7pm over dinner")
+    r = me.say("what are the rules for a dinner interview?")
+    assert "Tailspin interview" in r.text and "is over dinner." in r.text
+    assert "informal setting" not in r.text
