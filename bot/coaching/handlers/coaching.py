@@ -371,7 +371,8 @@ def _personal_lead(turn: Turn, intent: str) -> tuple[str | None, bool]:
         )
     if intent == "informal_setting" and nxt.setting == "informal":
         return (
-            f"Your {formatting.company(nxt)} interview ({formatting.when(nxt, today)}) is {formatting.setting_of(nxt)}.",
+            f"Your {formatting.company(nxt)} interview ({formatting.when(nxt, today)}) "
+            f"is {formatting.setting_of(nxt)}.",
             True,
         )
     if intent in {"preparation", "presentation"}:
