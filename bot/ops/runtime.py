@@ -26,11 +26,11 @@ from bot.office.insights import flush_topic_counts
 from bot.ops import retention
 from bot.ops.app import App
 from bot.ops.events import Inbox, InboxReceipt, InboxStatus, Stored, log_key, owner_of, user_hash
-from bot.ops.health import HealthServer
 from bot.ops.metrics import Metrics, RuntimeCollector
 
 if TYPE_CHECKING:
     from bot.common.settings import Settings
+    from bot.ops.health import HealthServer
     from bot.reminders.delivery import Adapter, Responder
     from bot.reminders.engine import ReminderEngine
 
@@ -331,7 +331,7 @@ class Runtime:
 
     async def _work(self, item: int, owner: str, before: asyncio.Future[None] | None, stored: Stored | None) -> None:
         try:
-            if before is not None:
+            if before is not None and not before.done():
                 await asyncio.wait([before])
             await self._answer_item(item, stored)
         except Exception:
@@ -434,6 +434,8 @@ class Runtime:
         self.app.coach.observers.extend([self.metrics.on_handled, self._log_handled])
         try:
             if self.health_enabled and self.settings.health_host_port:
+                from bot.ops.health import HealthServer  # (aiohttp's server: not loaded by `chat`)
+
                 self.health_server = HealthServer(self)
                 await self.health_server.start()
             try:
@@ -543,6 +545,8 @@ class Runtime:
         The hash (``user``) lets an operator follow one person's lines without the log naming them;
         after "forget me" nothing in the log leads back to the person (see :func:`bot.ops.events.user_hash`).
         """
+        if not log.isEnabledFor(logging.INFO):  # (the hash and the fields cost more than the call)
+            return
         ref = event.ref
         log.info(
             "message_handled",
