@@ -474,6 +474,8 @@ async def run(args: argparse.Namespace) -> list[Server]:
                         "SECONDROUND_FLOOD_MESSAGES": str(FLOOD_MESSAGES),
                     }
                 )
+                if args.workers:
+                    env["SECONDROUND_INBOX_WORKERS"] = str(args.workers)
                 if os.environ.get("SECONDROUND_CACHE_DIR"):
                     env["SECONDROUND_CACHE_DIR"] = os.environ["SECONDROUND_CACHE_DIR"]
                 exe = str(Path(sys.executable).parent / "secondround")
@@ -518,6 +520,7 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--pg", default=os.environ.get("SECONDROUND_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
     )
+    parser.add_argument("--workers", type=int, help="SECONDROUND_INBOX_WORKERS for secondround run slack")
     parser.add_argument("--no-canned", action="store_true", help="leave out the adapter with a canned coach")
     parser.add_argument(
         "--profile", metavar="DIR", help="attach py-spy (pip install py-spy) to each server for the measured levels"

@@ -51,8 +51,11 @@ def test_the_idf_is_the_library_s(knowledge: Knowledge) -> None:
     bm25 = BM25Okapi(docs)
     store = BM25Postings.build(docs)
     assert len(store) == len(bm25.idf)
-    for term in [*list(bm25.idf)[:500], "zzz-unknown", "interview"]:
+    asked = [*list(bm25.idf)[:500], "zzz-unknown", "interview"]
+    for term in asked:
         assert store.idf_of(term, advice.OOV_WEIGHT) == bm25.idf.get(term, advice.OOV_WEIGHT)
+    assert store.idfs(asked, advice.OOV_WEIGHT) == [bm25.idf.get(t, advice.OOV_WEIGHT) for t in asked]
+    assert store.idfs([], 1.0) == []
     char_old, char_new = advice.CharIndex(chars), CharPostings.build(chars)
     for gram in list(char_old.idf)[:500]:
         assert char_new.idf_of(gram, -1.0) == char_old.idf[gram]

@@ -85,6 +85,13 @@ class PostingStore:
         at = int(self.find([term])[0])
         return default if at < 0 else self._idfs()[at]
 
+    def idfs(self, terms: Sequence[str], default: float) -> list[float]:
+        """Each term's idf (``default`` for one the store does not hold), with one search for all of them."""
+        if not terms:
+            return []
+        known = self._idfs()
+        return [default if at < 0 else known[at] for at in self.find(terms).tolist()]
+
     def _idfs(self) -> list[float]:
         if self._idf_list is None:
             self._idf_list = self.idf.tolist()

@@ -186,6 +186,7 @@ class Runtime:
         self._queued: dict[int, asyncio.Future[None]] = {}  # inbox items being worked on here
         self._last_of: weakref.WeakValueDictionary[str, asyncio.Future[None]] = weakref.WeakValueDictionary()
         self._per_owner: Counter[str] = Counter()
+        self._waiting = 0  # sum(self._per_owner.values()), kept as it changes (not summed per event)
         self._slots: asyncio.Semaphore | None = None
         self._answered_inline: dict[tuple[str, str], asyncio.Future[list[Reply]]] = {}
         self._sweep_task: asyncio.Task[None] | None = None
@@ -263,14 +264,15 @@ class Runtime:
             return Accepted.BUSY
         owner = owner_of(msg.ref)
         limits = self.inbox_settings
-        if sum(self._per_owner.values()) >= limits.capacity or self._per_owner[owner] >= limits.per_user:
-            log.warning("inbox_full", extra={"platform": platform, "waiting": sum(self._per_owner.values())})
+        if self._waiting >= limits.capacity or self._per_owner[owner] >= limits.per_user:
+            log.warning("inbox_full", extra={"platform": platform, "waiting": self._waiting})
             return Accepted.BUSY
         coach = self.app.coach
         if platform not in coach.unthrottled and coach.flood.check(owner) is not Verdict.OK:
             log.info("inbox_flood_deferred", extra={"platform": platform})
             return Accepted.BUSY
         self._per_owner[owner] += 1
+        self._waiting += 1
         record = self._writer.record(msg, route, key)
         try:
             item = await asyncio.wait_for(asyncio.shield(record), limits.record_timeout)
@@ -326,6 +328,7 @@ class Runtime:
 
     def _release_owner(self, owner: str) -> None:
         self._per_owner[owner] -= 1
+        self._waiting -= 1
         if self._per_owner[owner] <= 0:
             del self._per_owner[owner]
 
@@ -382,6 +385,7 @@ class Runtime:
         for item, owner in taken:
             if item not in self._queued and not self._writer.finishing(item):
                 self._per_owner[owner] += 1
+                self._waiting += 1
                 self._queue(item, owner)
                 count += 1
         if count:
