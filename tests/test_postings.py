@@ -92,3 +92,16 @@ def test_a_damaged_store_is_refused(stores, tmp_path: Path) -> None:
 def test_the_store_is_small(stores) -> None:
     """Flat arrays: a fraction of the per-term dicts of small arrays (13 MB kept today, with BM25Okapi)."""
     assert sum(store.nbytes for _, store in stores.values()) < 3 * 2**20
+
+
+def test_the_item_word_sets_give_the_index_s_coverages(knowledge: Knowledge) -> None:
+    """``Index.holders`` (word → items that speak to it) as a store: the same coverage numbers."""
+    idx = advice.index(knowledge)
+    store = postings.PostingStore.of_rows(idx.holders, len(idx.entries))
+    assert len(store) == len(idx.holders)
+    for text in queries(knowledge):
+        _, words = idx.parts(text)
+        total = sum(words.values())
+        expected = idx.coverages(words)
+        got = store.sums(list(words), list(words.values())) / total if total else np.zeros(len(idx.entries))
+        assert np.array_equal(got, expected), text

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar, Self
 
@@ -115,6 +115,34 @@ class PostingStore:
         # bincount adds each row's weights in array order, from 0.0: the same sums as ``out[rows] += w``
         # term after term (a term holds a row once)
         return np.bincount(rows, weights, minlength=self.size)
+
+    def sums(self, terms: Sequence[str], weights: Sequence[float]) -> np.ndarray:
+        """Each document's sum of ``weights[i] × (its weight for terms[i])`` over the terms the store holds.
+
+        For an :meth:`of_rows` store (every weight 1.0): what ``out[rows[t]] += w`` term after term gives,
+        the same numbers (``advice.Index.coverages`` over its ``holders``).
+        """
+        found: list[int] = []
+        scale: list[float] = []
+        for at, w in zip(self.find(terms).tolist(), weights, strict=True):
+            if at >= 0:
+                found.append(at)
+                scale.append(w)
+        return self._gather(found, scale)
+
+    @classmethod
+    def of_rows(cls, rows_by_term: Mapping[str, Iterable[int]], size: int) -> PostingStore:
+        """A store of plain row sets (each weight 1.0): e.g. which items hold each word."""
+        vocab: dict[str, int] = {}
+        term_ids, doc_ids, values = array("i"), array("i"), array("d")
+        for term, held in rows_by_term.items():
+            t = vocab[term] = len(vocab)
+            for row in sorted({int(r) for r in held}):
+                term_ids.append(t)
+                doc_ids.append(row)
+                values.append(1.0)
+        names, indptr, rows, weights, _ = _csr(vocab, term_ids, doc_ids, values)
+        return PostingStore(names, indptr, rows, weights, np.zeros(len(names)), size)
 
     # saving and loading ------------------------------------------------------------------------------
 
