@@ -7,7 +7,8 @@ message with (BM25 over every stored question, heading and text; BM25 over every
 together; character n-grams of the stored questions), each way:
 
 * old: ``BM25Okapi`` objects wrapped in ``advice.Postings``, and ``advice.CharIndex`` (what
-  ``advice.Index`` holds today);
+  ``advice.Index`` held before the CSR store; their code is kept here, :class:`OldPostings` and
+  :class:`OldCharIndex`, as the reference the tests compare with);
 * new: :class:`bot.coaching.postings.BM25Postings` and :class:`~bot.coaching.postings.CharPostings`,
   built from the same documents, then saved to ``.npz`` and loaded back.
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -31,6 +33,10 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from rank_bm25 import BM25Okapi
+
+from bot.coaching import postings
 from bot.knowledge.library import Knowledge
 
 
@@ -71,13 +77,72 @@ def queries(knowledge: Knowledge, limit: int = 400) -> list[str]:
     return out[:limit] + out[-5:]
 
 
+class OldPostings:
+    """``advice.Postings`` as it was before the CSR store: the reference ``tests/test_postings.py`` compares with."""
+
+    def __init__(self, bm25: BM25Okapi) -> None:
+        self.size = len(bm25.doc_len)
+        norm = bm25.k1 * (1 - bm25.b + bm25.b * np.asarray(bm25.doc_len, dtype=float) / bm25.avgdl)
+        docs: dict[str, list[int]] = {}
+        freqs: dict[str, list[float]] = {}
+        for d, counts in enumerate(bm25.doc_freqs):
+            for t, f in counts.items():
+                docs.setdefault(t, []).append(d)
+                freqs.setdefault(t, []).append(float(f))
+        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for t, rows in docs.items():
+            at, tf = np.asarray(rows), np.asarray(freqs[t])
+            self.postings[t] = (at, (bm25.idf.get(t) or 0.0) * tf * (bm25.k1 + 1) / (tf + norm[at]))
+
+    def scores(self, query: list[str]) -> np.ndarray:
+        """Each document's BM25 score for ``query``."""
+        out = np.zeros(self.size)
+        for t in query:
+            hit = self.postings.get(t)
+            if hit is not None:
+                out[hit[0]] += hit[1]
+        return out
+
+
+class OldCharIndex:
+    """``advice.CharIndex`` as it was before the CSR store: the reference ``tests/test_postings.py`` compares with."""
+
+    def __init__(self, docs: list[list[str]]) -> None:
+        grams = [postings.char_grams(d) for d in docs]
+        df: dict[str, int] = {}
+        for g in grams:
+            for t in g:
+                df[t] = df.get(t, 0) + 1
+        n = len(docs)
+        self.idf = {t: float(np.log((1 + n) / (1 + f)) + 1.0) for t, f in df.items()}
+        rows: dict[str, list[int]] = {}
+        weights: dict[str, list[float]] = {}
+        for d, g in enumerate(grams):
+            vec = {t: (1.0 + float(np.log(c))) * self.idf[t] for t, c in g.items()}
+            norm = float(np.sqrt(sum(v * v for v in vec.values()))) or 1.0
+            for t, v in vec.items():
+                rows.setdefault(t, []).append(d)
+                weights.setdefault(t, []).append(v / norm)
+        self.postings = {t: (np.asarray(rows[t]), np.asarray(weights[t])) for t in rows}
+        self.size = n
+
+    def scores(self, words: list[str]) -> np.ndarray:
+        """Each document's cosine similarity with the words."""
+        g = postings.char_grams(words)
+        vec = {t: (1.0 + math.log(c)) * idf for t, c in g.items() if (idf := self.idf.get(t)) is not None}
+        if not vec:
+            return np.zeros(self.size)
+        hits = [self.postings[t] for t in vec]
+        query = np.fromiter(vec.values(), dtype=float, count=len(vec))
+        query /= float(np.sqrt(query @ query))
+        rows = np.concatenate([at for at, _ in hits])
+        weights = np.concatenate([w for _, w in hits]) * np.repeat(query, [len(at) for at, _ in hits])
+        return np.bincount(rows, weights, minlength=self.size)
+
+
 def _old(knowledge: Knowledge) -> Any:
-    from rank_bm25 import BM25Okapi
-
-    from bot.coaching.advice import CharIndex, Postings
-
     docs, whole, chars = documents(knowledge)
-    return Postings(BM25Okapi(docs)), Postings(BM25Okapi(whole)), CharIndex(chars)
+    return OldPostings(BM25Okapi(docs)), OldPostings(BM25Okapi(whole)), OldCharIndex(chars)
 
 
 def _new(knowledge: Knowledge) -> Any:
@@ -131,7 +196,6 @@ def child(way: str) -> dict[str, float]:
 
 def identical(knowledge: Knowledge) -> tuple[int, int]:
     """(queries scored, queries where any of the three stores' numbers differ) between old and new."""
-    import numpy as np
 
     from bot.coaching.advice import content_words, terms
 
