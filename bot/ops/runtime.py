@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import enum
+import functools
 import logging
 import os
 import signal
@@ -187,6 +189,7 @@ class Runtime:
         self._last_of: weakref.WeakValueDictionary[str, asyncio.Future[None]] = weakref.WeakValueDictionary()
         self._per_owner: Counter[str] = Counter()
         self._waiting = 0  # sum(self._per_owner.values()), kept as it changes (not summed per event)
+        self._trimmed = False  # free memory given back after the first message handled (see release_free_memory)
         self._slots: asyncio.Semaphore | None = None
         self._answered_inline: dict[tuple[str, str], asyncio.Future[list[Reply]]] = {}
         self._sweep_task: asyncio.Task[None] | None = None
@@ -424,7 +427,18 @@ class Runtime:
             await self.recover()
         except Exception as exc:  # the database may be away: the next sweep tries again
             log.warning("inbox_recovery_failed", extra={"error": type(exc).__name__})
-        await asyncio.to_thread(flush_topic_counts, self.app)  # the office's batched counts (never raises)
+        await asyncio.to_thread(self._sweep_work)
+
+    def _sweep_work(self) -> None:
+        """A sweep's work on a worker thread: the office's batched counts (never raises), then free memory."""
+        flush_topic_counts(self.app)
+        release_free_memory()
+
+    def _trim_after_first(self, event: Handled) -> None:
+        """After the first message handled here (models and indexes built on first use): free memory back."""
+        if not self._trimmed:
+            self._trimmed = True
+            release_free_memory()
 
     async def start(self) -> None:
         """Start the health endpoint, the adapters, then the reminder engine and the retention job.
@@ -435,7 +449,7 @@ class Runtime:
         """
         self._accepting, self._stopped, self._inbox_open = True, False, True
         self.metrics.watch_logs()
-        self.app.coach.observers.extend([self.metrics.on_handled, self._log_handled])
+        self.app.coach.observers.extend([self.metrics.on_handled, self._log_handled, self._trim_after_first])
         try:
             if self.health_enabled and self.settings.health_host_port:
                 from bot.ops.health import HealthServer  # (aiohttp's server: not loaded by `chat`)
@@ -521,7 +535,7 @@ class Runtime:
         if self.health_server is not None:
             await self.health_server.stop()
             self.health_server = None
-        for observer in (self.metrics.on_handled, self._log_handled):
+        for observer in (self.metrics.on_handled, self._log_handled, self._trim_after_first):
             with contextlib.suppress(ValueError):
                 self.app.coach.observers.remove(observer)
         self.metrics.unwatch_logs()
@@ -594,6 +608,28 @@ class Runtime:
             except Exception:  # the database may be away: try again at the next run
                 log.exception("retention_failed")
             await asyncio.sleep(retention.EVERY.total_seconds())
+
+
+def release_free_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``; nothing elsewhere).
+
+    What the first coaching question builds (the ranking index, its temporary lists) leaves freed
+    memory the allocator keeps; an idle process holds it in RSS until it is handed back. Takes well
+    under a millisecond; called after the first message handled and at every inbox sweep.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    try:
+        trim = ctypes.CDLL(None).malloc_trim  # the process's own C library
+    except (OSError, AttributeError):  # not glibc
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim
 
 
 def _quietly(task: asyncio.Future[Any]) -> None:
