@@ -1,6 +1,7 @@
 """Signed Slack message events through ``secondround run slack`` (HTTP mode), next to a bare Bolt app.
 
 Usage: python -m bench.slack_bench [--events 600] [--levels 1,4,16] [--students 400] [--db sqlite,postgresql]
+       [--no-canned] [--profile DIR]
 
 Each server runs as a separate process, in this run, against the same local Slack stand-in
 (tests/standins/slack.py, in this process), and gets the same load: correctly signed ``message.im``
@@ -32,6 +33,7 @@ import hashlib
 import hmac
 import json
 import os
+import signal
 import socket
 import statistics
 import sys
@@ -68,6 +70,7 @@ class Level:
     seconds: float
     cpu_seconds: float
     latencies: list[float]
+    sys_seconds: float = float("nan")  # the kernel's share of cpu_seconds (system calls, thread wake-ups)
 
     @property
     def per_second(self) -> float:
@@ -108,15 +111,21 @@ class Server:
         """Rows of the report."""
         return [
             f"{self.name:<30} {lv.inflight:>3} in flight  {lv.per_second:7.1f} events/s   "
-            f"server CPU {lv.cpu_ms:6.2f} ms/event   reply median {lv.median_ms:7.1f} ms, p99 {lv.p99_ms:7.1f} ms"
+            f"server CPU {lv.cpu_ms:6.2f} ms/event ({lv.sys_seconds / max(lv.cpu_seconds, 1e-9):4.0%} sys)   "
+            f"reply median {lv.median_ms:7.1f} ms, p99 {lv.p99_ms:7.1f} ms"
             for lv in self.levels
         ]
 
 
 def process_cpu(pid: int) -> float:
     """User + system CPU seconds of process ``pid`` so far (from /proc)."""
+    return sum(process_times(pid))
+
+
+def process_times(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds of process ``pid`` so far (from /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    return int(fields[11]) / TICKS, int(fields[12]) / TICKS
 
 
 def process_rss_mb(pid: int) -> float:
@@ -252,14 +261,15 @@ async def closed_loop(
                 await asyncio.wait_for(answered, timeout=120)
                 latencies.append(time.perf_counter() - sent)
 
-        cpu_before = process_cpu(pid) if pid else 0.0
+        user0, sys0 = process_times(pid) if pid else (0.0, 0.0)
         started = time.perf_counter()
         await asyncio.gather(*(sender(g) for g in groups))
         seconds = time.perf_counter() - started
-        cpu = (process_cpu(pid) - cpu_before) if pid else float("nan")
+        user1, sys1 = process_times(pid) if pid else (float("nan"), float("nan"))
+        cpu, kernel = user1 - user0 + sys1 - sys0, sys1 - sys0
     if busy[0] or paced[0]:
         print(f"  ({busy[0]} answers of 503, retried; {paced[0]} events waited for PACE)", flush=True)
-    return Level(inflight, events, seconds, cpu, latencies)
+    return Level(inflight, events, seconds, cpu, latencies, kernel)
 
 
 async def measure(
@@ -286,8 +296,14 @@ async def measure(
         server.rss_warm_mb = process_rss_mb(proc.pid)
         maps = Path(f"/proc/{proc.pid}/maps").read_text()
         server.heavy = [name for name in ("sklearn", "scipy") if f"/{name}/" in maps]
-        for inflight in args.levels:
-            server.levels.append(await closed_loop(port, replies, students, inflight, args.events, proc.pid))
+        spy = await _profiler(args, name, proc.pid)
+        try:
+            for inflight in args.levels:
+                server.levels.append(await closed_loop(port, replies, students, inflight, args.events, proc.pid))
+        finally:
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                await spy.wait()
         if replies.unexpected:
             raise SystemExit(f"{name}: {replies.unexpected} replies were not the expected text")
         print("\n".join(server.lines()), flush=True)
@@ -372,6 +388,25 @@ def bare_server(port: int, api_url: str) -> None:
     asyncio.run(main())
 
 
+async def _profiler(args: argparse.Namespace, name: str, pid: int) -> asyncio.subprocess.Process | None:
+    """``py-spy record`` attached to the server for the measured levels (``--profile DIR``), else None.
+
+    py-spy is a developer's tool, not a dependency: ``pip install py-spy`` to use it. Writes
+    collapsed stacks (one line per stack, its sample count last) to ``DIR/<server>.txt``.
+    """
+    if not args.profile:
+        return None
+    out = Path(args.profile) / ("".join(c if c.isalnum() else "_" for c in name).strip("_") + ".txt")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spy = str(Path(sys.executable).parent / "py-spy")
+    command = [spy, "record", "--pid", str(pid), "--rate", "1000", "--gil", "--nonblocking", "--format", "raw"]
+    proc = await asyncio.create_subprocess_exec(
+        *command, "--output", str(out), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
+    await asyncio.sleep(1.0)  # attached
+    return proc
+
+
 def _postgres(url: str) -> str | None:
     """A fresh, migrated PostgreSQL database for the run (its URL), or None when the server is away."""
     try:
@@ -413,12 +448,13 @@ async def run(args: argparse.Namespace) -> list[Server]:
                 "bare Bolt AsyncApp", [*own, "--bare-server", str(port)], plain, standin, args, port, "Hello from"
             )
         )
-        port = free_port()
-        servers.append(
-            await measure(
-                "adapter, canned coach", [*own, "--adapter-server", str(port)], plain, standin, args, port, "Meals"
+        if not args.no_canned:
+            port = free_port()
+            servers.append(
+                await measure(
+                    "adapter, canned coach", [*own, "--adapter-server", str(port)], plain, standin, args, port, "Meals"
+                )
             )
-        )
         for db in args.db:
             url = "" if db == "sqlite" else _postgres(args.pg)
             if url is None:
@@ -438,6 +474,8 @@ async def run(args: argparse.Namespace) -> list[Server]:
                         "SECONDROUND_FLOOD_MESSAGES": str(FLOOD_MESSAGES),
                     }
                 )
+                if args.workers:
+                    env["SECONDROUND_INBOX_WORKERS"] = str(args.workers)
                 if os.environ.get("SECONDROUND_CACHE_DIR"):
                     env["SECONDROUND_CACHE_DIR"] = os.environ["SECONDROUND_CACHE_DIR"]
                 exe = str(Path(sys.executable).parent / "secondround")
@@ -481,6 +519,11 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--db", default="sqlite,postgresql", help="databases for secondround run slack")
     parser.add_argument(
         "--pg", default=os.environ.get("SECONDROUND_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    )
+    parser.add_argument("--workers", type=int, help="SECONDROUND_INBOX_WORKERS for secondround run slack")
+    parser.add_argument("--no-canned", action="store_true", help="leave out the adapter with a canned coach")
+    parser.add_argument(
+        "--profile", metavar="DIR", help="attach py-spy (pip install py-spy) to each server for the measured levels"
     )
     parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--adapter-server", type=int, metavar="PORT", help=argparse.SUPPRESS)

@@ -26,7 +26,6 @@ import snowballstemmer
 
 from bot.coaching.postings import BM25Postings, CharPostings
 from bot.common import markup
-from bot.common.memory import release_freed_memory
 from bot.common.types import Button, Reply
 from bot.knowledge.library import TOPIC_LABELS, Item, Knowledge, Topic
 
@@ -366,7 +365,6 @@ def index(knowledge: Knowledge) -> Index:
         if held is None or held[0] is not knowledge:
             held = (knowledge, Index(knowledge))
             _INDEXES[id(knowledge)] = held
-            release_freed_memory()  # the build's scratch (tokens, n-gram counts) is freed: give it back
         return held[1]
 
 

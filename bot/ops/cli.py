@@ -8,6 +8,7 @@ import json
 import logging
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -164,23 +165,55 @@ def _migrate_apart(settings: Settings, args: argparse.Namespace) -> None:
     Alembic and its templates then never load into the long-running process (about 11 MB it would
     keep for nothing). If the child fails, :meth:`App.build` migrates in-process and reports why.
     """
+    _wait_migration(_start_migration(settings, args))
+
+
+def _start_migration(settings: Settings, args: argparse.Namespace) -> subprocess.Popen[bytes] | None:
+    """:func:`_migrate_apart`'s child, started (None when the database needs none); see :func:`_wait_migration`."""
     from bot.storage import migrate
     from bot.storage.db import Database
 
     db = Database.from_settings(settings)
     try:
         if not db.is_sqlite or migrate.at_head(db):
-            return
+            return None
     finally:
         db.dispose()
     env_file = ["--env-file", str(args.env_file)] if args.env_file else []
-    subprocess.run([sys.executable, "-m", "bot.ops.cli", *env_file, "db", "upgrade"], capture_output=True, timeout=600)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.ops.cli", *env_file, "db", "upgrade"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait_migration(child: subprocess.Popen[bytes] | None) -> None:
+    """Wait for the migrating child (up to 10 minutes; a failed one is App.build's to report)."""
+    if child is None:
+        return
+    try:
+        child.wait(timeout=600)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
+def _warm_ranking(knowledge: Any) -> None:
+    """Build the advice ranking's index (the first coaching question's biggest cost) ahead of that question."""
+    try:
+        from bot.coaching.advice import index
+
+        index(knowledge)
+    except Exception:  # the first question builds it again, and reports what goes wrong
+        log.debug("ranking_warm_up_failed", exc_info=True)
 
 
 def _cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     from sqlalchemy.exc import OperationalError
 
-    from bot.ops.app import App
+    from bot.knowledge.check import load_with_override
+    from bot.nlu import NLU
+    from bot.ops.app import App, nlu_cache_dir
     from bot.ops.runtime import Runtime
 
     if args.tz:
@@ -188,8 +221,14 @@ def _cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
             check_zone(args.tz)
         except ValueError as exc:
             raise UsageError(f"--tz: {exc}") from None
-    _migrate_apart(settings, args)
-    app = App.build(settings)
+    # a new data folder's migration (a child process, ~1.5 s) overlaps loading the knowledge and the
+    # models, and building the ranking index on a thread of its own; they do not touch the database
+    child = _start_migration(settings, args)
+    knowledge = load_with_override(settings.knowledge_dir)
+    threading.Thread(target=_warm_ranking, args=(knowledge,), name="ranking-warm-up", daemon=True).start()
+    nlu = NLU.load(cache_dir=nlu_cache_dir(settings))
+    _wait_migration(child)
+    app = App.build(settings, knowledge=knowledge, nlu=nlu)
     runtime = Runtime(app, health=False)
     console_plugin = plugins.discover()["console"]
     console = console_plugin.build(runtime, plugins.load(console_plugin, settings), args)

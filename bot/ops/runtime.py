@@ -21,16 +21,17 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.coaching.throttle import Verdict
+from bot.common.memory import release_freed_memory
 from bot.common.types import Handled, IncomingMessage, Reply, RouteData
 from bot.office.insights import flush_topic_counts
 from bot.ops import retention
 from bot.ops.app import App
 from bot.ops.events import Inbox, InboxReceipt, InboxStatus, Stored, log_key, owner_of, user_hash
-from bot.ops.health import HealthServer
 from bot.ops.metrics import Metrics, RuntimeCollector
 
 if TYPE_CHECKING:
     from bot.common.settings import Settings
+    from bot.ops.health import HealthServer
     from bot.reminders.delivery import Adapter, Responder
     from bot.reminders.engine import ReminderEngine
 
@@ -51,17 +52,25 @@ class Accepted(enum.Enum):
 class InboxWriter:
     """The inbox's writes (new events, finished items), batched into one transaction at a time.
 
-    Each call returns a future; whatever arrives while a transaction runs goes into the next one.
-    The writes run on a thread of their own, so acknowledgements never queue behind the coach's
-    work, and under load many events share one commit. No task lingers when there is nothing to write.
+    A new event is written at once (its acknowledgement waits for it); whatever arrives while a
+    transaction runs goes into the next one. A finished item ("done": its replies went out) is not
+    worth a transaction of its own: it rides along with the next events' write, or is written on its
+    own after :attr:`DONE_DELAY` when no event comes (and at once by :meth:`flush`, which
+    :meth:`Runtime.drain` and a shutdown call). The writes run on a thread of their own, so
+    acknowledgements never queue behind the coach's work, and under load many events share one
+    commit. No task lingers when there is nothing to write.
     """
 
     MAX_BATCH = 200
+    DONE_DELAY = 0.25  # seconds a finished item waits for a write to share (a crash in between resends it)
 
     def __init__(self, inbox: Inbox) -> None:
         self.inbox = inbox
         self._records: list[tuple[IncomingMessage, RouteData, str, asyncio.Future[int | None]]] = []
-        self._done: list[tuple[int, asyncio.Future[None]]] = []
+        self._done: list[int] = []
+        self._finishing: set[int] = set()  # items whose "done" is not yet committed (queued or being written)
+        self._due = False  # the finished items are to be written now, with or without new events
+        self._timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
         self._executor: ThreadPoolExecutor | None = None
 
@@ -72,18 +81,46 @@ class InboxWriter:
         self._wake()
         return future
 
-    def done(self, item: int) -> asyncio.Future[None]:
-        """Mark an item done (its replies went out)."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._done.append((item, future))
-        self._wake()
-        return future
+    def done(self, item: int) -> None:
+        """Mark an item done (its replies went out), with the next write or within :attr:`DONE_DELAY`.
+
+        A failed write is logged; the item stays ``handled`` and a later sweep sends its replies again.
+        """
+        self._done.append(item)
+        self._finishing.add(item)
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.DONE_DELAY, self._done_due)
+
+    def busy(self) -> bool:
+        """Whether anything is waiting to be written, or being written."""
+        return bool(self._records or self._done) or (self._task is not None and not self._task.done())
+
+    def finishing(self, item: int) -> bool:
+        """Whether ``item`` is done here but not yet written so (a sweep must not take it over)."""
+        return item in self._finishing
+
+    async def flush(self) -> None:
+        """Write every finished item now (and whatever events are waiting), and wait for it."""
+        while self._done or (self._task is not None and not self._task.done()):
+            self._due = bool(self._done) or self._due
+            self._wake()
+            assert self._task is not None
+            await asyncio.shield(self._task)
 
     def close(self) -> None:
         """Release the writer's thread (after the last write)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._executor is not None:
             self._executor.shutdown(wait=False)
             self._executor = None
+
+    def _done_due(self) -> None:
+        self._timer = None
+        if self._done:
+            self._due = True
+            self._wake()
 
     def _wake(self) -> None:
         if self._task is None or self._task.done():
@@ -91,26 +128,25 @@ class InboxWriter:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        while self._records or self._done:
+        while self._records or (self._done and self._due):
             records, self._records = self._records[: self.MAX_BATCH], self._records[self.MAX_BATCH :]
-            done, self._done = self._done, []
+            done, self._done, self._due = self._done, [], False
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="inbox")
             try:
-                ids = await loop.run_in_executor(
-                    self._executor, self.inbox.write, [r[:3] for r in records], [d for d, _ in done]
-                )
+                ids = await loop.run_in_executor(self._executor, self.inbox.write, [r[:3] for r in records], done)
             except Exception as exc:
-                for waiting in [r[3] for r in records] + [f for _, f in done]:
+                for *_, waiting in records:
                     if not waiting.done():
                         waiting.set_exception(exc)
+                if done:  # they stay "handled": the sweep sends their replies again after the lease
+                    log.warning("inbox_done_failed", extra={"items": len(done), "error": type(exc).__name__})
                 continue
+            finally:
+                self._finishing.difference_update(done)
             for (*_, recorded), item in zip(records, ids, strict=True):
                 if not recorded.done():
                     recorded.set_result(item)
-            for _, finished in done:
-                if not finished.done():
-                    finished.set_result(None)
 
 
 class InboxSettings:
@@ -151,6 +187,8 @@ class Runtime:
         self._queued: dict[int, asyncio.Future[None]] = {}  # inbox items being worked on here
         self._last_of: weakref.WeakValueDictionary[str, asyncio.Future[None]] = weakref.WeakValueDictionary()
         self._per_owner: Counter[str] = Counter()
+        self._waiting = 0  # sum(self._per_owner.values()), kept as it changes (not summed per event)
+        self._trimmed = False  # free memory given back after the first message handled (see bot.common.memory)
         self._slots: asyncio.Semaphore | None = None
         self._answered_inline: dict[tuple[str, str], asyncio.Future[list[Reply]]] = {}
         self._sweep_task: asyncio.Task[None] | None = None
@@ -228,14 +266,15 @@ class Runtime:
             return Accepted.BUSY
         owner = owner_of(msg.ref)
         limits = self.inbox_settings
-        if sum(self._per_owner.values()) >= limits.capacity or self._per_owner[owner] >= limits.per_user:
-            log.warning("inbox_full", extra={"platform": platform, "waiting": sum(self._per_owner.values())})
+        if self._waiting >= limits.capacity or self._per_owner[owner] >= limits.per_user:
+            log.warning("inbox_full", extra={"platform": platform, "waiting": self._waiting})
             return Accepted.BUSY
         coach = self.app.coach
         if platform not in coach.unthrottled and coach.flood.check(owner) is not Verdict.OK:
             log.info("inbox_flood_deferred", extra={"platform": platform})
             return Accepted.BUSY
         self._per_owner[owner] += 1
+        self._waiting += 1
         record = self._writer.record(msg, route, key)
         try:
             item = await asyncio.wait_for(asyncio.shield(record), limits.record_timeout)
@@ -258,15 +297,7 @@ class Runtime:
             return
         item = record.result()
         assert item is not None
-        closing = self._writer.done(item)
-        self._inflight.add(closing)
-
-        def closed(task: asyncio.Future[None]) -> None:
-            self._inflight.discard(task)
-            if not task.cancelled() and task.exception() is not None:  # the sweep will find it: answered twice
-                log.warning("inbox_close_failed", extra={"item": item, "error": type(task.exception()).__name__})
-
-        closing.add_done_callback(closed)
+        self._writer.done(item)  # (a failed write is logged: the sweep finds it, and it is answered twice)
 
     async def _answer_inline(self, msg: IncomingMessage, route: RouteData, key: str) -> None:
         """Answer without the inbox (it is unavailable); a retry of the same event waits for this answer."""
@@ -299,12 +330,13 @@ class Runtime:
 
     def _release_owner(self, owner: str) -> None:
         self._per_owner[owner] -= 1
+        self._waiting -= 1
         if self._per_owner[owner] <= 0:
             del self._per_owner[owner]
 
     async def _work(self, item: int, owner: str, before: asyncio.Future[None] | None, stored: Stored | None) -> None:
         try:
-            if before is not None:
+            if before is not None and not before.done():
                 await asyncio.wait([before])
             await self._answer_item(item, stored)
         except Exception:
@@ -341,7 +373,7 @@ class Runtime:
         try:
             await responder.respond(msg, stored.route, replies)
         finally:
-            await self._writer.done(item)
+            self._writer.done(item)  # written with the next events, or on its own shortly (InboxWriter)
 
     async def recover(self, lease: timedelta | None = None) -> int:
         """Take over unfinished inbox items of stopped or dead instances (this one before a restart too).
@@ -353,8 +385,9 @@ class Runtime:
         )
         count = 0
         for item, owner in taken:
-            if item not in self._queued:
+            if item not in self._queued and not self._writer.finishing(item):
                 self._per_owner[owner] += 1
+                self._waiting += 1
                 self._queue(item, owner)
                 count += 1
         if count:
@@ -362,11 +395,25 @@ class Runtime:
         return count
 
     async def drain(self, timeout: float) -> bool:
-        """Wait until no inbox item is being worked on here (or ``timeout`` passes); True if none is."""
+        """Wait until no inbox item is being worked on here (or ``timeout`` passes); True if none is.
+
+        An item is finished once it is written ``done``: the writes still waiting are made now.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         pending = [t for t in self._queued.values() if not t.done()]
         if pending:
             await asyncio.wait(pending, timeout=timeout)
-        return not any(not t.done() for t in self._queued.values())
+        if any(not t.done() for t in self._queued.values()):
+            return False
+        if not self._writer.busy():
+            return True
+        flushing = asyncio.ensure_future(self._writer.flush())
+        done, _ = await asyncio.wait([flushing], timeout=max(0.0, deadline - loop.time()))
+        if not done:
+            flushing.add_done_callback(_quietly)
+            return False
+        return flushing.exception() is None
 
     async def _sweep(self) -> None:
         await self._recover_quietly()
@@ -379,7 +426,18 @@ class Runtime:
             await self.recover()
         except Exception as exc:  # the database may be away: the next sweep tries again
             log.warning("inbox_recovery_failed", extra={"error": type(exc).__name__})
-        await asyncio.to_thread(flush_topic_counts, self.app)  # the office's batched counts (never raises)
+        await asyncio.to_thread(self._sweep_work)
+
+    def _sweep_work(self) -> None:
+        """A sweep's work on a worker thread: the office's batched counts (never raises), then free memory."""
+        flush_topic_counts(self.app)
+        release_freed_memory()
+
+    def _trim_after_first(self, event: Handled) -> None:
+        """After the first message handled here (models and indexes built on first use): free memory back."""
+        if not self._trimmed:
+            self._trimmed = True
+            release_freed_memory()
 
     async def start(self) -> None:
         """Start the health endpoint, the adapters, then the reminder engine and the retention job.
@@ -390,9 +448,11 @@ class Runtime:
         """
         self._accepting, self._stopped, self._inbox_open = True, False, True
         self.metrics.watch_logs()
-        self.app.coach.observers.extend([self.metrics.on_handled, self._log_handled])
+        self.app.coach.observers.extend([self.metrics.on_handled, self._log_handled, self._trim_after_first])
         try:
             if self.health_enabled and self.settings.health_host_port:
+                from bot.ops.health import HealthServer  # (aiohttp's server: not loaded by `chat`)
+
                 self.health_server = HealthServer(self)
                 await self.health_server.start()
             try:
@@ -474,7 +534,7 @@ class Runtime:
         if self.health_server is not None:
             await self.health_server.stop()
             self.health_server = None
-        for observer in (self.metrics.on_handled, self._log_handled):
+        for observer in (self.metrics.on_handled, self._log_handled, self._trim_after_first):
             with contextlib.suppress(ValueError):
                 self.app.coach.observers.remove(observer)
         self.metrics.unwatch_logs()
@@ -502,6 +562,8 @@ class Runtime:
         The hash (``user``) lets an operator follow one person's lines without the log naming them;
         after "forget me" nothing in the log leads back to the person (see :func:`bot.ops.events.user_hash`).
         """
+        if not log.isEnabledFor(logging.INFO):  # (the hash and the fields cost more than the call)
+            return
         ref = event.ref
         log.info(
             "message_handled",
@@ -545,6 +607,12 @@ class Runtime:
             except Exception:  # the database may be away: try again at the next run
                 log.exception("retention_failed")
             await asyncio.sleep(retention.EVERY.total_seconds())
+
+
+def _quietly(task: asyncio.Future[Any]) -> None:
+    """Retrieve a background task's outcome (its failure was logged where it happened)."""
+    if not task.cancelled():
+        task.exception()
 
 
 async def serve(runtime: Runtime) -> int:
