@@ -1,6 +1,6 @@
 """End-to-end coaching evaluation: questions and short conversations through the whole bot.
 
-Usage: python -m bench.coaching_eval [--misses] [FILE ...]
+Usage: python -m bench.coaching_eval [--misses] [--buckets] [FILE ...]
 (default: tests/data/ranking_own.jsonl, tests/data/dev/ranking.jsonl, tests/data/dev/coaching_dialogs.jsonl
 and, when present, the blind files of the same names)
 
@@ -31,7 +31,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.coaching.handlers.coaching import UNANSWERED
+from bot.coaching import advice
+from bot.coaching.handlers.coaching import UNANSWERED, _priors
 from bot.common import markup
 from bot.common.clock import FakeClock
 from bot.common.settings import load_settings
@@ -118,6 +119,32 @@ class Score:
     null_n: int = 0
     null_ok: int = 0
     misses: list[str] = field(default_factory=list)
+    buckets: dict[str, int] = field(default_factory=dict)  # why a question the ranking answers was lost
+
+
+def loss_bucket(bot: Bot, text: str, replies: list[Reply], ids: list[str]) -> str:
+    """Why the whole bot lost a question that the ranking alone answers in its top 3.
+
+    routed:<intent> (another handler answered, no advice shown), no-answer (the honest "no good answer"),
+    question (the topic's question asked and the answer not among the bullets), composition (advice shown,
+    the ranked items pushed out or re-ordered).
+    """
+    if any((r.kind or "").startswith(UNANSWERED) for r in replies):
+        return "no-answer"
+    if not ids:
+        return f"routed:{bot.app.nlu.parse(text, START, TZ).intent}"
+    if any("?" in markup.to_plain(r.text).splitlines()[-1] for r in replies if r.text):
+        return "question"
+    return "composition"
+
+
+def ranking_top3(bot: Bot, rec: dict[str, Any]) -> list[str]:
+    """The ranking alone's top 3 for a record (as ``bench.ranking_eval`` computes it)."""
+    from bench.ranking_eval import facts_for
+
+    parse = bot.app.nlu.parse(rec["text"], START, TZ)
+    facts = facts_for(bot.knowledge, rec["text"], rec.get("facts") or {})
+    return [s.item.id for s in advice.choose(advice.rank(bot.knowledge, facts, rec["text"], _priors(parse)))]
 
 
 def eval_ranking(bot: Bot, rows: list[dict[str, Any]]) -> Score:
@@ -144,6 +171,9 @@ def eval_ranking(bot: Bot, rows: list[dict[str, Any]]) -> Score:
         score.first += bool(ids[:1]) and ids[0] in good
         score.top2 += bool(good & set(ids[:2]))
         score.top3 += bool(good & set(ids[:3]))
+        if good & set(ranking_top3(bot, rec)) and not good & set(ids[:2]):
+            bucket = loss_bucket(bot, rec["text"], replies, ids)
+            score.buckets[bucket] = score.buckets.get(bucket, 0) + 1
         if not good & set(ids[:2]):
             why = bot.why(rec["text"], replies)
             score.misses.append(f"{rec['text']!r} facts={rec.get('facts') or {}} → {ids} (want {rec['best']}) {why}")
@@ -178,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--misses", action="store_true", help="list the misses (never for blind files)")
+    parser.add_argument(
+        "--buckets", action="store_true", help="count the questions lost after ranking, by why (aggregate only)"
+    )
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
     knowledge = load_knowledge()
@@ -207,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
                         f"{name}: n={s.n}  first bullet {s.first / s.n:.1%}  bullets 1-2 {s.top2 / s.n:.1%}  "
                         f"top-3 {s.top3 / s.n:.1%}{nulls}  (end to end)"
                     )
+                    if args.buckets:
+                        lost = ", ".join(f"{k} {v}" for k, v in sorted(s.buckets.items(), key=lambda kv: -kv[1]))
+                        print(f"  lost after ranking (ranking top-3 has it, bullets 1-2 don't): "
+                              f"{sum(s.buckets.values())} [{lost}]")
                 if args.misses and not blind:
                     for m in s.misses:
                         print("  miss:", m)
