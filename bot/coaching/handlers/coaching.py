@@ -34,7 +34,8 @@ _HELLO_ONLY = re.compile(
 )
 _GENERIC_ASK = re.compile(  # "any tips?": advice for what the conversation is about
     r"^\W*(?:ok|okay|so|and|hmm|great|thanks|cool)?\W*(?:any|some|more|other|got any|give me|need|what are your)?\s*"
-    r"(?:tips?|advice|suggestions?|ideas|pointers|recommendations?)(?: for me| then)?\W*(?:please|pls)?\W*$",
+    r"(?:tips?|advice|suggestions?|ideas|pointers|recommendations?)"
+    r"(?: (?:for|on|about) (?:me|that|this|it|them|those|these|there)| then)?\W*(?:please|pls)?\W*$",
     re.I,
 )
 _WHAT_NOW = re.compile(  # "what should I do now?": a next step in what the conversation is about
@@ -90,6 +91,8 @@ RESCUE_COVER = 0.6  # its best items speak to this share of the question's words
 RESCUE_MATCH = 2.4  # …they match it this strongly (BM25, see bot/coaching/advice.py)…
 RESCUE_TOPIC = 0.3  # …and the classifier's guesses give the coaching topics together this much belief
 RESCUE_SCOPE = 0.5  # in a conversation about the student's interview: the scope model leans to in scope…
+RESCUE_SCOPE_STRONG = 0.3  # …or is only unsure, when an item made for their situation answers the whole question…
+RESCUE_EXACT = 0.9  # …(it matches at least this well, relative to the best match)
 RESCUE_TOLD = 0.5  # …and items speak to this share of the question…
 RESCUE_FIT = 0.4  # …or an item made for their situation matches it this well (relative to the best match)
 
@@ -171,7 +174,14 @@ def rescue(turn: Turn, parse: Parse) -> list[Reply] | None:
     if not strong:
         if not _in_conversation(turn) or not (_QUESTION.search(text) or known.told - known.supposed):
             return None
-        if turn.nlu.classifier.scope_probability(text) < RESCUE_SCOPE:
+        top = ranking.scored[0]
+        exact = (
+            bool(top.fits)
+            and top.relative >= RESCUE_EXACT
+            and top.cover >= RESCUE_COVER
+            and ranking.best_match >= RESCUE_MATCH
+        )
+        if turn.nlu.classifier.scope_probability(text) < (RESCUE_SCOPE_STRONG if exact else RESCUE_SCOPE):
             return None
         fitting = [s for s in ranking.scored[:3] if s.fits and s.relative >= RESCUE_FIT and s.cover >= RESCUE_TOLD]
         if not ranking.asked or (not fitting and ranking.coverage < RESCUE_COVER):
