@@ -60,7 +60,8 @@ _QUESTION = re.compile(  # a message that asks something
 _ASK_CUE = re.compile(  # inside a message about an interview: the part that asks for advice
     r"\b(?:tips?|advice|advise|etiquette|suggestions?|pointers|recommendations?|ideas|"
     r"how (?:do|should|can|could|would|to|much|many)|what (?:do|should|can|could|would|to|are|is)|wh?at do i|"
-    r"wat (?:do|should)|should i|shall i|can i|do i|is it ok|is it okay|ok to|okay to|what if|any thoughts"
+    r"wat (?:do|should)|should i|shall i|can i|do i|is it ok|is it okay|ok to|okay to|what if|any thoughts|"
+    r"wh?at'?s (?:the |my )?next"
     r")\b",
     re.I,
 )
@@ -91,6 +92,9 @@ RESCUE_COVER = 0.6  # its best items speak to this share of the question's words
 RESCUE_MATCH = 2.4  # …they match it this strongly (BM25, see bot/coaching/advice.py)…
 RESCUE_TOPIC = 0.3  # …and the classifier's guesses give the coaching topics together this much belief
 RESCUE_SCOPE = 0.5  # in a conversation about the student's interview: the scope model leans to in scope…
+UNSURE = ANSWER / 2  # the confidence a question rescued for the student's situation is answered with
+LOOKUPS = frozenset({"list_interviews", "help"})  # requests that only show something: a wrong guess costs little…
+LOOK_SURE = 0.7  # …so a question read as one below this confidence is still answered when the advice clearly fits
 RESCUE_SCOPE_STRONG = 0.3  # …or is only unsure, when an item made for their situation answers the whole question…
 RESCUE_EXACT = 0.9  # …(it matches at least this well, relative to the best match)
 RESCUE_TOLD = 0.5  # …and items speak to this share of the question…
@@ -172,7 +176,8 @@ def rescue(turn: Turn, parse: Parse) -> list[Reply] | None:
         and _coaching_belief(parse) >= RESCUE_TOPIC
     )
     if not strong:
-        if not _in_conversation(turn) or not (_QUESTION.search(text) or known.told - known.supposed):
+        told = bool(known.told - known.supposed)  # this message says where the student stands
+        if not (_in_conversation(turn) or told) or not (_QUESTION.search(text) or told):
             return None
         top = ranking.scored[0]
         exact = (
@@ -188,7 +193,9 @@ def rescue(turn: Turn, parse: Parse) -> list[Reply] | None:
             return None
     lead = ranking.scored[0].topic.intent
     best = {lead: 1.0, **{k: v for k, v in priors.items() if k != lead}}
-    return answer(turn, replace(parse, intent=lead, confidence=ANSWER, alternatives=tuple(best.items())))
+    # rescued for the student's situation rather than for the words: advice made for it leads (see answer)
+    sure = ANSWER if strong else UNSURE
+    return answer(turn, replace(parse, intent=lead, confidence=sure, alternatives=tuple(best.items())))
 
 
 def unsure_question(turn: Turn, parse: Parse) -> list[Reply] | None:
@@ -197,7 +204,8 @@ def unsure_question(turn: Turn, parse: Parse) -> list[Reply] | None:
     The answer when the knowledge base clearly answers it (see :func:`rescue`), else None (the request's
     own handler goes on).
     """
-    if parse.confidence >= ACT or not _QUESTION.search(parse.text):
+    sure = LOOK_SURE if parse.intent in LOOKUPS else ACT
+    if parse.confidence >= sure or not (_QUESTION.search(parse.text) or _ASK_CUE.search(parse.text)):
         return None
     return rescue(turn, parse)
 
