@@ -123,7 +123,7 @@ class Score:
 
 
 def loss_bucket(bot: Bot, text: str, replies: list[Reply], ids: list[str]) -> str:
-    """Why the whole bot lost a question that the ranking alone answers in its top 3.
+    """Why the whole bot lost a question that the ranking alone answers in its top 3 (and the reply doesn't).
 
     routed:<intent> (another handler answered, no advice shown), no-answer (the honest "no good answer"),
     question (the topic's question asked and the answer not among the bullets), composition (advice shown,
@@ -171,12 +171,16 @@ def eval_ranking(bot: Bot, rows: list[dict[str, Any]]) -> Score:
         score.first += bool(ids[:1]) and ids[0] in good
         score.top2 += bool(good & set(ids[:2]))
         score.top3 += bool(good & set(ids[:3]))
-        if good & set(ranking_top3(bot, rec)) and not good & set(ids[:2]):
+        lost = ""
+        if good & set(ranking_top3(bot, rec)) and not good & set(ids[:3]):
             bucket = loss_bucket(bot, rec["text"], replies, ids)
             score.buckets[bucket] = score.buckets.get(bucket, 0) + 1
+            lost = f" (lost after ranking: {bucket})"
         if not good & set(ids[:2]):
             why = bot.why(rec["text"], replies)
-            score.misses.append(f"{rec['text']!r} facts={rec.get('facts') or {}} → {ids} (want {rec['best']}) {why}")
+            score.misses.append(
+                f"{rec['text']!r} facts={rec.get('facts') or {}} → {ids} (want {rec['best']}) {why}{lost}"
+            )
     return score
 
 
@@ -242,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     if args.buckets:
                         lost = ", ".join(f"{k} {v}" for k, v in sorted(s.buckets.items(), key=lambda kv: -kv[1]))
-                        print(f"  lost after ranking (ranking top-3 has it, bullets 1-2 don't): "
+                        print(f"  lost after ranking (ranking top-3 has it, the reply's top-3 doesn't): "
                               f"{sum(s.buckets.values())} [{lost}]")
                 if args.misses and not blind:
                     for m in s.misses:
