@@ -14,6 +14,9 @@ Dialog files (``{"turns", "expect_any", "forbid"}``): the turns are said in orde
 the dialog passes when one ``expect_any`` item is among the first two bullets of the last reply and no
 ``forbid`` item appears in it.
 
+Files of plain messages (``{"text"}`` only, e.g. ``tests/data/dev/oos.jsonl``): the share answered with advice
+(for out-of-scope messages, this should stay near 0).
+
 Files under ``tests/data/blind/`` print aggregate figures only (never a message, label or reply).
 """
 
@@ -231,6 +234,10 @@ def main(argv: list[str] | None = None) -> int:
                 blind = "blind" in path.resolve().parts
                 rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
                 name = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+                if rows and "best" not in rows[0] and "turns" not in rows[0]:  # plain messages: out of scope
+                    given = sum(bool(shown_ids(knowledge, bot.say(bot.new_chat(), r["text"]))) for r in rows)
+                    print(f"{name}: n={len(rows)}  answered with advice {given / len(rows):.1%}  (out of scope: want ~0)")
+                    continue
                 if rows and "turns" in rows[0]:
                     s = eval_dialogs(bot, rows)
                     print(

@@ -92,6 +92,8 @@ RESCUE_COVER = 0.6  # its best items speak to this share of the question's words
 RESCUE_MATCH = 2.4  # …they match it this strongly (BM25, see bot/coaching/advice.py)…
 RESCUE_TOPIC = 0.3  # …and the classifier's guesses give the coaching topics together this much belief
 RESCUE_SCOPE = 0.5  # in a conversation about the student's interview: the scope model leans to in scope…
+RESCUE_FRESH_MATCH = 2.2  # anywhere: items speaking to RESCUE_COVER of it match it this well, the scope model
+RESCUE_LEAN = 0.15  # leans to in scope and the classifier's guesses give coaching at least this much
 UNSURE = ANSWER / 2  # the confidence a question rescued for the student's situation is answered with
 LOOKUPS = frozenset({"list_interviews", "help"})  # requests that only show something: a wrong guess costs little…
 LOOK_SURE = 0.7  # …so a question read as one below this confidence is still answered when the advice clearly fits
@@ -175,6 +177,11 @@ def rescue(turn: Turn, parse: Parse) -> list[Reply] | None:
         and ranking.best_match >= RESCUE_MATCH
         and _coaching_belief(parse) >= RESCUE_TOPIC
     )
+    if not strong and ranking.coverage >= RESCUE_COVER and ranking.best_match >= RESCUE_FRESH_MATCH:
+        # the scope model reads it as in scope and the classifier gives coaching some belief: an answer
+        strong = (
+            _coaching_belief(parse) >= RESCUE_LEAN and turn.nlu.classifier.scope_probability(text) >= RESCUE_SCOPE
+        )
     if not strong:
         told = bool(known.told - known.supposed)  # this message says where the student stands
         if not (_in_conversation(turn) or told) or not (_QUESTION.search(text) or told):
