@@ -117,7 +117,14 @@ def answer(turn: Turn, parse: Parse, *, ask: bool = True) -> list[Reply]:
     context = situation.said_before(turn) if _short(parse.text) else ""
     weight = advice.W_CONTEXT if _FOLLOW_UP.search(parse.text) else advice.W_BEFORE
     ranking = advice.rank(
-        turn.knowledge, facts, parse.text, priors, seen=advice.shown(turn), context=context, context_weight=weight
+        turn.knowledge,
+        facts,
+        parse.text,
+        priors,
+        seen=advice.shown(turn),
+        context=context,
+        context_weight=weight,
+        led=advice.led(turn),
     )
     if not ranking.scored:
         return _all_covered(turn, parse.intent)
