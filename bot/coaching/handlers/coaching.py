@@ -98,7 +98,8 @@ UNSURE = ANSWER / 2  # the confidence a question rescued for the student's situa
 LOOKUPS = frozenset({"list_interviews", "help"})  # requests that only show something: a wrong guess costs little…
 LOOK_SURE = 0.7  # …so a question read as one below this confidence is still answered when the advice clearly fits
 RESCUE_SCOPE_STRONG = 0.3  # …or is only unsure, when an item made for their situation answers the whole question…
-RESCUE_EXACT = 0.9  # …(it matches at least this well, relative to the best match)
+RESCUE_EXACT = 0.9  # …(it matches at least this well, relative to the best match…
+RESCUE_EXACT_MATCH = 2.0  # …and the best match is at least this strong)
 RESCUE_TOLD = 0.5  # …and items speak to this share of the question…
 RESCUE_FIT = 0.4  # …or an item made for their situation matches it this well (relative to the best match)
 
@@ -198,12 +199,14 @@ def rescue(turn: Turn, parse: Parse) -> list[Reply] | None:
             bool(top.fits)
             and top.relative >= RESCUE_EXACT
             and top.cover >= RESCUE_COVER
-            and ranking.best_match >= RESCUE_MATCH
+            and ranking.best_match >= RESCUE_EXACT_MATCH
         )
         if turn.nlu.classifier.scope_probability(text) < (RESCUE_SCOPE_STRONG if exact else RESCUE_SCOPE):
             return None
         fitting = [s for s in ranking.scored[:3] if s.fits and s.relative >= RESCUE_FIT and s.cover >= RESCUE_TOLD]
-        if not ranking.asked or (not fitting and ranking.coverage < RESCUE_COVER):
+        # "round two just ended, what's my next move?": the advice made for what this message says leads
+        said = told and all(s.fits & known.told and s.relative >= RESCUE_FIT for s in ranking.scored[:2])
+        if not ranking.asked or (not fitting and not said and ranking.coverage < RESCUE_COVER):
             return None
     lead = ranking.scored[0].topic.intent
     best = {lead: 1.0, **{k: v for k, v in priors.items() if k != lead}}
