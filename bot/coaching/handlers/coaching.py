@@ -104,10 +104,12 @@ RESCUE_TOLD = 0.5  # …and items speak to this share of the question…
 RESCUE_FIT = 0.4  # …or an item made for their situation matches it this well (relative to the best match)
 
 
-def answer(turn: Turn, parse: Parse, *, ask: bool = True) -> list[Reply]:
+def answer(turn: Turn, parse: Parse, *, ask: bool = True, follow_on: bool = False) -> list[Reply]:
     """Answer a coaching question: the best items for this question and this student, or an honest no.
 
     ``ask=False``: never ask the topic's question (another question of the conversation is open).
+    ``follow_on``: a bare "any tips?" / "what now?" on the conversation's topic: the topic and the student's
+    situation choose the advice, not the words of the message before (they chose what was just shown).
     """
     facts = situation.situation(turn, parse.text)
     said = facts.values.get(OUTCOME_STATEMENT) if OUTCOME_STATEMENT in facts.told - facts.supposed else None
@@ -115,14 +117,14 @@ def answer(turn: Turn, parse: Parse, *, ask: bool = True) -> list[Reply]:
         return turn.handle_as("report_outcome", parse)  # bot/coaching/handlers/outcomes.py
     priors = _priors(parse)
     # a short question is read with the message before it: fully when it points back ("how do I handle that?")
-    context = situation.said_before(turn) if _short(parse.text) else ""
+    context = situation.said_before(turn) if _short(parse.text) and not follow_on else ""
     weight = advice.W_CONTEXT if _FOLLOW_UP.search(parse.text) else advice.W_BEFORE
     ranking = advice.rank(
         turn.knowledge,
         facts,
         parse.text,
         priors,
-        seen=advice.shown(turn),
+        seen=_seen(turn, follow_on=follow_on),
         context=context,
         context_weight=weight,
         led=advice.led(turn),
@@ -148,6 +150,14 @@ def answer(turn: Turn, parse: Parse, *, ask: bool = True) -> list[Reply]:
         items = [(s.topic, s.item) for s in picked]
         return _reply(turn, lead_topic, items, facts, heading=picked[0].item.heading, ask=ask)
     return _reply(turn, lead_topic, items, facts, heading=picked[0].item.heading, ask=False)
+
+
+def _seen(turn: Turn, *, follow_on: bool) -> list[str]:
+    """The items already shown; for a bare follow-on ask, also those just offered on news (it asks for more)."""
+    seen = advice.shown(turn)
+    if not follow_on or not turn.has_storage:
+        return seen
+    return [*seen, *(str(i) for i in turn.context.get("last_items") or [] if str(i) not in seen)]
 
 
 def _coaching_belief(parse: Parse) -> float:
@@ -559,7 +569,7 @@ def greeting(turn: Turn, parse: Parse) -> list[Reply]:
         return _fresh(turn, [Reply(turn.knowledge.response("goodbye"))])
     told = [f for f in situation.detect(turn.knowledge, parse.text).values() if not f.hypothetical]
     if _follows_on(turn, parse):
-        return answer(turn, _on_last_topic(turn, parse))
+        return answer(turn, _on_last_topic(turn, parse), follow_on=True)
     if told and not _HELLO_ONLY.match(parse.text):  # "ok so now what?": a situation, not a hello
         return answer(turn, parse)
     return _fresh(turn, [Reply(turn.knowledge.response("greeting"), advice.topic_buttons())])
@@ -604,7 +614,7 @@ def fallback(turn: Turn, parse: Parse) -> list[Reply]:
     if _AGAIN.match(parse.text) and (again := _again(turn)):
         return again
     if _follows_on(turn, parse):
-        return answer(turn, _on_last_topic(turn, parse))
+        return answer(turn, _on_last_topic(turn, parse), follow_on=True)
     rescued = rescue(turn, parse)
     if rescued is not None:
         return rescued
