@@ -236,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
                 name = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
                 if rows and "best" not in rows[0] and "turns" not in rows[0]:  # plain messages: out of scope
                     given = sum(bool(shown_ids(knowledge, bot.say(bot.new_chat(), r["text"]))) for r in rows)
-                    print(f"{name}: n={len(rows)}  answered with advice {given / len(rows):.1%}  (out of scope: want ~0)")
+                    share = given / len(rows)
+                    print(f"{name}: n={len(rows)}  answered with advice {share:.1%}  (out of scope: want ~0)")
                     continue
                 if rows and "turns" in rows[0]:
                     s = eval_dialogs(bot, rows)
@@ -253,8 +254,10 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     if args.buckets:
                         lost = ", ".join(f"{k} {v}" for k, v in sorted(s.buckets.items(), key=lambda kv: -kv[1]))
-                        print(f"  lost after ranking (ranking top-3 has it, the reply's top-3 doesn't): "
-                              f"{sum(s.buckets.values())} [{lost}]")
+                        print(
+                            f"  lost after ranking (ranking top-3 has it, the reply's top-3 doesn't): "
+                            f"{sum(s.buckets.values())} [{lost}]"
+                        )
                 if args.misses and not blind:
                     for m in s.misses:
                         print("  miss:", m)

@@ -641,8 +641,7 @@ def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
         # advice that doesn't speak to what was asked must come closer (unless little was asked: a broad
         # "how should I prepare?", or the situation is decisive: after a rejection)
         and _unpenalised(s)
-        >= lead.score
-        - (FIT_SLOT if s.own >= SLOT_MATCH or ranking.words <= SLOT_BROAD or s.decisive else NEAR_SLOT)
+        >= lead.score - (FIT_SLOT if s.own >= SLOT_MATCH or ranking.words <= SLOT_BROAD or s.decisive else NEAR_SLOT)
     ]
     if situational and count > 1:  # first the part of their situation no advice shown so far was made for
         second = max(situational, key=lambda s: (bool(s.fits - lead.fits - ranking.addressed), _unpenalised(s)))

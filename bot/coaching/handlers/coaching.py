@@ -197,9 +197,7 @@ def rescue(turn: Turn, parse: Parse) -> list[Reply] | None:
     )
     if not strong and ranking.coverage >= RESCUE_COVER and ranking.best_match >= RESCUE_FRESH_MATCH:
         # the scope model reads it as in scope and the classifier gives coaching some belief: an answer
-        strong = (
-            _coaching_belief(parse) >= RESCUE_LEAN and turn.nlu.classifier.scope_probability(text) >= RESCUE_SCOPE
-        )
+        strong = _coaching_belief(parse) >= RESCUE_LEAN and turn.nlu.classifier.scope_probability(text) >= RESCUE_SCOPE
     if not strong:
         told = bool(known.told - known.supposed)  # this message says where the student stands
         if not (_in_conversation(turn) or told) or not (_QUESTION.search(text) or told):
