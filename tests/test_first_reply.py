@@ -76,3 +76,12 @@ def test_a_side_bullet_asked_for_explicitly_can_lead(bot: BotHarness, knowledge)
     r = me.say("what's the difference between a first and a second interview?")
     assert ids_shown(knowledge, r.text)[:1] == ["expectations-most-qualified"], r.text
     assert "Same as a moment ago" not in r.text
+
+
+def test_after_an_offer_what_happens_next_says_nothing_about_the_round_to_come(bot: BotHarness, knowledge) -> None:
+    me = bot.chat()
+    me.say("they offered me the job on a call earlier")
+    r = me.say("so what happens next?")
+    shown = ids_shown(knowledge, r.text)
+    assert shown, r.text
+    assert not [i for i in shown if i.startswith("expectations-")], shown

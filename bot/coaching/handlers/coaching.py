@@ -41,7 +41,7 @@ _GENERIC_ASK = re.compile(  # "any tips?": advice for what the conversation is a
 _WHAT_NOW = re.compile(  # "what should I do now?": a next step in what the conversation is about
     r"^\W*(?:ok|okay|so|and|hmm|right|well|alright)?\W*(?:"
     r"(?:so |and )?(?:now |then )?what(?:'?s| is)? (?:now|next|then)|now what|then what|what do i do|"
-    r"what (?:should|shall|can|could|do|would) (?:i|we) do(?: now| next| then| from here| after that)?|"
+    r"what (?:should|shall|can|could|do|would) (?:i|we) do(?: now| next| then| first| from here| after that)?|"
     r"what (?:are|r) (?:my|the) next steps?|next steps?|where do i go from here|how do i move on"
     r")\W*(?:then|now)?\W*(?:please|pls)?\W*$",
     re.I,
