@@ -123,6 +123,7 @@ class Score:
     null_ok: int = 0
     misses: list[str] = field(default_factory=list)
     buckets: dict[str, int] = field(default_factory=dict)  # why a question the ranking answers was lost
+    lead_lost: dict[str, int] = field(default_factory=dict)  # why the ranking's right first item doesn't lead
 
 
 def loss_bucket(bot: Bot, text: str, replies: list[Reply], ids: list[str]) -> str:
@@ -175,11 +176,16 @@ def eval_ranking(bot: Bot, rows: list[dict[str, Any]]) -> Score:
         score.top2 += bool(good & set(ids[:2]))
         score.top3 += bool(good & set(ids[:3]))
         lost = ""
-        if good & set(ranking_top3(bot, rec)) and not good & set(ids[:3]):
+        ranked = ranking_top3(bot, rec)
+        if ranked[:1] and ranked[0] in good and not (ids[:1] and ids[0] in good):
+            bucket = loss_bucket(bot, rec["text"], replies, ids)
+            score.lead_lost[bucket] = score.lead_lost.get(bucket, 0) + 1
+            lost = f" (first bullet lost after ranking: {bucket})"
+        if good & set(ranked) and not good & set(ids[:3]):
             bucket = loss_bucket(bot, rec["text"], replies, ids)
             score.buckets[bucket] = score.buckets.get(bucket, 0) + 1
             lost = f" (lost after ranking: {bucket})"
-        if not good & set(ids[:2]):
+        if not good & set(ids[:2]) or lost:
             why = bot.why(rec["text"], replies)
             score.misses.append(
                 f"{rec['text']!r} facts={rec.get('facts') or {}} → {ids} (want {rec['best']}) {why}{lost}"
@@ -257,6 +263,11 @@ def main(argv: list[str] | None = None) -> int:
                         print(
                             f"  lost after ranking (ranking top-3 has it, the reply's top-3 doesn't): "
                             f"{sum(s.buckets.values())} [{lost}]"
+                        )
+                        lead = ", ".join(f"{k} {v}" for k, v in sorted(s.lead_lost.items(), key=lambda kv: -kv[1]))
+                        print(
+                            f"  first bullet lost after ranking (ranking's first is right, the reply's isn't): "
+                            f"{sum(s.lead_lost.values())} [{lead}]"
                         )
                 if args.misses and not blind:
                     for m in s.misses:
