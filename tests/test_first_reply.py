@@ -85,3 +85,10 @@ def test_after_an_offer_what_happens_next_says_nothing_about_the_round_to_come(b
     shown = ids_shown(knowledge, r.text)
     assert shown, r.text
     assert not [i for i in shown if i.startswith("expectations-")], shown
+
+
+def test_an_interview_over_lunch_is_still_to_come(bot: BotHarness, knowledge) -> None:
+    r = bot.chat().say("2nd round next week over lunch w/ the team, any tips?")
+    shown = ids_shown(knowledge, r.text)
+    assert shown and shown[0].startswith("informal-setting-"), r.text
+    assert not [i for i in shown if i.startswith("follow-up-")], shown
