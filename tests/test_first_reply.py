@@ -92,3 +92,15 @@ def test_an_interview_over_lunch_is_still_to_come(bot: BotHarness, knowledge) ->
     shown = ids_shown(knowledge, r.text)
     assert shown and shown[0].startswith("informal-setting-"), r.text
     assert not [i for i in shown if i.startswith("follow-up-")], shown
+
+
+def test_the_same_boss_is_a_familiar_face(bot: BotHarness, knowledge) -> None:
+    r = bot.chat().say("final interview thursday w/ same boss as before, wat shud i chnage")
+    shown = ids_shown(knowledge, r.text)
+    assert shown and shown[0] in {
+        "interviewers-same-no-repeat",
+        "interviewers-same-direction",
+        "interviewers-same-ease-off",
+        "interviewers-same-align",
+        "selling-yourself-no-repeat",
+    }, r.text
