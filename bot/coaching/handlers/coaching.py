@@ -91,17 +91,17 @@ def _priors(parse: Parse) -> dict[str, float]:
 RESCUE_COVER = 0.6  # its best items speak to this share of the question's words…
 RESCUE_MATCH = 2.4  # …they match it this strongly (BM25, see bot/coaching/advice.py)…
 RESCUE_TOPIC = 0.3  # …and the classifier's guesses give the coaching topics together this much belief
+RESCUE_FRESH_MATCH = 2.2  # or, anywhere: items speaking to RESCUE_COVER of it match it this well, the scope
+RESCUE_LEAN = 0.15  # model leans to in scope (RESCUE_SCOPE) and the guesses give coaching at least this much
 RESCUE_SCOPE = 0.5  # in a conversation about the student's interview: the scope model leans to in scope…
-RESCUE_FRESH_MATCH = 2.2  # anywhere: items speaking to RESCUE_COVER of it match it this well, the scope model
-RESCUE_LEAN = 0.15  # leans to in scope and the classifier's guesses give coaching at least this much
-UNSURE = ANSWER / 2  # the confidence a question rescued for the student's situation is answered with
-LOOKUPS = frozenset({"list_interviews", "help"})  # requests that only show something: a wrong guess costs little…
-LOOK_SURE = 0.7  # …so a question read as one below this confidence is still answered when the advice clearly fits
 RESCUE_SCOPE_STRONG = 0.3  # …or is only unsure, when an item made for their situation answers the whole question…
 RESCUE_EXACT = 0.9  # …(it matches at least this well, relative to the best match…
 RESCUE_EXACT_MATCH = 2.0  # …and the best match is at least this strong)
 RESCUE_TOLD = 0.5  # …and items speak to this share of the question…
 RESCUE_FIT = 0.4  # …or an item made for their situation matches it this well (relative to the best match)
+UNSURE = ANSWER / 2  # the confidence a question rescued for the student's situation is answered with
+LOOKUPS = frozenset({"list_interviews", "help"})  # requests that only show something: a wrong guess costs little…
+LOOK_SURE = 0.7  # …so a question read as one below this confidence is still answered when the advice clearly fits
 
 
 def answer(turn: Turn, parse: Parse, *, ask: bool = True, follow_on: bool = False) -> list[Reply]:
@@ -179,8 +179,11 @@ def rescue(turn: Turn, parse: Parse) -> list[Reply] | None:
     the knowledge base does not clearly answer it.
 
     Clearly: its best items speak to most of the question, match it strongly and the classifier's own
-    guesses lean to coaching; or, in a conversation about the student's interview, a question that the
-    advice made for their situation (or most of the knowledge base's words) answers.
+    guesses lean to coaching (or the scope model reads it as in scope and the guesses lean a little); or, in
+    a conversation about the student's interview (or a message saying where they stand), a question that the
+    advice made for their situation (or most of the knowledge base's words) answers. The scope model may be
+    unsure (not leaning out) when one item made for their situation answers all of it ("who pays?" at a
+    dinner).
     """
     text = parse.text
     if not text or len(text) > 600:
