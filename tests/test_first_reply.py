@@ -104,3 +104,21 @@ def test_the_same_boss_is_a_familiar_face(bot: BotHarness, knowledge) -> None:
         "interviewers-same-align",
         "selling-yourself-no-repeat",
     }, r.text
+
+
+def test_what_happens_next_after_an_offer_is_about_the_offer(bot: BotHarness, knowledge) -> None:
+    me = bot.chat()
+    first = ids_shown(knowledge, me.say("they offered me the job on a call earlier").text)
+    r = me.say("so what happens next?")
+    shown = ids_shown(knowledge, r.text)
+    assert shown and set(shown) <= OFFER_ITEMS, r.text
+    assert not set(shown) & set(first), (first, shown)
+
+
+def test_what_now_after_a_rejection_goes_on_without_advice_for_interviews_to_come(bot: BotHarness, knowledge) -> None:
+    me = bot.chat()
+    first = ids_shown(knowledge, me.say("they rejected me after round 2").text)
+    r = me.say("what should i do now")
+    shown = ids_shown(knowledge, r.text)
+    assert shown and all(i.startswith(("outcome-", "follow-up-")) for i in shown), shown
+    assert not set(shown) & set(first), (first, shown)

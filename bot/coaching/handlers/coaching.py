@@ -42,7 +42,8 @@ _WHAT_NOW = re.compile(  # "what should I do now?": a next step in what the conv
     r"^\W*(?:ok|okay|so|and|hmm|right|well|alright)?\W*(?:"
     r"(?:so |and )?(?:now |then )?what(?:'?s| is)? (?:now|next|then)|now what|then what|what do i do|"
     r"what (?:should|shall|can|could|do|would) (?:i|we) do(?: now| next| then| first| from here| after that)?|"
-    r"what (?:are|r) (?:my|the) next steps?|next steps?|where do i go from here|how do i move on"
+    r"what (?:are|r) (?:my|the) next steps?|next steps?|where do i go from here|how do i move on|"
+    r"what happens (?:now|next|then)"
     r")\W*(?:then|now)?\W*(?:please|pls)?\W*$",
     re.I,
 )
@@ -129,6 +130,9 @@ def answer(turn: Turn, parse: Parse, *, ask: bool = True, follow_on: bool = Fals
         context_weight=weight,
         led=advice.led(turn),
     )
+    if follow_on and parse.intent in turn.knowledge.topics:  # more on the conversation's topic, or advice made
+        on_topic = [s for s in ranking.scored if s.topic.intent == parse.intent or s.fits]  # for their situation
+        ranking = replace(ranking, scored=on_topic or ranking.scored)
     if not ranking.scored:
         return _all_covered(turn, parse.intent)
     unsure = parse.confidence < ANSWER and ranking.coverage < advice.STRONG
@@ -444,7 +448,10 @@ def coaching(turn: Turn, parse: Parse) -> list[Reply]:
         again = _again(turn)
         if again:
             return again
-    replies = answer(turn, parse)
+    follow_on = _follows_on(turn, parse)
+    if follow_on:  # "what happens now?" in a conversation: a next step in what it is about
+        parse = _on_last_topic(turn, parse)
+    replies = answer(turn, parse, follow_on=follow_on)
     if turn.has_storage:
         # lazy: importing bot.coaching.handlers.interviews imports the whole package, scheduling (above) too
         from bot.coaching.handlers.interviews.offer_dates import record_dates
