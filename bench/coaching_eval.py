@@ -1,6 +1,6 @@
 """End-to-end coaching evaluation: questions and short conversations through the whole bot.
 
-Usage: python -m bench.coaching_eval [--misses] [FILE ...]
+Usage: python -m bench.coaching_eval [--misses] [--buckets] [FILE ...]
 (default: tests/data/ranking_own.jsonl, tests/data/dev/ranking.jsonl, tests/data/dev/coaching_dialogs.jsonl
 and, when present, the blind files of the same names)
 
@@ -13,6 +13,9 @@ its first two bullets is (what the hidden probes ask for), "top-3" when any bull
 Dialog files (``{"turns", "expect_any", "forbid"}``): the turns are said in order in one conversation;
 the dialog passes when one ``expect_any`` item is among the first two bullets of the last reply and no
 ``forbid`` item appears in it.
+
+Files of plain messages (``{"text"}`` only, e.g. ``tests/data/dev/oos.jsonl``): the share answered with advice
+(for out-of-scope messages, this should stay near 0).
 
 Files under ``tests/data/blind/`` print aggregate figures only (never a message, label or reply).
 """
@@ -31,7 +34,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.coaching.handlers.coaching import UNANSWERED
+from bot.coaching import advice
+from bot.coaching.handlers.coaching import UNANSWERED, _priors
 from bot.common import markup
 from bot.common.clock import FakeClock
 from bot.common.settings import load_settings
@@ -118,6 +122,33 @@ class Score:
     null_n: int = 0
     null_ok: int = 0
     misses: list[str] = field(default_factory=list)
+    buckets: dict[str, int] = field(default_factory=dict)  # why a question the ranking answers was lost
+    lead_lost: dict[str, int] = field(default_factory=dict)  # why the ranking's right first item doesn't lead
+
+
+def loss_bucket(bot: Bot, text: str, replies: list[Reply], ids: list[str]) -> str:
+    """Why the whole bot lost a question that the ranking alone answers in its top 3 (and the reply doesn't).
+
+    routed:<intent> (another handler answered, no advice shown), no-answer (the honest "no good answer"),
+    question (the topic's question asked and the answer not among the bullets), composition (advice shown,
+    the ranked items pushed out or re-ordered).
+    """
+    if any((r.kind or "").startswith(UNANSWERED) for r in replies):
+        return "no-answer"
+    if not ids:
+        return f"routed:{bot.app.nlu.parse(text, START, TZ).intent}"
+    if any("?" in markup.to_plain(r.text).splitlines()[-1] for r in replies if r.text):
+        return "question"
+    return "composition"
+
+
+def ranking_top3(bot: Bot, rec: dict[str, Any]) -> list[str]:
+    """The ranking alone's top 3 for a record (as ``bench.ranking_eval`` computes it)."""
+    from bench.ranking_eval import facts_for
+
+    parse = bot.app.nlu.parse(rec["text"], START, TZ)
+    facts = facts_for(bot.knowledge, rec["text"], rec.get("facts") or {})
+    return [s.item.id for s in advice.choose(advice.rank(bot.knowledge, facts, rec["text"], _priors(parse)))]
 
 
 def eval_ranking(bot: Bot, rows: list[dict[str, Any]]) -> Score:
@@ -144,9 +175,21 @@ def eval_ranking(bot: Bot, rows: list[dict[str, Any]]) -> Score:
         score.first += bool(ids[:1]) and ids[0] in good
         score.top2 += bool(good & set(ids[:2]))
         score.top3 += bool(good & set(ids[:3]))
-        if not good & set(ids[:2]):
+        lost = ""
+        ranked = ranking_top3(bot, rec)
+        if ranked[:1] and ranked[0] in good and not (ids[:1] and ids[0] in good):
+            bucket = loss_bucket(bot, rec["text"], replies, ids)
+            score.lead_lost[bucket] = score.lead_lost.get(bucket, 0) + 1
+            lost = f" (first bullet lost after ranking: {bucket})"
+        if good & set(ranked) and not good & set(ids[:3]):
+            bucket = loss_bucket(bot, rec["text"], replies, ids)
+            score.buckets[bucket] = score.buckets.get(bucket, 0) + 1
+            lost = f" (lost after ranking: {bucket})"
+        if not good & set(ids[:2]) or lost:
             why = bot.why(rec["text"], replies)
-            score.misses.append(f"{rec['text']!r} facts={rec.get('facts') or {}} → {ids} (want {rec['best']}) {why}")
+            score.misses.append(
+                f"{rec['text']!r} facts={rec.get('facts') or {}} → {ids} (want {rec['best']}) {why}{lost}"
+            )
     return score
 
 
@@ -178,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--misses", action="store_true", help="list the misses (never for blind files)")
+    parser.add_argument(
+        "--buckets", action="store_true", help="count the questions lost after ranking, by why (aggregate only)"
+    )
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
     knowledge = load_knowledge()
@@ -194,6 +240,11 @@ def main(argv: list[str] | None = None) -> int:
                 blind = "blind" in path.resolve().parts
                 rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
                 name = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+                if rows and "best" not in rows[0] and "turns" not in rows[0]:  # plain messages: out of scope
+                    given = sum(bool(shown_ids(knowledge, bot.say(bot.new_chat(), r["text"]))) for r in rows)
+                    share = given / len(rows)
+                    print(f"{name}: n={len(rows)}  answered with advice {share:.1%}  (out of scope: want ~0)")
+                    continue
                 if rows and "turns" in rows[0]:
                     s = eval_dialogs(bot, rows)
                     print(
@@ -207,6 +258,17 @@ def main(argv: list[str] | None = None) -> int:
                         f"{name}: n={s.n}  first bullet {s.first / s.n:.1%}  bullets 1-2 {s.top2 / s.n:.1%}  "
                         f"top-3 {s.top3 / s.n:.1%}{nulls}  (end to end)"
                     )
+                    if args.buckets:
+                        lost = ", ".join(f"{k} {v}" for k, v in sorted(s.buckets.items(), key=lambda kv: -kv[1]))
+                        print(
+                            f"  lost after ranking (ranking top-3 has it, the reply's top-3 doesn't): "
+                            f"{sum(s.buckets.values())} [{lost}]"
+                        )
+                        lead = ", ".join(f"{k} {v}" for k, v in sorted(s.lead_lost.items(), key=lambda kv: -kv[1]))
+                        print(
+                            f"  first bullet lost after ranking (ranking's first is right, the reply's isn't): "
+                            f"{sum(s.lead_lost.values())} [{lead}]"
+                        )
                 if args.misses and not blind:
                     for m in s.misses:
                         print("  miss:", m)

@@ -60,6 +60,7 @@ SAME_TOPIC = 0.0  # bullets after the first: staying on the first one's topic
 FOLLOW_MATCH = 0.0  # bullets after the first lean less on the question's words…
 FOLLOW_POSITION = 0.2  # …and more on the order counsellors gave their topic
 REPEAT_FLOOR = 0.75  # an item already shown comes back only as the answer to a question it matches this well
+EXPLICIT = 0.85  # an item shown only as a side bullet can lead a question whose own words match it this well
 # (relative to the best match; it then leads the reply, see choose)
 DOC_WEIGHTS = {"question": 0.2, "meta": 0.85, "text": 0.8, "whole": 1.4, "chars": 0.5}
 SPELL_MIN = 5  # words this long that the knowledge base doesn't know are checked for a typo
@@ -439,16 +440,28 @@ def shown(turn: Turn) -> list[str]:
     return [str(i) for i in ctx.get("shown") or []]
 
 
+def led(turn: Turn) -> list[str]:
+    """Item ids shown as the first bullet of a reply in this conversation (the others were side bullets)."""
+    if not shown(turn):
+        return []
+    return [str(i) for i in turn.context.get("led") or []]
+
+
 def mark_shown(turn: Turn, picked: Iterable[tuple[Topic, Item]]) -> None:
-    """Remember that these items were shown."""
+    """Remember that these items were shown (the first as a reply's lead)."""
     if not turn.has_storage:
         return
+    picked = list(picked)
     ids = [i for i in shown(turn)]
     for _, item in picked:
         if item.id in ids:
             ids.remove(item.id)
         ids.append(item.id)
     turn.remember("shown", ids[-SHOWN_KEEP:])
+    if picked:
+        first = picked[0][1].id
+        leads = [i for i in led(turn) if i != first]
+        turn.remember("led", [*leads, first][-SHOWN_KEEP:])
     turn.remember("shown_at", turn.now.isoformat())
 
 
@@ -464,6 +477,7 @@ class Scored:
     score: float
     match: float
     seen: bool = False
+    side: bool = False  # seen only as a side bullet, and now asked for explicitly
     position: float = 0.0  # place in its topic, 0 (first) to 1 (last)
     fits: frozenset[str] = frozenset()  # the known facts of the student's situation this item is made for
     variant: bool = False  # says in other words what an item already shown said
@@ -505,13 +519,16 @@ def rank(
     topic: str | None = None,
     context: str = "",
     context_weight: float | None = None,
+    led: Iterable[str] = (),
 ) -> Ranking:
     """Score every item that fits the facts for ``text``; ``priors`` is the belief in each topic.
 
     Items already ``seen`` are left out; items saying what a seen item said get a penalty. With
     ``topic``, only that topic's items are ranked. ``context``: the message a follow-up question refers
     to, matched with weight ``context_weight`` (default :data:`W_CONTEXT`; how much of the question is covered
-    stays the question's).
+    stays the question's). ``led``: the seen items that were a reply's first bullet; one that was only a side
+    bullet, asked for explicitly (its own words match it :data:`EXPLICIT` well), gets no "said already" penalty:
+    it can lead again (in other words when another item makes its point, see :func:`choose`).
     """
     idx = index(knowledge)
     weight = W_CONTEXT if context_weight is None else context_weight
@@ -529,6 +546,7 @@ def rank(
         cover = (cover + weight * context_cover) / (1 + weight)
     seen_ids = set(seen)
     seen_points = {item.point for _, item in idx.entries if item.id in seen_ids} if seen_ids else set()
+    led_ids = set(led)
     # a value said only hypothetically ("should I ask whether it's the same person?") rules nothing out
     known = {v for k, v in facts.values.items() if k not in facts.supposed}
     matches: list[float] = match.tolist()  # plain floats, the same values, read faster than numpy's
@@ -554,7 +572,8 @@ def rank(
             continue
         if bonus > 0 and len(words) > SLOT_BROAD:  # asked something specific: a fit counts for advice speaking to it
             bonus *= min(1.0, owns[n] / FIT_RELEVANT) if FIT_RELEVANT else 1.0
-        variant = item.point in seen_points
+        side = item.id in seen_ids and item.id not in led_ids and owns[n] >= EXPLICIT  # asked for, as itself
+        variant = item.point in seen_points and not side
         score = (
             W_MATCH * m / scale
             + W_TOPIC * priors.get(top.intent, 0.0)
@@ -571,6 +590,7 @@ def rank(
             score=score,
             match=m,
             seen=item.id in seen_ids,
+            side=side,
             position=places[n],
             fits=fits,
             variant=variant,
@@ -619,8 +639,7 @@ def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
         # advice that doesn't speak to what was asked must come closer (unless little was asked: a broad
         # "how should I prepare?", or the situation is decisive: after a rejection)
         and _unpenalised(s)
-        >= lead.score
-        - (FIT_SLOT if s.own >= SLOT_MATCH or ranking.words <= SLOT_BROAD or s.decisive else NEAR_SLOT)
+        >= lead.score - (FIT_SLOT if s.own >= SLOT_MATCH or ranking.words <= SLOT_BROAD or s.decisive else NEAR_SLOT)
     ]
     if situational and count > 1:  # first the part of their situation no advice shown so far was made for
         second = max(situational, key=lambda s: (bool(s.fits - lead.fits - ranking.addressed), _unpenalised(s)))

@@ -34,14 +34,16 @@ _HELLO_ONLY = re.compile(
 )
 _GENERIC_ASK = re.compile(  # "any tips?": advice for what the conversation is about
     r"^\W*(?:ok|okay|so|and|hmm|great|thanks|cool)?\W*(?:any|some|more|other|got any|give me|need|what are your)?\s*"
-    r"(?:tips?|advice|suggestions?|ideas|pointers|recommendations?)(?: for me| then)?\W*(?:please|pls)?\W*$",
+    r"(?:tips?|advice|suggestions?|ideas|pointers|recommendations?)"
+    r"(?: (?:for|on|about) (?:me|that|this|it|them|those|these|there)| then)?\W*(?:please|pls)?\W*$",
     re.I,
 )
 _WHAT_NOW = re.compile(  # "what should I do now?": a next step in what the conversation is about
     r"^\W*(?:ok|okay|so|and|hmm|right|well|alright)?\W*(?:"
     r"(?:so |and )?(?:now |then )?what(?:'?s| is)? (?:now|next|then)|now what|then what|what do i do|"
-    r"what (?:should|shall|can|could|do|would) (?:i|we) do(?: now| next| then| from here| after that)?|"
-    r"what (?:are|r) (?:my|the) next steps?|next steps?|where do i go from here|how do i move on"
+    r"what (?:should|shall|can|could|do|would) (?:i|we) do(?: now| next| then| first| from here| after that)?|"
+    r"what (?:are|r) (?:my|the) next steps?|next steps?|where do i go from here|how do i move on|"
+    r"what happens (?:now|next|then)"
     r")\W*(?:then|now)?\W*(?:please|pls)?\W*$",
     re.I,
 )
@@ -59,7 +61,8 @@ _QUESTION = re.compile(  # a message that asks something
 _ASK_CUE = re.compile(  # inside a message about an interview: the part that asks for advice
     r"\b(?:tips?|advice|advise|etiquette|suggestions?|pointers|recommendations?|ideas|"
     r"how (?:do|should|can|could|would|to|much|many)|what (?:do|should|can|could|would|to|are|is)|wh?at do i|"
-    r"wat (?:do|should)|should i|shall i|can i|do i|is it ok|is it okay|ok to|okay to|what if|any thoughts"
+    r"wat (?:do|should)|should i|shall i|can i|do i|is it ok|is it okay|ok to|okay to|what if|any thoughts|"
+    r"wh?at'?s (?:the |my )?next"
     r")\b",
     re.I,
 )
@@ -89,15 +92,25 @@ def _priors(parse: Parse) -> dict[str, float]:
 RESCUE_COVER = 0.6  # its best items speak to this share of the question's words…
 RESCUE_MATCH = 2.4  # …they match it this strongly (BM25, see bot/coaching/advice.py)…
 RESCUE_TOPIC = 0.3  # …and the classifier's guesses give the coaching topics together this much belief
+RESCUE_FRESH_MATCH = 2.2  # or, anywhere: items speaking to RESCUE_COVER of it match it this well, the scope
+RESCUE_LEAN = 0.15  # model leans to in scope (RESCUE_SCOPE) and the guesses give coaching at least this much
 RESCUE_SCOPE = 0.5  # in a conversation about the student's interview: the scope model leans to in scope…
+RESCUE_SCOPE_STRONG = 0.3  # …or is only unsure, when an item made for their situation answers the whole question…
+RESCUE_EXACT = 0.9  # …(it matches at least this well, relative to the best match…
+RESCUE_EXACT_MATCH = 2.0  # …and the best match is at least this strong)
 RESCUE_TOLD = 0.5  # …and items speak to this share of the question…
 RESCUE_FIT = 0.4  # …or an item made for their situation matches it this well (relative to the best match)
+UNSURE = ANSWER / 2  # the confidence a question rescued for the student's situation is answered with
+LOOKUPS = frozenset({"list_interviews", "help"})  # requests that only show something: a wrong guess costs little…
+LOOK_SURE = 0.7  # …so a question read as one below this confidence is still answered when the advice clearly fits
 
 
-def answer(turn: Turn, parse: Parse, *, ask: bool = True) -> list[Reply]:
+def answer(turn: Turn, parse: Parse, *, ask: bool = True, follow_on: bool = False) -> list[Reply]:
     """Answer a coaching question: the best items for this question and this student, or an honest no.
 
     ``ask=False``: never ask the topic's question (another question of the conversation is open).
+    ``follow_on``: a bare "any tips?" / "what now?" on the conversation's topic: the topic and the student's
+    situation choose the advice, not the words of the message before (they chose what was just shown).
     """
     facts = situation.situation(turn, parse.text)
     said = facts.values.get(OUTCOME_STATEMENT) if OUTCOME_STATEMENT in facts.told - facts.supposed else None
@@ -105,11 +118,21 @@ def answer(turn: Turn, parse: Parse, *, ask: bool = True) -> list[Reply]:
         return turn.handle_as("report_outcome", parse)  # bot/coaching/handlers/outcomes.py
     priors = _priors(parse)
     # a short question is read with the message before it: fully when it points back ("how do I handle that?")
-    context = situation.said_before(turn) if _short(parse.text) else ""
+    context = situation.said_before(turn) if _short(parse.text) and not follow_on else ""
     weight = advice.W_CONTEXT if _FOLLOW_UP.search(parse.text) else advice.W_BEFORE
     ranking = advice.rank(
-        turn.knowledge, facts, parse.text, priors, seen=advice.shown(turn), context=context, context_weight=weight
+        turn.knowledge,
+        facts,
+        parse.text,
+        priors,
+        seen=_seen(turn, follow_on=follow_on),
+        context=context,
+        context_weight=weight,
+        led=advice.led(turn),
     )
+    if follow_on and parse.intent in turn.knowledge.topics:  # more on the conversation's topic, or advice made
+        on_topic = [s for s in ranking.scored if s.topic.intent == parse.intent or s.fits]  # for their situation
+        ranking = replace(ranking, scored=on_topic or ranking.scored)
     if not ranking.scored:
         return _all_covered(turn, parse.intent)
     unsure = parse.confidence < ANSWER and ranking.coverage < advice.STRONG
@@ -133,6 +156,14 @@ def answer(turn: Turn, parse: Parse, *, ask: bool = True) -> list[Reply]:
     return _reply(turn, lead_topic, items, facts, heading=picked[0].item.heading, ask=False)
 
 
+def _seen(turn: Turn, *, follow_on: bool) -> list[str]:
+    """The items already shown; for a bare follow-on ask, also those just offered on news (it asks for more)."""
+    seen = advice.shown(turn)
+    if not follow_on or not turn.has_storage:
+        return seen
+    return [*seen, *(str(i) for i in turn.context.get("last_items") or [] if str(i) not in seen)]
+
+
 def _coaching_belief(parse: Parse) -> float:
     """How much the classifier's guesses for a message believe in the coaching topics together."""
     return sum(conf for intent, conf in parse.alternatives if intent in COACHING_TOPICS)
@@ -152,8 +183,11 @@ def rescue(turn: Turn, parse: Parse) -> list[Reply] | None:
     the knowledge base does not clearly answer it.
 
     Clearly: its best items speak to most of the question, match it strongly and the classifier's own
-    guesses lean to coaching; or, in a conversation about the student's interview, a question that the
-    advice made for their situation (or most of the knowledge base's words) answers.
+    guesses lean to coaching (or the scope model reads it as in scope and the guesses lean a little); or, in
+    a conversation about the student's interview (or a message saying where they stand), a question that the
+    advice made for their situation (or most of the knowledge base's words) answers. The scope model may be
+    unsure (not leaning out) when one item made for their situation answers all of it ("who pays?" at a
+    dinner).
     """
     text = parse.text
     if not text or len(text) > 600:
@@ -168,17 +202,32 @@ def rescue(turn: Turn, parse: Parse) -> list[Reply] | None:
         and ranking.best_match >= RESCUE_MATCH
         and _coaching_belief(parse) >= RESCUE_TOPIC
     )
+    if not strong and ranking.coverage >= RESCUE_COVER and ranking.best_match >= RESCUE_FRESH_MATCH:
+        # the scope model reads it as in scope and the classifier gives coaching some belief: an answer
+        strong = _coaching_belief(parse) >= RESCUE_LEAN and turn.nlu.classifier.scope_probability(text) >= RESCUE_SCOPE
     if not strong:
-        if not _in_conversation(turn) or not (_QUESTION.search(text) or known.told - known.supposed):
+        told = bool(known.told - known.supposed)  # this message says where the student stands
+        if not (_in_conversation(turn) or told) or not (_QUESTION.search(text) or told):
             return None
-        if turn.nlu.classifier.scope_probability(text) < RESCUE_SCOPE:
+        top = ranking.scored[0]
+        exact = (
+            bool(top.fits)
+            and top.relative >= RESCUE_EXACT
+            and top.cover >= RESCUE_COVER
+            and ranking.best_match >= RESCUE_EXACT_MATCH
+        )
+        if turn.nlu.classifier.scope_probability(text) < (RESCUE_SCOPE_STRONG if exact else RESCUE_SCOPE):
             return None
         fitting = [s for s in ranking.scored[:3] if s.fits and s.relative >= RESCUE_FIT and s.cover >= RESCUE_TOLD]
-        if not ranking.asked or (not fitting and ranking.coverage < RESCUE_COVER):
+        # "round two just ended, what's my next move?": the advice made for what this message says leads
+        said = told and all(s.fits & known.told and s.relative >= RESCUE_FIT for s in ranking.scored[:2])
+        if not ranking.asked or (not fitting and not said and ranking.coverage < RESCUE_COVER):
             return None
     lead = ranking.scored[0].topic.intent
     best = {lead: 1.0, **{k: v for k, v in priors.items() if k != lead}}
-    return answer(turn, replace(parse, intent=lead, confidence=ANSWER, alternatives=tuple(best.items())))
+    # rescued for the student's situation rather than for the words: advice made for it leads (see answer)
+    sure = ANSWER if strong else UNSURE
+    return answer(turn, replace(parse, intent=lead, confidence=sure, alternatives=tuple(best.items())))
 
 
 def unsure_question(turn: Turn, parse: Parse) -> list[Reply] | None:
@@ -187,7 +236,8 @@ def unsure_question(turn: Turn, parse: Parse) -> list[Reply] | None:
     The answer when the knowledge base clearly answers it (see :func:`rescue`), else None (the request's
     own handler goes on).
     """
-    if parse.confidence >= ACT or not _QUESTION.search(parse.text):
+    sure = LOOK_SURE if parse.intent in LOOKUPS else ACT
+    if parse.confidence >= sure or not (_QUESTION.search(parse.text) or _ASK_CUE.search(parse.text)):
         return None
     return rescue(turn, parse)
 
@@ -398,7 +448,10 @@ def coaching(turn: Turn, parse: Parse) -> list[Reply]:
         again = _again(turn)
         if again:
             return again
-    replies = answer(turn, parse)
+    follow_on = _follows_on(turn, parse)
+    if follow_on:  # "what happens now?" in a conversation: a next step in what it is about
+        parse = _on_last_topic(turn, parse)
+    replies = answer(turn, parse, follow_on=follow_on)
     if turn.has_storage:
         # lazy: importing bot.coaching.handlers.interviews imports the whole package, scheduling (above) too
         from bot.coaching.handlers.interviews.offer_dates import record_dates
@@ -524,7 +577,7 @@ def greeting(turn: Turn, parse: Parse) -> list[Reply]:
         return _fresh(turn, [Reply(turn.knowledge.response("goodbye"))])
     told = [f for f in situation.detect(turn.knowledge, parse.text).values() if not f.hypothetical]
     if _follows_on(turn, parse):
-        return answer(turn, _on_last_topic(turn, parse))
+        return answer(turn, _on_last_topic(turn, parse), follow_on=True)
     if told and not _HELLO_ONLY.match(parse.text):  # "ok so now what?": a situation, not a hello
         return answer(turn, parse)
     return _fresh(turn, [Reply(turn.knowledge.response("greeting"), advice.topic_buttons())])
@@ -569,7 +622,7 @@ def fallback(turn: Turn, parse: Parse) -> list[Reply]:
     if _AGAIN.match(parse.text) and (again := _again(turn)):
         return again
     if _follows_on(turn, parse):
-        return answer(turn, _on_last_topic(turn, parse))
+        return answer(turn, _on_last_topic(turn, parse), follow_on=True)
     rescued = rescue(turn, parse)
     if rescued is not None:
         return rescued
