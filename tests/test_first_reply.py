@@ -122,3 +122,14 @@ def test_what_now_after_a_rejection_goes_on_without_advice_for_interviews_to_com
     shown = ids_shown(knowledge, r.text)
     assert shown and all(i.startswith(("outcome-", "follow-up-")) for i in shown), shown
     assert not set(shown) & set(first), (first, shown)
+
+
+def test_a_clear_short_question_is_answered_on_its_own_words_not_the_message_before(bot: BotHarness, knowledge) -> None:
+    """The README's conversation: a dinner mentioned just before does not take over who / what to ask."""
+    me = bot.chat()
+    me.say("I have a second interview with Acme on Friday at 3pm with Sarah Chen, over dinner")
+    r = me.say("who's interviewing me this time?")
+    assert ids_shown(knowledge, r.text)[0].startswith("interviewers-"), r.text
+    me.say("it's a dinner interview, can I order wine?")
+    r = me.say("what should I ask them?")
+    assert ids_shown(knowledge, r.text)[0].startswith("questions-to-ask-"), r.text

@@ -102,6 +102,7 @@ RESCUE_TOLD = 0.5  # …and items speak to this share of the question…
 RESCUE_FIT = 0.4  # …or an item made for their situation matches it this well (relative to the best match)
 UNSURE = ANSWER / 2  # the confidence a question rescued for the student's situation is answered with
 LOOKUPS = frozenset({"list_interviews", "help"})  # requests that only show something: a wrong guess costs little…
+CONTEXT_SURE = 0.9  # a short question classified this surely, and fully matched on its own, ignores the one before
 LOOK_SURE = 0.7  # …so a question read as one below this confidence is still answered when the advice clearly fits
 
 
@@ -120,16 +121,15 @@ def answer(turn: Turn, parse: Parse, *, ask: bool = True, follow_on: bool = Fals
     # a short question is read with the message before it: fully when it points back ("how do I handle that?")
     context = situation.said_before(turn) if _short(parse.text) and not follow_on else ""
     weight = advice.W_CONTEXT if _FOLLOW_UP.search(parse.text) else advice.W_BEFORE
+    seen = _seen(turn, follow_on=follow_on)
+    led = advice.led(turn)
     ranking = advice.rank(
-        turn.knowledge,
-        facts,
-        parse.text,
-        priors,
-        seen=_seen(turn, follow_on=follow_on),
-        context=context,
-        context_weight=weight,
-        led=advice.led(turn),
+        turn.knowledge, facts, parse.text, priors, seen=seen, context=context, context_weight=weight, led=led
     )
+    if context and parse.confidence >= CONTEXT_SURE:  # a clear question of its own is answered on its own words:
+        alone = advice.rank(turn.knowledge, facts, parse.text, priors, seen=seen, led=led)
+        if alone.coverage >= advice.STRONG:  # "what should I ask them?" after a dinner question is about questions
+            ranking = alone
     if follow_on and parse.intent in turn.knowledge.topics:  # more on the conversation's topic, or advice made
         on_topic = [s for s in ranking.scored if s.topic.intent == parse.intent or s.fits]  # for their situation
         ranking = replace(ranking, scored=on_topic or ranking.scored)
