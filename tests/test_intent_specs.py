@@ -25,6 +25,9 @@ ACTION_INTENTS = {
     "set_timezone",
     "report_outcome",
     "set_reminder",
+    # since the split: asking for drafts or a calendar file is a request too (it leaves practice and open questions)
+    "draft_thank_you",
+    "add_to_calendar",
 }
 ENTITY_INTENTS = {"schedule_interview"}
 COMPANY_INTENTS = {"cancel_interview", "thank_you_sent", "offer", "follow_up", "expectations"}

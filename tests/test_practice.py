@@ -111,6 +111,19 @@ def test_a_request_mid_session_is_answered_not_taken_as_an_answer_and_the_sessio
     assert "Feedback on your answer to question 1" in r.text and "Question 2 of 4" in r.text
 
 
+
+def test_asking_for_drafts_or_a_calendar_file_mid_session_is_done_not_scored(bot: BotHarness) -> None:
+    me = bot.chat()
+    talk(me, "I have a second interview with Acme on Friday at 3pm with Sarah Chen")
+    talk(me, "practise for my Acme interview")
+    r = talk(me, "draft my thank-you emails")
+    assert "Feedback" not in r.text and "Sarah" in r.text
+    r = talk(me, "add my interviews to my calendar")
+    assert "Feedback" not in r.text
+    assert [f.name for reply in r for f in reply.files] == ["secondround-interviews.ics"]
+    r = talk(me, STORY)
+    assert "Feedback on your answer to question 1" in r.text
+
 def test_a_hesitant_answer_with_a_question_mark_is_still_an_answer_and_progress_can_be_asked_mid_session(
     bot: BotHarness,
 ) -> None:
