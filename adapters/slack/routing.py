@@ -65,6 +65,7 @@ class Routing(Home):
                 "oauth_settings": oauth.oauth_settings(self.settings, self._store),
             }
         app = AsyncApp(
+            name="secondround",  # (without a name Bolt calls inspect.stack(), which reads ~0.6 MB of sources for good)
             client=client,
             **many,
             signing_secret=self._signing_secret,
