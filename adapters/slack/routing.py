@@ -18,7 +18,6 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.middleware.async_middleware_error_handler import AsyncMiddlewareErrorHandler
@@ -196,6 +195,8 @@ class Routing(Home):
         self._tz = {k: v for k, v in self._tz.items() if k[0] != team}
 
     async def _start_socket_mode(self) -> None:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler  # (only when used: ~0.3 MB)
+
         assert self.bolt is not None and self.client is not None
         handler = AsyncSocketModeHandler(self.bolt, self._app_token, web_client=self.client)
         try:
