@@ -39,11 +39,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
@@ -59,6 +58,9 @@ from bot.office.workspaces import Cipher, Workspaces
 from bot.ops import plugins
 from bot.ops.runtime import Runtime
 from bot.reminders.delivery import Pacer
+
+if TYPE_CHECKING:  # (socket mode is loaded when used: an HTTP-mode bot never imports it)
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 
 def _secret(value: Any) -> str:

@@ -12,11 +12,10 @@ import logging
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -29,6 +28,9 @@ from adapters.slack.plugin import SlackSettings
 from bot.common.types import ConversationRef, Reply
 from bot.ops.runtime import Runtime
 from bot.reminders.delivery import Pacer
+
+if TYPE_CHECKING:  # (socket mode is loaded when used: an HTTP-mode bot never imports it)
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections import deque
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -23,28 +22,48 @@ class FloodGuard:
 
     The first refused message in a burst is reported (so the user gets one polite note), the rest are
     dropped quietly until the window frees up.
+
+    Memory follows the users who wrote within the last ``window``, not everyone who ever wrote: users
+    are kept least recently seen first, and those at the front whose last message has left the window
+    are forgotten as others arrive (forgetting them changes no verdict: their times had expired). At
+    most ``max_users`` are held; past that, the least recently seen is forgotten (it may then send up
+    to ``limit`` more in its window). A user costs a short list of its times in the window.
     """
 
     def __init__(self, clock: Clock, limit: int, window: timedelta, max_users: int = 100_000) -> None:
         self._clock = clock
         self._limit = limit
         self._window = window
-        self._max_users = max_users
-        self._seen: dict[str, deque[datetime]] = {}
+        self._max_users = max(1, max_users)
+        self._seen: dict[str, list[datetime]] = {}  # least recently seen first
         self._warned: set[str] = set()
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        """How many users are held (those who wrote within the window, at most ``max_users``)."""
+        return len(self._seen)
 
     def check(self, key: str) -> Verdict:
         """Record a message from ``key``: OK, WARN (first over the limit) or DROP."""
         now = self._clock.now()
+        window = self._window
         with self._lock:
-            times = self._seen.get(key)
+            seen = self._seen
+            times = seen.pop(key, None)
+            self._forget_stale(now)
             if times is None:
-                if len(self._seen) >= self._max_users:
-                    self._evict(now)
-                times = self._seen[key] = deque()
-            while times and now - times[0] >= self._window:
-                times.popleft()
+                times = []
+                while len(seen) >= self._max_users:
+                    oldest = next(iter(seen))
+                    del seen[oldest]
+                    self._warned.discard(oldest)
+            else:
+                expired = 0
+                while expired < len(times) and now - times[expired] >= window:
+                    expired += 1
+                if expired:
+                    del times[:expired]
+            seen[key] = times  # now the most recently seen
             if len(times) < self._limit:
                 times.append(now)
                 self._warned.discard(key)
@@ -54,8 +73,13 @@ class FloodGuard:
             self._warned.add(key)
             return Verdict.WARN
 
-    def _evict(self, now: datetime) -> None:
-        stale = [k for k, t in self._seen.items() if not t or now - t[-1] >= self._window]
-        for k in stale:
-            self._seen.pop(k, None)
-            self._warned.discard(k)
+    def _forget_stale(self, now: datetime) -> None:
+        """Forget the least recently seen users whose last message has left the window."""
+        stale: list[str] = []
+        for key, times in self._seen.items():
+            if times and now - times[-1] < self._window:
+                break
+            stale.append(key)
+        for key in stale:
+            del self._seen[key]
+            self._warned.discard(key)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.common.types import ConversationRef
 
 log = logging.getLogger("secondround")
+SERVER_ARENAS = 2  # C allocator heaps for `secondround run` (glibc's default: eight per CPU)
 
 
 class UsageError(Exception):
@@ -262,8 +263,10 @@ def _cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
 
 def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.ops.app import App
+    from bot.ops.malloc import limit_arenas
     from bot.ops.runtime import Runtime, serve
 
+    limit_arenas(SERVER_ARENAS)  # before the server's threads start (bot/ops/malloc.py)
     names = list(dict.fromkeys(args.platforms))
     chosen = [platform(name) for name in names]
     loaded = [plugins.load(plugin, settings) for plugin in chosen]
