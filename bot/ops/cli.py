@@ -262,11 +262,11 @@ def _cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.common.memory import limit_arenas
     from bot.ops.app import App
-    from bot.ops.malloc import limit_arenas
     from bot.ops.runtime import Runtime, serve
 
-    limit_arenas(SERVER_ARENAS)  # before the server's threads start (bot/ops/malloc.py)
+    limit_arenas(SERVER_ARENAS)  # before the server's threads start (bot/common/memory.py)
     names = list(dict.fromkeys(args.platforms))
     chosen = [platform(name) for name in names]
     loaded = [plugins.load(plugin, settings) for plugin in chosen]

@@ -11,7 +11,7 @@ import pytest
 
 CODE = """
 import ctypes, ctypes.util, sys, threading
-from bot.ops.malloc import limit_arenas
+from bot.common.memory import limit_arenas
 if sys.argv[1] == "limit":
     assert limit_arenas(1)
 def work():
@@ -39,7 +39,7 @@ def test_threads_share_one_heap_once_limited() -> None:
 
 
 def test_the_operators_setting_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.ops.malloc import limit_arenas
+    from bot.common.memory import limit_arenas
 
     monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
     assert limit_arenas(1) is False
