@@ -123,13 +123,15 @@ def answer(turn: Turn, parse: Parse, *, ask: bool = True, follow_on: bool = Fals
     weight = advice.W_CONTEXT if _FOLLOW_UP.search(parse.text) else advice.W_BEFORE
     seen = _seen(turn, follow_on=follow_on)
     led = advice.led(turn)
-    ranking = advice.rank(
-        turn.knowledge, facts, parse.text, priors, seen=seen, context=context, context_weight=weight, led=led
-    )
+    ranking = None
     if context and parse.confidence >= CONTEXT_SURE:  # a clear question of its own is answered on its own words:
         alone = advice.rank(turn.knowledge, facts, parse.text, priors, seen=seen, led=led)
         if alone.coverage >= advice.STRONG:  # "what should I ask them?" after a dinner question is about questions
             ranking = alone
+    if ranking is None:
+        ranking = advice.rank(
+            turn.knowledge, facts, parse.text, priors, seen=seen, context=context, context_weight=weight, led=led
+        )
     if follow_on and parse.intent in turn.knowledge.topics:  # more on the conversation's topic, or advice made
         on_topic = [s for s in ranking.scored if s.topic.intent == parse.intent or s.fits]  # for their situation
         ranking = replace(ranking, scored=on_topic or ranking.scored)
