@@ -113,3 +113,12 @@ def test_training_and_dev_sets_do_not_overlap() -> None:
         for r in _rows(name)
     }
     assert sorted(train & dev) == []
+
+
+def test_a_parse_keeps_the_scope_model_s_reading_of_its_text(nlu) -> None:
+    from datetime import datetime
+
+    for text in ("what's the weather in paris", "who pays for dinner?"):
+        parse = nlu.parse(text, datetime(2026, 3, 2, 10), "UTC")
+        assert parse.scope == nlu.classifier.scope_probability(text)
+    assert nlu.parse("what's the weather in paris", datetime(2026, 3, 2, 10), "UTC").scope < 0.5

@@ -64,6 +64,8 @@ def test_the_served_model_decides_exactly_as_the_trained_one() -> None:
     assert np.allclose(margins, trained.svm.decision_function(x), rtol=0, atol=1e-9)
     p_in = [shipped.scope_probability(t) for t in texts[::7]]
     assert np.allclose(p_in, trained.scope.predict_proba(x)[:, 1], rtol=0, atol=1e-9)
+    # the reading a parse keeps is that same probability (the coach reuses it instead of reading again)
+    assert [shipped.ranked_in_scope(t)[1] for t in texts[::7]] == p_in
 
 
 def test_serving_imports_neither_scikit_learn_nor_scipy_and_dateparser_only_when_a_message_needs_it(

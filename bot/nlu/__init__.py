@@ -121,7 +121,7 @@ class NLU:
             return Parse(full, "again", 1.0)
         if _TZ_WORDS.search(text) and (find_zone(text) or zone_like(text) or len(text.split()) <= 8):
             return Parse(full, "set_timezone", 1.0)
-        ranked = self.classifier.ranked(text, 3)
+        ranked, scope = self.classifier.ranked_in_scope(text, 3)
         intent, confidence = ranked[0]
         spec = self.specs.get(intent)
         entities = Entities()
@@ -132,7 +132,7 @@ class NLU:
                 entities = self.tagger.extract(text, now, tz, company_only=True)
             if "when" in spec.entities:
                 entities = Entities(company=entities.company, when=dates.parse_when(text, now, tz))
-        return Parse(full, intent, confidence, entities, tuple(ranked))
+        return Parse(full, intent, confidence, entities, tuple(ranked), scope)
 
     def setting_of(self, text: str) -> str | None:
         """The setting category of a phrase ("dinner" -> informal), from the lexicon."""

@@ -165,6 +165,10 @@ class IntentModel:
         overrule it) puts ``fallback`` first with the scope model's confidence that it is out of
         scope; the intent model's guesses follow.
         """
+        return self.ranked_in_scope(text, k)[0]
+
+    def ranked_in_scope(self, text: str, k: int = 3) -> tuple[list[tuple[str, float]], float]:
+        """:meth:`ranked`, and the scope model's probability that ``text`` is for this coach (one reading)."""
         cols, vals = self.features(text)
         margins = vals @ self.coef[cols] + self.intercept
         exp = np.exp((margins - margins.max()) * SOFTMAX_SCALE)
@@ -174,7 +178,7 @@ class IntentModel:
         p_in = _sigmoid(float(vals @ self.scope_coef[cols]) + self.scope_intercept)
         if ranked[0][0] != FALLBACK and p_in < self.scope_threshold and ranked[0][1] < self.scope_keep:
             ranked = [(FALLBACK, 1.0 - p_in), *[(lab, p) for lab, p in ranked if lab != FALLBACK]][:k]
-        return ranked
+        return ranked, p_in
 
     def predict(self, text: str) -> tuple[str, float]:
         """The best intent for ``text`` and its confidence."""

@@ -60,6 +60,7 @@ class Parse:
     confidence: float
     entities: Entities = field(default_factory=Entities)
     alternatives: tuple[tuple[str, float], ...] = ()  # the likeliest intents, best first, with confidences
+    scope: float | None = None  # the scope model's probability that this coach handles it (None: not read)
 
     def as_json(self) -> dict[str, Any]:
         """The JSON object printed by ``secondround nlu`` for one message."""

@@ -102,8 +102,8 @@ RESCUE_TOLD = 0.5  # …and items speak to this share of the question…
 RESCUE_FIT = 0.4  # …or an item made for their situation matches it this well (relative to the best match)
 UNSURE = ANSWER / 2  # the confidence a question rescued for the student's situation is answered with
 LOOKUPS = frozenset({"list_interviews", "help"})  # requests that only show something: a wrong guess costs little…
-CONTEXT_SURE = 0.9  # a short question classified this surely, and fully matched on its own, ignores the one before
 LOOK_SURE = 0.7  # …so a question read as one below this confidence is still answered when the advice clearly fits
+CONTEXT_SURE = 0.9  # a short question classified this surely, and fully matched on its own, ignores the one before
 
 
 def answer(turn: Turn, parse: Parse, *, ask: bool = True, follow_on: bool = False) -> list[Reply]:
@@ -206,7 +206,7 @@ def rescue(turn: Turn, parse: Parse) -> list[Reply] | None:
     )
     if not strong and ranking.coverage >= RESCUE_COVER and ranking.best_match >= RESCUE_FRESH_MATCH:
         # the scope model reads it as in scope and the classifier gives coaching some belief: an answer
-        strong = _coaching_belief(parse) >= RESCUE_LEAN and turn.nlu.classifier.scope_probability(text) >= RESCUE_SCOPE
+        strong = _coaching_belief(parse) >= RESCUE_LEAN and _scope(turn, parse) >= RESCUE_SCOPE
     if not strong:
         told = bool(known.told - known.supposed)  # this message says where the student stands
         if not (_in_conversation(turn) or told) or not (_QUESTION.search(text) or told):
@@ -218,7 +218,7 @@ def rescue(turn: Turn, parse: Parse) -> list[Reply] | None:
             and top.cover >= RESCUE_COVER
             and ranking.best_match >= RESCUE_EXACT_MATCH
         )
-        if turn.nlu.classifier.scope_probability(text) < (RESCUE_SCOPE_STRONG if exact else RESCUE_SCOPE):
+        if _scope(turn, parse) < (RESCUE_SCOPE_STRONG if exact else RESCUE_SCOPE):
             return None
         fitting = [s for s in ranking.scored[:3] if s.fits and s.relative >= RESCUE_FIT and s.cover >= RESCUE_TOLD]
         # "round two just ended, what's my next move?": the advice made for what this message says leads
@@ -230,6 +230,11 @@ def rescue(turn: Turn, parse: Parse) -> list[Reply] | None:
     # rescued for the student's situation rather than for the words: advice made for it leads (see answer)
     sure = ANSWER if strong else UNSURE
     return answer(turn, replace(parse, intent=lead, confidence=sure, alternatives=tuple(best.items())))
+
+
+def _scope(turn: Turn, parse: Parse) -> float:
+    """The scope model's reading of the message: the one its parse made, else read now (a parse built by hand)."""
+    return parse.scope if parse.scope is not None else turn.nlu.classifier.scope_probability(parse.text)
 
 
 def unsure_question(turn: Turn, parse: Parse) -> list[Reply] | None:
