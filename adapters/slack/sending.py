@@ -128,14 +128,7 @@ class Sending:
             channel = ref.channel if ref.channel.startswith("D") else await self._open_dm(ref.workspace, ref.user)
             for message in render.messages(replies):
                 await self.pacer.wait(channel)  # a reminder too long for one message: about one a second
-                await self._background.chat_postMessage(
-                    channel=channel,
-                    text=message.text,
-                    blocks=message.blocks,
-                    unfurl_links=False,
-                    unfurl_media=False,
-                    **await self._token(ref.workspace),
-                )
+                await self._post_one(self._background, channel, message, team=ref.workspace)
         except api.API_ERRORS as exc:
             error = api.delivery_error(exc)
             log.warning("slack_delivery_failed", extra={"error": api.error_code(exc), "permanent": error.permanent})
@@ -189,15 +182,7 @@ class Sending:
         for message in render.messages(replies):
             await self.pacer.wait(channel)
             try:
-                await self.client.chat_postMessage(
-                    channel=channel,
-                    text=message.text,
-                    blocks=message.blocks,
-                    thread_ts=thread,
-                    unfurl_links=False,
-                    unfurl_media=False,
-                    **await self._token(route.ref.workspace),
-                )
+                await self._post_one(self.client, channel, message, thread=thread, team=route.ref.workspace)
             except api.API_ERRORS as exc:
                 code = self._log_api_error("chat.postMessage", exc)
                 if tell:
@@ -205,6 +190,20 @@ class Sending:
                 return False
         await self._upload_files(channel, replies, thread=thread, team=route.ref.workspace)
         return True
+
+    async def _post_one(
+        self, client: AsyncWebClient, channel: str, message: render.Message, *, thread: str | None = None, team: str
+    ) -> None:
+        """One rendered message by chat.postMessage (links never unfurled: a reply is what it says)."""
+        await client.chat_postMessage(
+            channel=channel,
+            text=message.text,
+            blocks=message.blocks,
+            thread_ts=thread,
+            unfurl_links=False,
+            unfurl_media=False,
+            **await self._token(team),
+        )
 
     async def _upload_files(
         self, channel: str, replies: Sequence[Reply], *, thread: str | None = None, team: str = ""
@@ -229,13 +228,7 @@ class Sending:
             for message in render.messages([Reply(f"**{file.name}**\n```\n{body}\n```", private=True)]):
                 await self.pacer.wait(channel)
                 try:
-                    await self.client.chat_postMessage(
-                        channel=channel,
-                        text=message.text,
-                        blocks=message.blocks,
-                        thread_ts=thread,
-                        **await self._token(team),
-                    )
+                    await self._post_one(self.client, channel, message, thread=thread, team=team)
                 except api.API_ERRORS as exc:
                     self._log_api_error("chat.postMessage", exc)
                     return
