@@ -1,4 +1,4 @@
-"""Memory and time of the ranking's posting lists: today's (``rank_bm25`` + dicts of arrays) vs the CSR store.
+"""Memory and time of the ranking's posting lists: the former (``rank_bm25`` + dicts of arrays) vs the CSR store.
 
 Usage: python -m bench.ranking_memory [--repeat 3]
 
@@ -10,12 +10,12 @@ together; character n-grams of the stored questions), each way:
   ``advice.Index`` held before the CSR store; kept here as the reference the store must equal:
   tests/test_postings.py);
 * new: :class:`bot.coaching.postings.BM25Postings` and :class:`~bot.coaching.postings.CharPostings`,
-  built from the same documents, then saved to ``.npz`` and loaded back.
+  built from the same documents.
 
 Prints, per way, each in fresh child processes (so one way's freed memory does not hide the
 other's): the build's time and the process's RSS growth (an untraced build), then the memory kept
 and the peak of a second, traced build (tracemalloc: Python and numpy allocations); for the new
-store, its load time and size on disk. Then scores a few hundred queries made from the knowledge base
+store, the size of its arrays. Then scores a few hundred queries made from the knowledge base
 both ways and says whether every number is identical.
 """
 
@@ -27,10 +27,8 @@ import math
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -165,9 +163,8 @@ def _rss_mb() -> float:
 
 
 def child(way: str) -> dict[str, float]:
-    """One way's build (and, for the new store, save + load), measured in this process."""
+    """One way's build (and, for the new store, the size of its arrays), measured in this process."""
     from bot.coaching import advice  # noqa: F401 (its imports are not the index's memory)
-    from bot.coaching.postings import BM25Postings, CharPostings
     from bot.knowledge.library import load_knowledge
 
     knowledge = load_knowledge()
@@ -185,19 +182,7 @@ def child(way: str) -> dict[str, float]:
     tracemalloc.stop()
     out |= {"kept_mb": kept / 2**20, "peak_mb": peak / 2**20}
     if way == "new":
-        with tempfile.TemporaryDirectory() as tmp:
-            paths = [Path(tmp) / f"{name}.npz" for name in ("fields", "whole", "chars")]
-            for store, path in zip(built, paths, strict=True):
-                store.save(path)
-            out["disk_kb"] = sum(p.stat().st_size for p in paths) / 1024
-            out["arrays_mb"] = sum(s.nbytes for s in built) / 2**20
-            tracemalloc.start()
-            began = time.perf_counter()
-            loaded = (BM25Postings.load(paths[0]), BM25Postings.load(paths[1]), CharPostings.load(paths[2]))
-            out["load_s"] = time.perf_counter() - began
-            out["load_kept_mb"] = tracemalloc.get_traced_memory()[0] / 2**20
-            tracemalloc.stop()
-            assert all(a == b for a, b in zip(built, loaded, strict=True))
+        out["arrays_mb"] = sum(s.nbytes for s in built) / 2**20
     return out
 
 
@@ -252,14 +237,8 @@ def main() -> None:
         old = statistics.median(r[key] for r in results["old"])
         new = statistics.median(r[key] for r in results["new"])
         print(f"{label:36}{fmt.format(old):>24}{fmt.format(new):>18}")
-    for label, key, fmt in [
-        ("load from .npz, s", "load_s", "{:.4f}"),
-        ("kept after load, MB (tracemalloc)", "load_kept_mb", "{:.1f}"),
-        ("arrays in memory, MB", "arrays_mb", "{:.1f}"),
-        ("on disk (.npz, 3 files), KB", "disk_kb", "{:.0f}"),
-    ]:
-        new = statistics.median(r[key] for r in results["new"])
-        print(f"{label:36}{'-':>24}{fmt.format(new):>18}")
+    arrays = statistics.median(r["arrays_mb"] for r in results["new"])
+    print(f"{'arrays in memory, MB':36}{'-':>24}{arrays:>18.1f}")
     from bot.knowledge.library import load_knowledge
 
     count, differ = identical(load_knowledge())

@@ -1,8 +1,6 @@
-"""The compact posting store gives exactly the advice ranking's numbers, and survives a save and load."""
+"""The compact posting store gives exactly the advice ranking's numbers."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -62,26 +60,6 @@ def test_a_word_in_more_than_half_the_documents_gets_the_library_s_floor() -> No
     for query in (["a"], ["a", "c"], ["c", "a", "d"], ["b", "zz"], []):
         assert np.array_equal(new.scores(query), old.scores(query))
     assert new.idf_of("a", 0.0) == BM25Okapi(docs).idf["a"]
-
-
-def test_save_and_load_give_the_same_store_without_pickle(stores, tmp_path: Path) -> None:
-    for name, (_, store) in stores.items():
-        path = tmp_path / f"{name}.npz"
-        store.save(path)
-        loaded = type(store).load(path)
-        assert loaded == store
-        with np.load(path, allow_pickle=False) as data:  # plain arrays only
-            assert all(data[key].dtype != object for key in data.files)
-    with pytest.raises(ValueError, match="not a chars store"):
-        CharPostings.load(tmp_path / "fields.npz")
-
-
-def test_a_damaged_store_is_refused(stores, tmp_path: Path) -> None:
-    store = stores["fields"][1]
-    broken = BM25Postings(store.terms, store.indptr, store.rows[:-1], store.weights[:-1], store.idf, store.size)
-    broken.save(tmp_path / "broken.npz")
-    with pytest.raises(ValueError, match="inconsistent"):
-        BM25Postings.load(tmp_path / "broken.npz")
 
 
 def test_the_store_is_small(stores) -> None:

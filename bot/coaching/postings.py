@@ -2,19 +2,19 @@
 
 The ranking index (:mod:`bot.coaching.advice`) scores every stored question, heading and text for a
 message. Kept as Python dicts of small numpy arrays (one pair per term) and ``rank_bm25`` objects, that
-costs about 13 MB kept and 27 MB at its peak. Here the same posting lists are one CSR store:
+cost about 11 MB kept and 27 MB at its build's peak. Here each signal's posting lists are one CSR store:
 
-* ``terms``: every term once, UTF-8, sorted (searched with one :func:`numpy.searchsorted` per query,
-  as :class:`bot.nlu.intents.Vocabulary` does);
+* ``terms``: every term once, UTF-8, sorted (found through a dict built on first use);
 * ``indptr`` (int64, ``len(terms) + 1``): term ``i``'s postings are ``rows[indptr[i]:indptr[i + 1]]``;
 * ``rows`` (int32): the documents holding the term, ascending; ``weights`` (float64): its weight there;
 * ``idf`` (float64, one per term).
 
-:class:`BM25Postings` gives exactly the numbers of ``BM25Okapi`` + ``advice.Postings`` (the same
-floating-point operations in the same order), :class:`CharPostings` exactly those of
-``advice.CharIndex``; ``tests/test_postings.py`` proves it over queries built from the knowledge base.
-Both are built straight from the tokenised documents (no ``BM25Okapi``, no per-term dicts of lists:
-the build's peak is a few flat arrays), and saved to / loaded from ``.npz`` without pickle.
+:class:`BM25Postings` gives exactly the numbers of ``rank_bm25``'s ``BM25Okapi`` scored from posting
+lists, :class:`CharPostings` exactly those of the per-term arrays it replaced (the same floating-point
+operations in the same order); ``tests/test_postings.py`` proves it over queries built from the
+knowledge base, against the replaced code kept in ``bench/ranking_memory.py``. Both are built straight
+from the tokenised documents (no ``BM25Okapi``, no per-term dicts of lists: the build's peak is a few
+flat arrays).
 """
 
 from __future__ import annotations
@@ -22,12 +22,10 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import ClassVar, Self
 
 import numpy as np
 
-FORMAT = 1  # bumped when the arrays' meaning changes; load() refuses other versions
 CHAR_SIZES = (3, 4, 5)  # character n-grams of content words: paraphrases sharing a stem, typos
 
 
@@ -108,52 +106,6 @@ class PostingStore:
         # bincount adds each row's weights in array order, from 0.0: the same sums as ``out[rows] += w``
         # term after term (a term holds a row once)
         return np.bincount(rows, weights, minlength=self.size)
-
-    # saving and loading ------------------------------------------------------------------------------
-
-    def save(self, path: Path | str) -> None:
-        """Write the store to an ``.npz`` file (plain arrays: no pickle)."""
-        np.savez(
-            path,
-            format=np.array([FORMAT], dtype=np.int64),
-            kind=np.array([self.kind.encode()], dtype=bytes),
-            size=np.array([self.size], dtype=np.int64),
-            terms=self.terms,
-            indptr=self.indptr,
-            rows=self.rows,
-            weights=self.weights,
-            idf=self.idf,
-        )
-
-    @classmethod
-    def load(cls, path: Path | str) -> Self:
-        """Read a store written by :meth:`save` (refusing another kind or format, and pickled objects)."""
-        with np.load(path, allow_pickle=False) as data:
-            if int(data["format"][0]) != FORMAT or bytes(data["kind"][0]).decode() != cls.kind:
-                raise ValueError(f"{path}: not a {cls.kind} store of format {FORMAT}")
-            store = cls(data["terms"], data["indptr"], data["rows"], data["weights"], data["idf"], int(data["size"][0]))
-        store.check()
-        return store
-
-    def check(self) -> None:
-        """Raise ValueError unless the arrays are consistent (a damaged or hand-made file)."""
-        n = len(self.terms)
-        ok = (
-            self.terms.dtype.kind == "S"
-            and self.indptr.dtype == np.int64
-            and self.rows.dtype == np.int32
-            and self.weights.dtype == np.float64
-            and self.idf.dtype == np.float64
-            and len(self.indptr) == n + 1
-            and len(self.idf) == n
-            and len(self.rows) == len(self.weights)
-            and (n == 0 or (int(self.indptr[0]) == 0 and int(self.indptr[-1]) == len(self.rows)))
-            and bool(np.all(np.diff(self.indptr) >= 0))
-            and (n < 2 or bool(np.all(self.terms[1:] > self.terms[:-1])))
-            and (not len(self.rows) or (int(self.rows.min()) >= 0 and int(self.rows.max()) < self.size))
-        )
-        if not ok:
-            raise ValueError(f"inconsistent {self.kind} store")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, PostingStore) or other.kind != self.kind or other.size != self.size:
