@@ -335,7 +335,7 @@ def interview_facts(
         said = _detect(knowledge, interview.setting_words).get("setting")
         if said is not None and said.value in INFORMAL_VALUES:
             out["setting"] = said.value
-    outcome = getattr(interview, "outcome", None)
+    outcome = interview.outcome
     if outcome in OUTCOME_VALUES:
         out["outcome"] = OUTCOME_VALUES[outcome]
     return out
@@ -460,7 +460,7 @@ def setting_tips(turn: Turn, interview: Interview, text: str) -> list[Reply]:
     where = turn.knowledge.value(facts.values.get("setting", ""))
     if interview.setting_words:  # as the student named it ("a dinner")
         place = formatting.setting_name(interview.setting, interview.setting_words)
-    elif where and where.key in {"meal", "drinks", "coffee", "site_visit"}:
+    elif where and where.key in INFORMAL_VALUES | {"site_visit"}:
         place = where.words
     else:
         place = "an informal setting"

@@ -145,7 +145,7 @@ def setting_name(setting: str | None, words: str | None = None) -> str:
 
 def setting_of(interview: Interview) -> str:
     """Where an interview happens, as the student named it (see :func:`setting_phrase`)."""
-    return setting_phrase(interview.setting, getattr(interview, "setting_words", None))
+    return setting_phrase(interview.setting, interview.setting_words)
 
 
 def clock(dt: datetime) -> str:
