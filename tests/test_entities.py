@@ -177,3 +177,11 @@ def test_dev_scheduling_set(nlu: NLU) -> None:
             right[field] += got[field] == row["entities"][field]
     assert all(n / len(rows) >= 0.90 for n in right.values()), right
     assert sum(right.values()) / (4 * len(rows)) >= 0.95, right
+
+
+def test_the_words_for_a_setting_are_the_student_s_own(lexicon: Lexicon) -> None:
+    """The longest phrase of the setting's kind, as written; a weak word ("call") only when nothing else says it."""
+    assert lexicon.words_for("a quick Zoom call with Priya", "video") == "Zoom call"
+    assert lexicon.words_for("just a call on friday", "phone") == "call"
+    assert lexicon.words_for("Dinner with the team at Nobu", "informal") == "Dinner"
+    assert lexicon.words_for("dinner with the team", "video") is None

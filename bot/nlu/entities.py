@@ -358,6 +358,24 @@ class Lexicon:
                 return self.settings[phrase]
         return None
 
+    def words_for(self, text: str, category: str) -> str | None:
+        """How ``text`` names a setting of ``category``, as written ("dinner", "Zoom", "over the phone").
+
+        Its longest phrase of that category; a word often not about the setting ("call") only when no
+        other is there.
+        """
+        weak: str | None = None
+        for phrase in self._phrases:  # longest first
+            if self.settings[phrase] != category or (weak is not None and phrase in self.weak):
+                continue
+            m = re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text, re.I)
+            if m is None:
+                continue
+            if phrase not in self.weak:
+                return m.group(0)
+            weak = m.group(0)
+        return weak
+
     def mentions(self, text: str, category: str) -> bool:
         """Whether ``text`` has a setting word of ``category`` (any of them, weak ones too)."""
         low = " " + " ".join(re.findall(r"[\w'\-]+", text.lower())) + " "

@@ -158,22 +158,15 @@ def people_named(turn: Turn, names: tuple[str, ...] | list[str]) -> list[str]:
 def setting_words(turn: Turn, text: str, setting: str | None, company: str | None = None) -> str | None:
     """How the student named an interview's ``setting`` in ``text`` ("dinner", "Zoom", "over the phone").
 
-    The longest phrase of that kind (a word often not about the setting, like "call", only when no
-    other is there), outside the company's name ("a Teams call with Zoom").
+    The lexicon's words for it (:meth:`~bot.nlu.entities.Lexicon.words_for`), outside the company's
+    name ("a Teams call with Zoom").
     """
     if not setting or not text:
         return None
     if company:
         text = re.sub(re.escape(company), " ", text, flags=re.I)
-    lexicon = turn.nlu.tagger.lexicon
-    found: list[tuple[bool, int, str]] = []
-    for phrase, kind in lexicon.settings.items():
-        if kind != setting:
-            continue
-        m = re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text, re.I)
-        if m:
-            found.append((phrase not in lexicon.weak, len(phrase), m.group(0)))
-    return max(found)[2][:40] if found else None
+    words = turn.nlu.tagger.lexicon.words_for(text, setting)
+    return words[:40] if words else None
 
 
 RECENT_PAST = timedelta(days=2)
