@@ -51,6 +51,10 @@ _ASKING = frozenset({"will", "would", "could", "might", "should", "may", "gonna"
 _BREAKS = frozenset({".", ",", ";", "!", "?", "but", "so", "because", "although"})
 NEGATION_REACH = 4  # words before a keyword where "not" cancels it ("not the person I met before")
 MAX_GAP = 2  # words that may sit between the words of a keyword ("same [hiring] manager")
+# a keyword ending in one of these is a preposition, not the end of a phrase, when a noun phrase follows it:
+# "the interview is over" is finished, "the interview is over lunch / over zoom / over the phone" is not
+_PREPOSITIONS = frozenset({"over"})
+_DETERMINERS = frozenset({"the", "a", "an", "my", "their", "our", "some", "his", "her"})
 OUTCOME_VALUES = {"offer": "offered", "rejected": "rejected", "withdrawn": "withdrawn", "accepted": "accepted"}
 SETTING_VALUES = {"video": "video", "phone": "phone", "onsite": "onsite"}
 INFORMAL_VALUES = frozenset({"meal", "drinks", "coffee"})  # the informal settings (the "setting" fact's values)
@@ -250,7 +254,7 @@ def _detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
             if not kw or kw[0] not in present:  # cannot match: its first word is not in the message
                 continue
             where = _match(words, kw) or _match(singular, kw)
-            if where is None or _negated(words, where[0], kw):
+            if where is None or _negated(words, where[0], kw) or _continues(knowledge, name, words, where[1], kw):
                 continue
             matches.append((name, key, keyword, kw, where[0], where[1]))
     for name, key, keyword, kw, start, end in matches:
@@ -262,6 +266,35 @@ def _detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
         if best is None or len(kw) > best.length:
             found[name] = Found(key, keyword, _supposed(words, start, end), len(kw))
     return found
+
+
+def _continues(knowledge: Knowledge, fact: str, words: list[str], end: int, keyword: tuple[str, ...]) -> bool:
+    """Whether a keyword ending in a preposition ("interview is over") runs on into its object.
+
+    The object is a determiner or the start of another fact's keyword ("over lunch", "over zoom", "over the
+    phone"): the words then say how the interview happens, not that it ended.
+    """
+    if keyword[-1] not in _PREPOSITIONS or end + 1 >= len(words):
+        return False
+    after = words[end + 1]
+    return after in _DETERMINERS or after in _starts(knowledge).get(fact, frozenset())
+
+
+def _starts(knowledge: Knowledge) -> dict[str, frozenset[str]]:
+    """By fact: the first words of the keywords of every other fact (once per knowledge base)."""
+    held = _STARTS.get(id(knowledge))
+    if held is None or held[0] is not knowledge:
+        table = _table(knowledge)
+        firsts = {
+            name: frozenset(kw[0] for other, _, keywords in table if other != name for _, _, kw in keywords if kw)
+            for name, _, _ in table
+        }
+        with _TABLES_LOCK:
+            _STARTS[id(knowledge)] = held = (knowledge, firsts)
+    return held[1]
+
+
+_STARTS: dict[int, tuple[Knowledge, dict[str, frozenset[str]]]] = {}
 
 
 @dataclass

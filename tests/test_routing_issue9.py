@@ -1,0 +1,48 @@
+"""Issue 9, routing: coaching questions that read like something else (banking, a reminder, a list) get
+advice, and words that only look like a fact ("the interview is over lunch") don't change the student's
+situation. Written in other words than the evaluation sets."""
+
+from __future__ import annotations
+
+from bot.coaching import situation
+from tests.conftest import BotHarness
+from tests.test_advice import ids_shown
+
+
+def test_over_a_meal_or_a_call_is_a_setting_not_an_interview_that_ended(knowledge) -> None:
+    for text, setting in (
+        ("the interview is over lunch with two partners", "meal"),
+        ("my 2nd interview is over zoom on friday", "video"),
+        ("round two is over the phone", "phone"),
+    ):
+        found = situation.detect(knowledge, text)
+        assert "stage" not in found, (text, found)
+        assert found["setting"].value == setting, (text, found)
+    for text in ("ok the interview is over", "the interview is over, now what?", "my interview is over and it went ok"):
+        assert situation.detect(knowledge, text)["stage"].value == "just_finished", text
+
+
+def test_a_lunch_interview_gets_meal_advice_not_thank_you_notes(bot: BotHarness, knowledge) -> None:
+    me = bot.chat()
+    me.say("the interview is over lunch with the regional manager next thursday")
+    shown = ids_shown(knowledge, me.say("any advice for that?").text)
+    assert shown and not {"follow-up-thank-everyone", "follow-up-keep-short", "follow-up-notes-now"} & set(shown)
+    assert any(i.startswith("informal-setting") or i == "nerves-stay-in-control" for i in shown), shown
+
+
+def test_a_story_bank_question_is_coaching_not_banking(bot: BotHarness, knowledge) -> None:
+    shown = ids_shown(knowledge, bot.chat().say("should i set up a bank of work stories before my final round?").text)
+    stories = {"selling-yourself-stories", "selling-yourself-plan", "selling-yourself-track-record"}
+    assert stories & set(shown[:2]), shown
+
+
+def test_remind_me_why_is_reassurance_not_a_reminder(bot: BotHarness, knowledge) -> None:
+    r = bot.chat().say("remind me why being called back is a good thing, i'm so anxious")
+    shown = ids_shown(knowledge, r.text)
+    assert shown, r.text
+    assert any(i.startswith("nerves") or i.startswith("expectations") for i in shown[:2]), shown
+
+
+def test_banking_stays_out_of_scope(bot: BotHarness, knowledge) -> None:
+    for text in ("how do i open a bank account online", "remind me to call the bank at 3"):
+        assert ids_shown(knowledge, bot.chat().say(text).text) == [], text
