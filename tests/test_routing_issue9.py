@@ -46,3 +46,18 @@ def test_remind_me_why_is_reassurance_not_a_reminder(bot: BotHarness, knowledge)
 def test_banking_stays_out_of_scope(bot: BotHarness, knowledge) -> None:
     for text in ("how do i open a bank account online", "remind me to call the bank at 3"):
         assert ids_shown(knowledge, bot.chat().say(text).text) == [], text
+
+
+def test_any_tips_after_a_panel_guesses_no_same_person_advice(bot: BotHarness, knowledge) -> None:
+    me = bot.chat()
+    me.say("round two will be a 3 ppl panel on wednesday")
+    shown = ids_shown(knowledge, me.say("any tips").text)
+    assert shown, "some advice"
+    same = {"interviewers-same-no-repeat", "interviewers-same-ease-off", "interviewers-same-direction"}
+    assert not same & set(shown), shown
+
+
+def test_a_side_bullet_from_another_topic_stays_on_the_question(bot: BotHarness, knowledge) -> None:
+    shown = ids_shown(knowledge, bot.chat().say("one interviewer was super harsh with me today, on purpose??").text)
+    assert shown[:1] == ["interviewers-tough"], shown
+    assert not {"informal-setting-why", "expectations-why-called-back"} & set(shown), shown
