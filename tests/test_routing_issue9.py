@@ -61,3 +61,13 @@ def test_a_side_bullet_from_another_topic_stays_on_the_question(bot: BotHarness,
     shown = ids_shown(knowledge, bot.chat().say("one interviewer was super harsh with me today, on purpose??").text)
     assert shown[:1] == ["interviewers-tough"], shown
     assert not {"informal-setting-why", "expectations-why-called-back"} & set(shown), shown
+
+
+def test_tips_offered_with_a_new_dinner_are_not_repeated_later(bot: BotHarness, knowledge) -> None:
+    me = bot.chat()
+    offered = ids_shown(knowledge, me.say("dinner with the sales team at Hooli next tuesday 7pm").text)
+    assert offered, "the coach offers dinner tips with the news"
+    asked = ids_shown(knowledge, me.say("any advice?").text)
+    assert asked and not set(offered) & set(asked), (offered, asked)
+    more = ids_shown(knowledge, me.say("more tips").text)
+    assert not set(offered) & set(more), (offered, more)

@@ -387,7 +387,7 @@ def situation(turn: Turn, text: str, *, chosen: str | None = None) -> Facts:
     stored = _stored(turn)
     outcome_at = turn.context.get("outcome_at")
     if "outcome" in stored and interview is not None and "outcome" not in facts.values:
-        learned = _parse_time(outcome_at)
+        learned = parse_time(outcome_at)
         if learned is not None and interview.created_at > learned:
             stored.pop("outcome")  # a newer interview: that outcome was about an earlier one
     facts.values.update(stored)
@@ -424,7 +424,8 @@ def _stage_said(facts: Facts, said: dict[str, Found]) -> bool:
     return "outcome" in facts.told or not stage.words.startswith(("what", "now what"))
 
 
-def _parse_time(raw: object) -> datetime | None:
+def parse_time(raw: object) -> datetime | None:
+    """A time kept in the conversation state (ISO text), or None when missing or unreadable."""
     try:
         return datetime.fromisoformat(str(raw)) if raw else None
     except ValueError:
@@ -472,7 +473,7 @@ def said_before(turn: Turn) -> str:
     """The student's message before this one, when it was recent (else empty)."""
     if not turn.has_storage:
         return ""
-    at = _parse_time(turn.context.get("said_before_at"))
+    at = parse_time(turn.context.get("said_before_at"))
     if at is None or turn.now - at > SAID_FOR:
         return ""
     return str(turn.context.get("said_before") or "")
@@ -489,6 +490,9 @@ def setting_tips(turn: Turn, interview: Interview, text: str) -> list[Reply]:
     if not picked:
         return []
     advice.mark_shown(turn, picked)
+    if turn.has_storage:  # what was just offered: "any tips?" next moves on to other advice
+        turn.remember("last_topic", "informal_setting")
+        turn.remember("last_items", [item.id for _, item in picked])
     tips = markup.bullets([item.text for _, item in picked])
     where = turn.knowledge.value(facts.values.get("setting", ""))
     if interview.setting_words:  # as the student named it ("a dinner")

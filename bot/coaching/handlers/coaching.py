@@ -341,12 +341,31 @@ def _reply(
     buttons.extend(Button(advice.short(rel), f"topic:{rel}") for rel in topic.related[:2])
     lead, private = _personal_lead(turn, topic.intent)
     reply = advice.render(heading, items, lead=lead, intro=intro, question=question, buttons=buttons)
+    _settle_previous(turn)
     advice.mark_shown(turn, items)
     if turn.has_storage:
         turn.remember("last_topic", topic.intent)
         turn.remember("last_items", [item.id for _, item in items])
     replies = [Reply(reply.text, reply.buttons, private=private)]
     return replies if repeat_ok else _fresh(turn, replies)
+
+
+def _settle_previous(turn: Turn) -> None:
+    """The previous reply's advice counts as shown once this one is laid out.
+
+    Advice offered on news ("dinner at Hooli on tuesday" gets two dinner tips) is left out of what was
+    shown while the next question is ranked, so that question gets its best answer; after that it was
+    seen, and "more tips" or a later question move on instead of repeating it.
+    """
+    if not turn.has_storage:
+        return
+    previous = [str(i) for i in turn.context.get("last_items") or []]
+    at = situation.parse_time(turn.context.get("shown_at"))
+    if not previous or at is None or turn.now - at > advice.FORGET_AFTER:  # a conversation started afresh
+        return
+    shown = advice.shown(turn)
+    if any(i not in shown for i in previous):
+        turn.remember("shown", [*shown, *(i for i in previous if i not in shown)][-advice.SHOWN_KEEP :])
 
 
 def _knows_answer(turn: Turn, topic: Topic, facts: situation.Facts) -> bool:
