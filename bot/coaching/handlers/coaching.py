@@ -101,7 +101,8 @@ RESCUE_EXACT_MATCH = 2.0  # …and the best match is at least this strong)
 RESCUE_TOLD = 0.5  # …and items speak to this share of the question…
 RESCUE_FIT = 0.4  # …or an item made for their situation matches it this well (relative to the best match)
 UNSURE = ANSWER / 2  # the confidence a question rescued for the student's situation is answered with
-LOOKUPS = frozenset({"list_interviews", "help"})  # requests that only show something: a wrong guess costs little…
+# requests that only show something: a wrong guess costs little…
+LOOKUPS = frozenset({"list_interviews", "help", "show_notes"})
 LOOK_SURE = 0.7  # …so a question read as one below this confidence is still answered when the advice clearly fits
 SIDE_GAP = 1.2  # a side bullet from another topic, not made for the student's situation, is left out when it
 SIDE_SHARE = 0.4  # scores this much below the first bullet, or less than this share of its score
@@ -204,7 +205,7 @@ def _in_conversation(turn: Turn) -> bool:
 def rescue(turn: Turn, parse: Parse) -> list[Reply] | None:
     """A coaching question the classifier sent elsewhere, answered when the knowledge base clearly answers it.
 
-    Elsewhere: out of scope, or unsurely a list, a note, help (see :func:`unsure_question`); None when
+    Elsewhere: out of scope, or unsurely a list, a note, the notes, help (see :func:`unsure_question`); None when
     the knowledge base does not clearly answer it.
 
     Clearly: its best items speak to most of the question, match it strongly and the classifier's own
