@@ -71,3 +71,21 @@ def test_tips_offered_with_a_new_dinner_are_not_repeated_later(bot: BotHarness, 
     assert asked and not set(offered) & set(asked), (offered, asked)
     more = ids_shown(knowledge, me.say("more tips").text)
     assert not set(offered) & set(more), (offered, more)
+
+
+def test_chat_shorthand_states_its_facts(knowledge) -> None:
+    for text, fact, value in (
+        ("round two is with 3 ppl from finance", "panel", "panel"),
+        ("it's w/ the same mgr as in round one", "interviewer", "same"),
+        ("diff person this time, never met her", "interviewer", "new"),
+        ("2nd round is a vid call", "setting", "video"),
+    ):
+        found = situation.detect(knowledge, text)
+        assert fact in found and found[fact].value == value, (text, found)
+
+
+def test_a_panel_said_in_shorthand_shapes_the_next_answer(bot: BotHarness, knowledge) -> None:
+    me = bot.chat()
+    me.say("round 2 next week is a 4 ppl panel")
+    r = me.say("who do i thank afterwards?")
+    assert "follow-up-thank-everyone" in ids_shown(knowledge, r.text)[:2], r.text

@@ -60,9 +60,27 @@ SETTING_VALUES = {"video": "video", "phone": "phone", "onsite": "onsite"}
 INFORMAL_VALUES = frozenset({"meal", "drinks", "coffee"})  # the informal settings (the "setting" fact's values)
 
 
+# chat shorthand read as the word it stands for, so "3 ppl", "same mgr", "w/ a diff person" say their facts
+SHORTHAND = {
+    "ppl": "people",
+    "ppls": "people",
+    "ppl's": "people",
+    "mgr": "manager",
+    "mgrs": "managers",
+    "diff": "different",
+    "w": "with",
+    "vid": "video",
+    "b4": "before",
+    "interviewr": "interviewer",
+    "intvw": "interview",
+    "convo": "conversation",
+}
+
+
 def tokens(text: str) -> list[str]:
-    """Lowercase words and clause punctuation, with typographic apostrophes made plain."""
-    return _TOKEN.findall(text.lower().replace("’", "'").replace("‘", "'"))
+    """Lowercase words and clause punctuation, with typographic apostrophes made plain and shorthand spelt out."""
+    words = _TOKEN.findall(text.lower().replace("’", "'").replace("‘", "'"))
+    return [SHORTHAND.get(w, w) for w in words]
 
 
 @cache
