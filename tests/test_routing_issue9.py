@@ -89,3 +89,11 @@ def test_a_panel_said_in_shorthand_shapes_the_next_answer(bot: BotHarness, knowl
     me.say("round 2 next week is a 4 ppl panel")
     r = me.say("who do i thank afterwards?")
     assert "follow-up-thank-everyone" in ids_shown(knowledge, r.text)[:2], r.text
+
+
+def test_a_new_dinner_with_a_question_gets_at_most_three_bullets(bot: BotHarness, knowledge) -> None:
+    r = bot.chat().say("Umbrella round two next wednesday at 7pm, dinner with the CFO - who pays??")
+    assert "Umbrella" in r.text
+    shown = ids_shown(knowledge, r.text)
+    assert shown[:1] == ["informal-setting-bill"], shown
+    assert len(shown) <= 3, shown

@@ -498,10 +498,15 @@ def said_before(turn: Turn) -> str:
 
 
 def setting_tips(turn: Turn, interview: Interview, text: str) -> list[Reply]:
-    """Advice that fits the interview's setting and interviewers, right after it is recorded."""
-    from bot.coaching import advice
+    """Advice that fits the interview's setting and interviewers, right after it is recorded.
 
-    if interview.setting != "informal":
+    None when the message also asks for advice ("dinner with the VP on tuesday, who pays?"): the ask is
+    answered instead (``coaching.tips_in_message``), so one message never gets more than three bullets.
+    """
+    from bot.coaching import advice
+    from bot.coaching.dialog import split_ask
+
+    if interview.setting != "informal" or split_ask(text)[1]:
         return []
     facts = situation(turn, text)
     picked = advice.pick(turn, facts, "", topic="informal_setting", count=2)
