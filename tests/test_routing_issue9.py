@@ -97,3 +97,10 @@ def test_a_new_dinner_with_a_question_gets_at_most_three_bullets(bot: BotHarness
     shown = ids_shown(knowledge, r.text)
     assert shown[:1] == ["informal-setting-bill"], shown
     assert len(shown) <= 3, shown
+
+
+def test_an_ask_inside_a_scheduling_message_is_read_with_the_facts_around_it(bot: BotHarness, knowledge) -> None:
+    r = bot.chat().say("round 2 at Initech on friday 3pm with the same manager, what do i do different")
+    assert "Initech" in r.text
+    same = {"interviewers-same-no-repeat", "selling-yourself-no-repeat", "interviewers-same-ease-off"}
+    assert ids_shown(knowledge, r.text)[:1] and ids_shown(knowledge, r.text)[0] in same, r.text

@@ -287,7 +287,13 @@ def tips_in_message(turn: Turn, parse: Parse) -> list[Reply]:
     cols = turn.nlu.parse(ask_text, turn.local_now, turn.tz)
     priors = {i: c for i, c in (cols.alternatives or ((cols.intent, cols.confidence),)) if i in COACHING_TOPICS}
     facts = situation.situation(turn, parse.text)
-    ranking = advice.rank(turn.knowledge, facts, ask_text, priors, seen=advice.shown(turn))
+    # the rest of the message ("…with the same manager as last time") is what the ask is about
+    told = " ".join(
+        advice.advice_words(turn.knowledge, " ".join(c for c in clauses if c.rstrip(" .?!;,:\n—–-") not in asks))
+    )
+    ranking = advice.rank(
+        turn.knowledge, facts, ask_text, priors, seen=advice.shown(turn), context=told, context_weight=advice.W_BEFORE
+    )
     if not ranking.scored:
         return []
     general = not advice.index(turn.knowledge).query(ask_text)[0] or _GENERIC_ASK.match(ask_text)
@@ -297,7 +303,7 @@ def tips_in_message(turn: Turn, parse: Parse) -> list[Reply]:
         ranking = advice.rank(turn.knowledge, facts, "", priors or {"preparation": 1.0}, seen=advice.shown(turn))
         if not ranking.scored:
             return []
-    picked = advice.choose(ranking)
+    picked = _on_the_question(ranking, advice.choose(ranking))
     items = [(s.topic, s.item) for s in picked]
     return _reply(turn, picked[0].topic, items, facts, heading=picked[0].item.heading, ask=False)
 
