@@ -104,3 +104,10 @@ def test_an_ask_inside_a_scheduling_message_is_read_with_the_facts_around_it(bot
     assert "Initech" in r.text
     same = {"interviewers-same-no-repeat", "selling-yourself-no-repeat", "interviewers-same-ease-off"}
     assert ids_shown(knowledge, r.text)[:1] and ids_shown(knowledge, r.text)[0] in same, r.text
+
+
+def test_quick_tips_before_an_interview_are_preparation_not_thank_you_notes(bot: BotHarness, knowledge) -> None:
+    r = bot.chat().say("Soylent round 2 tomorrow at 9am, any quick tips??")
+    assert "Soylent" in r.text
+    shown = ids_shown(knowledge, r.text)
+    assert shown and not any(i.startswith("follow-up") for i in shown), shown
