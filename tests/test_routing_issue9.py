@@ -111,3 +111,26 @@ def test_quick_tips_before_an_interview_are_preparation_not_thank_you_notes(bot:
     assert "Soylent" in r.text
     shown = ids_shown(knowledge, r.text)
     assert shown and not any(i.startswith("follow-up") for i in shown), shown
+
+
+def test_more_ways_of_stating_a_fact_are_understood(knowledge) -> None:
+    for text, fact, value in (
+        ("i'm seeing the woman who did my first interview again", "interviewer", "same"),
+        ("the interviewer is the same as in round one", "interviewer", "same"),
+        ("round two will be online", "setting", "video"),
+        ("it's a zoom meeting with the director", "setting", "video"),
+        ("sadly they picked an internal candidate", "outcome", "rejected"),
+        ("someone else got the job :(", "outcome", "rejected"),
+        ("they gave me an offer at the end!!", "outcome", "offered"),
+        ("my second interview was yesterday", "stage", "just_finished"),
+        ("they haven't said who i'll meet", "who_unknown", "unknown"),
+        ("they made an offer to someone else", "outcome", "rejected"),
+    ):
+        found = situation.detect(knowledge, text)
+        assert fact in found and found[fact].value == value, (text, found)
+    for text, fact in (
+        ("I did my first interview last week", "interviewer"),
+        ("should i tell the same stories as last time?", "interviewer"),
+        ("the 2nd round includes an online personality test", "setting"),
+    ):
+        assert fact not in situation.detect(knowledge, text), text

@@ -105,8 +105,8 @@ UNSURE = ANSWER / 2  # the confidence a question rescued for the student's situa
 # requests that only show something: a wrong guess costs little…
 LOOKUPS = frozenset({"list_interviews", "help", "show_notes"})
 LOOK_SURE = 0.7  # …so a question read as one below this confidence is still answered when the advice clearly fits
-SIDE_GAP = 0.9  # a side bullet from another topic, not made for the student's situation, is left out when it
-SIDE_SHARE = 0.5  # scores this much below the first bullet, or less than this share of its score
+SIDE_GAP = 1.2  # a side bullet from another topic, not made for the student's situation, is left out when it
+SIDE_SHARE = 0.4  # scores this much below the first bullet, or less than this share of its score
 CONTEXT_SURE = 0.9  # a short question classified this surely, and fully matched on its own, ignores the one before
 
 
@@ -170,7 +170,7 @@ def _on_the_question(ranking: advice.Ranking, picked: list[advice.Scored]) -> li
     Off the question: from another topic than the first bullet, not made for the student's situation, and
     scoring far below the first (``SIDE_GAP`` less, or under ``SIDE_SHARE`` of its score): "why they take
     you out to a restaurant" under a question about a harsh interviewer. Fewer bullets read better. On the
-    own and dev question sets this leaves out 136 of 794 side bullets, one of them a right answer.
+    own and dev question sets this leaves out 86 of 794 side bullets, one of them a right answer.
     """
     if not ranking.asked or len(picked) < 2:
         return picked
