@@ -134,3 +134,18 @@ def test_more_ways_of_stating_a_fact_are_understood(knowledge) -> None:
         ("the 2nd round includes an online personality test", "setting"),
     ):
         assert fact not in situation.detect(knowledge, text), text
+
+
+def test_a_question_after_news_gets_its_answer_and_a_fresh_third_bullet(bot: BotHarness, knowledge) -> None:
+    me = bot.chat()
+    offered = ids_shown(knowledge, me.say("my second round is a dinner with two partners").text)
+    asked = ids_shown(knowledge, me.say("who pays?").text)
+    assert asked[:1] == ["informal-setting-bill"], asked
+    assert len(asked) < 3 or asked[2] not in offered, (offered, asked)
+
+
+def test_what_else_moves_on_in_the_conversation(bot: BotHarness, knowledge) -> None:
+    me = bot.chat()
+    first = ids_shown(knowledge, me.say("can i reuse my examples from round one with the same manager?").text)
+    then = ids_shown(knowledge, me.say("ok what else").text)
+    assert then and not set(first) & set(then), (first, then)

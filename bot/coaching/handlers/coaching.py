@@ -44,7 +44,7 @@ _WHAT_NOW = re.compile(  # "what should I do now?": a next step in what the conv
     r"(?:so |and )?(?:now |then )?what(?:'?s| is)? (?:now|next|then)|now what|then what|what do i do|"
     r"what (?:should|shall|can|could|do|would) (?:i|we) do(?: now| next| then| first| from here| after that)?|"
     r"what (?:are|r) (?:my|the) next steps?|next steps?|where do i go from here|how do i move on|"
-    r"what happens (?:now|next|then)"
+    r"what happens (?:now|next|then)|what else"
     r")\W*(?:then|now)?\W*(?:please|pls)?\W*$",
     re.I,
 )
@@ -152,7 +152,7 @@ def answer(turn: Turn, parse: Parse, *, ask: bool = True, follow_on: bool = Fals
         if not situational:
             return no_answer(turn, parse, ranking)
         ranking = replace(ranking, scored=[situational[0], *(s for s in ranking.scored if s is not situational[0])])
-    picked = _on_the_question(ranking, advice.choose(ranking))
+    picked = _on_the_question(ranking, _fresh_third(turn, ranking))
     lead_topic = picked[0].topic
     items = [(s.topic, s.item) for s in picked]
     # ask the topic's question for a general question, or when advice shown depends on its answer; then
@@ -164,6 +164,24 @@ def answer(turn: Turn, parse: Parse, *, ask: bool = True, follow_on: bool = Fals
         items = [(s.topic, s.item) for s in picked]
         return _reply(turn, lead_topic, items, facts, heading=picked[0].item.heading, ask=ask)
     return _reply(turn, lead_topic, items, facts, heading=picked[0].item.heading, ask=False)
+
+
+def _fresh_third(turn: Turn, ranking: advice.Ranking) -> list[advice.Scored]:
+    """The chosen bullets, the third one not repeating the previous reply.
+
+    Advice offered on news is not counted as shown when the student then asks (so the question gets its
+    best answer, and advice for their situation may come back second); a third bullet the student just
+    read is replaced by the next one that makes another point.
+    """
+    picked = advice.choose(ranking)
+    previous = {str(i) for i in turn.context.get("last_items") or []} if turn.has_storage else set()
+    if len(picked) < advice.PAGE or picked[-1].item.id not in previous:
+        return picked
+    kept = picked[:-1]
+    points = {s.item.point for s in kept}
+    longer = advice.choose(ranking, count=advice.PAGE + 4)
+    fresh = [s for s in longer if s not in kept and s.item.id not in previous and s.item.point not in points]
+    return [*kept, *fresh[:1]]
 
 
 def _on_the_question(ranking: advice.Ranking, picked: list[advice.Scored]) -> list[advice.Scored]:
