@@ -504,9 +504,8 @@ def setting_tips(turn: Turn, interview: Interview, text: str) -> list[Reply]:
     answered instead (``coaching.tips_in_message``), so one message never gets more than three bullets.
     """
     from bot.coaching import advice
-    from bot.coaching.dialog import split_ask
 
-    if interview.setting != "informal" or split_ask(text)[1]:
+    if interview.setting != "informal" or _asks_for_advice(text):
         return []
     facts = situation(turn, text)
     picked = advice.pick(turn, facts, "", topic="informal_setting", count=2)
@@ -530,6 +529,20 @@ def setting_tips(turn: Turn, interview: Interview, text: str) -> list[Reply]:
             (Button("More on dinner & drinks", "topic:informal_setting"),),
         )
     ]
+
+
+# words of asking for advice (as the dialogue layer's ``split_ask`` reads them; kept here, which it imports)
+_ASK_WORDS = re.compile(
+    r"\b(?:tips?|advice|advise|etiquette|suggestions?|pointers|recommendations?|ideas|help me|"
+    r"how (?:do|should|can|could|would|to|much|many)|what (?:do|should|can|could|would|to|are|is)|wh?at do i|"
+    r"wat (?:do|should)|should i|shall i|can i|do i|is it ok|is it okay|ok to|okay to|what if|any thoughts)\b",
+    re.I,
+)
+
+
+def _asks_for_advice(text: str) -> bool:
+    """Whether a message also asks something ("…dinner with the VP, who pays?"): a question mark or asking words."""
+    return "?" in text or bool(_ASK_WORDS.search(text))
 
 
 _SEVERAL = frozenset({"two", "three", "four", "five", "six", "several", "some", "both", "all", "few", "couple", "many"})
