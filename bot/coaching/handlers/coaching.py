@@ -109,6 +109,7 @@ LOOKUPS = frozenset({"list_interviews", "help", "show_notes"})
 LOOK_SURE = 0.7  # …so a question read as one below this confidence is still answered when the advice clearly fits
 DISAGREE_COVER = 0.6  # no good answer: the words' best item is off the classifier's topic, speaks to less than
 DISAGREE_MATCH = 1.5  # this share of the question and matches it less than this (BM25; see _disagree)
+CLOSEST_SCOPE = 0.7  # an honest no-answer shows "the closest thing I have" only when the scope model is this sure
 SIDE_GAP = 1.2  # a side bullet from another topic, not made for the student's situation, is left out when it
 SIDE_SHARE = 0.4  # scores this much below the first bullet, or less than this share of its score
 CONTEXT_SURE = 0.9  # a short question classified this surely, and fully matched on its own, ignores the one before
@@ -483,7 +484,9 @@ def no_answer(turn: Turn, parse: Parse, ranking: advice.Ranking) -> list[Reply]:
         "no_answer", first=advice.short(closest[0]).lower(), second=advice.short(closest[-1]).lower()
     )
     buttons = tuple(Button(advice.short(t), f"topic:{t}") for t in closest)
-    if ranking.scored and ranking.coverage >= advice.CLOSEST:
+    # the closest item, for a question about second interviews (not for a message the scope model reads as
+    # outside them: "python list comprehension example" gets no interview advice at all)
+    if ranking.scored and ranking.coverage >= advice.CLOSEST and _scope(turn, parse) >= CLOSEST_SCOPE:
         near = ranking.scored[0]
         text += f"\nThe closest thing I have:\n{markup.bullets([advice.bullet(near.item.text)])}"
         advice.mark_shown(turn, [(near.topic, near.item)])
