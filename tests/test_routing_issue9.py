@@ -154,4 +154,3 @@ def test_what_else_moves_on_in_the_conversation(bot: BotHarness, knowledge) -> N
 def test_a_question_the_notes_do_not_answer_gets_the_honest_line(bot: BotHarness) -> None:
     r = bot.chat().say("can i bring my dog to the second interview")
     assert any((x.kind or "").startswith("unanswered") for x in r), r.text
-
