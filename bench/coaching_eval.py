@@ -1,6 +1,6 @@
 """End-to-end coaching evaluation: questions and short conversations through the whole bot.
 
-Usage: python -m bench.coaching_eval [--misses] [--buckets] [FILE ...]
+Usage: python -m bench.coaching_eval [--misses] [--buckets] [--after-fact] [FILE ...]
 (default: tests/data/ranking_own.jsonl, tests/data/dev/ranking.jsonl, tests/data/dev/coaching_dialogs.jsonl
 and, when present, the blind files of the same names)
 
@@ -15,7 +15,8 @@ the dialog passes when one ``expect_any`` item is among the first two bullets of
 ``forbid`` item appears in it.
 
 Files of plain messages (``{"text"}`` only, e.g. ``tests/data/dev/oos.jsonl``): the share answered with advice
-(for out-of-scope messages, this should stay near 0).
+(for out-of-scope messages, this should stay near 0); with ``--after-fact``, also said right after each of three
+stated facts (same interviewer, a dinner, a rejection), in a conversation about the student's interview.
 
 Files under ``tests/data/blind/`` print aggregate figures only (never a message, label or reply).
 """
@@ -217,12 +218,38 @@ def eval_dialogs(bot: Bot, rows: list[dict[str, Any]]) -> Score:
     return score
 
 
+STATED = (  # a fact the student states before the message (same interviewer, a meal, a rejection)
+    "my second interview is with the same person as in round one",
+    "the second round is a dinner with the hiring manager",
+    "they rejected me after the second interview",
+)
+
+
+def out_of_scope_after_facts(bot: Bot, rows: list[dict[str, Any]], *, show: bool = False) -> int:
+    """How many plain messages get advice when said right after each of :data:`STATED` (want ~0)."""
+    given = 0
+    for said in STATED:
+        for rec in rows:
+            ref = bot.new_chat()
+            bot.say(ref, said)
+            ids = shown_ids(bot.knowledge, bot.say(ref, rec["text"]))
+            given += bool(ids)
+            if ids and show:
+                print(f"  advice after {said!r}: {rec['text']!r} → {ids}")
+    return given
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--misses", action="store_true", help="list the misses (never for blind files)")
     parser.add_argument(
         "--buckets", action="store_true", help="count the questions lost after ranking, by why (aggregate only)"
+    )
+    parser.add_argument(
+        "--after-fact",
+        action="store_true",
+        help="for plain (out-of-scope) messages, also count advice given right after a stated fact",
     )
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
@@ -244,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
                     given = sum(bool(shown_ids(knowledge, bot.say(bot.new_chat(), r["text"]))) for r in rows)
                     share = given / len(rows)
                     print(f"{name}: n={len(rows)}  answered with advice {share:.1%}  (out of scope: want ~0)")
+                    if args.after_fact:
+                        after = out_of_scope_after_facts(bot, rows, show=args.misses and not blind)
+                        print(f"  after a stated fact: {after} of {len(rows) * len(STATED)} answered with advice")
                     continue
                 if rows and "turns" in rows[0]:
                     s = eval_dialogs(bot, rows)

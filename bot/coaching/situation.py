@@ -51,14 +51,36 @@ _ASKING = frozenset({"will", "would", "could", "might", "should", "may", "gonna"
 _BREAKS = frozenset({".", ",", ";", "!", "?", "but", "so", "because", "although"})
 NEGATION_REACH = 4  # words before a keyword where "not" cancels it ("not the person I met before")
 MAX_GAP = 2  # words that may sit between the words of a keyword ("same [hiring] manager")
+# a keyword ending in one of these is a preposition, not the end of a phrase, when a noun phrase follows it:
+# "the interview is over" is finished, "the interview is over lunch / over zoom / over the phone" is not
+_PREPOSITIONS = frozenset({"over"})
+_DETERMINERS = frozenset({"the", "a", "an", "my", "their", "our", "some", "his", "her"})
 OUTCOME_VALUES = {"offer": "offered", "rejected": "rejected", "withdrawn": "withdrawn", "accepted": "accepted"}
 SETTING_VALUES = {"video": "video", "phone": "phone", "onsite": "onsite"}
 INFORMAL_VALUES = frozenset({"meal", "drinks", "coffee"})  # the informal settings (the "setting" fact's values)
 
 
+# chat shorthand read as the word it stands for, so "3 ppl", "same mgr", "w/ a diff person" say their facts
+SHORTHAND = {
+    "ppl": "people",
+    "ppls": "people",
+    "ppl's": "people",
+    "mgr": "manager",
+    "mgrs": "managers",
+    "diff": "different",
+    "w": "with",
+    "vid": "video",
+    "b4": "before",
+    "interviewr": "interviewer",
+    "intvw": "interview",
+    "convo": "conversation",
+}
+
+
 def tokens(text: str) -> list[str]:
-    """Lowercase words and clause punctuation, with typographic apostrophes made plain."""
-    return _TOKEN.findall(text.lower().replace("’", "'").replace("‘", "'"))
+    """Lowercase words and clause punctuation, with typographic apostrophes made plain and shorthand spelt out."""
+    words = _TOKEN.findall(text.lower().replace("’", "'").replace("‘", "'"))
+    return [SHORTHAND.get(w, w) for w in words]
 
 
 @cache
@@ -250,7 +272,7 @@ def _detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
             if not kw or kw[0] not in present:  # cannot match: its first word is not in the message
                 continue
             where = _match(words, kw) or _match(singular, kw)
-            if where is None or _negated(words, where[0], kw):
+            if where is None or _negated(words, where[0], kw) or _continues(knowledge, name, words, where[1], kw):
                 continue
             matches.append((name, key, keyword, kw, where[0], where[1]))
     for name, key, keyword, kw, start, end in matches:
@@ -262,6 +284,35 @@ def _detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
         if best is None or len(kw) > best.length:
             found[name] = Found(key, keyword, _supposed(words, start, end), len(kw))
     return found
+
+
+def _continues(knowledge: Knowledge, fact: str, words: list[str], end: int, keyword: tuple[str, ...]) -> bool:
+    """Whether a keyword ending in a preposition ("interview is over") runs on into its object.
+
+    The object is a determiner or the start of another fact's keyword ("over lunch", "over zoom", "over the
+    phone"): the words then say how the interview happens, not that it ended.
+    """
+    if keyword[-1] not in _PREPOSITIONS or end + 1 >= len(words):
+        return False
+    after = words[end + 1]
+    return after in _DETERMINERS or after in _starts(knowledge).get(fact, frozenset())
+
+
+def _starts(knowledge: Knowledge) -> dict[str, frozenset[str]]:
+    """By fact: the first words of the keywords of every other fact (once per knowledge base)."""
+    held = _STARTS.get(id(knowledge))
+    if held is None or held[0] is not knowledge:
+        table = _table(knowledge)
+        firsts = {
+            name: frozenset(kw[0] for other, _, keywords in table if other != name for _, _, kw in keywords if kw)
+            for name, _, _ in table
+        }
+        with _TABLES_LOCK:
+            _STARTS[id(knowledge)] = held = (knowledge, firsts)
+    return held[1]
+
+
+_STARTS: dict[int, tuple[Knowledge, dict[str, frozenset[str]]]] = {}
 
 
 @dataclass
@@ -354,7 +405,7 @@ def situation(turn: Turn, text: str, *, chosen: str | None = None) -> Facts:
     stored = _stored(turn)
     outcome_at = turn.context.get("outcome_at")
     if "outcome" in stored and interview is not None and "outcome" not in facts.values:
-        learned = _parse_time(outcome_at)
+        learned = parse_time(outcome_at)
         if learned is not None and interview.created_at > learned:
             stored.pop("outcome")  # a newer interview: that outcome was about an earlier one
     facts.values.update(stored)
@@ -391,7 +442,8 @@ def _stage_said(facts: Facts, said: dict[str, Found]) -> bool:
     return "outcome" in facts.told or not stage.words.startswith(("what", "now what"))
 
 
-def _parse_time(raw: object) -> datetime | None:
+def parse_time(raw: object) -> datetime | None:
+    """A time kept in the conversation state (ISO text), or None when missing or unreadable."""
     try:
         return datetime.fromisoformat(str(raw)) if raw else None
     except ValueError:
@@ -439,23 +491,30 @@ def said_before(turn: Turn) -> str:
     """The student's message before this one, when it was recent (else empty)."""
     if not turn.has_storage:
         return ""
-    at = _parse_time(turn.context.get("said_before_at"))
+    at = parse_time(turn.context.get("said_before_at"))
     if at is None or turn.now - at > SAID_FOR:
         return ""
     return str(turn.context.get("said_before") or "")
 
 
 def setting_tips(turn: Turn, interview: Interview, text: str) -> list[Reply]:
-    """Advice that fits the interview's setting and interviewers, right after it is recorded."""
+    """Advice that fits the interview's setting and interviewers, right after it is recorded.
+
+    None when the message also asks for advice ("dinner with the VP on tuesday, who pays?"): the ask is
+    answered instead (``coaching.tips_in_message``), so one message never gets more than three bullets.
+    """
     from bot.coaching import advice
 
-    if interview.setting != "informal":
+    if interview.setting != "informal" or _asks_for_advice(text):
         return []
     facts = situation(turn, text)
     picked = advice.pick(turn, facts, "", topic="informal_setting", count=2)
     if not picked:
         return []
     advice.mark_shown(turn, picked)
+    if turn.has_storage:  # what was just offered: "any tips?" next moves on to other advice
+        turn.remember("last_topic", "informal_setting")
+        turn.remember("last_items", [item.id for _, item in picked])
     tips = markup.bullets([item.text for _, item in picked])
     where = turn.knowledge.value(facts.values.get("setting", ""))
     if interview.setting_words:  # as the student named it ("a dinner")
@@ -470,6 +529,20 @@ def setting_tips(turn: Turn, interview: Interview, text: str) -> list[Reply]:
             (Button("More on dinner & drinks", "topic:informal_setting"),),
         )
     ]
+
+
+# words of asking for advice (as the dialogue layer's ``split_ask`` reads them; kept here, which it imports)
+_ASK_WORDS = re.compile(
+    r"\b(?:tips?|advice|advise|etiquette|suggestions?|pointers|recommendations?|ideas|help me|"
+    r"how (?:do|should|can|could|would|to|much|many)|what (?:do|should|can|could|would|to|are|is)|wh?at do i|"
+    r"wat (?:do|should)|should i|shall i|can i|do i|is it ok|is it okay|ok to|okay to|what if|any thoughts)\b",
+    re.I,
+)
+
+
+def _asks_for_advice(text: str) -> bool:
+    """Whether a message also asks something ("…dinner with the VP, who pays?"): a question mark or asking words."""
+    return "?" in text or bool(_ASK_WORDS.search(text))
 
 
 _SEVERAL = frozenset({"two", "three", "four", "five", "six", "several", "some", "both", "all", "few", "couple", "many"})

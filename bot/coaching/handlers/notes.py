@@ -92,6 +92,11 @@ def show_notes(turn: Turn, parse: Parse) -> list[Reply]:
     At most :data:`SHOWN` notes and about :data:`SHOWN_CHARS` characters of them (always at least the
     newest one); the reply says how many there are, and the export has them all.
     """
+    if parse.text:  # "what do I do with my notes from round one?" read unsurely as a request to show them
+        from bot.coaching.handlers.coaching import unsure_question
+
+        if (rescued := unsure_question(turn, parse)) is not None:
+            return rescued
     total = turn.data.note_count()
     if total == 0:
         return [Reply("You have no notes yet. Start one with “note: …”.", private=True)]
