@@ -70,3 +70,13 @@ def test_a_feared_rejection_is_not_recorded(bot: BotHarness) -> None:
     r = me.say("I'm worried I'll be rejected")
     assert _interview(bot, "Acme").outcome is None
     assert "stings" not in r.text
+
+
+def test_after_a_no_the_interview_s_setting_and_people_no_longer_shape_advice(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I had a second interview with Acme today at 9am over lunch with the same manager as round 1")
+    me.say("they rejected me after the second interview")
+    r = me.say("what now")
+    assert "same interviewer" not in r.text.lower() and "same person" not in r.text.lower()
+    assert "over dinner" not in r.text.lower() and "at the table" not in r.text.lower()
+    assert "door open" in r.text.lower()

@@ -56,6 +56,8 @@ MAX_GAP = 2  # words that may sit between the words of a keyword ("same [hiring]
 _PREPOSITIONS = frozenset({"over"})
 _DETERMINERS = frozenset({"the", "a", "an", "my", "their", "our", "some", "his", "her"})
 OUTCOME_VALUES = {"offer": "offered", "rejected": "rejected", "withdrawn": "withdrawn", "accepted": "accepted"}
+ENDINGS = frozenset({"rejected", "withdrawn", "accepted"})  # outcomes that close a process
+KEPT_AFTER_ENDING = frozenset({"outcome", "stage"})  # what still shapes advice once the process closed
 SETTING_VALUES = {"video": "video", "phone": "phone", "onsite": "onsite"}
 INFORMAL_VALUES = frozenset({"meal", "drinks", "coffee"})  # the informal settings (the "setting" fact's values)
 
@@ -428,6 +430,11 @@ def situation(turn: Turn, text: str, *, chosen: str | None = None) -> Facts:
             _remember(turn, name, found.value)
     if facts.values.get("outcome") and "outcome" not in facts.supposed and not _stage_said(facts, said):
         facts.values["stage"] = "decided"  # an outcome known: no longer just after the interview or waiting
+    if facts.values.get("outcome") in ENDINGS and "outcome" not in facts.supposed:
+        # the process closed: the setting and the people of that interview no longer shape advice (no
+        # "same interviewer" or dinner tips after a no); facts stated in this very message still count
+        for name in [n for n in facts.values if n not in KEPT_AFTER_ENDING and n not in facts.told]:
+            del facts.values[name]
     return facts
 
 

@@ -80,7 +80,6 @@ def _short(text: str) -> bool:
 
 UNANSWERED = "unanswered"  # Reply.kind prefix of an honest "no good answer" (counted by topic in /metrics)
 OUTCOME_STATEMENT = "outcome"
-ENDINGS = frozenset({"rejected", "withdrawn", "accepted"})  # outcomes that close a process
 
 
 def _priors(parse: Parse) -> dict[str, float]:
@@ -124,7 +123,7 @@ def answer(turn: Turn, parse: Parse, *, ask: bool = True, follow_on: bool = Fals
     """
     facts = situation.situation(turn, parse.text)
     said = facts.values.get(OUTCOME_STATEMENT) if OUTCOME_STATEMENT in facts.told - facts.supposed else None
-    if said in ENDINGS:  # "they rejected me": the process ended, whatever topic the words look like
+    if said in situation.ENDINGS:  # "they rejected me": the process ended, whatever topic the words look like
         return turn.handle_as("report_outcome", parse)  # bot/coaching/handlers/outcomes.py
     priors = _priors(parse)
     # a short question is read with the message before it: fully when it points back ("how do I handle that?")
