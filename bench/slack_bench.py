@@ -71,6 +71,8 @@ class Level:
     cpu_seconds: float
     latencies: list[float]
     sys_seconds: float = float("nan")  # the kernel's share of cpu_seconds (system calls, thread wake-ups)
+    loop_seconds: float = float("nan")  # the share of cpu_seconds spent by the main thread (the event loop)
+    threads: int = 0  # threads of the server that used CPU during the level
 
     @property
     def per_second(self) -> float:
@@ -111,7 +113,8 @@ class Server:
         """Rows of the report."""
         return [
             f"{self.name:<30} {lv.inflight:>3} in flight  {lv.per_second:7.1f} events/s   "
-            f"server CPU {lv.cpu_ms:6.2f} ms/event ({lv.sys_seconds / max(lv.cpu_seconds, 1e-9):4.0%} sys)   "
+            f"server CPU {lv.cpu_ms:6.2f} ms/event ({lv.sys_seconds / max(lv.cpu_seconds, 1e-9):4.0%} sys, "
+            f"{lv.loop_seconds / max(lv.cpu_seconds, 1e-9):4.0%} loop, {lv.threads} threads)   "
             f"reply median {lv.median_ms:7.1f} ms, p99 {lv.p99_ms:7.1f} ms"
             for lv in self.levels
         ]
@@ -126,6 +129,18 @@ def process_times(pid: int) -> tuple[float, float]:
     """User and system CPU seconds of process ``pid`` so far (from /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[11]) / TICKS, int(fields[12]) / TICKS
+
+
+def thread_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) of each thread of process ``pid`` so far, by thread id (from /proc)."""
+    out: dict[int, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        out[int(task.name)] = (int(fields[11]) + int(fields[12])) / TICKS
+    return out
 
 
 def process_rss_mb(pid: int) -> float:
@@ -262,14 +277,19 @@ async def closed_loop(
                 latencies.append(time.perf_counter() - sent)
 
         user0, sys0 = process_times(pid) if pid else (0.0, 0.0)
+        threads0 = thread_cpu(pid) if pid else {}
         started = time.perf_counter()
         await asyncio.gather(*(sender(g) for g in groups))
         seconds = time.perf_counter() - started
         user1, sys1 = process_times(pid) if pid else (float("nan"), float("nan"))
         cpu, kernel = user1 - user0 + sys1 - sys0, sys1 - sys0
+        threads1 = thread_cpu(pid) if pid else {}
+        used = {tid: t - threads0.get(tid, 0.0) for tid, t in threads1.items()}
+        loop = used.get(pid, float("nan")) if pid else float("nan")
+        busy_threads = sum(1 for t in used.values() if t > 0)
     if busy[0] or paced[0]:
         print(f"  ({busy[0]} answers of 503, retried; {paced[0]} events waited for PACE)", flush=True)
-    return Level(inflight, events, seconds, cpu, latencies, kernel)
+    return Level(inflight, events, seconds, cpu, latencies, kernel, loop, busy_threads)
 
 
 async def measure(
