@@ -41,17 +41,21 @@ def test_record_handled_and_done_store_what_core_stores(any_bot: BotHarness) -> 
     prepared = inbox.write([(msg, route, "ev:prepared")], [])[0]
     assert prepared is not None and inbox.write([(msg, route, "ev:prepared")], []) == [None]  # a retry
     with db.session() as session:
-        core = session.connection().execute(
-            _record_statement(db.dialect),
-            {
-                "b_platform": "slack",
-                "b_key": "ev:core",
-                "b_owner": owner_of(ref),
-                "b_payload": {"message": message_json(msg), "route": route},
-                "b_instance": "here",
-                "b_now": any_bot.clock.now(),
-            },
-        ).scalar_one()
+        core = (
+            session.connection()
+            .execute(
+                _record_statement(db.dialect),
+                {
+                    "b_platform": "slack",
+                    "b_key": "ev:core",
+                    "b_owner": owner_of(ref),
+                    "b_payload": {"message": message_json(msg), "route": route},
+                    "b_instance": "here",
+                    "b_now": any_bot.clock.now(),
+                },
+            )
+            .scalar_one()
+        )
     assert _row(db, prepared)[0] == _row(db, core)[0]  # (then the event key, which differs)
     assert _row(db, prepared)[2:] == _row(db, core)[2:]
 
