@@ -182,7 +182,7 @@ def _start_migration(settings: Settings, args: argparse.Namespace) -> subprocess
         db.dispose()
     env_file = ["--env-file", str(args.env_file)] if args.env_file else []
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.ops.cli", *env_file, "db", "upgrade"],
+        [sys.executable, "-m", "bot.ops.upgrade", *env_file],  # (not `db upgrade`: no plugins, no coach)
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
