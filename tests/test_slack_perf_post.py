@@ -87,3 +87,26 @@ async def test_at_debug_the_call_goes_through_the_sdk_and_is_logged(
             await api.post_json(client, "chat.postMessage", dict(MESSAGE))
     assert any("Sending a request" in r.getMessage() for r in caplog.records)
     assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+async def test_an_answer_that_is_not_json_raises_slacks_error() -> None:
+    from aiohttp import web
+
+    async def broken(request: web.Request) -> web.Response:
+        return web.Response(status=502, text="<html>bad gateway</html>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_post("/api/{method}", broken)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with aiohttp.ClientSession() as session:
+            client = api.make_client(session, f"http://127.0.0.1:{port}/api/", TOKEN, retry_429=True)
+            with pytest.raises(SlackApiError) as raised:
+                await api.post_json(client, "chat.postMessage", dict(MESSAGE))
+        assert api.error_code(raised.value) == "http_502"
+    finally:
+        await runner.cleanup()

@@ -163,7 +163,10 @@ async def post_json(client: AsyncWebClient, method: str, args: dict[str, Any]) -
             url, data=json.dumps(body).encode(), headers=headers, timeout=aiohttp.ClientTimeout(total=client.timeout)
         ) as resp:
             status, answer_headers = resp.status, resp.headers
-            data = await resp.json(content_type=None) if status != 429 else None
+            try:
+                data = await resp.json(content_type=None) if status != 429 else None
+            except ValueError:  # not JSON (a proxy's error page): Slack's error below, as the SDK raises
+                data = None
     except _RETRIED_CONNECTION_ERRORS:
         return await _through_sdk(client, method, body, token)
     if status == 200 and isinstance(data, dict) and data.get("ok"):
