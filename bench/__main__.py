@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import core_bench, reminders_bench, slack_bench
-from bench.chat_rss import chat_figures
+from bench.chat_rss import chat_figures, compile_package
 from bot.knowledge.library import COACHING_TOPICS
 
 
@@ -230,6 +230,7 @@ def main() -> None:
 
     print("chat …", flush=True)
     data, cache = Path(tempfile.mkdtemp(prefix="bench-chat-")), Path(tempfile.mkdtemp(prefix="bench-cache-"))
+    compile_package()  # (as `pip install` does: an installed copy never compiles its modules at start)
     fresh = chat_figures(data, cache)  # a new machine: new data folder, empty cache
     warm = chat_figures(data, cache)  # the next start: the same folders
     rows += [

@@ -1,13 +1,15 @@
 """Signed Slack message events through ``secondround run slack`` (HTTP mode), next to a bare Bolt app.
 
 Usage: python -m bench.slack_bench [--events 600] [--levels 1,4,16] [--students 400] [--db sqlite,postgresql]
-       [--no-canned] [--profile DIR]
+       [--rounds 5] [--no-canned] [--profile DIR]
 
 Each server runs as a separate process, in this run, against the same local Slack stand-in
 (tests/standins/slack.py, in this process), and gets the same load: correctly signed ``message.im``
 events ("how do I handle a dinner interview?") from returning students (each wrote once first, not
 measured), in a closed loop: ``k`` senders each send an event and wait until its reply has reached
-the stand-in before sending the next, for ``k`` = 1, 4 and 16 events in flight.
+the stand-in before sending the next, for ``k`` = 1, 4 and 16 events in flight. All servers run
+for the whole measurement and take turns, in ``--rounds`` short rounds per level, so a load that
+drifts on a shared machine falls on every server alike (each server's figures sum its rounds).
 
 * bare Bolt AsyncApp: the framework's floor, a slack-bolt AsyncApp on an aiohttp server with one
   shared Web API session, whose listener only acknowledges and posts one message;
@@ -20,15 +22,17 @@ the stand-in before sending the next, for ``k`` = 1, 4 and 16 events in flight.
 
 The load generator shares the machine's cores with the servers, so events per second are only
 comparable within one run; the figure that is not distorted by it is **server CPU per event**: the
-server process's user+system time (``/proc/<pid>/stat``) over the measured events, divided by
-their number. Printed per server and level: events/s, server CPU ms/event, reply latency median/p99;
-then SecondRound's CPU per event as a ratio of the bare app's (target: at most 3×).
+server process's CPU time (its threads' ``/proc/<pid>/task/*/schedstat``, in nanoseconds) over the
+measured events, divided by their number. Printed per server and level: events/s, server CPU
+ms/event, reply latency median/p99; then SecondRound's CPU per event as a ratio of the bare app's
+(target: at most 3×).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -71,6 +75,8 @@ class Level:
     cpu_seconds: float
     latencies: list[float]
     sys_seconds: float = float("nan")  # the kernel's share of cpu_seconds (system calls, thread wake-ups)
+    loop_seconds: float = float("nan")  # the share of cpu_seconds spent by the main thread (the event loop)
+    threads: int = 0  # threads of the server that used CPU during the level
 
     @property
     def per_second(self) -> float:
@@ -111,7 +117,8 @@ class Server:
         """Rows of the report."""
         return [
             f"{self.name:<30} {lv.inflight:>3} in flight  {lv.per_second:7.1f} events/s   "
-            f"server CPU {lv.cpu_ms:6.2f} ms/event ({lv.sys_seconds / max(lv.cpu_seconds, 1e-9):4.0%} sys)   "
+            f"server CPU {lv.cpu_ms:6.2f} ms/event ({lv.sys_seconds / max(lv.cpu_seconds, 1e-9):4.0%} sys, "
+            f"{lv.loop_seconds / max(lv.cpu_seconds, 1e-9):4.0%} loop, {lv.threads} threads)   "
             f"reply median {lv.median_ms:7.1f} ms, p99 {lv.p99_ms:7.1f} ms"
             for lv in self.levels
         ]
@@ -126,6 +133,21 @@ def process_times(pid: int) -> tuple[float, float]:
     """User and system CPU seconds of process ``pid`` so far (from /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[11]) / TICKS, int(fields[12]) / TICKS
+
+
+def thread_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds of each thread of process ``pid`` so far, by thread id, to the nanosecond.
+
+    From ``/proc/<pid>/task/<tid>/schedstat`` (time on a CPU, user and system): ``/proc/<pid>/stat``
+    counts in clock ticks (10 ms), too coarse for a few hundred events of a fraction of a millisecond.
+    """
+    out: dict[int, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            out[int(task.name)] = int((task / "schedstat").read_text().split()[0]) / 1e9
+        except (OSError, ValueError, IndexError):  # the thread ended meanwhile
+            continue
+    return out
 
 
 def process_rss_mb(pid: int) -> float:
@@ -203,10 +225,12 @@ class Replies:
     def _seen(self, call: Call) -> None:
         if call.method != "chat.postMessage" or not call.ok:
             return
+        waiter = self.waiting.pop(str(call.body.get("channel")), None)
+        if waiter is None:  # (another server's student: every server's students are its own)
+            return
         if self.expect is not None and self.expect not in json.dumps(call.body):
             self.unexpected += 1
-        waiter = self.waiting.pop(str(call.body.get("channel")), None)
-        if waiter is not None and not waiter.done():
+        if not waiter.done():
             waiter.set_result(call)
 
     def expect_reply(self, user: str) -> asyncio.Future[Call]:
@@ -221,15 +245,24 @@ class Replies:
 
 
 async def closed_loop(
-    port: int, replies: Replies, students: list[str], inflight: int, events: int, pid: int | None
+    port: int,
+    replies: Replies,
+    students: list[str],
+    inflight: int,
+    events: int,
+    pid: int | None,
+    last: dict[str, float] | None = None,
 ) -> Level:
-    """``inflight`` senders, each sending an event and waiting for its reply before the next one."""
+    """``inflight`` senders, each sending an event and waiting for its reply before the next one.
+
+    ``last``: when each student last sent (kept across calls, so PACE holds from one round to the next).
+    """
     url = f"http://127.0.0.1:{port}/slack/events"
     latencies: list[float] = []
     remaining = [events]
     busy = [0]
     paced = [0]  # events that waited for their student's previous one to be a second old
-    last: dict[str, float] = {}
+    last = {} if last is None else last
     groups = [students[i::inflight] for i in range(inflight)]  # a sender's students are its own
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=inflight)) as http:
 
@@ -262,17 +295,40 @@ async def closed_loop(
                 latencies.append(time.perf_counter() - sent)
 
         user0, sys0 = process_times(pid) if pid else (0.0, 0.0)
+        threads0 = thread_cpu(pid) if pid else {}
         started = time.perf_counter()
         await asyncio.gather(*(sender(g) for g in groups))
         seconds = time.perf_counter() - started
         user1, sys1 = process_times(pid) if pid else (float("nan"), float("nan"))
-        cpu, kernel = user1 - user0 + sys1 - sys0, sys1 - sys0
+        threads1 = thread_cpu(pid) if pid else {}
+        used = {tid: t - threads0.get(tid, 0.0) for tid, t in threads1.items()}
+        # CPU from the threads' nanosecond counters (a thread that ended during the level is missed:
+        # the servers' threads live for the whole run); the system share from the clock ticks
+        ticks = user1 - user0 + sys1 - sys0
+        cpu = sum(used.values()) if pid else float("nan")
+        kernel = cpu * (sys1 - sys0) / ticks if ticks > 0 else 0.0
+        loop = used.get(pid, float("nan")) if pid else float("nan")
+        busy_threads = sum(1 for t in used.values() if t > 0)
     if busy[0] or paced[0]:
         print(f"  ({busy[0]} answers of 503, retried; {paced[0]} events waited for PACE)", flush=True)
-    return Level(inflight, events, seconds, cpu, latencies, kernel)
+    return Level(inflight, events, seconds, cpu, latencies, kernel, loop, busy_threads)
 
 
-async def measure(
+@dataclass
+class Running:
+    """A server process being measured, with what its rounds add up to."""
+
+    server: Server
+    proc: asyncio.subprocess.Process
+    port: int
+    replies: Replies
+    students: list[str] = field(default_factory=list)
+    last: dict[str, float] = field(default_factory=dict)
+    offset: int = 0  # the student the next round starts with (rounds go on where the last one stopped)
+    spy: asyncio.subprocess.Process | None = None
+
+
+async def start(
     name: str,
     command: list[str],
     env: dict[str, str],
@@ -280,39 +336,85 @@ async def measure(
     args: argparse.Namespace,
     port: int,
     expect: str | None = None,
-) -> Server:
-    """Start a server process, warm it up (every student's first contact), measure each level, stop it."""
+) -> Running:
+    """Start a server process and warm it up (every student's first contact); its RSS started and warm."""
     proc = await asyncio.create_subprocess_exec(
         *command, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
     )
-    server = Server(name)
-    replies = Replies(standin, expect)
+    running = Running(Server(name), proc, port, Replies(standin, expect))
     try:
         await wait_listening(port, proc)
-        server.rss_started_mb = process_rss_mb(proc.pid)
-        prefix = uuid.uuid4().hex[:6].upper()
-        students = [f"U{prefix}{i:05d}" for i in range(args.students)]
-        await closed_loop(port, replies, students, 16, len(students), None)  # first contact for all
-        server.rss_warm_mb = process_rss_mb(proc.pid)
-        maps = Path(f"/proc/{proc.pid}/maps").read_text()
-        server.heavy = [name for name in ("sklearn", "scipy") if f"/{name}/" in maps]
-        spy = await _profiler(args, name, proc.pid)
-        try:
-            for inflight in args.levels:
-                server.levels.append(await closed_loop(port, replies, students, inflight, args.events, proc.pid))
-        finally:
-            if spy is not None:
-                spy.send_signal(signal.SIGINT)
-                await spy.wait()
-        if replies.unexpected:
-            raise SystemExit(f"{name}: {replies.unexpected} replies were not the expected text")
-        print("\n".join(server.lines()), flush=True)
-        return server
+    except BaseException:
+        await stop(running)
+        raise
+    return running
+
+
+async def warm(running: Running, args: argparse.Namespace) -> None:
+    """Every student's first contact (not measured); the server's RSS before and after."""
+    server, proc = running.server, running.proc
+    server.rss_started_mb = process_rss_mb(proc.pid)
+    prefix = uuid.uuid4().hex[:6].upper()
+    running.students = [f"U{prefix}{i:05d}" for i in range(args.students)]
+    await closed_loop(running.port, running.replies, running.students, 16, len(running.students), None, running.last)
+    server.rss_warm_mb = process_rss_mb(proc.pid)
+    maps = Path(f"/proc/{proc.pid}/maps").read_text()
+    server.heavy = [name for name in ("sklearn", "scipy") if f"/{name}/" in maps]
+
+
+async def measure_all(running: list[Running], args: argparse.Namespace) -> None:
+    """Each level in ``args.rounds`` rounds; in each round every server in turn gets its share of the events.
+
+    The machine is shared: its load drifts from one minute to the next, and servers measured one
+    after the other (the bare app first, SecondRound minutes later) met different loads. Taking
+    turns in short rounds gives every server the same mix of quiet and busy moments; each
+    server's figures are the sums of its rounds.
+    """
+    for r in running:
+        r.spy = await _profiler(args, r.server.name, r.proc.pid)
+    try:
+        for inflight in args.levels:
+            share = [
+                args.events // args.rounds + (1 if i < args.events % args.rounds else 0) for i in range(args.rounds)
+            ]
+            parts: dict[str, list[Level]] = {r.server.name: [] for r in running}
+            for events in share:
+                for r in running:
+                    order = r.students[r.offset :] + r.students[: r.offset]
+                    r.offset = (r.offset + events) % len(r.students)
+                    got = await closed_loop(r.port, r.replies, order, inflight, events, r.proc.pid, r.last)
+                    parts[r.server.name].append(got)
+            for r in running:
+                done = parts[r.server.name]
+                r.server.levels.append(
+                    Level(
+                        inflight,
+                        sum(p.events for p in done),
+                        sum(p.seconds for p in done),
+                        sum(p.cpu_seconds for p in done),
+                        [x for p in done for x in p.latencies],
+                        sum(p.sys_seconds for p in done),
+                        sum(p.loop_seconds for p in done),
+                        max(p.threads for p in done),
+                    )
+                )
     finally:
-        replies.close()
-        if proc.returncode is None:
-            proc.terminate()
-            await proc.wait()
+        for r in running:
+            if r.spy is not None:
+                r.spy.send_signal(signal.SIGINT)
+                await r.spy.wait()
+    for r in running:
+        if r.replies.unexpected:
+            raise SystemExit(f"{r.server.name}: {r.replies.unexpected} replies were not the expected text")
+        print("\n".join(r.server.lines()), flush=True)
+
+
+async def stop(running: Running) -> None:
+    """Stop the server process and stop listening for its replies."""
+    running.replies.close()
+    if running.proc.returncode is None:
+        running.proc.terminate()
+        await running.proc.wait()
 
 
 def adapter_server(port: int, api_url: str) -> None:
@@ -436,30 +538,43 @@ def _drop_postgres(admin_url: str, db_url: str) -> None:
 
 
 async def run(args: argparse.Namespace) -> list[Server]:
-    """Measure the bare app, the adapter with a canned coach, then SecondRound, against one stand-in."""
+    """Measure the bare app, the adapter with a canned coach, then SecondRound, against one stand-in.
+
+    Every server runs for the whole measurement, and they take turns (:func:`measure_all`).
+    """
     standin = await SlackStandIn(bot_token=BOT_TOKEN).start()
-    servers: list[Server] = []
     own = [sys.executable, "-m", "bench.slack_bench", "--api-url", standin.api_url]
     plain = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "SECONDROUND_"))}
-    try:
-        port = free_port()
-        servers.append(
-            await measure(
-                "bare Bolt AsyncApp", [*own, "--bare-server", str(port)], plain, standin, args, port, "Hello from"
-            )
-        )
-        if not args.no_canned:
+    running: list[Running] = []
+    databases: list[str] = []
+    with contextlib.ExitStack() as folders:
+        try:
             port = free_port()
-            servers.append(
-                await measure(
-                    "adapter, canned coach", [*own, "--adapter-server", str(port)], plain, standin, args, port, "Meals"
+            running.append(
+                await start(
+                    "bare Bolt AsyncApp", [*own, "--bare-server", str(port)], plain, standin, args, port, "Hello from"
                 )
             )
-        for db in args.db:
-            url = "" if db == "sqlite" else _postgres(args.pg)
-            if url is None:
-                continue
-            with tempfile.TemporaryDirectory() as tmp:
+            if not args.no_canned:
+                port = free_port()
+                running.append(
+                    await start(
+                        "adapter, canned coach",
+                        [*own, "--adapter-server", str(port)],
+                        plain,
+                        standin,
+                        args,
+                        port,
+                        "Meals",
+                    )
+                )
+            for db in args.db:
+                url = "" if db == "sqlite" else _postgres(args.pg)
+                if url is None:
+                    continue
+                if url:
+                    databases.append(url)
+                tmp = folders.enter_context(tempfile.TemporaryDirectory())
                 port = free_port()
                 env = dict(plain)
                 env.update(
@@ -479,23 +594,18 @@ async def run(args: argparse.Namespace) -> list[Server]:
                 if os.environ.get("SECONDROUND_CACHE_DIR"):
                     env["SECONDROUND_CACHE_DIR"] = os.environ["SECONDROUND_CACHE_DIR"]
                 exe = str(Path(sys.executable).parent / "secondround")
-                try:
-                    servers.append(
-                        await measure(
-                            f"secondround run slack ({db})",
-                            [exe, "run", "slack", "--host", "127.0.0.1", "--port", str(port)],
-                            env,
-                            standin,
-                            args,
-                            port,
-                        )
-                    )
-                finally:
-                    if url:
-                        _drop_postgres(args.pg, url)
-    finally:
-        await standin.close()
-    return servers
+                command = [exe, "run", "slack", "--host", "127.0.0.1", "--port", str(port)]
+                running.append(await start(f"secondround run slack ({db})", command, env, standin, args, port))
+            for r in running:
+                await warm(r, args)
+            await measure_all(running, args)
+        finally:
+            for r in running:
+                await stop(r)
+            for url in databases:
+                _drop_postgres(args.pg, url)
+            await standin.close()
+    return [r.server for r in running]
 
 
 def ratios(servers: list[Server]) -> list[str]:
@@ -512,6 +622,9 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=600, help="measured events per server and level")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="turns the servers take at each level (each gets events/rounds a turn)"
+    )
     parser.add_argument("--levels", default="1,4,16", help="events in flight, comma-separated")
     parser.add_argument(
         "--students", type=int, default=800, help="distinct students (each writes once to warm up; see PACE)"

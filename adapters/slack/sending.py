@@ -195,15 +195,17 @@ class Sending:
         self, client: AsyncWebClient, channel: str, message: render.Message, *, thread: str | None = None, team: str
     ) -> None:
         """One rendered message by chat.postMessage (links never unfurled: a reply is what it says)."""
-        await client.chat_postMessage(
-            channel=channel,
-            text=message.text,
-            blocks=message.blocks,
-            thread_ts=thread,
-            unfurl_links=False,
-            unfurl_media=False,
-            **await self._token(team),
-        )
+        args: dict[str, Any] = {
+            "channel": channel,
+            "text": message.text,
+            "blocks": message.blocks,
+            "thread_ts": thread,
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
+        if self._store is not None:
+            args.update(await self._token(team))
+        await api.post_json(client, "chat.postMessage", args)
 
     async def _upload_files(
         self, channel: str, replies: Sequence[Reply], *, thread: str | None = None, team: str = ""

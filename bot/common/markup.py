@@ -49,11 +49,16 @@ def link(label: str, url: str) -> str:
 
 def to_plain(text: str) -> str:
     """Render markup as plain text (the console, notification previews, logs of replies)."""
-    text = _LINK.sub(r"\1: \2", text)
-    text = _BOLD.sub(r"\1", text)
-    text = _ITALIC.sub(r"\1", text)
-    text = "\n".join("• " + line[2:] if line.startswith("- ") else line for line in text.split("\n"))
-    return _UNESCAPE.sub(r"\1", text)
+    # (each pattern only where its marks are: a regular expression pass costs more than the test)
+    if "](" in text:
+        text = _LINK.sub(r"\1: \2", text)
+    if "**" in text:
+        text = _BOLD.sub(r"\1", text)
+    if "_" in text:
+        text = _ITALIC.sub(r"\1", text)
+    if "- " in text:
+        text = "\n".join("• " + line[2:] if line.startswith("- ") else line for line in text.split("\n"))
+    return _UNESCAPE.sub(r"\1", text) if "\\" in text else text
 
 
 def convert(
@@ -71,10 +76,14 @@ def convert(
     writes a link (by default "label: url").
     """
     fmt = link_format or (lambda label, url: f"{label}: {url}")
-    out = _LINK.sub(lambda m: fmt(m.group(1), m.group(2)), text)
-    out = _BOLD.sub(lambda m: f"{bold_mark}{m.group(1)}{bold_mark}", out)
-    out = _ITALIC.sub(lambda m: f"{italic_mark}{m.group(1)}{italic_mark}", out)
-    if not escape:
+    out = text
+    if "](" in out:  # (each pattern only where its marks are, as in to_plain)
+        out = _LINK.sub(lambda m: fmt(m.group(1), m.group(2)), out)
+    if "**" in out:
+        out = _BOLD.sub(lambda m: f"{bold_mark}{m.group(1)}{bold_mark}", out)
+    if "_" in out:
+        out = _ITALIC.sub(lambda m: f"{italic_mark}{m.group(1)}{italic_mark}", out)
+    if not escape and "\\" in out:
         out = _UNESCAPE.sub(r"\1", out)
     return out
 

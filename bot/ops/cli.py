@@ -182,10 +182,37 @@ def _start_migration(settings: Settings, args: argparse.Namespace) -> subprocess
         db.dispose()
     env_file = ["--env-file", str(args.env_file)] if args.env_file else []
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.ops.cli", *env_file, "db", "upgrade"],
+        [sys.executable, "-c", _UPGRADE_CHILD, *env_file],  # (not `db upgrade`: no plugins, no coach)
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+_UPGRADE_CHILD = "import sys; from bot.ops.cli import upgrade_child; sys.exit(upgrade_child(sys.argv[1:]))"
+
+
+def upgrade_child(argv: Sequence[str]) -> int:
+    """The migrating child of a first start: bring the embedded database to the newest schema, nothing else.
+
+    ``secondround db upgrade`` does the same work, but its command line is built from every installed
+    plugin, which loads the runtime, the coach and the platforms' packages (about 0.8 s of imports);
+    this loads the settings, the database and Alembic only, so it is done sooner and leaves the cores
+    to the start it overlaps. 0 when the database is at the newest revision, 1 on any failure (the
+    parent's ``App.build`` then migrates in-process and reports why).
+    """
+    from bot.storage import migrate
+    from bot.storage.db import Database
+
+    env_file = argv[1] if len(argv) >= 2 and argv[0] == "--env-file" else None
+    try:
+        db = Database.from_settings(load_settings(env_file), statement_limit=False)
+        try:
+            migrate.upgrade(db)
+        finally:
+            db.dispose()
+    except Exception:  # (the parent migrates in-process, and says what went wrong)
+        return 1
+    return 0
 
 
 def _wait_migration(child: subprocess.Popen[bytes] | None) -> None:
