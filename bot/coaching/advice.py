@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
 from threading import Lock
@@ -580,6 +580,11 @@ class Scored:
     own: float = 0.0  # match with the question's own words (without the message a follow-up refers to), relative
 
 
+FEW_MADE = 12  # the first items of a ranking are made from the arrays one value at a time, later ones from lists
+_SCORED_COLUMNS = ("score", "match", "seen", "side", "position", "variant", "relative", "decisive", "cover", "own")
+_SCORED_FIELDS = tuple(f.name for f in fields(Scored))  # (a Scored's attributes in the dataclass's order)
+
+
 class Ranked(Sequence[Scored]):
     """A ranking's items, best first, each made a :class:`Scored` only when read.
 
@@ -588,8 +593,8 @@ class Ranked(Sequence[Scored]):
     once and is the same object on every read.
     """
 
-    __slots__ = ("_columns", "_entries", "_fits", "_lists", "_made", "decisive", "fitted", "point", "position",
-                 "relative", "rows", "score", "seen", "topic")  # fmt: skip
+    __slots__ = ("_columns", "_entries", "_fits", "_lists", "_made", "decisive", "fitted", "own", "point",
+                 "position", "relative", "rows", "score", "seen", "topic", "variant")  # fmt: skip
 
     def __init__(
         self,
@@ -606,6 +611,7 @@ class Ranked(Sequence[Scored]):
         self.score, self.relative, self.seen = columns["score"], columns["relative"], columns["seen"]
         self.point, self.topic, self.position = columns["point"], columns["topic"], columns["position"]
         self.decisive, self.fitted = columns["decisive"], columns["fitted"]
+        self.variant, self.own = columns["variant"], columns["own"]
         self._made: list[Scored | None] = [None] * len(rows)
         self._lists: dict[str, list[Any]] | None = None
 
@@ -652,25 +658,17 @@ class Ranked(Sequence[Scored]):
     def _make(self, i: int) -> Scored:
         one = self._made[i]
         if one is None:
-            c = self.lists()
-            n = c["rows"][i]
+            if self._lists is None and i < FEW_MADE:  # one value at a time (cheaper for the first few)
+                values = {name: self._columns[name][i].item() for name in _SCORED_COLUMNS}
+                n = int(self.rows[i])
+            else:  # every column as a list, once (cheaper when most items are read)
+                c = self.lists()
+                values = {name: c[name][i] for name in _SCORED_COLUMNS}
+                n = c["rows"][i]
             top, item = self._entries[n]
             one = object.__new__(Scored)  # a frozen dataclass filled without its per-field __setattr__
-            one.__dict__.update(
-                topic=top,
-                item=item,
-                score=c["score"][i],
-                match=c["match"][i],
-                seen=c["seen"][i],
-                side=c["side"][i],
-                position=c["position"][i],
-                fits=self._fits[n],
-                variant=c["variant"][i],
-                relative=c["relative"][i],
-                decisive=c["decisive"][i],
-                cover=c["cover"][i],
-                own=c["own"][i],
-            )
+            values.update(topic=top, item=item, fits=self._fits[n])
+            one.__dict__.update({name: values[name] for name in _SCORED_FIELDS})
             self._made[i] = one
         return one
 
@@ -851,6 +849,7 @@ def _choose_ranked(ranking: Ranking, ranked: Ranked, count: int) -> list[Scored]
     if not len(ranked):
         return []
     seen, point, relative, decisive = ranked.seen, ranked.point, ranked.relative, ranked.decisive
+    score, variant, own = ranked.score, ranked.variant, ranked.own
     lead = 0
     if seen[0]:  # asked again: say it in other words when another item makes the same point
         fresh = np.flatnonzero(
@@ -860,36 +859,34 @@ def _choose_ranked(ranking: Ranking, ranked: Ranked, count: int) -> list[Scored]
     rest = np.flatnonzero(~seen & (point != point[lead]))
     rest = rest[rest != lead]
     same = np.where(ranked.topic[rest] == ranked.topic[lead], SAME_TOPIC, 0.0)
-    follow = (
-        ranked.score[rest] - FOLLOW_MATCH * W_MATCH * relative[rest] + same - FOLLOW_POSITION * ranked.position[rest]
-    )
+    follow = score[rest] - FOLLOW_MATCH * W_MATCH * relative[rest] + same - FOLLOW_POSITION * ranked.position[rest]
     rest = rest[np.argsort(-follow, kind="stable")]  # how well each follows the first bullet (see _follow_on)
-    c = ranked.lists()
-    scores, variants, owns, decisives = c["score"], c["variant"], c["own"], c["decisive"]
     picked = [lead]
-    points = {c["point"][lead]}
-    lead_fits, lead_score = ranked.fits(lead), scores[lead]
+    points = {int(point[lead])}
+    lead_fits, lead_score = ranked.fits(lead), float(score[lead])
 
     def unpenalised(i: int) -> float:
-        return float(scores[i] + (VARIANT_PENALTY if variants[i] else 0.0))
+        return float(score[i]) + (VARIANT_PENALTY if variant[i] else 0.0)
 
     broad = ranking.words <= SLOT_BROAD
     situational = [
         i
         for i in rest[ranked.fitted[rest]].tolist()  # only an item made for a known fact can add to the lead's
         if ranked.fits(i) - lead_fits
-        and unpenalised(i) >= lead_score - (FIT_SLOT if owns[i] >= SLOT_MATCH or broad or decisives[i] else NEAR_SLOT)
+        and unpenalised(i)
+        >= lead_score - (FIT_SLOT if float(own[i]) >= SLOT_MATCH or broad or decisive[i] else NEAR_SLOT)
     ]
     if situational and count > 1:  # first the part of their situation no advice shown so far was made for
         second = max(situational, key=lambda i: (bool(ranked.fits(i) - lead_fits - ranking.addressed), unpenalised(i)))
         picked.append(second)
-        points.add(c["point"][second])
-    for i in rest.tolist():
-        if len(picked) == count:
-            break
-        if c["point"][i] not in points:
-            picked.append(i)
-            points.add(c["point"][i])
+        points.add(int(point[second]))
+    if len(picked) != count:
+        for i, p in zip(rest.tolist(), point[rest].tolist(), strict=True):
+            if p not in points:
+                picked.append(i)
+                points.add(p)
+                if len(picked) == count:
+                    break
     return [ranked[i] for i in picked]
 
 
