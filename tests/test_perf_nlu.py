@@ -1,15 +1,16 @@
 """The quicker feature code of the language models gives exactly the features of the code it replaced.
 
 The entity tagger's features (``entities.features``) are built with precomputed neighbour prefixes and
-clause cues; the intent classifier looks its n-grams up in the vocabulary's own dtype. The references
-below are the former code: over every training example and dev message, the CRF sees the same feature
-lists (in the same order, also when training drops word-list features at random) and the classifier
-the same columns.
+clause cues; the intent classifier looks its n-grams up in the vocabulary's own dtype and remembers each
+word's character n-gram columns. The references below are the former code: over every training example
+and dev message, the CRF sees the same feature lists (in the same order, also when training drops
+word-list features at random) and the classifier the same columns and the same TF-IDF values.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import random
 from pathlib import Path
 
@@ -131,3 +132,42 @@ def test_the_classifier_finds_the_same_columns_for_every_message(nlu: NLU, texts
             (intents.char_wb_ngrams(clean), model.char_vocab),
         ):
             assert np.array_equal(vocab.lookup(grams), _reference_lookup(vocab, grams)), text
+
+
+def _reference_vector(model: intents.IntentModel, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """``IntentModel.features`` before each word's character n-gram columns were remembered."""
+    clean = intents.normalise(text)
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    offset = 0
+    for grams, vocab, idf in (
+        (intents.word_ngrams(clean), model.word_vocab, model.word_idf),
+        (intents.char_wb_ngrams(clean), model.char_vocab, model.char_idf),
+    ):
+        found = _reference_lookup(vocab, grams)
+        if found.size:
+            idx, counts = np.unique(found, return_counts=True)
+            tf = counts.astype(np.float64)
+            weights = (np.log(tf) + 1.0) * idf[idx]
+            norm = math.sqrt(float(np.dot(weights, weights)))
+            if norm > 0.0:
+                weights = weights / norm
+            cols.append(idx + offset)
+            vals.append(weights)
+        offset += len(idf)
+    if not cols:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    return np.concatenate(cols), np.concatenate(vals)
+
+
+def test_the_classifier_s_vectors_are_the_former_ones_with_words_remembered_or_not(
+    nlu: NLU, texts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = nlu.classifier
+    for kept in (intents.WORDS_KEPT, 50):  # and with the memory emptied again and again
+        monkeypatch.setattr(intents, "WORDS_KEPT", kept)
+        for text in texts:
+            cols, vals = model.features(text)
+            want_cols, want_vals = _reference_vector(model, text)
+            assert np.array_equal(cols, want_cols) and vals.tobytes() == want_vals.tobytes(), text
+        assert len(model._word_columns) <= kept
