@@ -260,3 +260,13 @@ def test_a_question_asked_again_is_read_once(knowledge: Knowledge) -> None:
     assert again is first and not first[0].flags.writeable
     parts, words = idx.parts("can I order wine at the dinner interview?")
     assert np.array_equal(first[0], advice.combine(parts)) and first[1] == words
+
+
+def test_weights_changed_at_run_time_are_ranked_with_at_once(knowledge: Knowledge, monkeypatch) -> None:
+    """bench/ranking_tune.py sets the module's weights: nothing remembered under the old ones is used."""
+    text, facts = "who pays for the dinner with the hiring manager?", situation.Facts(values={"setting": "meal"})
+    advice.rank(knowledge, facts, text, {})  # remembered under today's weights
+    monkeypatch.setitem(advice.DOC_WEIGHTS, "meta", 3.0)
+    monkeypatch.setattr(advice, "FIT_BONUS", 1.7)
+    monkeypatch.setattr(advice, "GUESS_PENALTY", 0.1)
+    assert _exact(advice.rank(knowledge, facts, text, {})) == _exact(_reference_rank(knowledge, facts, text, {}))

@@ -261,6 +261,7 @@ class Index:
         self._standings: dict[tuple[frozenset[tuple[str, str]], frozenset[str], frozenset[str]], _Standing] = {}
         self._reads: dict[str, tuple[np.ndarray, dict[str, float], np.ndarray]] = {}
         self._cache_lock = Lock()
+        self._weights = _weights()
 
     def where(self, item_id: str) -> int:
         """An item's row in the index."""
@@ -341,6 +342,15 @@ class Index:
         parts["chars"] = chars
         return parts, words
 
+    def _remembered_with(self) -> None:
+        """Forget the remembered reads and standings when the module's weights changed (bench/ranking_tune.py)."""
+        weights = _weights()
+        if weights != self._weights:
+            with self._cache_lock:
+                self._reads.clear()
+                self._standings.clear()
+                self._weights = weights
+
     def read(self, text: str) -> tuple[np.ndarray, dict[str, float], np.ndarray]:
         """The question's match with every item (:func:`combine` of :meth:`parts`), its words, and their coverages.
 
@@ -385,6 +395,11 @@ class Index:
             if rows is not None:
                 out[rows] += w
         return out / total
+
+
+def _weights() -> tuple[object, ...]:
+    """The module's weights that :meth:`Index.read` and :meth:`Index.standing` remember results under."""
+    return (tuple(DOC_WEIGHTS.items()), OOV_WEIGHT, FIT_BONUS, FIT_TOLD, FIT_STRICT, OFF_SITUATION, GUESS_PENALTY)
 
 
 def combine(parts: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -729,6 +744,7 @@ def rank(
     scoring them one by one: ``tests/test_perf_ranking.py`` holds the item-by-item reference).
     """
     idx = index(knowledge)
+    idx._remembered_with()
     weight = W_CONTEXT if context_weight is None else context_weight
     match, words, cover = idx.read(text)
     own_match = match
