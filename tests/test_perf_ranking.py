@@ -43,6 +43,18 @@ from bot.knowledge.library import Knowledge
 # the reference: the ranking before it was scored on arrays -----------------------------------------------
 
 
+def _reference_coverages(idx: advice.Index, words: Mapping[str, float]) -> np.ndarray:
+    total = sum(words.values())
+    out = np.zeros(len(idx.entries))
+    if not total:
+        return out
+    for t, w in words.items():
+        rows = idx.holders.get(t)
+        if rows is not None:
+            out[rows] += w
+    return out / total
+
+
 def _reference_parts(idx: advice.Index, text: str) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     asked, extra, plain = idx._query(text)
     query = list(dict.fromkeys(asked))
@@ -89,9 +101,9 @@ def _reference_rank(
         context_parts, context_words = _reference_parts(idx, context)
         if context_words:
             match = match + weight * advice.combine(context_parts)
-            context_cover = idx.coverages(context_words)
+            context_cover = _reference_coverages(idx, context_words)
     scale = max(float(match.max()), MATCH_SCALE, 1e-6) if len(match) else 1.0
-    cover = idx.coverages(words)
+    cover = _reference_coverages(idx, words)
     if context_cover is not None:
         cover = (cover + weight * context_cover) / (1 + weight)
     seen_ids = set(seen)

@@ -258,6 +258,14 @@ class Index:
             counts = np.bincount(owners_of, minlength=len(self.entries))
             held = np.flatnonzero(counts)
             self.runs[field] = (field_rows, held, (np.cumsum(counts) - counts)[held])
+        # the documents as stored when every item has questions: each item's questions, then its meta, then
+        # its text; the first row of each of these runs, in order (else None: the runs are reduced apart)
+        firsts = [self.runs[field][0][self.runs[field][2]] for field in ("question", "meta", "text")]
+        self.segments: np.ndarray | None = None
+        if all(len(self.runs[field][1]) == len(self.entries) for field in self.runs) and len(self.entries):
+            segments = np.stack(firsts, axis=1).reshape(-1)
+            if segments[0] == 0 and bool(np.all(np.diff(segments) > 0)):
+                self.segments = segments
         self._standings: dict[tuple[frozenset[tuple[str, str]], frozenset[str], frozenset[str]], _Standing] = {}
         self._reads: dict[str, tuple[np.ndarray, dict[str, float], np.ndarray]] = {}
         self._cache_lock = Lock()
@@ -330,11 +338,16 @@ class Index:
         asked = list(dict.fromkeys([*query, *extra]))
         raw = self.fast.scores(asked)
         parts: dict[str, np.ndarray] = {}
-        for field, (rows, held, starts) in self.runs.items():
-            best = np.zeros(len(self.entries))
-            if len(held):  # the maximum over each item's run of documents, and never below 0 (as ufunc.at on zeros)
-                best[held] = np.maximum(np.maximum.reduceat(raw[rows], starts), 0.0)
-            parts[field] = best / scale
+        if self.segments is not None:  # every item's questions, meta and text in a row: one reduction for all
+            best_of = np.maximum(np.maximum.reduceat(raw, self.segments), 0.0).reshape(len(self.entries), 3)
+            for k, field in enumerate(("question", "meta", "text")):
+                parts[field] = best_of[:, k] / scale
+        else:
+            for field, (rows, held, starts) in self.runs.items():
+                best = np.zeros(len(self.entries))
+                if len(held):  # the maximum over each item's run of documents, never below 0 (as ufunc.at on zeros)
+                    best[held] = np.maximum(np.maximum.reduceat(raw[rows], starts), 0.0)
+                parts[field] = best / scale
         parts["whole"] = self.fast_whole.scores(asked) / scale
         chars = np.zeros(len(self.entries))
         if DOC_WEIGHTS["chars"] and len(self.char_items):  # an item's best question (they are stored item by item)
@@ -387,13 +400,20 @@ class Index:
     def coverages(self, words: Mapping[str, float]) -> np.ndarray:
         """The share of the question's word weight each item speaks to (0 to 1), for every item at once."""
         total = sum(words.values())
-        out = np.zeros(len(self.entries))
         if not total:
-            return out
-        for t, w in words.items():
-            rows = self.holders.get(t)
-            if rows is not None:
+            return np.zeros(len(self.entries))
+        found = [(rows, w) for t, w in words.items() if (rows := self.holders.get(t)) is not None]
+        out: np.ndarray
+        if len(found) < 2:
+            out = np.zeros(len(self.entries))
+            for rows, w in found:
                 out[rows] += w
+        else:  # each item's weights added word after word from 0.0, as ``out[rows] += w`` per word does
+            out = np.bincount(
+                np.concatenate([rows for rows, _ in found]),
+                np.repeat([w for _, w in found], [len(rows) for rows, _ in found]),
+                minlength=len(self.entries),
+            )
         return out / total
 
 
