@@ -690,7 +690,7 @@ class EntityTagger:
                 self._names = [(label, [f"{k}-{label}" for k in "BI" if f"{k}-{label}" in known]) for label in _LABELS]
             marginal = self._tagger.marginal
             probs: list[dict[str, float]] = [  # only where a label was tagged: the rest is never read
-                {label: sum(marginal(name, i) for name in names) for label, names in self._names} if tag != "O" else {}
+                {label: sum(map(marginal, names, (i, i))) for label, names in self._names} if tag != "O" else {}
                 for i, tag in enumerate(tags)
             ]
         spans: list[Tagged] = []
