@@ -355,6 +355,11 @@ class Index:
         parts["chars"] = chars
         return parts, words
 
+    def forget(self) -> None:
+        """Forget the questions read (a benchmark timing a question's first reading)."""
+        with self._cache_lock:
+            self._reads.clear()
+
     def _remembered_with(self) -> None:
         """Forget the remembered reads and standings when the module's weights changed (bench/ranking_tune.py)."""
         weights = _weights()
