@@ -160,8 +160,12 @@ def ranking_times(app: App, n: int) -> list[float]:
 
     knowledge = app.knowledge
     rng = random.Random(7)
-    texts = list(dict.fromkeys(text_for(COACHING[i % len(COACHING)], rng) for i in range(n * 2)))[:n]
-    parses = [app.nlu.parse(text, datetime(2026, 3, 2, 10), "UTC") for text in texts]
+    texts: dict[str, None] = {}
+    for i in range(n * 20):  # (a template with few blanks gives the same text again: drawn until n differ)
+        texts[text_for(COACHING[i % len(COACHING)], rng)] = None
+        if len(texts) == n:
+            break
+    parses = [app.nlu.parse(text, datetime(2026, 3, 2, 10), "UTC") for text in texts]  # (in the order drawn)
     times = []
     for i in range(len(parses)):
         parse = parses[i]
