@@ -152,15 +152,23 @@ def measure(app: App, counter: Counter, templates: list[str], n: int, users: int
 
 
 def ranking_times(app: App, n: int) -> list[float]:
-    """The part of a coaching answer spent ranking the knowledge items (facts, BM25, scoring, choosing)."""
+    """The part of a coaching answer spent ranking the knowledge items (facts, BM25, scoring, choosing).
+
+    Each ranking is of a question not asked before (the ranking remembers the last questions it read).
+    """
     from bot.coaching import advice, situation
 
     knowledge = app.knowledge
     rng = random.Random(7)
-    parses = [app.nlu.parse(text_for(t, rng), datetime(2026, 3, 2, 10), "UTC") for t in COACHING]
+    texts: dict[str, None] = {}
+    for i in range(n * 20):  # (a template with few blanks gives the same text again: drawn until n differ)
+        texts[text_for(COACHING[i % len(COACHING)], rng)] = None
+        if len(texts) == n:
+            break
+    parses = [app.nlu.parse(text, datetime(2026, 3, 2, 10), "UTC") for text in texts]  # (in the order drawn)
     times = []
-    for i in range(n):
-        parse = parses[i % len(parses)]
+    for i in range(len(parses)):
+        parse = parses[i]
         start = time.thread_time()
         facts = situation.Facts()
         for name, found in situation.detect(knowledge, parse.text).items():

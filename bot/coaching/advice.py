@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
 from threading import Lock
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import snowballstemmer
@@ -72,6 +72,8 @@ SURE = 0.6  # classifier confidence above which a weakly matched question still 
 CLOSEST = 0.3  # an honest "no good answer" still shows the closest item when it speaks to this share
 RESPELT_KEPT = 5_000  # unknown words remembered with their correction (emptied past this)
 SHOWN_KEEP = 80  # item ids remembered per conversation
+READS_KEPT = 64  # questions whose match with every item is remembered (see Index.read)
+STANDINGS_KEPT = 512  # sets of facts whose fit with every item is remembered (see Index.standing)
 FORGET_AFTER = timedelta(hours=12)  # a conversation this quiet starts afresh
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -218,8 +220,6 @@ class Index:
                 rows = {int(r) for a in (t, *alike) for r in self.holders.get(a, ())}
                 if rows:
                     self.holders[t] = np.asarray(sorted(rows))
-        self.places: list[float] = self.position.tolist()
-        self.rows = range(len(self.entries))
         topic_rows: dict[str, list[int]] = {}
         for n, (top, _) in enumerate(self.entries):
             topic_rows.setdefault(top.intent, []).append(n)
@@ -238,6 +238,38 @@ class Index:
             self.wanted.append(wanted)
             self.groups.append(frozenset(wanted))
             self.unconditional.append(not wanted and not item.unless)
+        # the same, as arrays over every item, for scoring them all at once (see rank)
+        self.all_rows = np.arange(len(self.entries))
+        self.topic_arrays = {intent: np.asarray(rows, dtype=np.int64) for intent, rows in self.topic_rows.items()}
+        self.intents = list(self.topic_rows)
+        intent_at = {intent: n for n, intent in enumerate(self.intents)}
+        self.topic_of = np.asarray([intent_at[top.intent] for top, _ in self.entries], dtype=np.int64)
+        point_at: dict[str, int] = {}
+        self.point_of = np.asarray(
+            [point_at.setdefault(item.point, len(point_at)) for _, item in self.entries], dtype=np.int64
+        )
+        self.points = len(point_at)
+        # each field's documents are stored item by item: an item's best is the maximum over its run of rows
+        self.runs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for field, field_rows in self.fields.items():
+            owners_of = self.owners[field_rows]
+            if len(owners_of) > 1 and bool(np.any(np.diff(owners_of) < 0)):
+                raise ValueError(f"the {field} documents are not stored item by item")
+            counts = np.bincount(owners_of, minlength=len(self.entries))
+            held = np.flatnonzero(counts)
+            self.runs[field] = (field_rows, held, (np.cumsum(counts) - counts)[held])
+        # the documents as stored when every item has questions: each item's questions, then its meta, then
+        # its text; the first row of each of these runs, in order (else None: the runs are reduced apart)
+        firsts = [self.runs[field][0][self.runs[field][2]] for field in ("question", "meta", "text")]
+        self.segments: np.ndarray | None = None
+        if all(len(self.runs[field][1]) == len(self.entries) for field in self.runs) and len(self.entries):
+            segments = np.stack(firsts, axis=1).reshape(-1)
+            if segments[0] == 0 and bool(np.all(np.diff(segments) > 0)):
+                self.segments = segments
+        self._standings: dict[tuple[frozenset[tuple[str, str]], frozenset[str], frozenset[str]], _Standing] = {}
+        self._reads: dict[str, tuple[np.ndarray, dict[str, float], np.ndarray]] = {}
+        self._cache_lock = Lock()
+        self._weights = _weights()
 
     def where(self, item_id: str) -> int:
         """An item's row in the index."""
@@ -306,10 +338,16 @@ class Index:
         asked = list(dict.fromkeys([*query, *extra]))
         raw = self.fast.scores(asked)
         parts: dict[str, np.ndarray] = {}
-        for field, rows in self.fields.items():
-            best = np.zeros(len(self.entries))
-            np.maximum.at(best, self.owners[rows], raw[rows])
-            parts[field] = best / scale
+        if self.segments is not None:  # every item's questions, meta and text in a row: one reduction for all
+            best_of = np.maximum(np.maximum.reduceat(raw, self.segments), 0.0).reshape(len(self.entries), 3)
+            for k, field in enumerate(("question", "meta", "text")):
+                parts[field] = best_of[:, k] / scale
+        else:
+            for field, (rows, held, starts) in self.runs.items():
+                best = np.zeros(len(self.entries))
+                if len(held):  # the maximum over each item's run of documents, never below 0 (as ufunc.at on zeros)
+                    best[held] = np.maximum(np.maximum.reduceat(raw[rows], starts), 0.0)
+                parts[field] = best / scale
         parts["whole"] = self.fast_whole.scores(asked) / scale
         chars = np.zeros(len(self.entries))
         if DOC_WEIGHTS["chars"] and len(self.char_items):  # an item's best question (they are stored item by item)
@@ -317,17 +355,76 @@ class Index:
         parts["chars"] = chars
         return parts, words
 
+    def forget(self) -> None:
+        """Forget the questions read (a benchmark timing a question's first reading)."""
+        with self._cache_lock:
+            self._reads.clear()
+
+    def _remembered_with(self) -> None:
+        """Forget the remembered reads and standings when the module's weights changed (bench/ranking_tune.py)."""
+        weights = _weights()
+        if weights != self._weights:
+            with self._cache_lock:
+                self._reads.clear()
+                self._standings.clear()
+                self._weights = weights
+
+    def read(self, text: str) -> tuple[np.ndarray, dict[str, float], np.ndarray]:
+        """The question's match with every item (:func:`combine` of :meth:`parts`), its words, and their coverages.
+
+        Remembered for the last :data:`READS_KEPT` texts: a message is ranked more than once (on its own
+        words, then with the message before; the next message reads it as the message before). The arrays
+        are read-only.
+        """
+        held = self._reads.get(text)
+        if held is not None:
+            return held
+        parts, words = self.parts(text)
+        match, cover = combine(parts), self.coverages(words)
+        match.flags.writeable = False
+        cover.flags.writeable = False
+        held = (match, words, cover)
+        with self._cache_lock:
+            if len(self._reads) >= READS_KEPT:
+                del self._reads[next(iter(self._reads))]  # the oldest first
+            self._reads[text] = held
+        return held
+
+    def standing(self, knowledge: Knowledge, facts: Facts) -> _Standing:
+        """What the student's facts make of every item (remembered per set of facts: students share a few)."""
+        key = (frozenset(facts.values.items()), frozenset(facts.supposed), frozenset(facts.told))
+        held = self._standings.get(key)
+        if held is None:
+            held = _Standing.of(knowledge, self, facts)
+            with self._cache_lock:
+                if len(self._standings) >= STANDINGS_KEPT:
+                    self._standings.clear()
+                self._standings[key] = held
+        return held
+
     def coverages(self, words: Mapping[str, float]) -> np.ndarray:
         """The share of the question's word weight each item speaks to (0 to 1), for every item at once."""
         total = sum(words.values())
-        out = np.zeros(len(self.entries))
         if not total:
-            return out
-        for t, w in words.items():
-            rows = self.holders.get(t)
-            if rows is not None:
+            return np.zeros(len(self.entries))
+        found = [(rows, w) for t, w in words.items() if (rows := self.holders.get(t)) is not None]
+        out: np.ndarray
+        if len(found) < 2:
+            out = np.zeros(len(self.entries))
+            for rows, w in found:
                 out[rows] += w
+        else:  # each item's weights added word after word from 0.0, as ``out[rows] += w`` per word does
+            out = np.bincount(
+                np.concatenate([rows for rows, _ in found]),
+                np.repeat([w for _, w in found], [len(rows) for rows, _ in found]),
+                minlength=len(self.entries),
+            )
         return out / total
+
+
+def _weights() -> tuple[object, ...]:
+    """The module's weights that :meth:`Index.read` and :meth:`Index.standing` remember results under."""
+    return (tuple(DOC_WEIGHTS.items()), OOV_WEIGHT, FIT_BONUS, FIT_TOLD, FIT_STRICT, OFF_SITUATION, GUESS_PENALTY)
 
 
 def combine(parts: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -422,6 +519,42 @@ def _fits_known(item: Item, facts: Facts, groups: frozenset[str]) -> frozenset[s
     return groups if groups and all(facts.values.get(g) in item.when for g in groups) else frozenset()
 
 
+@dataclass(frozen=True)
+class _Standing:
+    """Every item's fit with one set of facts (see :meth:`Index.standing`), in index rows."""
+
+    allowed: np.ndarray  # bool: the item does not contradict the facts (:func:`fit` is not None)
+    bonus: np.ndarray  # the fit bonus or penalty (0.0 where not allowed)
+    fits: list[frozenset[str]]  # :func:`fits_known`
+    fitted: np.ndarray  # bool: fits is not empty
+    decisive: np.ndarray  # bool: one of fits is a strict fact
+
+    @classmethod
+    def of(cls, knowledge: Knowledge, idx: Index, facts: Facts) -> _Standing:
+        """Work it out item by item, as :func:`fit` and :func:`fits_known` do."""
+        # a value said only hypothetically ("should I ask whether it's the same person?") rules nothing out
+        known = {v for k, v in facts.values.items() if k not in facts.supposed}
+        plain = 0.0  # what _fit gives an item without conditions: only the decisive facts known count
+        for group in idx.strict:
+            if group in facts.values:
+                plain -= OFF_SITUATION
+        allowed: list[bool] = []
+        bonuses: list[float] = []
+        fits: list[frozenset[str]] = []
+        for n, (_, item) in enumerate(idx.entries):
+            bonus = plain if idx.unconditional[n] else _fit(knowledge, item, facts, idx.wanted[n], idx.strict, known)
+            allowed.append(bonus is not None)
+            bonuses.append(0.0 if bonus is None else bonus)
+            fits.append(_fits_known(item, facts, idx.groups[n]) if idx.groups[n] else idx.groups[n])
+        return cls(
+            np.asarray(allowed, dtype=bool),
+            np.asarray(bonuses, dtype=np.float64),
+            fits,
+            np.asarray([bool(f) for f in fits], dtype=bool),
+            np.asarray([any(knowledge.facts[g].strict for g in f) for f in fits], dtype=bool),
+        )
+
+
 # the conversation's memory -----------------------------------------------------------------------------
 
 
@@ -487,11 +620,119 @@ class Scored:
     own: float = 0.0  # match with the question's own words (without the message a follow-up refers to), relative
 
 
+FEW_MADE = 12  # the first items of a ranking are made from the arrays one value at a time, later ones from lists
+_SCORED_COLUMNS = ("score", "match", "seen", "side", "position", "variant", "relative", "decisive", "cover", "own")
+_SCORED_FIELDS = tuple(f.name for f in fields(Scored))  # (a Scored's attributes in the dataclass's order)
+
+
+class Ranked(Sequence[Scored]):
+    """A ranking's items, best first, each made a :class:`Scored` only when read.
+
+    Every item is scored (see :func:`rank`), but most answers read only the first few: :func:`choose` and
+    :meth:`Ranking.top_topics` work on the arrays, and an item read (by index, slice or iteration) is made
+    once and is the same object on every read.
+    """
+
+    __slots__ = ("_columns", "_entries", "_fits", "_lists", "_made", "decisive", "fitted", "own", "point",
+                 "position", "relative", "rows", "score", "seen", "topic", "variant")  # fmt: skip
+
+    def __init__(
+        self,
+        entries: list[tuple[Topic, Item]],
+        fits: list[frozenset[str]],
+        rows: np.ndarray,
+        columns: dict[str, np.ndarray],
+    ) -> None:
+        self._entries = entries
+        self._fits = fits
+        self.rows = rows
+        self._columns = columns  # per item in ranking order: score, match, seen, side, position, variant,
+        # relative, decisive, cover, own, point, topic, fitted
+        self.score, self.relative, self.seen = columns["score"], columns["relative"], columns["seen"]
+        self.point, self.topic, self.position = columns["point"], columns["topic"], columns["position"]
+        self.decisive, self.fitted = columns["decisive"], columns["fitted"]
+        self.variant, self.own = columns["variant"], columns["own"]
+        self._made: list[Scored | None] = [None] * len(rows)
+        self._lists: dict[str, list[Any]] | None = None
+
+    def __len__(self) -> int:
+        return len(self._made)
+
+    @overload
+    def __getitem__(self, i: int) -> Scored: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Scored]: ...
+
+    def __getitem__(self, i: int | slice) -> Scored | list[Scored]:
+        if isinstance(i, slice):
+            return [self._make(j) for j in range(*i.indices(len(self._made)))]
+        if i < 0:
+            i += len(self._made)
+        if not 0 <= i < len(self._made):
+            raise IndexError("ranking index out of range")
+        return self._make(i)
+
+    def __iter__(self) -> Iterator[Scored]:
+        for j in range(len(self._made)):
+            yield self._make(j)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Ranked | list | tuple):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def lists(self) -> dict[str, list[Any]]:
+        """The columns as plain Python values (made once: floats and bools read faster than numpy's)."""
+        if self._lists is None:
+            self._lists = {name: column.tolist() for name, column in self._columns.items()}
+            self._lists["rows"] = self.rows.tolist()
+        return self._lists
+
+    def fits(self, i: int) -> frozenset[str]:
+        """The known facts the ``i``-th item is made for (its :attr:`Scored.fits`)."""
+        return self._fits[int(self.rows[i])]
+
+    def _make(self, i: int) -> Scored:
+        one = self._made[i]
+        if one is None:
+            if self._lists is None and i < FEW_MADE:  # one value at a time (cheaper for the first few)
+                values = {name: self._columns[name][i].item() for name in _SCORED_COLUMNS}
+                n = int(self.rows[i])
+            else:  # every column as a list, once (cheaper when most items are read)
+                c = self.lists()
+                values = {name: c[name][i] for name in _SCORED_COLUMNS}
+                n = c["rows"][i]
+            one = self._made[i] = self._scored(n, values)
+        return one
+
+    def pick(self, places: list[int]) -> list[Scored]:
+        """The items at these places, made together (one read of each column for all of them)."""
+        wanted = [i for i in dict.fromkeys(places) if self._made[i] is None]
+        if wanted:
+            at = np.asarray(wanted)
+            columns = {name: self._columns[name][at].tolist() for name in _SCORED_COLUMNS}
+            rows = self.rows[at].tolist()
+            for k, i in enumerate(wanted):
+                self._made[i] = self._scored(rows[k], {name: columns[name][k] for name in _SCORED_COLUMNS})
+        return [self._make(i) for i in places]
+
+    def _scored(self, n: int, values: dict[str, Any]) -> Scored:
+        """A Scored for index row ``n`` with these column values."""
+        top, item = self._entries[n]
+        one = object.__new__(Scored)  # a frozen dataclass filled without its per-field __setattr__
+        values.update(topic=top, item=item, fits=self._fits[n])
+        one.__dict__.update({name: values[name] for name in _SCORED_FIELDS})
+        return one
+
+
 @dataclass(frozen=True)
 class Ranking:
     """Every fitting item for a message, best first, with what the match says about the question."""
 
-    scored: list[Scored]
+    scored: Sequence[Scored]  # a Ranked from rank(); callers may put a list of some of them in its place
     best_match: float
     coverage: float  # how much of the question the best item speaks to (0 to 1; 1 when nothing specific asked)
     asked: bool = True  # the question has words of its own (not only "what now?" and the like)
@@ -501,6 +742,15 @@ class Ranking:
     def top_topics(self, n: int = 2) -> list[str]:
         """The topics of the best items, without repeats."""
         out: list[str] = []
+        if isinstance(self.scored, Ranked):  # from the arrays: no item made
+            intents = self.scored._entries
+            for row in self.scored.lists()["rows"]:
+                intent = intents[row][0].intent
+                if intent not in out:
+                    out.append(intent)
+                if len(out) == n:
+                    break
+            return out
         for s in self.scored:
             if s.topic.intent not in out:
                 out.append(s.topic.intent)
@@ -529,90 +779,86 @@ def rank(
     stays the question's). ``led``: the seen items that were a reply's first bullet; one that was only a side
     bullet, asked for explicitly (its own words match it :data:`EXPLICIT` well), gets no "said already" penalty:
     it can lead again (in other words when another item makes its point, see :func:`choose`).
+
+    Every item is scored at once on arrays (the same floating-point operations, in the same order, as
+    scoring them one by one: ``tests/test_perf_ranking.py`` holds the item-by-item reference).
     """
     idx = index(knowledge)
+    idx._remembered_with()
     weight = W_CONTEXT if context_weight is None else context_weight
-    parts, words = idx.parts(text)
-    match = own_match = combine(parts)
+    match, words, cover = idx.read(text)
+    own_match = match
     context_cover = None
     if context:  # a follow-up ("how do I prepare for that?"): what it refers to counts too, less
-        context_parts, context_words = idx.parts(context)
+        context_match, context_words, context_cover_of = idx.read(context)
         if context_words:
-            match = match + weight * combine(context_parts)
-            context_cover = idx.coverages(context_words)
+            match = match + weight * context_match
+            context_cover = context_cover_of
     scale = max(float(match.max()), MATCH_SCALE, 1e-6) if len(match) else 1.0  # the best match counts 1 (when strong)
-    cover = idx.coverages(words)
     if context_cover is not None:
         cover = (cover + weight * context_cover) / (1 + weight)
-    seen_ids = set(seen)
-    seen_points = {item.point for _, item in idx.entries if item.id in seen_ids} if seen_ids else set()
-    led_ids = set(led)
-    # a value said only hypothetically ("should I ask whether it's the same person?") rules nothing out
-    known = {v for k, v in facts.values.items() if k not in facts.supposed}
-    matches: list[float] = match.tolist()  # plain floats, the same values, read faster than numpy's
-    owns: list[float] = (own_match / scale).tolist() if context_cover is not None else (match / scale).tolist()
-    covers: list[float] = cover.tolist()
-    places: list[float] = idx.places
-    new = object.__new__
-    plain = 0.0  # what _fit gives an item without conditions: only the decisive facts known count
-    for group in idx.strict:
-        if group in facts.values:
-            plain -= OFF_SITUATION
-    scored: list[Scored] = []
-    for n in idx.rows if topic is None else idx.topic_rows.get(topic, ()):
-        top, item = idx.entries[n]
-        m = matches[n]
-        if item.id in seen_ids and m / scale < REPEAT_FLOOR:
-            continue
-        if idx.unconditional[n]:  # made for every situation: the same standing as every such item
-            bonus: float | None = plain
-        else:
-            bonus = _fit(knowledge, item, facts, idx.wanted[n], idx.strict, known)
-        if bonus is None:
-            continue
-        if bonus > 0 and len(words) > SLOT_BROAD:  # asked something specific: a fit counts for advice speaking to it
-            bonus *= min(1.0, owns[n] / FIT_RELEVANT) if FIT_RELEVANT else 1.0
-        side = item.id in seen_ids and item.id not in led_ids and owns[n] >= EXPLICIT  # asked for, as itself
-        variant = item.point in seen_points and not side
-        score = (
-            W_MATCH * m / scale
-            + W_TOPIC * priors.get(top.intent, 0.0)
-            + W_COVER * covers[n]
-            + bonus
-            - POSITION_PENALTY * places[n]
-            - (VARIANT_PENALTY if variant else 0.0)
-        )
-        fits = _fits_known(item, facts, idx.groups[n]) if idx.groups[n] else idx.groups[n]
-        one = new(Scored)  # a frozen dataclass filled without its per-field __setattr__ (~0.5 µs × every item)
-        one.__dict__.update(
-            topic=top,
-            item=item,
-            score=score,
-            match=m,
-            seen=item.id in seen_ids,
-            side=side,
-            position=places[n],
-            fits=fits,
-            variant=variant,
-            relative=m / scale,
-            decisive=any(knowledge.facts[g].strict for g in fits) if fits else False,
-            cover=covers[n] if words else 1.0,
-            own=owns[n],
-        )
-        scored.append(one)
-    scored.sort(key=lambda s: -s.score)
-    best = max((s.match for s in scored), default=0.0)
-    covered = max((float(cover[idx.where(s.item.id)]) for s in scored[:3]), default=0.0) if words else 1.0
-    addressed = frozenset(
-        g
-        for n in (idx.where(i) for i in seen_ids if i in idx._rows)
-        for g in _fits_known(idx.entries[n][1], facts, idx.groups[n])
-    )
-    return Ranking(scored, best, covered, bool(words), addressed, len(words))
+    standing = idx.standing(knowledge, facts)
+    rows = idx.all_rows if topic is None else idx.topic_arrays.get(topic, _NO_ROWS)
+    relative = match / scale
+    owns = own_match / scale if context_cover is not None else relative
+    seen_rows = [r for i in dict.fromkeys(seen) if (r := idx._rows.get(i)) is not None]
+    is_seen = np.zeros(len(idx.entries), dtype=bool)
+    is_seen[seen_rows] = True
+    keep = standing.allowed[rows] & ~(is_seen[rows] & (relative[rows] < REPEAT_FLOOR))
+    rows = rows[keep]
+    bonus = standing.bonus[rows]
+    if len(words) > SLOT_BROAD:  # asked something specific: a fit counts for advice speaking to it
+        lifted = bonus > 0
+        if FIT_RELEVANT:
+            bonus[lifted] *= np.minimum(1.0, owns[rows[lifted]] / FIT_RELEVANT)
+    led_rows = np.zeros(len(idx.entries), dtype=bool)
+    led_rows[[r for i in dict.fromkeys(led) if (r := idx._rows.get(i)) is not None]] = True
+    seen_kept = is_seen[rows]
+    side = seen_kept & ~led_rows[rows] & (owns[rows] >= EXPLICIT)  # asked for, as itself
+    point = idx.point_of[rows]
+    said = np.zeros(idx.points, dtype=bool)  # the article points already made
+    said[idx.point_of[seen_rows]] = True
+    variant = said[point] & ~side
+    prior_of = np.asarray([priors.get(intent, 0.0) for intent in idx.intents], dtype=np.float64)
+    topic_of = idx.topic_of[rows]
+    score = W_MATCH * match[rows] / scale
+    score += W_TOPIC * prior_of[topic_of]
+    score += W_COVER * cover[rows]
+    score += bonus
+    score -= POSITION_PENALTY * idx.position[rows]
+    score -= np.where(variant, VARIANT_PENALTY, 0.0)
+    order = np.argsort(-score, kind="stable")  # best first; equal scores keep the index's order
+    rows = rows[order]
+    kept_cover = cover[rows]
+    columns = {
+        "score": score[order],
+        "match": match[rows],
+        "seen": seen_kept[order],
+        "side": side[order],
+        "position": idx.position[rows],
+        "variant": variant[order],
+        "relative": relative[rows],
+        "decisive": standing.decisive[rows],
+        "cover": kept_cover if words else np.ones(len(rows)),
+        "own": owns[rows],
+        "point": point[order],
+        "topic": topic_of[order],
+        "fitted": standing.fitted[rows],
+    }
+    best = float(match[rows].max()) if len(rows) else 0.0
+    covered = float(kept_cover[:3].max()) if len(rows) else 0.0
+    addressed = frozenset(g for n in dict.fromkeys(seen_rows) for g in standing.fits[n])
+    ranked = Ranked(idx.entries, standing.fits, rows, columns)
+    return Ranking(ranked, best, covered if words else 1.0, bool(words), addressed, len(words))
+
+
+_NO_ROWS = np.zeros(0, dtype=np.int64)
 
 
 def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
     """The items to show: the best, then the next best that don't repeat its article point."""
+    if isinstance(ranking.scored, Ranked):
+        return _choose_ranked(ranking, ranking.scored, count)
     if not ranking.scored:
         return []
     lead = ranking.scored[0]
@@ -652,6 +898,52 @@ def choose(ranking: Ranking, count: int = PAGE) -> list[Scored]:
             picked.append(s)
             points.add(s.item.point)
     return picked
+
+
+def _choose_ranked(ranking: Ranking, ranked: Ranked, count: int) -> list[Scored]:
+    """:func:`choose` on a :class:`Ranked`'s arrays: the same items, made as :class:`Scored` only when picked."""
+    if not len(ranked):
+        return []
+    seen, point, relative, decisive = ranked.seen, ranked.point, ranked.relative, ranked.decisive
+    score, variant, own = ranked.score, ranked.variant, ranked.own
+    lead = 0
+    if seen[0]:  # asked again: say it in other words when another item makes the same point
+        fresh = np.flatnonzero(
+            ~seen & (point == point[0]) & (relative >= VARIANT_MATCH) & (decisive | (not decisive[0]))
+        )
+        lead = int(fresh[0]) if len(fresh) else 0
+    rest = np.flatnonzero(~seen & (point != point[lead]))
+    rest = rest[rest != lead]
+    same = np.where(ranked.topic[rest] == ranked.topic[lead], SAME_TOPIC, 0.0)
+    follow = score[rest] - FOLLOW_MATCH * W_MATCH * relative[rest] + same - FOLLOW_POSITION * ranked.position[rest]
+    rest = rest[np.argsort(-follow, kind="stable")]  # how well each follows the first bullet (see _follow_on)
+    picked = [lead]
+    points = {int(point[lead])}
+    lead_fits, lead_score = ranked.fits(lead), float(score[lead])
+
+    def unpenalised(i: int) -> float:
+        return float(score[i]) + (VARIANT_PENALTY if variant[i] else 0.0)
+
+    broad = ranking.words <= SLOT_BROAD
+    situational = [
+        i
+        for i in rest[ranked.fitted[rest]].tolist()  # only an item made for a known fact can add to the lead's
+        if ranked.fits(i) - lead_fits
+        and unpenalised(i)
+        >= lead_score - (FIT_SLOT if float(own[i]) >= SLOT_MATCH or broad or decisive[i] else NEAR_SLOT)
+    ]
+    if situational and count > 1:  # first the part of their situation no advice shown so far was made for
+        second = max(situational, key=lambda i: (bool(ranked.fits(i) - lead_fits - ranking.addressed), unpenalised(i)))
+        picked.append(second)
+        points.add(int(point[second]))
+    if len(picked) != count:
+        for i, p in zip(rest.tolist(), point[rest].tolist(), strict=True):
+            if p not in points:
+                picked.append(i)
+                points.add(p)
+                if len(picked) == count:
+                    break
+    return ranked.pick(picked)
 
 
 def _unpenalised(s: Scored) -> float:

@@ -513,32 +513,42 @@ def features(tokens: list[Token], lexicon: Lexicon, rng: random.Random | None = 
         return f
 
     base = [own(i) for i in range(len(tokens))]
-    # what a neighbour shows of each token (its features but the word itself), found once per token
-    shown = [[x for x in b if not x.startswith(("w=", "suf3", "pre3", "len="))] for b in base]
+    n = len(tokens)
+    # what a neighbour shows of each token (its features but the word itself: the head's w=, suf3, pre3
+    # and len= are its items 0, 2, 3 and 4), found once per token
+    shown = [b[1:2] + b[5:] for b in base]
+    cues = [("bgcue" in b, "setting" in b, "role" in b) for b in base]  # read by the clause features
     out: list[list[str]] = []
-    for i in range(len(tokens)):
+    for i in range(n):
         f = list(base[i])
         if i == 0:
             f.append("BOS")
-        if i == len(tokens) - 1:
+        if i == n - 1:
             f.append("EOS")
-        for d in (-3, -2, -1, 1, 2, 3):
+        for d, word, near in _NEIGHBOURS:
             j = i + d
-            if 0 <= j < len(tokens):
-                f.append(f"{d}:w={lows[j]}")
-                if abs(d) <= 2:
-                    f.extend([f"{d}:{x}" for x in shown[j]])
+            if 0 <= j < n:
+                f.append(word + lows[j])
+                if near:
+                    f.extend([near + x for x in shown[j]])
         if i > 0:
             f.append(f"bigram={lows[i - 1]}|{lows[i]}")
-        if i + 1 < len(tokens):
+        if i + 1 < n:
             f.append(f"bigram+={lows[i]}|{lows[i + 1]}")
-        f.extend(_clause_features(i, lows, base))
+        f.extend(_clause_features(i, lows, cues))
         out.append(f)
     return out
 
 
-def _clause_features(i: int, lows: list[str], base: list[list[str]]) -> list[str]:
-    """What the clause says before token ``i``: the last preposition, a background cue, a setting word."""
+# each neighbour's offset, the prefix of its word, and of what it shows (only the nearest two on each side)
+_NEIGHBOURS = tuple((d, f"{d}:w=", f"{d}:" if abs(d) <= 2 else "") for d in (-3, -2, -1, 1, 2, 3))
+
+
+def _clause_features(i: int, lows: list[str], cues: list[tuple[bool, bool, bool]]) -> list[str]:
+    """What the clause says before token ``i``: the last preposition, a background cue, a setting word.
+
+    ``cues``: whether each token's own features hold ``bgcue``, ``setting`` and ``role``.
+    """
     f: list[str] = []
     prep_seen = False
     for j in range(i - 1, max(-1, i - 7), -1):
@@ -548,11 +558,12 @@ def _clause_features(i: int, lows: list[str], base: list[list[str]]) -> list[str
         if not prep_seen and low in _PREP:
             f.append(f"lastprep={low}")
             prep_seen = True
-        if "bgcue" in base[j]:
+        bgcue, setting, role = cues[j]
+        if bgcue:
             f.append("bg_before")
-        if "setting" in base[j]:
+        if setting:
             f.append("setting_before")
-        if "role" in base[j] and i - j <= 3:
+        if role and i - j <= 3:
             f.append("role_before")
     return sorted(set(f))
 
@@ -679,7 +690,7 @@ class EntityTagger:
                 self._names = [(label, [f"{k}-{label}" for k in "BI" if f"{k}-{label}" in known]) for label in _LABELS]
             marginal = self._tagger.marginal
             probs: list[dict[str, float]] = [  # only where a label was tagged: the rest is never read
-                {label: sum(marginal(name, i) for name in names) for label, names in self._names} if tag != "O" else {}
+                {label: sum(map(marginal, names, (i, i))) for label, names in self._names} if tag != "O" else {}
                 for i, tag in enumerate(tags)
             ]
         spans: list[Tagged] = []

@@ -23,13 +23,15 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 FALLBACK = "fallback"
 SOFTMAX_SCALE = 4.0  # margins are multiplied by this before the softmax that gives a confidence
+CHAR_MIN, CHAR_MAX = 2, 5  # the character n-grams' sizes (the trained model's)
+WORDS_KEPT = 2_048  # words whose character n-gram columns are remembered (~0.3 KB each; emptied past this)
 
 _LEADING_MENTION = re.compile(r"^\s*(?:(?:@\S+|<@\w+>|hey bot|hi bot|yo bot|bot)\s*[,:\-]?\s+)+", re.I)
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
@@ -47,21 +49,31 @@ def word_ngrams(text: str) -> list[str]:
     return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
 
 
-def char_wb_ngrams(text: str, min_n: int = 2, max_n: int = 5) -> list[str]:
+def char_wb_ngrams(text: str, min_n: int = CHAR_MIN, max_n: int = CHAR_MAX) -> list[str]:
     """Character n-grams inside space-padded words, as scikit-learn's ``analyzer="char_wb"``."""
     out: list[str] = []
-    for word in _WHITE_SPACES.sub(" ", text.lower()).split():
-        w = f" {word} "
-        w_len = len(w)
-        for n in range(min_n, max_n + 1):
-            offset = 0
-            out.append(w[offset : offset + n])
-            while offset + n < w_len:
-                offset += 1
-                out.append(w[offset : offset + n])
-            if offset == 0:  # the whole padded word was shorter than n: longer n add nothing new
-                break
+    for word in char_words(text):
+        _word_grams(word, min_n, max_n, out)
     return out
+
+
+def char_words(text: str) -> list[str]:
+    """The words :func:`char_wb_ngrams` takes its n-grams from (each word's are its own)."""
+    return _WHITE_SPACES.sub(" ", text.lower()).split()
+
+
+def _word_grams(word: str, min_n: int, max_n: int, out: list[str]) -> None:
+    """Append one word's character n-grams to ``out``."""
+    w = f" {word} "
+    w_len = len(w)
+    for n in range(min_n, max_n + 1):
+        offset = 0
+        out.append(w[offset : offset + n])
+        while offset + n < w_len:
+            offset += 1
+            out.append(w[offset : offset + n])
+        if offset == 0:  # the whole padded word was shorter than n: longer n add nothing new
+            break
 
 
 class Vocabulary:
@@ -94,12 +106,27 @@ class Vocabulary:
         """The column of each gram that is a known term (unknown ones are left out), as int64."""
         if not grams or not len(self.sorted):
             return np.zeros(0, dtype=np.int64)
-        query = np.array(grams, dtype=str)
+        width = self.sorted.dtype.itemsize // 4  # (numpy's str dtype holds 4 bytes a character)
+        if max(map(len, grams)) > width:  # longer than every term: not one of them
+            grams = [g for g in grams if len(g) <= width]
+        # made in the terms' own dtype: numpy need not measure every gram first (a third of the time)
+        query = np.array(grams, dtype=self.sorted.dtype)
         pos = np.searchsorted(self.sorted, query)
         np.minimum(pos, len(self.sorted) - 1, out=pos)
         found = self.sorted[pos] == query
         cols: np.ndarray = self.columns[pos[found]]
         return cols
+
+    def columns_of(self, grams: list[str]) -> np.ndarray:
+        """Each gram's column, or -1 where it is not a known term (in the grams' order), as int64."""
+        if not grams or not len(self.sorted):
+            return np.full(len(grams), -1, dtype=np.int64)
+        width = self.sorted.dtype.itemsize // 4
+        query = np.array([g if len(g) <= width else "" for g in grams], dtype=self.sorted.dtype)
+        pos = np.searchsorted(self.sorted, query)
+        np.minimum(pos, len(self.sorted) - 1, out=pos)
+        found = (self.sorted[pos] == query) & np.fromiter((len(g) <= width for g in grams), bool, len(grams))
+        return np.where(found, self.columns[pos], -1)
 
 
 @dataclass
@@ -117,8 +144,40 @@ class IntentModel:
     scope_intercept: float
     scope_threshold: float
     scope_keep: float
+    # each word's known character n-grams (their columns, repeated as often as they occur), remembered
+    _word_columns: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # features ----------------------------------------------------------------------------------
+
+    def char_columns(self, text: str) -> np.ndarray:
+        """The columns of ``text``'s character n-grams that are known terms, each as often as it occurs.
+
+        The same multiset as ``self.char_vocab.lookup(char_wb_ngrams(text))``, in another order (each
+        word's n-grams are its own, and a word's columns are remembered: students reuse their words).
+        """
+        words = char_words(text)
+        if not words:
+            return np.zeros(0, dtype=np.int64)
+        held = self._word_columns
+        known = {w: held.get(w) for w in words}  # (read once: another thread may empty the memory meanwhile)
+        missing = [w for w, cols in known.items() if cols is None]
+        if missing:
+            grams: list[str] = []
+            ends: list[int] = []
+            for w in missing:
+                _word_grams(w, CHAR_MIN, CHAR_MAX, grams)
+                ends.append(len(grams))
+            found = self.char_vocab.columns_of(grams)
+            fresh: dict[str, np.ndarray] = {}
+            start = 0
+            for w, end in zip(missing, ends, strict=True):
+                part = found[start:end]
+                known[w] = fresh[w] = part[part >= 0]
+                start = end
+            if len(held) + len(fresh) > WORDS_KEPT:
+                held.clear()
+            held.update(fresh)
+        return np.concatenate([cols for w in words if (cols := known[w]) is not None])
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The message's TF-IDF vector as (column indices, values), each block L2-normalised."""
@@ -126,11 +185,10 @@ class IntentModel:
         cols: list[np.ndarray] = []
         vals: list[np.ndarray] = []
         offset = 0
-        for grams, vocab, idf in (
-            (word_ngrams(clean), self.word_vocab, self.word_idf),
-            (char_wb_ngrams(clean), self.char_vocab, self.char_idf),
+        for found, idf in (
+            (self.word_vocab.lookup(word_ngrams(clean)), self.word_idf),
+            (self.char_columns(clean), self.char_idf),
         ):
-            found = vocab.lookup(grams)
             if found.size:
                 idx, counts = np.unique(found, return_counts=True)
                 tf = counts.astype(np.float64)

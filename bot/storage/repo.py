@@ -42,6 +42,7 @@ def get_or_create_user(session: Session, ref: ConversationRef, now: datetime) ->
     return user, True
 
 
+_FAR = datetime.max.replace(tzinfo=ZoneInfo("UTC"))  # after every dated interview: undated ones sort last
 LAST_SEEN_EVERY = timedelta(hours=1)
 """``users.last_seen_at`` is written at most this often (it only feeds retention, counted in days)."""
 
@@ -183,8 +184,7 @@ class UserData:
     def interviews(self, *, include_cancelled: bool = False) -> list[Interview]:
         """All the user's interviews, soonest first (undated ones last)."""
         rows = [i for i in self._every_interview() if include_cancelled or i.status != "cancelled"]
-        far = datetime.max.replace(tzinfo=ZoneInfo("UTC"))
-        return sorted(rows, key=lambda i: (i.starts_at or far, i.id))
+        return sorted(rows, key=lambda i: (i.starts_at or _FAR, i.id))
 
     def upcoming(self, now: datetime, grace: timedelta = timedelta(hours=3)) -> list[Interview]:
         """Scheduled interviews not yet over (undated ones included).
@@ -213,9 +213,9 @@ class UserData:
             for i in self.interviews(include_cancelled=include_cancelled)
             if i.company
             and (
-                normalise_company(i.company) == wanted
-                or normalise_company(i.company).startswith(wanted + " ")
-                or wanted.startswith(normalise_company(i.company) + " ")
+                (have := normalise_company(i.company)) == wanted
+                or have.startswith(wanted + " ")
+                or wanted.startswith(have + " ")
             )
         ]
 
@@ -366,6 +366,7 @@ _SUFFIXES = (
 )
 
 
+@functools.lru_cache(maxsize=1024)
 def normalise_company(name: str) -> str:
     """Lowercased, single-spaced company name without a trailing legal suffix."""
     norm = " ".join(name.lower().replace(",", " ").split())
