@@ -158,10 +158,6 @@ def _supposed(words: list[str], start: int, end: int) -> bool:
     return right < len(words) and words[right] == "?" and any(w in _ASKING or w.endswith("'ll") for w in clause)
 
 
-def _group_applies(group: FactGroup, words: list[str]) -> bool:
-    return not group.only_with or any(w.startswith(p) for w in words for p in group.only_with)
-
-
 # (fact name, its group, [(value key, keyword, keyword's words)…] in declaration order), per knowledge base
 _Table = list[tuple[str, FactGroup, list[tuple[str, str, tuple[str, ...]]]]]
 _TABLES: dict[int, tuple[Knowledge, _Table]] = {}
@@ -234,14 +230,27 @@ def _one_typo(word: str, keyword: str) -> bool:
 def _respelt(knowledge: Knowledge, words: list[str]) -> list[str]:
     """The words with one-typo misspellings of fact keywords put right; words the knowledge base knows stay."""
     known, by_letter = _spelling(knowledge)
+    fixes = _FIXES.get(id(knowledge))
+    if fixes is None or fixes[0] is not knowledge:
+        fixes = _FIXES[id(knowledge)] = (knowledge, {})
+    fixed = fixes[1]
     out = []
     for w in words:
         if len(w) >= TYPO_MIN and w.isalpha() and w not in known:
-            near = [k for k in by_letter.get(w[0], ()) if _one_typo(w, k)]
-            if len(near) == 1:
-                w = near[0]
+            right = fixed.get(w)
+            if right is None:
+                near = [k for k in by_letter.get(w[0], ()) if _one_typo(w, k)]
+                right = near[0] if len(near) == 1 else w
+                if len(fixed) >= FIXES_KEPT:
+                    fixed.clear()
+                fixed[w] = right
+            w = right
         out.append(w)
     return out
+
+
+FIXES_KEPT = 4096  # unknown words whose correction (or none) is remembered, per knowledge base
+_FIXES: dict[int, tuple[Knowledge, dict[str, str]]] = {}
 
 
 def detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
@@ -265,18 +274,28 @@ def _detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
         return found
     singular = _singular(words)
     present = set(words) | set(singular)
+    entries, by_first = _index(knowledge)
+    # only keywords whose first word is in the message can match; tried in declaration order (as the table)
+    candidates: list[int] = []
+    for w in present:
+        at = by_first.get(w)
+        if at is not None:
+            candidates.extend(at)
+    candidates.sort()
+    applies: dict[str, bool] = {}  # per fact: whether its group reads this message (``only_with``)
     # every keyword found: (fact, value, keyword, its words, first and last position)
     matches: list[tuple[str, str, str, tuple[str, ...], int, int]] = []
-    for name, group, keywords in _table(knowledge):
-        if not _group_applies(group, words):
+    for n in candidates:
+        name, only_with, key, keyword, kw = entries[n]
+        ok = applies.get(name)
+        if ok is None:
+            ok = applies[name] = not only_with or any(w.startswith(only_with) for w in words)
+        if not ok:
             continue
-        for key, keyword, kw in keywords:
-            if not kw or kw[0] not in present:  # cannot match: its first word is not in the message
-                continue
-            where = _match(words, kw) or _match(singular, kw)
-            if where is None or _negated(words, where[0], kw) or _continues(knowledge, name, words, where[1], kw):
-                continue
-            matches.append((name, key, keyword, kw, where[0], where[1]))
+        where = _match(words, kw) or _match(singular, kw)
+        if where is None or _negated(words, where[0], kw) or _continues(knowledge, name, words, where[1], kw):
+            continue
+        matches.append((name, key, keyword, kw, where[0], where[1]))
     for name, key, keyword, kw, start, end in matches:
         # words that are part of a longer keyword of another fact say that one ("they picked someone else"
         # is a rejection, not a new interviewer)
@@ -286,6 +305,30 @@ def _detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
         if best is None or len(kw) > best.length:
             found[name] = Found(key, keyword, _supposed(words, start, end), len(kw))
     return found
+
+
+# per knowledge base: every keyword of the table in declaration order (fact, the group's ``only_with`` prefixes,
+# value key, keyword, its words), and by first word the places of the keywords that start with it
+_Entry = tuple[str, tuple[str, ...], str, str, tuple[str, ...]]
+_INDEX: dict[int, tuple[Knowledge, list[_Entry], dict[str, list[int]]]] = {}
+
+
+def _index(knowledge: Knowledge) -> tuple[list[_Entry], dict[str, list[int]]]:
+    """The fact keywords in declaration order and, by first word, where they are (once per knowledge base)."""
+    held = _INDEX.get(id(knowledge))
+    if held is None or held[0] is not knowledge:
+        entries: list[_Entry] = []
+        by_first: dict[str, list[int]] = {}
+        for name, group, keywords in _table(knowledge):
+            only_with = tuple(group.only_with or ())
+            for key, keyword, kw in keywords:
+                if not kw:  # (no words: never matches)
+                    continue
+                by_first.setdefault(kw[0], []).append(len(entries))
+                entries.append((name, only_with, key, keyword, kw))
+        with _TABLES_LOCK:
+            _INDEX[id(knowledge)] = held = (knowledge, entries, by_first)
+    return held[1], held[2]
 
 
 def _continues(knowledge: Knowledge, fact: str, words: list[str], end: int, keyword: tuple[str, ...]) -> bool:
