@@ -1,0 +1,28 @@
+"""The planner's prebuilt queries are the queries it used to build per message: same SQL, same rows."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.reminders.planner import OPEN, _open_count, _pending_query
+from bot.storage.models import Reminder
+
+
+def _sql(statement: object, dialect: object) -> str:
+    return str(statement.compile(dialect=dialect))  # type: ignore[attr-defined]
+
+
+def test_prebuilt_queries_send_the_same_sql() -> None:
+    pending = select(Reminder).where(Reminder.interview_id == 7, Reminder.user_id == 3, Reminder.status == "pending")
+    count = select(func.count()).select_from(Reminder).where(Reminder.user_id == 3, Reminder.status.in_(OPEN))
+    for dialect in (sqlite.dialect(), postgresql.dialect()):
+        for built, prebuilt in ((pending.order_by(Reminder.id), _pending_query()), (count, _open_count())):
+            # only the bound parameters' names may differ (SQLite's "?" placeholders don't show them)
+            assert _unnamed(_sql(built, dialect)) == _unnamed(_sql(prebuilt, dialect))
+
+
+def _unnamed(sql: str) -> str:
+    return re.sub(r"%\(\w+\)s|__\[POSTCOMPILE_\w+\]", "<param>", sql)
