@@ -18,7 +18,7 @@ def _sql(statement: object, dialect: object) -> str:
 def test_prebuilt_queries_send_the_same_sql() -> None:
     pending = select(Reminder).where(Reminder.interview_id == 7, Reminder.user_id == 3, Reminder.status == "pending")
     count = select(func.count()).select_from(Reminder).where(Reminder.user_id == 3, Reminder.status.in_(OPEN))
-    for dialect in (sqlite.dialect(), postgresql.dialect()):
+    for dialect in (sqlite.dialect(), postgresql.dialect()):  # type: ignore[no-untyped-call]
         for built, prebuilt in ((pending.order_by(Reminder.id), _pending_query()), (count, _open_count())):
             # only the bound parameters' names may differ (SQLite's "?" placeholders don't show them)
             assert _unnamed(_sql(built, dialect)) == _unnamed(_sql(prebuilt, dialect))
