@@ -17,10 +17,11 @@ import pytest
 
 from bot.coaching import situation
 from bot.coaching.situation import (
+    _BREAKS,
+    MAX_GAP,
     TYPO_MIN,
     Found,
     _continues,
-    _match,
     _negated,
     _one_typo,
     _singular,
@@ -32,6 +33,25 @@ from bot.coaching.situation import (
 from bot.knowledge.library import Knowledge
 
 DATA = Path(__file__).parent / "data"
+
+
+def _reference_match(words: list[str], keyword: tuple[str, ...]) -> tuple[int, int] | None:
+    """Where ``keyword`` occurs in ``words`` (its first and last position), allowing short gaps."""
+    if not keyword:
+        return None
+    for start, word in enumerate(words):
+        if word != keyword[0]:
+            continue
+        pos, ok = start, True
+        for part in keyword[1:]:
+            window = words[pos + 1 : pos + 2 + MAX_GAP]
+            if part not in window or any(w in _BREAKS for w in window[: window.index(part)]):
+                ok = False
+                break
+            pos = pos + 1 + window.index(part)
+        if ok:
+            return start, pos
+    return None
 
 
 def _reference_respelt(knowledge: Knowledge, words: list[str]) -> list[str]:
@@ -61,7 +81,7 @@ def _reference_detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
         for key, keyword, kw in keywords:
             if not kw or kw[0] not in present:
                 continue
-            where = _match(words, kw) or _match(singular, kw)
+            where = _reference_match(words, kw) or _reference_match(singular, kw)
             if where is None or _negated(words, where[0], kw) or _continues(knowledge, name, words, where[1], kw):
                 continue
             matches.append((name, key, keyword, kw, where[0], where[1]))

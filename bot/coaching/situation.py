@@ -100,15 +100,15 @@ class Found:
     length: int
 
 
-def _match(words: list[str], keyword: tuple[str, ...]) -> tuple[int, int] | None:
-    """Where ``keyword`` occurs in ``words`` (its first and last position), allowing short gaps."""
-    if not keyword:
-        return None
-    for start, word in enumerate(words):
-        if word != keyword[0]:
-            continue
+def _match_from(words: list[str], starts: list[int], keyword: tuple[str, ...]) -> tuple[int, int] | None:
+    """Where ``keyword`` occurs in ``words`` (its first and last position), allowing short gaps.
+
+    Only ``starts`` are tried: the places of the keyword's first word in ``words`` (:func:`_places`), in order.
+    """
+    rest = keyword[1:]
+    for start in starts:
         pos, ok = start, True
-        for part in keyword[1:]:
+        for part in rest:
             window = words[pos + 1 : pos + 2 + MAX_GAP]
             if part not in window or any(w in _BREAKS for w in window[: window.index(part)]):
                 ok = False
@@ -117,6 +117,18 @@ def _match(words: list[str], keyword: tuple[str, ...]) -> tuple[int, int] | None
         if ok:
             return start, pos
     return None
+
+
+def _places(words: list[str]) -> dict[str, list[int]]:
+    """Where each word occurs in ``words``, in order."""
+    out: dict[str, list[int]] = {}
+    for n, w in enumerate(words):
+        at = out.get(w)
+        if at is None:
+            out[w] = [n]
+        else:
+            at.append(n)
+    return out
 
 
 _NOT_PLURAL = frozenset(
@@ -282,6 +294,7 @@ def _detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
         if at is not None:
             candidates.extend(at)
     candidates.sort()
+    in_words, in_singular = _places(words), _places(singular)  # (the keywords are tried only where they start)
     applies: dict[str, bool] = {}  # per fact: whether its group reads this message (``only_with``)
     # every keyword found: (fact, value, keyword, its words, first and last position)
     matches: list[tuple[str, str, str, tuple[str, ...], int, int]] = []
@@ -292,7 +305,9 @@ def _detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
             ok = applies[name] = not only_with or any(w.startswith(only_with) for w in words)
         if not ok:
             continue
-        where = _match(words, kw) or _match(singular, kw)
+        where = _match_from(words, in_words.get(kw[0], _NOWHERE), kw) or _match_from(
+            singular, in_singular.get(kw[0], _NOWHERE), kw
+        )
         if where is None or _negated(words, where[0], kw) or _continues(knowledge, name, words, where[1], kw):
             continue
         matches.append((name, key, keyword, kw, where[0], where[1]))
@@ -306,6 +321,8 @@ def _detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
             found[name] = Found(key, keyword, _supposed(words, start, end), len(kw))
     return found
 
+
+_NOWHERE: list[int] = []
 
 # per knowledge base: every keyword of the table in declaration order (fact, the group's ``only_with`` prefixes,
 # value key, keyword, its words), and by first word the places of the keywords that start with it
