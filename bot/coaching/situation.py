@@ -540,7 +540,14 @@ def learn_from_text(turn: Turn, text: str) -> None:
 
     The message's advice words (those of the knowledge base: no names, places, dates or numbers) are kept
     for a moment, so that a follow-up question can be read with them (:func:`said_before`).
+
+    Learning the same text again in one turn changes nothing while what it wrote is still there (the
+    dialogue learns from every message, then the scheduler again once the interview is recorded): it
+    only reads the interviews on file, as the reading would (a new interview gets its id then).
     """
+    if turn.has_storage and text and turn.learned is not None and turn.learned == _learned(turn, text):
+        current_interview(turn)
+        return
     situation(turn, text)
     if not turn.has_storage or not text:
         return
@@ -552,6 +559,21 @@ def learn_from_text(turn: Turn, text: str) -> None:
         turn.remember("said_before_at", turn.context.get("said_at"))
         turn.remember("said", said)
         turn.remember("said_at", turn.now.isoformat())
+    turn.learned = _learned(turn, text)
+
+
+def _learned(turn: Turn, text: str) -> tuple[object, ...]:
+    """What learning ``text`` depends on and writes: the same again means learning it again is a no-op.
+
+    (The facts said in it are set in ``facts``, an outcome's time in ``outcome_at``, its words in ``said``:
+    with these as learning left them, it would write each of them again with the same value.)
+    """
+    ctx = turn.context
+    return (text, turn.now, _copy(ctx.get("facts")), ctx.get("outcome_at"), ctx.get("said"))
+
+
+def _copy(value: object) -> object:
+    return dict(value) if isinstance(value, dict) else value
 
 
 def said_before(turn: Turn) -> str:
