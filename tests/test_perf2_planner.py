@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.reminders.planner import OPEN, _open_count, _pending_query
+from bot.reminders.planner import OPEN, _insert_reminders, _open_count, _pending_query
 from bot.storage.models import Reminder
 
 
@@ -26,3 +26,11 @@ def test_prebuilt_queries_send_the_same_sql() -> None:
 
 def _unnamed(sql: str) -> str:
     return re.sub(r"%\(\w+\)s|__\[POSTCOMPILE_\w+\]", "<param>", sql)
+
+
+def test_planned_reminders_are_inserted_with_the_same_sql_as_through_the_orm() -> None:
+    row = dict.fromkeys(("user_id", "interview_id", "kind", "due_at", "planned_at", "status", "attempts"), None)
+    for dialect in (sqlite.dialect(), postgresql.dialect()):  # type: ignore[no-untyped-call]
+        orm = insert(Reminder).values(row).compile(dialect=dialect)
+        core = _insert_reminders().values(row).compile(dialect=dialect)
+        assert str(orm) == str(core)
