@@ -100,15 +100,15 @@ class Found:
     length: int
 
 
-def _match(words: list[str], keyword: tuple[str, ...]) -> tuple[int, int] | None:
-    """Where ``keyword`` occurs in ``words`` (its first and last position), allowing short gaps."""
-    if not keyword:
-        return None
-    for start, word in enumerate(words):
-        if word != keyword[0]:
-            continue
+def _match_from(words: list[str], starts: list[int], keyword: tuple[str, ...]) -> tuple[int, int] | None:
+    """Where ``keyword`` occurs in ``words`` (its first and last position), allowing short gaps.
+
+    Only ``starts`` are tried: the places of the keyword's first word in ``words`` (:func:`_places`), in order.
+    """
+    rest = keyword[1:]
+    for start in starts:
         pos, ok = start, True
-        for part in keyword[1:]:
+        for part in rest:
             window = words[pos + 1 : pos + 2 + MAX_GAP]
             if part not in window or any(w in _BREAKS for w in window[: window.index(part)]):
                 ok = False
@@ -117,6 +117,18 @@ def _match(words: list[str], keyword: tuple[str, ...]) -> tuple[int, int] | None
         if ok:
             return start, pos
     return None
+
+
+def _places(words: list[str]) -> dict[str, list[int]]:
+    """Where each word occurs in ``words``, in order."""
+    out: dict[str, list[int]] = {}
+    for n, w in enumerate(words):
+        at = out.get(w)
+        if at is None:
+            out[w] = [n]
+        else:
+            at.append(n)
+    return out
 
 
 _NOT_PLURAL = frozenset(
@@ -156,10 +168,6 @@ def _supposed(words: list[str], start: int, end: int) -> bool:
     if any((w in _IFFY and not (reported and w in _WOULD)) or (w.endswith("'d") and not reported) for w in clause):
         return True  # (a plan is a fact: "it will be on zoom", "I'll be meeting a panel"; a question is not)
     return right < len(words) and words[right] == "?" and any(w in _ASKING or w.endswith("'ll") for w in clause)
-
-
-def _group_applies(group: FactGroup, words: list[str]) -> bool:
-    return not group.only_with or any(w.startswith(p) for w in words for p in group.only_with)
 
 
 # (fact name, its group, [(value key, keyword, keyword's words)…] in declaration order), per knowledge base
@@ -234,14 +242,27 @@ def _one_typo(word: str, keyword: str) -> bool:
 def _respelt(knowledge: Knowledge, words: list[str]) -> list[str]:
     """The words with one-typo misspellings of fact keywords put right; words the knowledge base knows stay."""
     known, by_letter = _spelling(knowledge)
+    fixes = _FIXES.get(id(knowledge))
+    if fixes is None or fixes[0] is not knowledge:
+        fixes = _FIXES[id(knowledge)] = (knowledge, {})
+    fixed = fixes[1]
     out = []
     for w in words:
         if len(w) >= TYPO_MIN and w.isalpha() and w not in known:
-            near = [k for k in by_letter.get(w[0], ()) if _one_typo(w, k)]
-            if len(near) == 1:
-                w = near[0]
+            right = fixed.get(w)
+            if right is None:
+                near = [k for k in by_letter.get(w[0], ()) if _one_typo(w, k)]
+                right = near[0] if len(near) == 1 else w
+                if len(fixed) >= FIXES_KEPT:
+                    fixed.clear()
+                fixed[w] = right
+            w = right
         out.append(w)
     return out
+
+
+FIXES_KEPT = 4096  # unknown words whose correction (or none) is remembered, per knowledge base
+_FIXES: dict[int, tuple[Knowledge, dict[str, str]]] = {}
 
 
 def detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
@@ -265,18 +286,31 @@ def _detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
         return found
     singular = _singular(words)
     present = set(words) | set(singular)
+    entries, by_first = _index(knowledge)
+    # only keywords whose first word is in the message can match; tried in declaration order (as the table)
+    candidates: list[int] = []
+    for w in present:
+        at = by_first.get(w)
+        if at is not None:
+            candidates.extend(at)
+    candidates.sort()
+    in_words, in_singular = _places(words), _places(singular)  # (the keywords are tried only where they start)
+    applies: dict[str, bool] = {}  # per fact: whether its group reads this message (``only_with``)
     # every keyword found: (fact, value, keyword, its words, first and last position)
     matches: list[tuple[str, str, str, tuple[str, ...], int, int]] = []
-    for name, group, keywords in _table(knowledge):
-        if not _group_applies(group, words):
+    for n in candidates:
+        name, only_with, key, keyword, kw = entries[n]
+        ok = applies.get(name)
+        if ok is None:
+            ok = applies[name] = not only_with or any(w.startswith(only_with) for w in words)
+        if not ok:
             continue
-        for key, keyword, kw in keywords:
-            if not kw or kw[0] not in present:  # cannot match: its first word is not in the message
-                continue
-            where = _match(words, kw) or _match(singular, kw)
-            if where is None or _negated(words, where[0], kw) or _continues(knowledge, name, words, where[1], kw):
-                continue
-            matches.append((name, key, keyword, kw, where[0], where[1]))
+        where = _match_from(words, in_words.get(kw[0], _NOWHERE), kw) or _match_from(
+            singular, in_singular.get(kw[0], _NOWHERE), kw
+        )
+        if where is None or _negated(words, where[0], kw) or _continues(knowledge, name, words, where[1], kw):
+            continue
+        matches.append((name, key, keyword, kw, where[0], where[1]))
     for name, key, keyword, kw, start, end in matches:
         # words that are part of a longer keyword of another fact say that one ("they picked someone else"
         # is a rejection, not a new interviewer)
@@ -286,6 +320,32 @@ def _detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
         if best is None or len(kw) > best.length:
             found[name] = Found(key, keyword, _supposed(words, start, end), len(kw))
     return found
+
+
+_NOWHERE: list[int] = []
+
+# per knowledge base: every keyword of the table in declaration order (fact, the group's ``only_with`` prefixes,
+# value key, keyword, its words), and by first word the places of the keywords that start with it
+_Entry = tuple[str, tuple[str, ...], str, str, tuple[str, ...]]
+_INDEX: dict[int, tuple[Knowledge, list[_Entry], dict[str, list[int]]]] = {}
+
+
+def _index(knowledge: Knowledge) -> tuple[list[_Entry], dict[str, list[int]]]:
+    """The fact keywords in declaration order and, by first word, where they are (once per knowledge base)."""
+    held = _INDEX.get(id(knowledge))
+    if held is None or held[0] is not knowledge:
+        entries: list[_Entry] = []
+        by_first: dict[str, list[int]] = {}
+        for name, group, keywords in _table(knowledge):
+            only_with = tuple(group.only_with or ())
+            for key, keyword, kw in keywords:
+                if not kw:  # (no words: never matches)
+                    continue
+                by_first.setdefault(kw[0], []).append(len(entries))
+                entries.append((name, only_with, key, keyword, kw))
+        with _TABLES_LOCK:
+            _INDEX[id(knowledge)] = held = (knowledge, entries, by_first)
+    return held[1], held[2]
 
 
 def _continues(knowledge: Knowledge, fact: str, words: list[str], end: int, keyword: tuple[str, ...]) -> bool:
@@ -480,7 +540,14 @@ def learn_from_text(turn: Turn, text: str) -> None:
 
     The message's advice words (those of the knowledge base: no names, places, dates or numbers) are kept
     for a moment, so that a follow-up question can be read with them (:func:`said_before`).
+
+    Learning the same text again in one turn changes nothing while what it wrote is still there (the
+    dialogue learns from every message, then the scheduler again once the interview is recorded): it
+    only reads the interviews on file, as the reading would (a new interview gets its id then).
     """
+    if turn.has_storage and text and turn.learned is not None and turn.learned == _learned(turn, text):
+        current_interview(turn)
+        return
     situation(turn, text)
     if not turn.has_storage or not text:
         return
@@ -492,6 +559,21 @@ def learn_from_text(turn: Turn, text: str) -> None:
         turn.remember("said_before_at", turn.context.get("said_at"))
         turn.remember("said", said)
         turn.remember("said_at", turn.now.isoformat())
+    turn.learned = _learned(turn, text)
+
+
+def _learned(turn: Turn, text: str) -> tuple[object, ...]:
+    """What learning ``text`` depends on and writes: the same again means learning it again is a no-op.
+
+    (The facts said in it are set in ``facts``, an outcome's time in ``outcome_at``, its words in ``said``:
+    with these as learning left them, it would write each of them again with the same value.)
+    """
+    ctx = turn.context
+    return (text, turn.now, _copy(ctx.get("facts")), ctx.get("outcome_at"), ctx.get("said"))
+
+
+def _copy(value: object) -> object:
+    return dict(value) if isinstance(value, dict) else value
 
 
 def said_before(turn: Turn) -> str:

@@ -49,6 +49,7 @@ class Turn:
     forgotten: bool = False
     _pending_set: bool = field(default=False, repr=False)
     registry: Registry | None = field(default=None, repr=False)  # set by dispatch, for handle_as
+    learned: tuple[object, ...] | None = field(default=None, repr=False)  # the last text learned from (situation)
 
     @property
     def data(self) -> UserData:

@@ -22,6 +22,7 @@ that the grammar could not read. The rules (docs/nlu-guidelines.md):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -212,6 +213,7 @@ def _around(text: str, start: int, end: int, width: int = 24) -> str:
 
 
 Span = tuple[int, int]
+FOUND_KEPT = 256  # recent texts whose time and day readings are remembered (each is read several times a message)
 TimeRule = tuple[re.Pattern[str], Callable[[re.Match[str], str], time | None]]
 
 
@@ -335,6 +337,7 @@ def find_time(text: str) -> tuple[time | None, str]:
     return at, (text if span is None else _blank(text, *span))
 
 
+@functools.lru_cache(maxsize=FOUND_KEPT)  # (a message's text is read again by the entity tagger, the scheduler…)
 def _find_time(text: str) -> tuple[time | None, Span | None, bool]:
     """The first clock time in ``text``, its span, and whether it is only a bare hour ("at 3")."""
     for pattern, read in _TIME_RULES:
@@ -791,6 +794,7 @@ _BOUND = re.compile(r"\b(?:before|after|until|till|til|no later than|not before)
 _OR_NEXT = re.compile(r"\s*(?:,\s*)?(?:or|and/or|/)\s+(?:maybe\s+|possibly\s+|on\s+)?")
 
 
+@functools.lru_cache(maxsize=FOUND_KEPT)  # (pure: the same text and day give the same reading)
 def _find_day(text: str, today: date, month_first: bool) -> tuple[date | None, Span | None, bool]:
     """The first day expression in ``text``, its span, and whether the words around it name no single day.
 

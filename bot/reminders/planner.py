@@ -8,10 +8,12 @@ user's night, then the result is stored in UTC.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, insert, inspect, select, update
+from sqlalchemy import ColumnElement, Insert, Select, Table, bindparam, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from bot.common import formatting, limits, markup
@@ -49,6 +51,36 @@ def _pending_of(interview: Interview) -> tuple[ColumnElement[bool], ...]:
         Reminder.interview_id == interview.id,
         Reminder.user_id == interview.user_id,
         Reminder.status == "pending",
+    )
+
+
+@functools.cache
+def _pending_query() -> Select[Reminder]:
+    """An interview's pending reminders, oldest first (as :func:`_pending_of`; built once, the ids bound)."""
+    return (
+        select(Reminder)
+        .where(
+            Reminder.interview_id == bindparam("b_interview"),
+            Reminder.user_id == bindparam("b_user"),
+            Reminder.status == "pending",
+        )
+        .order_by(Reminder.id)
+    )
+
+
+@functools.cache
+def _insert_reminders() -> Insert:
+    """The insert of newly planned reminders, on the table (built once)."""
+    return insert(cast(Table, Reminder.__table__))
+
+
+@functools.cache
+def _open_count() -> Select[int]:
+    """How many reminders of a user are waiting or being sent (built once, the user bound)."""
+    return (
+        select(func.count())
+        .select_from(Reminder)
+        .where(Reminder.user_id == bindparam("b_user"), Reminder.status.in_(OPEN))
     )
 
 
@@ -126,13 +158,7 @@ class ReminderPlanner:
         existing = (
             []  # a new interview has no reminders yet
             if new
-            else list(
-                session.scalars(
-                    select(Reminder)
-                    .where(*_pending_of(interview))
-                    .order_by(Reminder.id)
-                )
-            )
+            else list(session.scalars(_pending_query(), {"b_interview": interview.id, "b_user": interview.user_id}))
         )
         self._follow_start(interview, [row for row in existing if row.kind == CUSTOM])
         existing = [row for row in existing if row.kind != CUSTOM]
@@ -174,7 +200,8 @@ class ReminderPlanner:
             )
         if created:
             self._check_limit(session, user, len(created))
-            session.execute(insert(Reminder), created)  # one statement (executemany), no RETURNING
+            # one statement (executemany), no RETURNING; on the table (the ORM's bulk path adds only its cost)
+            session.connection().execute(_insert_reminders(), created)
         rows = [Reminder(**values) for values in created]  # (detached copies: what the answer shows)
         interview.planned_schedule = interview.schedule()  # type: ignore[attr-defined]
         upcoming = sorted((r for r in waiting + rows if r.status == "pending"), key=lambda r: r.due_at)
@@ -246,9 +273,7 @@ class ReminderPlanner:
     def _check_limit(session: Session, user: User, adding: int) -> None:
         # count what this message already changed in the reminders (and only those: no other write early)
         session.flush()  # count what this message already changed
-        waiting = session.scalar(
-            select(func.count()).select_from(Reminder).where(Reminder.user_id == user.id, Reminder.status.in_(OPEN))
-        )
+        waiting = session.connection().execute(_open_count(), {"b_user": user.id}).scalar()  # (just flushed)
         if int(waiting or 0) + adding > limits.MAX_OPEN_REMINDERS:
             raise LimitReached(
                 "reminders",
@@ -275,10 +300,7 @@ class ReminderPlanner:
         if interview.id in planned:
             return planned[interview.id]  # type: ignore[no-any-return]
         return session.scalars(
-            select(Reminder)
-            .where(*_pending_of(interview))
-            .order_by(Reminder.due_at)
-            .limit(1)
+            select(Reminder).where(*_pending_of(interview)).order_by(Reminder.due_at).limit(1)
         ).first()
 
     def snooze(self, session: Session, user: User, reminder_id: int, until: datetime) -> Reminder | None:

@@ -182,6 +182,28 @@ class Database:
                 writer.release()
 
     @contextlib.contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A writing transaction on a plain Core connection: commits when the block ends, rolls back on error.
+
+        The same guarantees as :meth:`session` (this process's SQLite writer lock taken first, the
+        same bounded wait, ``BEGIN IMMEDIATE`` through the engine's ``begin`` event, the statement
+        deadline, the same commit), without an ORM session around it: for writes of prebuilt
+        statements that load no objects (the inbox's record and "done" before an acknowledgement),
+        where the session's own bookkeeping cost more than SQLite's work on SQLite.
+        """
+        writer = self._writer
+        if writer is not None and not writer.acquire(timeout=self._writer_wait):
+            raise OperationalError("(waiting for the database's writer)", None, TimeoutError("database is locked"))
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except PoolTimeoutError as exc:
+            raise OperationalError("(waiting for a database connection)", None, exc) from exc
+        finally:
+            if writer is not None:
+                writer.release()
+
+    @contextlib.contextmanager
     def snapshot(self) -> Iterator[Connection]:
         """A transaction for reading only, that sees one consistent state and makes no writer wait.
 
