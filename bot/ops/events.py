@@ -246,8 +246,7 @@ class Inbox:
             for msg, route, key in records
         ]
         dialect = self.db.engine.dialect
-        with self.db.session() as session:
-            conn = session.connection()
+        with self.db.transaction() as conn:  # no ORM session: prebuilt statements that load no objects
             ids = _prepared(_record_statement(self.db.dialect), dialect).run(conn, rows, returning=True) if rows else []
             if done:
                 _prepared(_done_statement(), dialect).run(
