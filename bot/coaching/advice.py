@@ -218,7 +218,7 @@ class Index:
         self.holders = {t: np.asarray(rows) for t, rows in holders.items()}
         # a word of the question is spoken to by an item that has it or one of its synonyms' words; a key of
         # several words ("pay rise") only when the whole phrase is asked (see widened): "pay" alone is not "salary"
-        self.phrase_holders: list[tuple[str, dict[str, np.ndarray]]] = []
+        self.phrase_holders: list[tuple[str, dict[str, np.ndarray]]] = []  # (" stem stem ", words' items)
         for word, synonyms in self.synonyms.items():
             asked = [t for t in terms(word) if "_" not in t]
             alike = {t for syn in synonyms for t in terms(syn) if "_" not in t}
@@ -233,6 +233,9 @@ class Index:
                     self.phrase_holders.append((f" {' '.join(_stem(w) for w in _WORD.findall(word))} ", widened))
             else:
                 self.holders.update(widened)
+        self.phrase_starts: dict[str, list[int]] = {}  # each phrase by its first stem (checked only when asked)
+        for n, (key, _) in enumerate(self.phrase_holders):
+            self.phrase_starts.setdefault(key.split()[0], []).append(n)
         topic_rows: dict[str, list[int]] = {}
         for n, (top, _) in enumerate(self.entries):
             topic_rows.setdefault(top.intent, []).append(n)
@@ -348,9 +351,13 @@ class Index:
 
         "pay rise" makes the items about salary speak to "pay" and "rise" in that question only.
         """
-        padded = f" {' '.join(_stem(w) for w in plain.split())} "  # "called back" is "call back"
+        stems = [_stem(w) for w in plain.split()]  # "called back" is "call back"
+        maybe = [n for t in dict.fromkeys(stems) for n in self.phrase_starts.get(t, ())]
+        if not maybe:
+            return {}
+        padded = f" {' '.join(stems)} "
         out: dict[str, np.ndarray] = {}
-        for phrase, rows_of in self.phrase_holders:
+        for phrase, rows_of in (self.phrase_holders[n] for n in sorted(maybe)):
             if phrase in padded:
                 for t, rows in rows_of.items():
                     held = out.get(t, self.holders.get(t))
@@ -442,8 +449,12 @@ class Index:
         total = sum(words.values())
         if not total:
             return np.zeros(len(self.entries))
-        holders = self.holders if not widened else {**self.holders, **widened}
-        found = [(rows, w) for t, w in words.items() if (rows := holders.get(t)) is not None]
+        get = self.holders.get
+        found = [
+            (rows, w)
+            for t, w in words.items()
+            if (rows := (widened.get(t) if widened and t in widened else get(t))) is not None
+        ]
         out: np.ndarray
         if len(found) < 2:
             out = np.zeros(len(self.entries))
@@ -843,8 +854,12 @@ def rank(
     keep = standing.allowed[rows]
     if seen_rows:  # a seen item comes back only as the answer to this question's own words, among what can be shown
         shown_best = float(own_match[standing.allowed].max()) if standing.allowed.any() else 0.0
-        again = own_match[rows] / max(shown_best, MATCH_SCALE, 1e-6) >= REPEAT_FLOOR
-        keep = keep & ~(is_seen[rows] & ~again)
+        shown_at = np.asarray(seen_rows)
+        gone = shown_at[own_match[shown_at] / max(shown_best, MATCH_SCALE, 1e-6) < REPEAT_FLOOR]
+        if len(gone):
+            left_out = np.zeros(len(idx.entries), dtype=bool)
+            left_out[gone] = True
+            keep &= ~left_out[rows]
     rows = rows[keep]
     bonus = standing.bonus[rows]
     if len(words) > SLOT_BROAD:  # asked something specific: a fit counts for advice speaking to it
