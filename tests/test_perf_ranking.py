@@ -136,7 +136,6 @@ def _reference_rank(
     if topic is not None:
         rows = [n for n, (top, _) in enumerate(idx.entries) if top.intent == topic]
     scored: list[Scored] = []
-    bonuses: list[float] = []
     for n in rows:
         top, item = idx.entries[n]
         m = matches[n]
@@ -157,7 +156,6 @@ def _reference_rank(
             - POSITION_PENALTY * places[n]
             - (VARIANT_PENALTY if variant else 0.0)
         )
-        bonuses.append(bonus)
         fits = _fits_known(item, facts, idx.groups[n]) if idx.groups[n] else idx.groups[n]
         scored.append(
             Scored(
@@ -176,14 +174,6 @@ def _reference_rank(
                 own=owns[n],
             )
         )
-    # a fit never lifts an item above the one whose own match is FIT_CLEAR stronger (not a decisive fit)
-    if scored and advice.FIT_CLEAR:
-        best = max(range(len(scored)), key=lambda i: (scored[i].own, -i))
-        top = scored[best].score
-        for i, s in enumerate(scored):
-            bonus = bonuses[i]
-            if bonus > 0 and not s.decisive and s.own < scored[best].own - advice.FIT_CLEAR:
-                scored[i] = replace(s, score=min(s.score, max(s.score - bonus, top - advice.FIT_EPSILON)))
     scored.sort(key=lambda s: -s.score)
     best = max((s.match for s in scored), default=0.0)
     covered = max((float(cover[idx.where(s.item.id)]) for s in scored[:3]), default=0.0) if words else 1.0

@@ -63,32 +63,3 @@ def test_the_check_at_a_dinner_is_the_bill(bot: BotHarness, knowledge) -> None:
     me.say("my second interview is a dinner at a restaurant with two managers")
     r = me.say("what about the check at the end, do i offer?")
     assert ids_shown(knowledge, r.text)[:1] == ["informal-setting-bill"]
-
-
-def test_a_fit_does_not_lift_advice_above_a_clearly_better_answer(knowledge) -> None:
-    """Meeting the same interviewer, "what if the interviewer is really aggressive" gets the advice on a tough
-    interviewer first; the same-person advice still comes second, for their situation."""
-    facts = situation.Facts(values={"interviewer": "same"})
-    picked = [
-        s.item.id
-        for s in advice.choose(advice.rank(knowledge, facts, "what if the interviewer is really aggressive", {}))
-    ]
-    assert picked[:2] == ["interviewers-tough", "interviewers-same-ease-off"]
-
-
-def test_no_fit_outranks_an_item_whose_own_match_is_clearly_stronger(knowledge) -> None:
-    """Over many questions and situations: an item lifted by a (non-decisive) fit never ends above the item
-    matching the question best when that one matches FIT_CLEAR better."""
-    from bench.ranking_memory import queries
-
-    situations = [{"setting": "meal"}, {"interviewer": "same"}, {"interviewer": "new"}, {"setting": "video"}]
-    for n, text in enumerate(queries(knowledge)[::4]):
-        facts = situation.Facts(values=situations[n % len(situations)])
-        ranking = advice.rank(knowledge, facts, text, {})
-        items = list(ranking.scored)
-        if not items:
-            continue
-        best = max(items, key=lambda s: s.own)
-        for s in items:
-            if s.fits and not s.decisive and s.own < best.own - advice.FIT_CLEAR:
-                assert s.score <= best.score or s is best, (text, s.item.id, best.item.id)

@@ -52,8 +52,6 @@ SLOT_MATCH = 0.4  # …if it matches the question's own words this well (relativ
 NEAR_SLOT = 0.7  # …else only within this of the first, unless the question is broad or the situation decisive
 SLOT_BROAD = 2  # a question with this many content words or fewer is broad ("how should I prepare?")
 FIT_RELEVANT = 0.3  # asked something specific, a fit counts in full for an item matching it this well, less below
-FIT_CLEAR = 0.5  # …nor above the item whose own match with the question is this much stronger (relative)
-FIT_EPSILON = 1e-9  # (just below it)
 GUESS_PENALTY = 0.5  # the item is for a situation the student has not mentioned
 POSITION_PENALTY = 0.02  # times the item's place in its topic (0 first … 1 last): counsellors order by importance
 VARIANT_MATCH = 0.25  # asked again, another item making the same point is shown instead if it matches this well
@@ -577,8 +575,6 @@ class _Standing:
     fits: list[frozenset[str]]  # :func:`fits_known`
     fitted: np.ndarray  # bool: fits is not empty
     decisive: np.ndarray  # bool: one of fits is a strict fact
-    liftable: np.ndarray  # bool: a positive bonus not for a decisive fact (see FIT_CLEAR)
-    lifting: bool  # some item is liftable
 
     @classmethod
     def of(cls, knowledge: Knowledge, idx: Index, facts: Facts) -> _Standing:
@@ -597,17 +593,12 @@ class _Standing:
             allowed.append(bonus is not None)
             bonuses.append(0.0 if bonus is None else bonus)
             fits.append(_fits_known(item, facts, idx.groups[n]) if idx.groups[n] else idx.groups[n])
-        bonus_of = np.asarray(bonuses, dtype=np.float64)
-        decisive = np.asarray([any(knowledge.facts[g].strict for g in f) for f in fits], dtype=bool)
-        liftable = (bonus_of > 0) & ~decisive
         return cls(
             np.asarray(allowed, dtype=bool),
-            bonus_of,
+            np.asarray(bonuses, dtype=np.float64),
             fits,
             np.asarray([bool(f) for f in fits], dtype=bool),
-            decisive,
-            liftable,
-            bool(liftable.any()),
+            np.asarray([any(knowledge.facts[g].strict for g in f) for f in fits], dtype=bool),
         )
 
 
@@ -891,13 +882,6 @@ def rank(
     score += bonus
     score -= POSITION_PENALTY * idx.position[rows]
     score -= np.where(variant, VARIANT_PENALTY, 0.0)
-    if FIT_CLEAR and standing.lifting and len(rows):  # a fit never lifts advice above the clearly better answer
-        own_kept = owns[rows]
-        clearest = int(own_kept.argmax())
-        lifted = standing.liftable[rows] & (own_kept < own_kept[clearest] - FIT_CLEAR)
-        if lifted.any():  # (an item whose bonus is 0 keeps its score: min(s, max(s - 0, below)) is s)
-            below = float(score[clearest]) - FIT_EPSILON
-            score[lifted] = np.minimum(score[lifted], np.maximum(score[lifted] - bonus[lifted], below))
     order = np.argsort(-score, kind="stable")  # best first; equal scores keep the index's order
     rows = rows[order]
     kept_cover = cover[rows]
