@@ -80,3 +80,12 @@ def test_after_a_no_the_interview_s_setting_and_people_no_longer_shape_advice(bo
     assert "same interviewer" not in r.text.lower() and "same person" not in r.text.lower()
     assert "over dinner" not in r.text.lower() and "at the table" not in r.text.lower()
     assert "door open" in r.text.lower()
+
+
+def test_asking_whether_to_still_thank_them_after_a_no_gets_the_gracious_reply_advice(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I had a second interview with Acme today at 9am")
+    me.say("they rejected me after the second interview")
+    me.say("what now")
+    r = me.say("should i still send a thank you?")
+    assert "reply graciously and thank them" in r.text.lower()

@@ -43,24 +43,30 @@ from bot.knowledge.library import Knowledge
 # the reference: the ranking before it was scored on arrays -----------------------------------------------
 
 
-def _reference_coverages(idx: advice.Index, words: Mapping[str, float]) -> np.ndarray:
+def _reference_coverages(idx: advice.Index, words: Mapping[str, float], plain: str) -> np.ndarray:
     total = sum(words.values())
     out = np.zeros(len(idx.entries))
     if not total:
         return out
+    # a synonym phrase found whole in the question widens its words' holders for this question only
+    widened: dict[str, set[int]] = {}
+    for phrase, rows_of in idx.phrase_holders:
+        if phrase in f" {' '.join(advice._stem(w) for w in plain.split())} ":
+            for t, rows in rows_of.items():
+                widened.setdefault(t, {int(r) for r in idx.holders.get(t, ())}).update(int(r) for r in rows)
     for t, w in words.items():
-        rows = idx.holders.get(t)
+        rows = np.asarray(sorted(widened[t])) if t in widened else idx.holders.get(t)
         if rows is not None:
             out[rows] += w
     return out / total
 
 
-def _reference_parts(idx: advice.Index, text: str) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+def _reference_parts(idx: advice.Index, text: str) -> tuple[dict[str, np.ndarray], dict[str, float], str]:
     asked, extra, plain = idx._query(text)
     query = list(dict.fromkeys(asked))
     if not query:
         zero = np.zeros(len(idx.entries))
-        return {field: zero for field in DOC_WEIGHTS}, {}
+        return {field: zero for field in DOC_WEIGHTS}, {}, plain
     words = {
         t: idx.fast.idf_of(t, advice.OOV_WEIGHT) for t in query if "_" not in t and not any(c.isdigit() for c in t)
     }
@@ -77,7 +83,7 @@ def _reference_parts(idx: advice.Index, text: str) -> tuple[dict[str, np.ndarray
     if len(idx.char_items):
         chars[idx.char_items] = np.maximum.reduceat(idx.chars.scores(content_words(plain)), idx.char_starts)
     parts["chars"] = chars
-    return parts, words
+    return parts, words, plain
 
 
 def _reference_rank(
@@ -94,16 +100,16 @@ def _reference_rank(
 ) -> Ranking:
     idx = advice.index(knowledge)
     weight = W_CONTEXT if context_weight is None else context_weight
-    parts, words = _reference_parts(idx, text)
+    parts, words, asked_plain = _reference_parts(idx, text)
     match = own_match = advice.combine(parts)
     context_cover = None
     if context:
-        context_parts, context_words = _reference_parts(idx, context)
+        context_parts, context_words, context_plain = _reference_parts(idx, context)
         if context_words:
             match = match + weight * advice.combine(context_parts)
-            context_cover = _reference_coverages(idx, context_words)
+            context_cover = _reference_coverages(idx, context_words, context_plain)
     scale = max(float(match.max()), MATCH_SCALE, 1e-6) if len(match) else 1.0
-    cover = _reference_coverages(idx, words)
+    cover = _reference_coverages(idx, words, asked_plain)
     if context_cover is not None:
         cover = (cover + weight * context_cover) / (1 + weight)
     seen_ids = set(seen)
@@ -118,6 +124,14 @@ def _reference_rank(
     for group in idx.strict:
         if group in facts.values:
             plain -= OFF_SITUATION
+    # a seen item comes back only when the question's own words match it REPEAT_FLOOR as well as the best
+    # item that can be shown (the message before and the items the facts rule out don't count)
+    showable = [
+        own_match[n]
+        for n, (_, item) in enumerate(idx.entries)
+        if idx.unconditional[n] or _fit(knowledge, item, facts, idx.wanted[n], idx.strict, known) is not None
+    ]
+    repeat_scale = max(max(showable, default=0.0), MATCH_SCALE, 1e-6)
     rows: Iterable[int] = range(len(idx.entries))
     if topic is not None:
         rows = [n for n, (top, _) in enumerate(idx.entries) if top.intent == topic]
@@ -125,7 +139,7 @@ def _reference_rank(
     for n in rows:
         top, item = idx.entries[n]
         m = matches[n]
-        if item.id in seen_ids and m / scale < REPEAT_FLOOR:
+        if item.id in seen_ids and own_match[n] / repeat_scale < REPEAT_FLOOR:
             continue
         bonus = plain if idx.unconditional[n] else _fit(knowledge, item, facts, idx.wanted[n], idx.strict, known)
         if bonus is None:
@@ -279,6 +293,8 @@ def test_a_question_asked_again_is_read_once(knowledge: Knowledge) -> None:
     assert again is first and not first[0].flags.writeable
     parts, words = idx.parts("can I order wine at the dinner interview?")
     assert np.array_equal(first[0], advice.combine(parts)) and first[1] == words
+    plain = idx._query("can I order wine at the dinner interview?")[2]
+    assert np.array_equal(first[2], _reference_coverages(idx, words, plain))
 
 
 def test_weights_changed_at_run_time_are_ranked_with_at_once(knowledge: Knowledge, monkeypatch) -> None:

@@ -79,15 +79,19 @@ FORGET_AFTER = timedelta(hours=12)  # a conversation this quiet starts afresh
 _WORD = re.compile(r"[a-z0-9]+")
 _POSSESSIVE = re.compile(r"'s\b")
 _STOP_TEXT = """a about above after again all am an and any are as at be been being both but by can could did do does
-    doing done during each few for from further had has have having he her here hers him his how i i'm if in
+    doing done during each few for from further had has have having he her here hers him his how i if in
     into is it its itself just me more most my of off on once only or other our ours ourselves out
     over own same she should so some such than that the their theirs them then there these they this those
     through to too under until up very was we were what which while will with would you your yours
     ive id ill youre dont didnt doesnt isnt cant wont shouldnt wouldnt s t d ll m re ve hi hey hello pls
     please thanks thx ok okay so um uh like really just also get got go going want wanna gonna know
     think thing things anything something one bit lot tip tips advice round second 2nd interview
-    help suggestion suggestions guidance actually honestly basically literally lol tbh omg kinda sorta"""
-STOPWORDS = frozenset(_STOP_TEXT.split())
+    help suggestion suggestions guidance actually honestly basically literally lol tbh omg kinda sorta
+    what's that's how's there's here's it's they're they've they'll we've you've you'll he's she's"""
+# words are read with their apostrophes removed ("what's" → "whats"): a filler counts in both spellings. "im"
+# is not filler: the knowledge base's questions about the student's feelings ("I'm so nervous") use it, and
+# treating it as filler lost three such dev questions (docs/ranking.md, pass 6)
+STOPWORDS = frozenset(w for word in _STOP_TEXT.split() for w in (word, word.replace("'", "")))
 _NAMES = frozenset(  # days and months: the knowledge base's words, but about a date rather than advice
     [
         "monday",
@@ -212,14 +216,26 @@ class Index:
             for t in vocab:
                 holders.setdefault(t, []).append(n)
         self.holders = {t: np.asarray(rows) for t, rows in holders.items()}
-        # a word of the question is spoken to by an item that has it or one of its synonyms' words
+        # a word of the question is spoken to by an item that has it or one of its synonyms' words; a key of
+        # several words ("pay rise") only when the whole phrase is asked (see widened): "pay" alone is not "salary"
+        self.phrase_holders: list[tuple[str, dict[str, np.ndarray]]] = []  # (" stem stem ", words' items)
         for word, synonyms in self.synonyms.items():
             asked = [t for t in terms(word) if "_" not in t]
             alike = {t for syn in synonyms for t in terms(syn) if "_" not in t}
+            phrase = len(_WORD.findall(word)) > 1
+            widened: dict[str, np.ndarray] = {}
             for t in asked:
                 rows = {int(r) for a in (t, *alike) for r in self.holders.get(a, ())}
                 if rows:
-                    self.holders[t] = np.asarray(sorted(rows))
+                    widened[t] = np.asarray(sorted(rows))
+            if phrase:
+                if widened:
+                    self.phrase_holders.append((f" {' '.join(_stem(w) for w in _WORD.findall(word))} ", widened))
+            else:
+                self.holders.update(widened)
+        self.phrase_starts: dict[str, list[int]] = {}  # each phrase by its first stem (checked only when asked)
+        for n, (key, _) in enumerate(self.phrase_holders):
+            self.phrase_starts.setdefault(key.split()[0], []).append(n)
         topic_rows: dict[str, list[int]] = {}
         for n, (top, _) in enumerate(self.entries):
             topic_rows.setdefault(top.intent, []).append(n)
@@ -327,11 +343,34 @@ class Index:
         scaled by the total weight of the question's words. And ``chars``: the cosine similarity of its
         best question's character n-grams with the question's (a paraphrase sharing word parts, a typo).
         """
+        parts, words, _ = self._parts(text)
+        return parts, words
+
+    def widened(self, plain: str) -> dict[str, np.ndarray]:
+        """The items speaking to a word of a synonym phrase found whole in ``plain`` (the question put right).
+
+        "pay rise" makes the items about salary speak to "pay" and "rise" in that question only.
+        """
+        stems = [_stem(w) for w in plain.split()]  # "called back" is "call back"
+        maybe = [n for t in dict.fromkeys(stems) for n in self.phrase_starts.get(t, ())]
+        if not maybe:
+            return {}
+        padded = f" {' '.join(stems)} "
+        out: dict[str, np.ndarray] = {}
+        for phrase, rows_of in (self.phrase_holders[n] for n in sorted(maybe)):
+            if phrase in padded:
+                for t, rows in rows_of.items():
+                    held = out.get(t, self.holders.get(t))
+                    out[t] = rows if held is None else np.union1d(held, rows)
+        return out
+
+    def _parts(self, text: str) -> tuple[dict[str, np.ndarray], dict[str, float], str]:
+        """:meth:`parts`, and the question with its misspelt words put right."""
         asked, extra, plain = self._query(text)
         query = list(dict.fromkeys(asked))
         if not query:
             zero = np.zeros(len(self.entries))
-            return {field: zero for field in DOC_WEIGHTS}, {}
+            return {field: zero for field in DOC_WEIGHTS}, {}, plain
         idf = self.fast.idf_of
         words = {t: idf(t, OOV_WEIGHT) for t in query if "_" not in t and not any(c.isdigit() for c in t)}
         scale = max(sum(words.values()), 1.0)
@@ -353,7 +392,7 @@ class Index:
         if DOC_WEIGHTS["chars"] and len(self.char_items):  # an item's best question (they are stored item by item)
             chars[self.char_items] = np.maximum.reduceat(self.chars.scores(content_words(plain)), self.char_starts)
         parts["chars"] = chars
-        return parts, words
+        return parts, words, plain
 
     def forget(self) -> None:
         """Forget the questions read (a benchmark timing a question's first reading)."""
@@ -379,8 +418,8 @@ class Index:
         held = self._reads.get(text)
         if held is not None:
             return held
-        parts, words = self.parts(text)
-        match, cover = combine(parts), self.coverages(words)
+        parts, words, plain = self._parts(text)
+        match, cover = combine(parts), self.coverages(words, self.widened(plain))
         match.flags.writeable = False
         cover.flags.writeable = False
         held = (match, words, cover)
@@ -402,12 +441,20 @@ class Index:
                 self._standings[key] = held
         return held
 
-    def coverages(self, words: Mapping[str, float]) -> np.ndarray:
-        """The share of the question's word weight each item speaks to (0 to 1), for every item at once."""
+    def coverages(self, words: Mapping[str, float], widened: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+        """The share of the question's word weight each item speaks to (0 to 1), for every item at once.
+
+        ``widened``: the items speaking to some words in this question (a synonym phrase asked, see :meth:`widened`).
+        """
         total = sum(words.values())
         if not total:
             return np.zeros(len(self.entries))
-        found = [(rows, w) for t, w in words.items() if (rows := self.holders.get(t)) is not None]
+        get = self.holders.get
+        found = [
+            (rows, w)
+            for t, w in words.items()
+            if (rows := (widened.get(t) if widened and t in widened else get(t))) is not None
+        ]
         out: np.ndarray
         if len(found) < 2:
             out = np.zeros(len(self.entries))
@@ -804,7 +851,15 @@ def rank(
     seen_rows = [r for i in dict.fromkeys(seen) if (r := idx._rows.get(i)) is not None]
     is_seen = np.zeros(len(idx.entries), dtype=bool)
     is_seen[seen_rows] = True
-    keep = standing.allowed[rows] & ~(is_seen[rows] & (relative[rows] < REPEAT_FLOOR))
+    keep = standing.allowed[rows]
+    if seen_rows:  # a seen item comes back only as the answer to this question's own words, among what can be shown
+        shown_best = float(own_match[standing.allowed].max()) if standing.allowed.any() else 0.0
+        shown_at = np.asarray(seen_rows)
+        gone = shown_at[own_match[shown_at] / max(shown_best, MATCH_SCALE, 1e-6) < REPEAT_FLOOR]
+        if len(gone):
+            left_out = np.zeros(len(idx.entries), dtype=bool)
+            left_out[gone] = True
+            keep &= ~left_out[rows]
     rows = rows[keep]
     bonus = standing.bonus[rows]
     if len(words) > SLOT_BROAD:  # asked something specific: a fit counts for advice speaking to it

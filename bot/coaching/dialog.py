@@ -67,7 +67,8 @@ _PART = re.compile(r"[^.?!;,\n]+[.?!;,\n]*")
 # a clause that asks for advice rather than telling something
 _ASKS = re.compile(
     r"\b(?:tips?|advice|advise|etiquette|suggestions?|pointers|recommendations?|ideas|help me|"
-    r"how (?:do|should|can|could|would|to|much|many)|what (?:do|should|can|could|would|to|are|is)|wh?at do i|"
+    r"how (?:do|should|can|could|would|to|much|many|long|soon|often|early|late|far|formal)|"
+    r"what (?:do|should|can|could|would|to|are|is)|wh?at do i|(?:should|will|would|do|does) (?:it|they|we)|"
     r"wat (?:do|should)|should i|shall i|can i|do i|is it ok|is it okay|ok to|okay to|what if|any thoughts)\b",
     re.I,
 )
