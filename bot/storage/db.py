@@ -169,17 +169,8 @@ class Database:
         that cannot be reached (it is one, for this caller); so does, on SQLite, waiting longer than
         the statement timeout for this process's writer lock.
         """
-        writer = self._writer
-        if writer is not None and not writer.acquire(timeout=self._writer_wait):
-            raise OperationalError("(waiting for the database's writer)", None, TimeoutError("database is locked"))
-        try:
-            with self._factory() as session, session.begin():
-                yield session
-        except PoolTimeoutError as exc:
-            raise OperationalError("(waiting for a database connection)", None, exc) from exc
-        finally:
-            if writer is not None:
-                writer.release()
+        with self._writing(), self._factory() as session, session.begin():
+            yield session
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -191,12 +182,17 @@ class Database:
         statements that load no objects (the inbox's record and "done" before an acknowledgement),
         where the session's own bookkeeping cost more than SQLite's work on SQLite.
         """
+        with self._writing(), self.engine.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the process's SQLite writer lock (bounded wait); a pool timeout is reported as OperationalError."""
         writer = self._writer
         if writer is not None and not writer.acquire(timeout=self._writer_wait):
             raise OperationalError("(waiting for the database's writer)", None, TimeoutError("database is locked"))
         try:
-            with self.engine.begin() as conn:
-                yield conn
+            yield
         except PoolTimeoutError as exc:
             raise OperationalError("(waiting for a database connection)", None, exc) from exc
         finally:
