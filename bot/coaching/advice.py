@@ -27,7 +27,7 @@ import snowballstemmer
 from bot.coaching.postings import BM25Postings, CharPostings
 from bot.common import markup
 from bot.common.types import Button, Reply
-from bot.knowledge.library import TOPIC_LABELS, Item, Knowledge, Topic
+from bot.knowledge.library import TOPIC_LABELS, Item, Knowledge, Topic, per_knowledge
 
 if TYPE_CHECKING:
     from bot.coaching.situation import Facts
@@ -479,38 +479,25 @@ def combine(parts: Mapping[str, np.ndarray]) -> np.ndarray:
     return sum((DOC_WEIGHTS[field] * part for field, part in parts.items()), np.zeros(len(next(iter(parts.values())))))
 
 
-_INDEX_LOCK = Lock()
-_VOCABULARIES: dict[int, tuple[Knowledge, frozenset[str]]] = {}
-
-
 def advice_words(knowledge: Knowledge, text: str) -> list[str]:
     """The words of ``text`` the knowledge base uses for advice (content words it knows; no names or numbers).
 
     Reads only the knowledge base's vocabulary (a few milliseconds, once), not the ranking index.
     """
-    with _INDEX_LOCK:
-        held = _VOCABULARIES.get(id(knowledge))
-        if held is None or held[0] is not knowledge:
-            every = " ".join(
-                " ".join((*item.questions, item.heading, *item.keywords, item.text)) for _, item in knowledge.items()
-            )
-            held = (knowledge, frozenset(_WORD.findall(every.lower())))
-            _VOCABULARIES[id(knowledge)] = held
-    known = held[1]
+    known = _vocabulary(knowledge)
     return [w for w in content_words(text) if w in known and w not in _NAMES]
 
 
-_INDEXES: dict[int, tuple[Knowledge, Index]] = {}
+@per_knowledge
+def _vocabulary(knowledge: Knowledge) -> frozenset[str]:
+    """Every word of the knowledge base's items."""
+    return frozenset(_WORD.findall(knowledge.words_text.lower()))
 
 
+@per_knowledge
 def index(knowledge: Knowledge) -> Index:
     """The ranking index of a knowledge base (built on first use, then shared)."""
-    with _INDEX_LOCK:
-        held = _INDEXES.get(id(knowledge))
-        if held is None or held[0] is not knowledge:
-            held = (knowledge, Index(knowledge))
-            _INDEXES[id(knowledge)] = held
-        return held[1]
+    return Index(knowledge)
 
 
 # fitting the situation ---------------------------------------------------------------------------------

@@ -12,12 +12,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
-from threading import Lock
 
 from bot.coaching.turn import Turn
 from bot.common import formatting, markup
 from bot.common.types import Button, Reply
-from bot.knowledge.library import FactGroup, Knowledge
+from bot.knowledge.library import FactGroup, Knowledge, per_knowledge
 from bot.storage.models import Interview
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.,;!?]")
@@ -172,50 +171,39 @@ def _supposed(words: list[str], start: int, end: int) -> bool:
 
 # (fact name, its group, [(value key, keyword, keyword's words)…] in declaration order), per knowledge base
 _Table = list[tuple[str, FactGroup, list[tuple[str, str, tuple[str, ...]]]]]
-_TABLES: dict[int, tuple[Knowledge, _Table]] = {}
 _LAST: dict[int, tuple[Knowledge, str, dict[str, Found]]] = {}  # the last message read, per knowledge base
-_TABLES_LOCK = Lock()
 
 
+@per_knowledge
 def _table(knowledge: Knowledge) -> _Table:
     """Every keyword of every fact value, split into words once per knowledge base (not per message)."""
-    held = _TABLES.get(id(knowledge))
-    if held is None or held[0] is not knowledge:
-        table: _Table = [
-            (
-                name,
-                group,
-                [
-                    (value.key, keyword, _keyword_tokens(keyword))
-                    for value in group.values
-                    for keyword in (*value.keywords, value.label.lower())
-                ],
-            )
-            for name, group in knowledge.facts.items()
-        ]
-        with _TABLES_LOCK:
-            _TABLES[id(knowledge)] = held = (knowledge, table)
-    return held[1]
+    return [
+        (
+            name,
+            group,
+            [
+                (value.key, keyword, _keyword_tokens(keyword))
+                for value in group.values
+                for keyword in (*value.keywords, value.label.lower())
+            ],
+        )
+        for name, group in knowledge.facts.items()
+    ]
 
 
-# per knowledge base: the words it knows (advice and fact keywords), and the keywords' words by first letter
-_SPELLING: dict[int, tuple[Knowledge, frozenset[str], dict[str, tuple[str, ...]]]] = {}
 TYPO_MIN = 5  # keyword words this long are recognised with one typo ("diner", "resturant", "rejectd")
 
 
+@per_knowledge
 def _spelling(knowledge: Knowledge) -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
-    held = _SPELLING.get(id(knowledge))
-    if held is None or held[0] is not knowledge:
-        keyword_words = {w for _, _, keywords in _table(knowledge) for _, _, kw in keywords for w in kw}
-        texts = [" ".join((*item.questions, item.heading, *item.keywords, item.text)) for _, item in knowledge.items()]
-        known = frozenset(tokens(" ".join(texts))) | keyword_words
-        by_letter: dict[str, list[str]] = {}
-        for w in sorted(keyword_words):
-            if len(w) >= TYPO_MIN and w.isalpha():
-                by_letter.setdefault(w[0], []).append(w)
-        with _TABLES_LOCK:
-            _SPELLING[id(knowledge)] = held = (knowledge, known, {k: tuple(v) for k, v in by_letter.items()})
-    return held[1], held[2]
+    """The words the knowledge base knows (advice and fact keywords), and the keywords' words by first letter."""
+    keyword_words = {w for _, _, keywords in _table(knowledge) for _, _, kw in keywords for w in kw}
+    known = frozenset(tokens(knowledge.words_text)) | keyword_words
+    by_letter: dict[str, list[str]] = {}
+    for w in sorted(keyword_words):
+        if len(w) >= TYPO_MIN and w.isalpha():
+            by_letter.setdefault(w[0], []).append(w)
+    return known, {k: tuple(v) for k, v in by_letter.items()}
 
 
 def _one_typo(word: str, keyword: str) -> bool:
@@ -242,10 +230,7 @@ def _one_typo(word: str, keyword: str) -> bool:
 def _respelt(knowledge: Knowledge, words: list[str]) -> list[str]:
     """The words with one-typo misspellings of fact keywords put right; words the knowledge base knows stay."""
     known, by_letter = _spelling(knowledge)
-    fixes = _FIXES.get(id(knowledge))
-    if fixes is None or fixes[0] is not knowledge:
-        fixes = _FIXES[id(knowledge)] = (knowledge, {})
-    fixed = fixes[1]
+    fixed = _fixes(knowledge)
     out = []
     for w in words:
         if len(w) >= TYPO_MIN and w.isalpha() and w not in known:
@@ -262,7 +247,12 @@ def _respelt(knowledge: Knowledge, words: list[str]) -> list[str]:
 
 
 FIXES_KEPT = 4096  # unknown words whose correction (or none) is remembered, per knowledge base
-_FIXES: dict[int, tuple[Knowledge, dict[str, str]]] = {}
+
+
+@per_knowledge
+def _fixes(knowledge: Knowledge) -> dict[str, str]:
+    """Unknown words read so far and their correction (themselves when none), for this knowledge base."""
+    return {}
 
 
 def detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
@@ -324,28 +314,24 @@ def _detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
 
 _NOWHERE: list[int] = []
 
-# per knowledge base: every keyword of the table in declaration order (fact, the group's ``only_with`` prefixes,
-# value key, keyword, its words), and by first word the places of the keywords that start with it
+# every keyword of the table in declaration order: (fact, the group's ``only_with`` prefixes, value key,
+# keyword, its words)
 _Entry = tuple[str, tuple[str, ...], str, str, tuple[str, ...]]
-_INDEX: dict[int, tuple[Knowledge, list[_Entry], dict[str, list[int]]]] = {}
 
 
+@per_knowledge
 def _index(knowledge: Knowledge) -> tuple[list[_Entry], dict[str, list[int]]]:
     """The fact keywords in declaration order and, by first word, where they are (once per knowledge base)."""
-    held = _INDEX.get(id(knowledge))
-    if held is None or held[0] is not knowledge:
-        entries: list[_Entry] = []
-        by_first: dict[str, list[int]] = {}
-        for name, group, keywords in _table(knowledge):
-            only_with = tuple(group.only_with or ())
-            for key, keyword, kw in keywords:
-                if not kw:  # (no words: never matches)
-                    continue
-                by_first.setdefault(kw[0], []).append(len(entries))
-                entries.append((name, only_with, key, keyword, kw))
-        with _TABLES_LOCK:
-            _INDEX[id(knowledge)] = held = (knowledge, entries, by_first)
-    return held[1], held[2]
+    entries: list[_Entry] = []
+    by_first: dict[str, list[int]] = {}
+    for name, group, keywords in _table(knowledge):
+        only_with = tuple(group.only_with or ())
+        for key, keyword, kw in keywords:
+            if not kw:  # (no words: never matches)
+                continue
+            by_first.setdefault(kw[0], []).append(len(entries))
+            entries.append((name, only_with, key, keyword, kw))
+    return entries, by_first
 
 
 def _continues(knowledge: Knowledge, fact: str, words: list[str], end: int, keyword: tuple[str, ...]) -> bool:
@@ -360,21 +346,14 @@ def _continues(knowledge: Knowledge, fact: str, words: list[str], end: int, keyw
     return after in _DETERMINERS or after in _starts(knowledge).get(fact, frozenset())
 
 
+@per_knowledge
 def _starts(knowledge: Knowledge) -> dict[str, frozenset[str]]:
     """By fact: the first words of the keywords of every other fact (once per knowledge base)."""
-    held = _STARTS.get(id(knowledge))
-    if held is None or held[0] is not knowledge:
-        table = _table(knowledge)
-        firsts = {
-            name: frozenset(kw[0] for other, _, keywords in table if other != name for _, _, kw in keywords if kw)
-            for name, _, _ in table
-        }
-        with _TABLES_LOCK:
-            _STARTS[id(knowledge)] = held = (knowledge, firsts)
-    return held[1]
-
-
-_STARTS: dict[int, tuple[Knowledge, dict[str, frozenset[str]]]] = {}
+    table = _table(knowledge)
+    return {
+        name: frozenset(kw[0] for other, _, keywords in table if other != name for _, _, kw in keywords if kw)
+        for name, _, _ in table
+    }
 
 
 @dataclass

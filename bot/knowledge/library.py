@@ -8,11 +8,13 @@ the item and the field.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, wraps
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from threading import RLock
+from typing import Any, TypeVar, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -177,6 +179,34 @@ class ReminderText(_Strict):
         return " ".join(v.split())
 
 
+_T = TypeVar("_T")
+_DERIVING = RLock()  # re-entrant: one derived table may be built from another
+
+
+def per_knowledge(build: Callable[[Knowledge], _T]) -> Callable[[Knowledge], _T]:
+    """``build(knowledge)`` worked out once per knowledge base and kept on it (like its cached properties).
+
+    For what other modules derive from a knowledge base (the ranking index, keyword tables): a new
+    knowledge base gets its own, and two threads asking at once build it once.
+    """
+    name = f"_derived:{build.__module__}.{build.__qualname__}"
+
+    @wraps(build)
+    def derived(knowledge: Knowledge) -> _T:
+        held = knowledge.__dict__.get(name, _MISSING)
+        if held is _MISSING:
+            with _DERIVING:
+                held = knowledge.__dict__.get(name, _MISSING)
+                if held is _MISSING:
+                    held = knowledge.__dict__[name] = build(knowledge)
+        return cast(_T, held)
+
+    return derived
+
+
+_MISSING = object()
+
+
 @dataclass(frozen=True)
 class Knowledge:
     """The whole validated knowledge base."""
@@ -213,6 +243,12 @@ class Knowledge:
     def items(self) -> list[tuple[Topic, Item]]:
         """Every item with its topic, in file order."""
         return [(topic, item) for topic in self.topics.values() for item in topic.items]
+
+    @cached_property
+    def words_text(self) -> str:
+        """Every item's questions, heading, keywords and text, as one text (the words the knowledge base knows)."""
+        parts = (" ".join((*item.questions, item.heading, *item.keywords, item.text)) for _, item in self.items())
+        return " ".join(parts)
 
     def item(self, item_id: str) -> Item | None:
         """Find an item by id anywhere in the knowledge base."""
