@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Insert, Select, Table, bindparam, func, insert, inspect, select, update
@@ -45,27 +45,15 @@ def to_local(instant: datetime, tz: str) -> datetime:
     return instant.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
 
 
-def _pending_of(interview: Interview) -> tuple[ColumnElement[bool], ...]:
-    """The conditions that pick an interview's pending reminders (its owner's only)."""
-    return (
-        Reminder.interview_id == interview.id,
-        Reminder.user_id == interview.user_id,
-        Reminder.status == "pending",
-    )
+def _pending_of(interview_id: Any, user_id: Any) -> tuple[ColumnElement[bool], ...]:
+    """The conditions that pick an interview's pending reminders (its owner's only): values or bound parameters."""
+    return (Reminder.interview_id == interview_id, Reminder.user_id == user_id, Reminder.status == "pending")
 
 
 @functools.cache
 def _pending_query() -> Select[Reminder]:
-    """An interview's pending reminders, oldest first (as :func:`_pending_of`; built once, the ids bound)."""
-    return (
-        select(Reminder)
-        .where(
-            Reminder.interview_id == bindparam("b_interview"),
-            Reminder.user_id == bindparam("b_user"),
-            Reminder.status == "pending",
-        )
-        .order_by(Reminder.id)
-    )
+    """An interview's pending reminders, oldest first (built once, the ids bound)."""
+    return select(Reminder).where(*_pending_of(bindparam("b_interview"), bindparam("b_user"))).order_by(Reminder.id)
 
 
 @functools.cache
@@ -284,7 +272,7 @@ class ReminderPlanner:
 
     def cancel(self, session: Session, interview: Interview, kinds: tuple[str, ...] | None = None) -> None:
         """Cancel an interview's pending reminders (of ``kinds``, or all)."""
-        query = update(Reminder).where(*_pending_of(interview))
+        query = update(Reminder).where(*_pending_of(interview.id, interview.user_id))
         if kinds:
             query = query.where(Reminder.kind.in_(kinds))
         session.execute(query.values(status="cancelled"))
@@ -300,7 +288,7 @@ class ReminderPlanner:
         if interview.id in planned:
             return planned[interview.id]  # type: ignore[no-any-return]
         return session.scalars(
-            select(Reminder).where(*_pending_of(interview)).order_by(Reminder.due_at).limit(1)
+            select(Reminder).where(*_pending_of(interview.id, interview.user_id)).order_by(Reminder.due_at).limit(1)
         ).first()
 
     def snooze(self, session: Session, user: User, reminder_id: int, until: datetime) -> Reminder | None:
