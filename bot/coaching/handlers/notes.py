@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.coaching.dialog import ask_first, is_other_action, sure
+from bot.coaching.handlers.coaching import unsure_question  # a coaching question read unsurely as a note request
 from bot.coaching.registry import on_action, on_intent, on_pending
 from bot.coaching.turn import Turn
 from bot.common import formatting, markup
@@ -63,11 +64,8 @@ def add_note(turn: Turn, parse: Parse) -> list[Reply]:
         return [Reply("Sure. What should I note?")]
     shown = body if len(body) <= 200 else body[:200] + "…"
     framed = body != parse.text.strip() or not parse.text  # "note: …", "remember that …"
-    if not framed:
-        from bot.coaching.handlers.coaching import unsure_question  # a coaching question read unsurely as a note
-
-        if (rescued := unsure_question(turn, parse)) is not None:
-            return rescued
+    if not framed and (rescued := unsure_question(turn, parse)) is not None:
+        return rescued
     asked = ask_first(
         turn, parse, f"Should I save this as a note? “{markup.literal(shown)}”", yes="Yes, save it", clear=framed
     )
@@ -92,11 +90,9 @@ def show_notes(turn: Turn, parse: Parse) -> list[Reply]:
     At most :data:`SHOWN` notes and about :data:`SHOWN_CHARS` characters of them (always at least the
     newest one); the reply says how many there are, and the export has them all.
     """
-    if parse.text:  # "what do I do with my notes from round one?" read unsurely as a request to show them
-        from bot.coaching.handlers.coaching import unsure_question
-
-        if (rescued := unsure_question(turn, parse)) is not None:
-            return rescued
+    # "what do I do with my notes from round one?" read unsurely as a request to show them
+    if parse.text and (rescued := unsure_question(turn, parse)) is not None:
+        return rescued
     total = turn.data.note_count()
     if total == 0:
         return [Reply("You have no notes yet. Start one with “note: …”.", private=True)]

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.coaching.handlers.after.own_reminders import custom_lines
+from bot.coaching.handlers.coaching import unsure_question  # "what's my next move?" read unsurely as a list
 from bot.coaching.handlers.interviews.schedule import _next_reminder_line
 from bot.coaching.handlers.interviews.timezones import _tz_note
 from bot.coaching.registry import on_intent
@@ -116,8 +117,6 @@ def list_interviews(turn: Turn, parse: Parse) -> list[Reply]:
     low = parse.text.lower()
     if parse.text and _ASK_DEADLINE.search(low):
         return _deadline_answer(turn)
-    from bot.coaching.handlers.coaching import unsure_question  # "what's my next move?" read unsurely as a list request
-
     if parse.text and (rescued := unsure_question(turn, parse)) is not None:
         return rescued
     when = turn.nlu.parse_when(parse.text, turn.local_now, turn.tz) if parse.text else None
