@@ -592,19 +592,23 @@ class _Standing:
 # the conversation's memory -----------------------------------------------------------------------------
 
 
-def shown(turn: Turn) -> list[str]:
-    """Item ids already shown in this conversation (forgotten after a long pause)."""
+def remembers_shown(turn: Turn) -> bool:
+    """Whether this conversation still remembers the advice it showed (not after a long pause, see FORGET_AFTER)."""
     if not turn.has_storage:
-        return []
-    ctx = turn.context
-    at = ctx.get("shown_at")
+        return False
+    at = turn.context.get("shown_at")
     try:
         last = datetime.fromisoformat(str(at)) if at else None
     except ValueError:
         last = None
-    if last is None or turn.now - last > FORGET_AFTER:
+    return last is not None and turn.now - last <= FORGET_AFTER
+
+
+def shown(turn: Turn) -> list[str]:
+    """Item ids already shown in this conversation (forgotten after a long pause)."""
+    if not remembers_shown(turn):
         return []
-    return [str(i) for i in ctx.get("shown") or []]
+    return [str(i) for i in turn.context.get("shown") or []]
 
 
 def led(turn: Turn) -> list[str]:

@@ -446,7 +446,7 @@ def situation(turn: Turn, text: str, *, chosen: str | None = None) -> Facts:
     stored = _stored(turn)
     outcome_at = turn.context.get("outcome_at")
     if "outcome" in stored and interview is not None and "outcome" not in facts.values:
-        learned = parse_time(outcome_at)
+        learned = _parse_time(outcome_at)
         if learned is not None and interview.created_at > learned:
             stored.pop("outcome")  # a newer interview: that outcome was about an earlier one
     facts.values.update(stored)
@@ -488,7 +488,7 @@ def _stage_said(facts: Facts, said: dict[str, Found]) -> bool:
     return "outcome" in facts.told or not stage.words.startswith(("what", "now what"))
 
 
-def parse_time(raw: object) -> datetime | None:
+def _parse_time(raw: object) -> datetime | None:
     """A time kept in the conversation state (ISO text), or None when missing or unreadable."""
     try:
         return datetime.fromisoformat(str(raw)) if raw else None
@@ -559,7 +559,7 @@ def said_before(turn: Turn) -> str:
     """The student's message before this one, when it was recent (else empty)."""
     if not turn.has_storage:
         return ""
-    at = parse_time(turn.context.get("said_before_at"))
+    at = _parse_time(turn.context.get("said_before_at"))
     if at is None or turn.now - at > SAID_FOR:
         return ""
     return str(turn.context.get("said_before") or "")

@@ -67,6 +67,7 @@ _ASK_CUE = re.compile(  # inside a message about an interview: the part that ask
     r")\b",
     re.I,
 )
+_CLAUSE_END = " .?!;,:\n—–-"  # what ends a clause (stripped from it)
 _CLAUSE = re.compile(  # a clause and the punctuation that ends it
     r"(?:[^.?!;,:\n—–-]|-(?=\S))+(?:[.?!;,:\n—–]+|\s-\s|$)|[^.?!;,:\n—–]+$", re.I
 )
@@ -324,8 +325,9 @@ def tips_in_message(turn: Turn, parse: Parse) -> list[Reply]:
     The ask is the part of the message with an ask in it; a general one ("any tips?") gets the advice
     for the situation the message states, a specific one the items that answer it.
     """
-    clauses = [m.group(0).strip() for m in _CLAUSE.finditer(parse.text) if m.group(0).strip(" .?!;,:\n—–-")]
-    asks = [c.rstrip(" .?!;,:\n—–-") for c in clauses if c.endswith("?") or _ASK_CUE.search(c)]
+    clauses = [m.group(0).strip() for m in _CLAUSE.finditer(parse.text) if m.group(0).strip(_CLAUSE_END)]
+    asking = [c.endswith("?") or bool(_ASK_CUE.search(c)) for c in clauses]
+    asks = [c.rstrip(_CLAUSE_END) for c, a in zip(clauses, asking, strict=True) if a]
     if not asks or (len(clauses) < 2 and "?" not in parse.text):
         return []
     ask_text = " ".join(asks)
@@ -333,9 +335,8 @@ def tips_in_message(turn: Turn, parse: Parse) -> list[Reply]:
     priors = {i: c for i, c in (cols.alternatives or ((cols.intent, cols.confidence),)) if i in COACHING_TOPICS}
     facts = situation.situation(turn, parse.text)
     # the rest of the message ("…with the same manager as last time") is what the ask is about
-    told = " ".join(
-        advice.advice_words(turn.knowledge, " ".join(c for c in clauses if c.rstrip(" .?!;,:\n—–-") not in asks))
-    )
+    rest = " ".join(c for c, a in zip(clauses, asking, strict=True) if not a)
+    told = " ".join(advice.advice_words(turn.knowledge, rest))
     ranking = advice.rank(
         turn.knowledge, facts, ask_text, priors, seen=advice.shown(turn), context=told, context_weight=advice.W_BEFORE
     )
@@ -409,12 +410,9 @@ def _settle_previous(turn: Turn) -> None:
     shown while the next question is ranked, so that question gets its best answer; after that it was
     seen, and "more tips" or a later question move on instead of repeating it.
     """
-    if not turn.has_storage:
+    if not advice.remembers_shown(turn):  # a conversation started afresh
         return
     previous = [str(i) for i in turn.context.get("last_items") or []]
-    at = situation.parse_time(turn.context.get("shown_at"))
-    if not previous or at is None or turn.now - at > advice.FORGET_AFTER:  # a conversation started afresh
-        return
     shown = advice.shown(turn)
     if any(i not in shown for i in previous):
         turn.remember("shown", [*shown, *(i for i in previous if i not in shown)][-advice.SHOWN_KEEP :])
