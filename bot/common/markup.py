@@ -49,13 +49,7 @@ def link(label: str, url: str) -> str:
 
 def to_plain(text: str) -> str:
     """Render markup as plain text (the console, notification previews, logs of replies)."""
-    # (each pattern only where its marks are: a regular expression pass costs more than the test)
-    if "](" in text:
-        text = _LINK.sub(r"\1: \2", text)
-    if "**" in text:
-        text = _BOLD.sub(r"\1", text)
-    if "_" in text:
-        text = _ITALIC.sub(r"\1", text)
+    text = convert(text, bold_mark="", italic_mark="", escape=True)  # escapes kept until the bullets are read
     if "- " in text:
         text = "\n".join("• " + line[2:] if line.startswith("- ") else line for line in text.split("\n"))
     return _UNESCAPE.sub(r"\1", text) if "\\" in text else text
@@ -77,7 +71,7 @@ def convert(
     """
     fmt = link_format or (lambda label, url: f"{label}: {url}")
     out = text
-    if "](" in out:  # (each pattern only where its marks are, as in to_plain)
+    if "](" in out:  # (each pattern only where its marks are: a regular expression pass costs more than the test)
         out = _LINK.sub(lambda m: fmt(m.group(1), m.group(2)), out)
     if "**" in out:
         out = _BOLD.sub(lambda m: f"{bold_mark}{m.group(1)}{bold_mark}", out)
