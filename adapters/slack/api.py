@@ -171,8 +171,8 @@ async def post_json(client: AsyncWebClient, method: str, args: dict[str, Any]) -
         return await _through_sdk(client, method, body, token)
     if status == 200 and isinstance(data, dict) and data.get("ok"):
         return data
-    if status == 429 and any(isinstance(h, RetryAfterHandler) for h in client.retry_handlers):
-        handler = next(h for h in client.retry_handlers if isinstance(h, RetryAfterHandler))
+    handler = next((h for h in client.retry_handlers if isinstance(h, RetryAfterHandler)), None)
+    if status == 429 and handler is not None:
         wait = retry_after(answer_headers)
         wait = DEFAULT_RETRY_AFTER if wait is None else wait
         if wait <= handler.max_wait:
