@@ -171,6 +171,7 @@ async def post_json(client: AsyncWebClient, method: str, args: dict[str, Any]) -
         return await _through_sdk(client, method, body, token)
     if status == 200 and isinstance(data, dict) and data.get("ok"):
         return data
+    # (a clean answer returned above: the handler is looked for only on an error answer)
     handler = next((h for h in client.retry_handlers if isinstance(h, RetryAfterHandler)), None)
     if status == 429 and handler is not None:
         wait = retry_after(answer_headers)
