@@ -212,6 +212,10 @@ def _dispatch(registry: Registry, turn: Turn, text: str) -> tuple[list[Reply], s
     answered = practice.func(turn, pending, parse) if practice is not None else None  # (bot/coaching/practice)
     if answered is not None:
         return answered, "answer:practice"
+    elsewhere = registry.get("pending", "question_elsewhere")  # a coaching question read unsurely as a request
+    answered = elsewhere.func(turn, pending, parse) if elsewhere is not None else None  # (handlers/coaching.py)
+    if answered is not None:
+        return answered, parse.intent
     route = registry.get("intent", parse.intent) or registry.get("intent", "fallback")
     assert route is not None
     if not told_only(turn, text):

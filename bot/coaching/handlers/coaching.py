@@ -310,13 +310,53 @@ def _scope(turn: Turn, parse: Parse) -> float:
 def unsure_question(turn: Turn, parse: Parse) -> list[Reply] | None:
     """A question read unsurely as another request (a list, a note, help), answered as coaching when it can be.
 
-    The answer when the knowledge base clearly answers it (see :func:`rescue`), else None (the request's
-    own handler goes on).
+    The answer when the coaching topics together are likelier than the request and the scope model reads the
+    message as in scope, or when the knowledge base clearly answers it (see :func:`rescue`); else None (the
+    request's own handler goes on).
     """
     sure = LOOK_SURE if parse.intent in LOOKUPS else ACT
     if parse.confidence >= sure or not (_QUESTION.search(parse.text) or _ASK_CUE.search(parse.text)):
         return None
+    belief = _coaching_belief(parse)
+    if belief > parse.confidence and _scope(turn, parse) >= RESCUE_SCOPE:
+        # the coaching topics together outweigh the request it was read as, and the scope model reads it as in
+        # scope: a coaching question, answered on its likeliest topic (or honestly not, see answer)
+        priors = sorted(_priors(parse).items(), key=lambda kv: -kv[1])
+        return answer(turn, replace(parse, intent=priors[0][0], confidence=belief, alternatives=tuple(priors)))
     return rescue(turn, parse)
+
+
+# requests whose own handlers never ask whether the message is a coaching question read wrongly (the list, notes,
+# help and outcome handlers call unsure_question themselves, fallback calls rescue); a scheduling guess counts
+# only when the message names no company and no date (otherwise tips_in_message answers its ask)
+REQUESTS = frozenset(
+    {
+        "practice",
+        "thank_you_sent",
+        "draft_thank_you",
+        "cancel_interview",
+        "set_reminder",
+        "add_to_calendar",
+        "export_data",
+        "schedule_interview",
+    }
+)
+QUESTION_ELSEWHERE = "question_elsewhere"  # the always-asked route bot/coaching/dialog.py calls before a request
+
+
+@on_pending(QUESTION_ELSEWHERE)
+def question_elsewhere(turn: Turn, pending: Pending | None, parse: Parse) -> list[Reply] | None:
+    """A coaching question read unsurely as a request (practice, a thank-you sent, a reminder…), answered as coaching.
+
+    Asked by the dialog before a request's handler runs: the answer when the guess is below ``ACT``, the
+    message asks something and the knowledge base clearly answers it (see :func:`unsure_question`), else None
+    (the request's handler goes on).
+    """
+    if parse.intent not in REQUESTS:
+        return None
+    if parse.intent == "schedule_interview" and (parse.entities.company or parse.entities.when):
+        return None
+    return unsure_question(turn, parse)
 
 
 def tips_in_message(turn: Turn, parse: Parse) -> list[Reply]:
@@ -677,6 +717,8 @@ def greeting(turn: Turn, parse: Parse) -> list[Reply]:
     if _BYE.search(parse.text):
         return _fresh(turn, [Reply(turn.knowledge.response("goodbye"))])
     told = [f for f in situation.detect(turn.knowledge, parse.text).values() if not f.hypothetical]
+    if (rescued := unsure_question(turn, parse)) is not None:  # "hey, quick one: who pays at the dinner?"
+        return rescued
     if _follows_on(turn, parse):
         return answer(turn, _on_last_topic(turn, parse), follow_on=True)
     if told and not _HELLO_ONLY.match(parse.text):  # "ok so now what?": a situation, not a hello
