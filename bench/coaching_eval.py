@@ -98,7 +98,15 @@ class Bot:
         return f"[{parse.intent} {parse.confidence:.2f}; {kinds}; {first!r}]"
 
     def seed_facts(self, ref: ConversationRef, facts: dict[str, str]) -> None:
-        """Put facts in the conversation's memory, as if the student had said them earlier."""
+        """Put facts in the conversation's memory, as if the student had said them earlier.
+
+        A fact or value knowledge/facts.yaml doesn't define is an error in the data file: the bot would never
+        store it, so the row would test nothing.
+        """
+        known = self.app.knowledge.facts
+        unknown = [k for k, v in facts.items() if k not in known or v not in {fv.key for fv in known[k].values}]
+        if unknown:
+            raise ValueError(f"unknown fact value for {', '.join(sorted(unknown))} (see knowledge/facts.yaml)")
         self.say(ref, "hello")  # creates the student and the conversation
         with self.app.db.session() as s:
             user = s.scalars(select(User).where(User.platform == ref.platform, User.external_id == ref.user)).one()
