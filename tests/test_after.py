@@ -325,3 +325,13 @@ def test_offer_news_with_a_date_gets_offer_advice_not_the_schedule(bot: BotHarne
     r = me.say("they want answer for the offer by next monday, what i do?")
     assert "After the interview" not in r.text and "Your upcoming interviews" not in r.text
     assert "time to consider an offer" in r.text
+
+
+def test_a_question_asked_with_the_news_of_thank_yous_sent_is_recorded_and_answered(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("I have a second interview with Acme on Friday at 3pm")
+    bot.clock.set(datetime(2026, 3, 6, 23, 0, tzinfo=UTC))  # Friday evening in New York, after it
+    r = me.say("I sent a thank-you to only one person, should I send to the others too?")
+    assert "marked the thank-yous for Acme as sent" in r.text
+    assert "to every person who interviewed you" in r.text
+    assert me.say("thank you notes sent for Acme").text.count("•") == 0  # news alone: no advice added

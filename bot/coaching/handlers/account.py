@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from bot.coaching.dialog import ask_first, is_other_action, yes_no
 from bot.coaching.handlers.after.thanks import ask_which_thanks
+from bot.coaching.handlers.coaching import tips_in_message
 from bot.coaching.registry import on_action, on_intent, on_pending
 from bot.coaching.turn import Turn
 from bot.common import formatting
@@ -116,7 +117,11 @@ def _mark_sent(turn: Turn, interview: Interview) -> list[Reply]:
 
 @on_intent("thank_you_sent")
 def thank_you_sent(turn: Turn, parse: Parse) -> list[Reply]:
-    """The user sent their thank-you notes."""
+    """The user sent their thank-you notes; a question asked with it ("…send the others one too?") is answered."""
+    return _thank_you_sent(turn, parse) + tips_in_message(turn, parse)
+
+
+def _thank_you_sent(turn: Turn, parse: Parse) -> list[Reply]:
     data = turn.data
     interview = None
     if parse.entities.company:
