@@ -37,6 +37,8 @@ _IFFY = frozenset(
         "fear",
         "hope",
         "hoping",
+        "thought",
+        "assumed",
         "might",
         "may",
         "would",
@@ -444,8 +446,11 @@ def _pick(words: list[str], matches: list[_Match]) -> dict[str, Found]:
         if kw[0] in _COMPARING and any(o[0] == name and o[1] != key and start - 2 <= o[5] < start for o in matches):
             continue
         best = found.get(name)
-        if best is None or len(kw) > best.length:
-            found[name] = Found(key, keyword, _supposed(words, start, end), len(kw))
+        supposed = _supposed(words, start, end)
+        # what is said beats what is only supposed ("I thought it was the same manager but it's someone new"),
+        # then the longest keyword wins
+        if best is None or (not supposed, len(kw)) > (not best.hypothetical, best.length):
+            found[name] = Found(key, keyword, supposed, len(kw))
     return found
 
 
@@ -604,6 +609,12 @@ def situation(turn: Turn, text: str, *, chosen: str | None = None) -> Facts:
             facts.supposed.add(name)
         else:
             _remember(turn, name, found.value)
+    if _another_process(facts, said):
+        # "now I have an interview with another company": the ending said before closed an earlier process
+        for name in ("outcome", "stage"):
+            facts.values.pop(name, None)
+        _forget(turn, "outcome")
+    facts.values.pop(ANOTHER_PROCESS, None)
     if facts.values.get("outcome") and "outcome" not in facts.supposed and not _stage_said(facts, said):
         facts.values["stage"] = "decided"  # an outcome known: no longer just after the interview or waiting
     if facts.values.get("outcome") in ENDINGS and "outcome" not in facts.supposed:
@@ -612,6 +623,30 @@ def situation(turn: Turn, text: str, *, chosen: str | None = None) -> Facts:
         for name in [n for n in facts.values if n not in KEPT_AFTER_ENDING and n not in facts.told]:
             del facts.values[name]
     return facts
+
+
+ANOTHER_PROCESS = "process"  # the fact that a message is about another application (``knowledge/facts.yaml``)
+
+
+def _another_process(facts: Facts, said: dict[str, Found]) -> bool:
+    """Whether the message tells of another application while an ending said earlier is known.
+
+    Only an ending not stated in this very message ("they said no, so I applied elsewhere" keeps the no).
+    """
+    other = said.get(ANOTHER_PROCESS)
+    if other is None or other.hypothetical:
+        return False
+    return facts.values.get("outcome") in ENDINGS and "outcome" not in facts.told
+
+
+def _forget(turn: Turn, name: str) -> None:
+    """Drop a remembered fact from the conversation (one the student has since moved on from)."""
+    if not turn.has_storage:
+        return
+    facts = turn.facts()
+    kept = {k: v for k, v in facts.items() if group_of(turn.knowledge, str(v)) != name}
+    if kept != facts:
+        turn.remember("facts", kept)
 
 
 def _stage_said(facts: Facts, said: dict[str, Found]) -> bool:
