@@ -422,6 +422,8 @@ def _reading(
         return None
     if keyword[-1] in _GROUP_ENDS and end + 1 < len(words) and words[end + 1] in _ONE_PERSON:
         return None  # "meeting the team lead" is one person, not a panel
+    if keyword[0] in _NEGATIONS and start + 1 < len(words) and words[start + 1] in _UNSURE:
+        return None  # "not sure it's the same person" is no "not the same"
     if fact in ROUND_FORMAT and _about_earlier_round(words, start, end + 1):
         return None  # "round one was on zoom": that interview's setting, not the coming one's
     negation = _negation(words, start, keyword)
