@@ -125,3 +125,10 @@ def test_a_bare_and_moves_on_to_other_advice(bot: BotHarness, knowledge: Knowled
     assert "delete" not in r.text.lower()  # not read as "forget me"
     shown = ids_shown(knowledge, r.text)
     assert shown and not set(shown) & set(first), (first, shown)
+
+
+def test_a_fact_in_the_gap_of_a_longer_phrase_still_counts(knowledge: Knowledge) -> None:
+    said = _said(knowledge, "got a written offer in my inbox today")
+    assert said["offer"] == "in_writing"  # not swallowed by "got … offer" around it
+    assert _said(knowledge, "they picked someone else")["outcome"] == "rejected"
+    assert "interviewer" not in _said(knowledge, "they picked someone else")  # words of the longer phrase

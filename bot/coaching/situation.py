@@ -441,7 +441,11 @@ def _pick(words: list[str], matches: list[_Match]) -> dict[str, Found]:
     for name, key, keyword, kw, start, end in matches:
         # words that are part of a longer keyword of another fact say that one ("they picked someone else"
         # is a rejection, not a new interviewer)
-        if any(o[0] != name and o[4] <= start and end <= o[5] and len(o[3]) > len(kw) for o in matches):
+        # (the longer keyword's own words: a gap in it may hold another fact, as "got [a written] offer" does)
+        if any(
+            o[0] != name and o[4] <= start and end <= o[5] and len(o[3]) > len(kw) and set(kw) <= set(o[3])
+            for o in matches
+        ):
             continue
         # the second half of a comparison ("a different person from the first round") says what the first
         # half is compared with, not a fact of its own
