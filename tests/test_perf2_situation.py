@@ -21,12 +21,11 @@ from bot.coaching.situation import (
     MAX_GAP,
     TYPO_MIN,
     Found,
-    _continues,
-    _negated,
     _one_typo,
+    _pick,
+    _reading,
     _singular,
     _spelling,
-    _supposed,
     _table,
     tokens,
 )
@@ -82,16 +81,11 @@ def _reference_detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
             if not kw or kw[0] not in present:
                 continue
             where = _reference_match(words, kw) or _reference_match(singular, kw)
-            if where is None or _negated(words, where[0], kw) or _continues(knowledge, name, words, where[1], kw):
+            said = None if where is None else _reading(knowledge, name, key, words, where, kw)
+            if where is None or said is None:
                 continue
-            matches.append((name, key, keyword, kw, where[0], where[1]))
-    for name, key, keyword, kw, start, end in matches:
-        if any(o[0] != name and o[4] <= start and end <= o[5] and len(o[3]) > len(kw) for o in matches):
-            continue
-        best = found.get(name)
-        if best is None or len(kw) > best.length:
-            found[name] = Found(key, keyword, _supposed(words, start, end), len(kw))
-    return found
+            matches.append((name, said, keyword, kw, where[0], where[1]))
+    return _pick(words, matches)  # (the choice among the keywords found is the same code: the index only finds them)
 
 
 def _typos(word: str, rng: random.Random) -> list[str]:

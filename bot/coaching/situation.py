@@ -37,6 +37,8 @@ _IFFY = frozenset(
         "fear",
         "hope",
         "hoping",
+        "thought",
+        "assumed",
         "might",
         "may",
         "would",
@@ -75,6 +77,26 @@ SHORTHAND = {
     "interviewr": "interviewer",
     "intvw": "interview",
     "convo": "conversation",
+    # contractions typed without their apostrophe, so "didnt get it" and "wont be the same" read as typed with it
+    "didnt": "didn't",
+    "dont": "don't",
+    "doesnt": "doesn't",
+    "wont": "won't",
+    "wasnt": "wasn't",
+    "werent": "weren't",
+    "isnt": "isn't",
+    "arent": "aren't",
+    "havent": "haven't",
+    "hasnt": "hasn't",
+    "hadnt": "hadn't",
+    "cant": "can't",
+    "couldnt": "couldn't",
+    "wouldnt": "wouldn't",
+    "im": "i'm",
+    "ive": "i've",
+    "theyre": "they're",
+    "theyll": "they'll",
+    "itll": "it'll",
 }
 
 
@@ -143,15 +165,92 @@ def _singular(words: list[str]) -> list[str]:
     ]
 
 
-def _negated(words: list[str], start: int, keyword: tuple[str, ...]) -> bool:
+# after a negation, these make it doubt rather than denial: "not sure it's the same person" says nothing
+_UNSURE = frozenset({"sure", "certain", "know", "knowing", "idea", "clue", "clear", "yet"})
+
+
+def _negation(words: list[str], start: int, keyword: tuple[str, ...]) -> str | None:
+    """Whether a negation in the clause just before a keyword cancels it: "denied", "unsure" or None.
+
+    "denied" ("not the same person", "it won't be the same lady") says the opposite where the fact has one;
+    "unsure" ("not sure it's the same person") says nothing.
+    """
     if keyword[0] in _NEGATIONS:
-        return False
-    before: list[str] = []
-    for w in reversed(words[max(0, start - NEGATION_REACH) : start]):  # back to the clause's start
+        return None
+    lo = max(0, start - NEGATION_REACH)
+    for n in range(start - 1, lo - 1, -1):  # back to the clause's start
+        w = words[n]
         if w in _BREAKS:
-            break
-        before.append(w)
-    return any(w in _NEGATIONS or w.endswith("n't") for w in before)
+            return None
+        if w in _NEGATIONS or w.endswith("n't"):
+            return "unsure" if n + 1 < len(words) and words[n + 1] in _UNSURE else "denied"
+    return None
+
+
+# a fact about an interview's format said in a clause about the earlier round ("round one was on zoom", "last time
+# it was a phone call") describes that interview, not the coming one; facts about the people (the same or a new
+# interviewer, a tough one) stay: they may be met again
+_EARLIER = frozenset(
+    {
+        ("first", "round"),
+        ("round", "one"),
+        ("round", "1"),
+        ("1st", "round"),
+        ("first", "interview"),
+        ("1st", "interview"),
+        ("last", "time"),
+        ("previous",),
+        ("previously",),
+        ("last", "round"),
+        ("first", "one"),
+    }
+)
+_LATER = frozenset(
+    {
+        ("second",),
+        ("2nd",),
+        ("round", "two"),
+        ("round", "2"),
+        ("this", "time"),
+        ("now",),
+        ("next",),
+        ("final",),
+        ("third",),
+        ("3rd",),
+        ("will",),
+        ("tomorrow",),
+        ("upcoming",),
+    }
+)
+_PAST = frozenset({"was", "were", "had", "did", "went", "happened", "took"})
+ROUND_FORMAT = frozenset({"setting", "panel", "presentation"})
+
+
+def _has(clause: list[str], marks: frozenset[tuple[str, ...]]) -> bool:
+    return any(
+        tuple(clause[n : n + len(m)]) == m for m in marks for n in range(len(clause) - len(m) + 1) if clause[n] == m[0]
+    )
+
+
+def _about_earlier_round(words: list[str], start: int, end: int) -> bool:
+    """Whether the clause holding words[start:end] tells of the earlier round, in the past ("round one was on zoom")."""
+    left = start
+    while left > 0 and words[left - 1] not in _BREAKS:
+        left -= 1
+    right = end
+    while right < len(words) and words[right] not in _BREAKS:
+        right += 1
+    clause = words[left:right]
+    if not any(w in _PAST for w in clause) or not _has(clause, _EARLIER):
+        return False
+    return not _has(clause, _LATER) and not any(w.endswith("'ll") for w in clause)
+
+
+# a keyword ending in one of these names a group, unless a word after it makes it one person ("the team lead")
+_GROUP_ENDS = frozenset({"team", "staff"})
+_ONE_PERSON = frozenset({"lead", "leader", "manager", "head", "member", "director", "lead's", "leader's"})
+# words that join a comparison: "a different person from the first round", "other people than last time"
+_COMPARING = frozenset({"from", "than", "as", "to"})
 
 
 def _supposed(words: list[str], start: int, end: int) -> bool:
@@ -286,8 +385,7 @@ def _detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
     candidates.sort()
     in_words, in_singular = _places(words), _places(singular)  # (the keywords are tried only where they start)
     applies: dict[str, bool] = {}  # per fact: whether its group reads this message (``only_with``)
-    # every keyword found: (fact, value, keyword, its words, first and last position)
-    matches: list[tuple[str, str, str, tuple[str, ...], int, int]] = []
+    matches: list[_Match] = []  # every keyword found
     for n in candidates:
         name, only_with, key, keyword, kw = entries[n]
         ok = applies.get(name)
@@ -298,17 +396,67 @@ def _detect(knowledge: Knowledge, text: str) -> dict[str, Found]:
         where = _match_from(words, in_words.get(kw[0], _NOWHERE), kw) or _match_from(
             singular, in_singular.get(kw[0], _NOWHERE), kw
         )
-        if where is None or _negated(words, where[0], kw) or _continues(knowledge, name, words, where[1], kw):
+        if where is None:
             continue
-        matches.append((name, key, keyword, kw, where[0], where[1]))
+        said = _reading(knowledge, name, key, words, where, kw)
+        if said is not None:
+            matches.append((name, said, keyword, kw, where[0], where[1]))
+    return _pick(words, matches)
+
+
+# a keyword found in a message: (fact, value, keyword, its words, first and last position)
+_Match = tuple[str, str, str, tuple[str, ...], int, int]
+
+
+def _reading(
+    knowledge: Knowledge, fact: str, key: str, words: list[str], where: tuple[int, int], keyword: tuple[str, ...]
+) -> str | None:
+    """The value a keyword found at ``where`` says, or None when its context cancels it.
+
+    Cancelled: a preposition running on ("the interview is over lunch"), a group word naming one person ("the
+    team lead"), the format of the earlier round ("round one was on zoom"), doubt ("not sure it's the same
+    person"). Denied, it says its fact's opposite value where one is declared ("it won't be the same lady": new).
+    """
+    start, end = where
+    if _continues(knowledge, fact, words, end, keyword):
+        return None
+    if keyword[-1] in _GROUP_ENDS and end + 1 < len(words) and words[end + 1] in _ONE_PERSON:
+        return None  # "meeting the team lead" is one person, not a panel
+    if keyword[0] in _NEGATIONS and start + 1 < len(words) and words[start + 1] in _UNSURE:
+        return None  # "not sure it's the same person" is no "not the same"
+    if fact in ROUND_FORMAT and _about_earlier_round(words, start, end + 1):
+        return None  # "round one was on zoom": that interview's setting, not the coming one's
+    negation = _negation(words, start, keyword)
+    if negation is None:
+        return key
+    value = knowledge.value(key)
+    if negation == "unsure" or value is None or value.negated is None:
+        return None
+    return value.negated  # "it won't be the same interviewer": someone new
+
+
+def _pick(words: list[str], matches: list[_Match]) -> dict[str, Found]:
+    """One value per fact from the keywords found: the longest keyword wins within a fact."""
+    found: dict[str, Found] = {}
     for name, key, keyword, kw, start, end in matches:
         # words that are part of a longer keyword of another fact say that one ("they picked someone else"
         # is a rejection, not a new interviewer)
-        if any(o[0] != name and o[4] <= start and end <= o[5] and len(o[3]) > len(kw) for o in matches):
+        # (the longer keyword's own words: a gap in it may hold another fact, as "got [a written] offer" does)
+        if any(
+            o[0] != name and o[4] <= start and end <= o[5] and len(o[3]) > len(kw) and set(kw) <= set(o[3])
+            for o in matches
+        ):
+            continue
+        # the second half of a comparison ("a different person from the first round") says what the first
+        # half is compared with, not a fact of its own
+        if kw[0] in _COMPARING and any(o[0] == name and o[1] != key and start - 2 <= o[5] < start for o in matches):
             continue
         best = found.get(name)
-        if best is None or len(kw) > best.length:
-            found[name] = Found(key, keyword, _supposed(words, start, end), len(kw))
+        supposed = _supposed(words, start, end)
+        # what is said beats what is only supposed ("I thought it was the same manager but it's someone new"),
+        # then the longest keyword wins
+        if best is None or (not supposed, len(kw)) > (not best.hypothetical, best.length):
+            found[name] = Found(key, keyword, supposed, len(kw))
     return found
 
 
@@ -467,6 +615,12 @@ def situation(turn: Turn, text: str, *, chosen: str | None = None) -> Facts:
             facts.supposed.add(name)
         else:
             _remember(turn, name, found.value)
+    if _another_process(facts, said):
+        # "now I have an interview with another company": the ending said before closed an earlier process
+        for name in ("outcome", "stage"):
+            facts.values.pop(name, None)
+        _forget(turn, "outcome")
+    facts.values.pop(ANOTHER_PROCESS, None)
     if facts.values.get("outcome") and "outcome" not in facts.supposed and not _stage_said(facts, said):
         facts.values["stage"] = "decided"  # an outcome known: no longer just after the interview or waiting
     if facts.values.get("outcome") in ENDINGS and "outcome" not in facts.supposed:
@@ -475,6 +629,30 @@ def situation(turn: Turn, text: str, *, chosen: str | None = None) -> Facts:
         for name in [n for n in facts.values if n not in KEPT_AFTER_ENDING and n not in facts.told]:
             del facts.values[name]
     return facts
+
+
+ANOTHER_PROCESS = "process"  # the fact that a message is about another application (``knowledge/facts.yaml``)
+
+
+def _another_process(facts: Facts, said: dict[str, Found]) -> bool:
+    """Whether the message tells of another application while an ending said earlier is known.
+
+    Only an ending not stated in this very message ("they said no, so I applied elsewhere" keeps the no).
+    """
+    other = said.get(ANOTHER_PROCESS)
+    if other is None or other.hypothetical:
+        return False
+    return facts.values.get("outcome") in ENDINGS and "outcome" not in facts.told
+
+
+def _forget(turn: Turn, name: str) -> None:
+    """Drop a remembered fact from the conversation (one the student has since moved on from)."""
+    if not turn.has_storage:
+        return
+    facts = turn.facts()
+    kept = {k: v for k, v in facts.items() if group_of(turn.knowledge, str(v)) != name}
+    if kept != facts:
+        turn.remember("facts", kept)
 
 
 def _stage_said(facts: Facts, said: dict[str, Found]) -> bool:

@@ -44,6 +44,7 @@ class FactValue(_Strict):
     words: str = Field(min_length=1, max_length=80)
     keywords: tuple[str, ...] = ()
     remember: bool = True
+    negated: str | None = None  # the value of the same fact a negated keyword says ("not the same person": new)
 
     @field_validator("key", "group")
     @classmethod
@@ -456,7 +457,12 @@ def load_facts(path: Path) -> dict[str, FactGroup]:
             group = FactGroup.model_validate({"name": name, "values": values, **raw_group})
         except ValidationError as exc:
             raise _explain(path, exc, {"values": values, **raw_group}) from None
+        keys = {value.key for value in group.values}
         for value in group.values:
+            if value.negated is not None and value.negated not in keys:
+                raise KnowledgeError(
+                    f"{path.name}: {name}: {value.key}: negated value {value.negated!r} is not one of {name}'s"
+                )
             if value.key in seen:
                 raise KnowledgeError(f"{path.name}: value {value.key!r} is declared under {seen[value.key]} and {name}")
             seen[value.key] = str(name)

@@ -41,9 +41,11 @@ log = logging.getLogger(__name__)
 
 READ_CHARS = 2000
 _TZ_WORDS = re.compile(r"\b(time ?-?zones?|tz)\b", re.I)
-_MORE = re.compile(
-    r"^\W*(more|more tips|more please|more pls|tell me more|go on|continue|keep going|next tip|"
-    r"anything else|what else)\W*$",
+_MORE = re.compile(  # a bare follow-up, after an optional "ok" / "and": the next advice of the last topic
+    r"^\W*(?:(?:ok(?:ay)?|k|cool|great|thanks|thx|got it|alright|right|sure|nice|so|and)\W+)?"
+    r"(more|more tips|more advice|more please|more pls|tell me more|go on|continue|keep going|next tip|"
+    r"anything else|anything more|what else|what more|any more|anymore|any more tips|any other tips|other tips|"
+    r"something else|else|and|and then|keep them coming)\W*$",
     re.I,
 )
 

@@ -856,6 +856,23 @@ class EntityTagger:
             return None
         return name
 
+    def _employer_in_role(self, text: str, span: Span) -> tuple[str, Span] | None:
+        """The company named inside a role phrase, and the role's span: "the Initech founders" -> Initech, founders.
+
+        A capitalised name between "the" and a role; None when the span is no such phrase, or the name reads as
+        a person's.
+        """
+        m = _NAME_IN_ROLE.match(text[span.start : span.end])
+        if m is None:
+            return None
+        name, role = m.group(1).strip(), m.group(2).strip()
+        if not self.lexicon.is_role(f"the {role}") or self.lexicon.looks_like_person(name):
+            return None
+        company = self._company(name)
+        if company is None:
+            return None
+        return company, Span(span.start + m.start(2), span.start + m.start(2) + len(role), span.label)
+
     def extract(self, text: str, now: datetime, tz: str, *, company_only: bool = False) -> Entities:
         """The entities of a message, with the time resolved against ``now`` (naive local) in ``tz``."""
         tagged = self._tag(text)
@@ -901,6 +918,13 @@ class EntityTagger:
                 if (org or not self.lexicon.looks_like_person(piece)) and (name := self._company(piece)):
                     company = _completed(name, text, span)
                     people_spans.remove(span)
+                    break
+        if company is None:
+            # "dinner with the Initech founders", "the Globex CTO": the company's name inside a role phrase
+            for n, span in enumerate(people_spans):
+                split = self._employer_in_role(text, span)
+                if split is not None:
+                    company, people_spans[n] = split
                     break
         if company_only:
             return Entities(company=company)
@@ -948,6 +972,9 @@ class EntityTagger:
             when_problem=when_problem,
         )
 
+
+# "the Initech founders": "the", a capitalised name, then lowercase role words
+_NAME_IN_ROLE = re.compile(r"\s*the\s+((?:[A-Z][\w&'.-]*\s+)+)([a-z][a-z\s'-]*?)\s*$")
 
 _ABBREVIATIONS = {"st", "mr", "mrs", "ms", "dr", "co", "inc", "corp", "ltd", "bros", "jr", "sr", "no", "intl", "dept"}
 

@@ -13,7 +13,7 @@ from bot.storage.repo import normalise_company
 
 _MOVE = re.compile(
     r"\b(mov(e|ed|ing)|re-?schedul\w*|push(ed)?|postpon\w*|chang(e|ed)|shift(ed)?|bump(ed)?|instead|"
-    r"switch(ed)?|brought forward|pulled forward|delay(ed)?|rebook(ed)?|rearrang\w*)\b"
+    r"switch(ed)?|(?:brought|bring|pulled|pull) (?:\w+ )?forward|delay(ed)?|rebook(ed)?|rearrang\w*)\b"
 )
 
 
