@@ -133,3 +133,13 @@ def test_a_clear_short_question_is_answered_on_its_own_words_not_the_message_bef
     me.say("it's a dinner interview, can I order wine?")
     r = me.say("what should I ask them?")
     assert ids_shown(knowledge, r.text)[0].startswith("questions-to-ask-"), r.text
+
+
+def test_a_short_question_pointing_back_is_read_with_the_message_before_however_sure_the_classifier(
+    bot: BotHarness, knowledge
+) -> None:
+    """"is that a bad sign?" after news of no offer is about the news, not about bad signs in a company's culture."""
+    me = bot.chat()
+    me.say("no offer at the end of the second interview 😕")
+    r = me.say("is that a bad sign?")
+    assert ids_shown(knowledge, r.text)[0] == "offer-none-yet", r.text

@@ -72,6 +72,22 @@ _CLAUSE = re.compile(  # a clause and the punctuation that ends it
     r"(?:[^.?!;,:\n—–-]|-(?=\S))+(?:[.?!;,:\n—–]+|\s-\s|$)|[^.?!;,:\n—–]+$", re.I
 )
 _FOLLOW_UP = re.compile(r"\b(?:that|this|it|him|her|them|those|these|there|one|such)\b", re.I)  # refers back
+# to what was said, not to people: "it", "that's", or a demonstrative standing alone ("is that a bad sign?",
+# "does this matter?"), not one before a noun ("this time", "that company"); the words that can follow a
+# demonstrative used as a pronoun are few (verbs of being and meaning, articles, a judgement)
+_POINTS_BACK = re.compile(r"\b(it|thats|that's|that|this|those|these)\b(?=\s*(?:[^\w\s']|$|(\w+)))", re.I)
+_AFTER_PRONOUN_TEXT = """is was are were be a an the so too still really even just all normal ok okay fine bad good
+    weird common true wrong mean means meant matter matters affect affects count counts change changes happen happens"""
+_AFTER_PRONOUN = frozenset(_AFTER_PRONOUN_TEXT.split())
+
+
+def _points_back(text: str) -> bool:
+    return any(
+        m.group(1).lower() in {"it", "thats", "that's"} or m.group(2) is None or m.group(2).lower() in _AFTER_PRONOUN
+        for m in _POINTS_BACK.finditer(text)
+    )
+
+
 FOLLOW_UP_WORDS = 12  # a question this short that refers back is read with the message before
 
 
@@ -133,7 +149,8 @@ def answer(turn: Turn, parse: Parse, *, ask: bool = True, follow_on: bool = Fals
     seen = _seen(turn, follow_on=follow_on)
     led = advice.led(turn)
     ranking = None
-    if context and parse.confidence >= CONTEXT_SURE:  # a clear question of its own is answered on its own words:
+    if context and parse.confidence >= CONTEXT_SURE and not _points_back(parse.text):
+        # a clear question of its own is answered on its own words ("is that a bad sign?" is not one of its own):
         alone = advice.rank(turn.knowledge, facts, parse.text, priors, seen=seen, led=led)
         if alone.coverage >= advice.STRONG:  # "what should I ask them?" after a dinner question is about questions
             ranking = alone
