@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import select
+
 from bot.knowledge.library import Item, Knowledge
+from bot.storage.models import Interview
 from tests.conftest import BotHarness
 
 
@@ -99,6 +102,20 @@ def test_missing_company_is_asked(bot: BotHarness) -> None:
     assert "Which company is it with?" in r.text
     r = me.say("Initech")
     assert "Initech" in r.text and "tomorrow, Tuesday 3 March, 10:00 AM" in r.text
+
+
+def test_not_knowing_the_company_is_no_company_name_and_advice_never_shows_a_placeholder(bot: BotHarness) -> None:
+    me = bot.chat()
+    assert "Which company is it with?" in me.say("round 2 on friday at 10am, over coffee").text
+    r = me.say("no idea yet 🤷")
+    assert "without a company" in r.text
+    with bot.app.db.session() as s:
+        assert [i.company for i in s.scalars(select(Interview))] == [None]
+    r = me.say("how do I act at the coffee meeting?")
+    assert r.text.startswith("Your interview (Friday 6 March, 10:00 AM) is over coffee."), r.text
+    assert "not set" not in r.text
+    r = me.say("the company is Pass Labs")
+    assert "Pass Labs" in r.text
 
 
 def test_move_and_cancel(bot: BotHarness) -> None:

@@ -571,18 +571,14 @@ def _personal_lead(turn: Turn, intent: str) -> tuple[str | None, bool]:
         return None, False
     nxt = upcoming[0]
     today = turn.local_now.date()
+    # "Your Acme interview (Friday 6 March, 3:00 PM)", "Your interview" when neither is known: no placeholders
+    yours = f"Your {formatting.company(nxt)} interview" if nxt.company else "Your interview"
+    if nxt.local_start is not None:
+        yours += f" ({formatting.when(nxt, today)})"
     if intent == "interviewers" and nxt.interviewers:
-        return (
-            f"Your {formatting.company(nxt)} interview ({formatting.when(nxt, today)}) "
-            f"is with {formatting.people(nxt.interviewers)}.",
-            True,
-        )
+        return f"{yours} is with {formatting.people(nxt.interviewers)}.", True
     if intent == "informal_setting" and nxt.setting == "informal":
-        return (
-            f"Your {formatting.company(nxt)} interview ({formatting.when(nxt, today)}) "
-            f"is {formatting.setting_of(nxt)}.",
-            True,
-        )
+        return f"{yours} is {formatting.setting_of(nxt)}.", True
     if intent in {"preparation", "presentation"}:
         return f"Your next interview: {formatting.summary(nxt, today)}.", True
     return None, False

@@ -704,6 +704,13 @@ def answer_company(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | 
         return None  # another date: a second interview, not the company of this one
     if not told.entities.company and asks_something(told.text):
         return None  # "who pays?": a question of its own, not the company's name
+    if not told.entities.company and _UNKNOWN_ANSWER.match(told.text.strip()):
+        return [  # "no idea" / "skip" / "not yet": not a company name; the interview keeps none
+            Reply(
+                "No problem, I'll keep it without a company for now. When you know, just tell me "
+                "(e.g. “the company is Acme”)."
+            )
+        ]
     name = told.entities.company or _bare_answer(told.text)
     if not name or len(name) > MAX_COMPANY:
         return None
@@ -714,6 +721,17 @@ def answer_company(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | 
     interview.updated_at = turn.now
     turn.plan_reminders(interview)
     return _with_tips(turn, parse, confirm(turn, interview, "Thanks. Here's the interview:", parse.text))
+
+
+# an answer that says the student doesn't know or won't say yet, never a name
+_UNKNOWN_ANSWER = re.compile(
+    r"^(?:(?:i|we)\s+)?(?:no\s+(?:idea|clue)|not\s+sure(?:\s+yet)?|dunno|don'?t\s+know|do\s+not\s+know|idk|"
+    r"skip(?:\s+(?:it|that|this))?|not\s+yet|later|pass|unknown|n/?a|none|no|nope|tbd|tba|tbc|"
+    r"can'?t\s+say|rather\s+not(?:\s+say)?|they\s+didn'?t\s+say|not\s+(?:decided|told|known)(?:\s+yet)?|"
+    r"haven'?t\s+been\s+told|still\s+(?:waiting|don'?t\s+know)|confidential|secret)"
+    r"(?:\s+(?:yet|for\s+now|atm|right\s+now|sorry|lol|haha|tbh|honestly))*(?:\s*[^\w\s].*)?$",
+    re.I,
+)
 
 
 def _bare_answer(text: str) -> str:
