@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, event, exists, inspect, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.common.settings import Settings
 from bot.common.types import ConversationRef
-from bot.storage.db import Database
+from bot.storage.db import Database, Timeouts
 from bot.storage.models import Base, ConversationState, Interview, Reminder, User
+from bot.storage.prepared import send_direct
 from bot.storage.repo import StateRow, UserData, load_user, store_state
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -173,3 +176,26 @@ def test_the_state_is_stored_as_the_orm_stored_it(db: Database) -> None:
             {"shown": ["a", "b", "c"], "facts": {"setting": "meal"}},
             later,
         )
+
+
+def test_a_statement_on_sqlite_s_own_cursor_keeps_the_deadline_listeners_and_errors(tmp_path: Path) -> None:
+    """``send_direct``: what ``exec_driver_sql`` guaranteed (the statement deadline, listeners, SQLAlchemy's errors)."""
+    db = Database(f"sqlite:///{tmp_path / 'bot.db'}", Timeouts(statement=0.3))
+    Base.metadata.create_all(db.engine)
+    seen: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: seen.append(sql))
+    runaway = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+    insert = "INSERT INTO processed_events (platform, event_id, seen_at) VALUES (?, ?, '2026-03-02 15:00:00')"
+    try:
+        with db.transaction() as conn:
+            assert send_direct(conn, "SELECT 1", fetch=True) == [(1,)]
+            with pytest.raises(OperationalError):  # interrupted at the deadline, as through SQLAlchemy
+                send_direct(conn, runaway, fetch=True)
+            send_direct(conn, insert, ("slack", "e1"))
+            with pytest.raises(IntegrityError):
+                send_direct(conn, insert, ("slack", "e1"))
+        assert seen == ["BEGIN IMMEDIATE", "SELECT 1", runaway, insert, insert]
+        with db.transaction() as conn:
+            assert send_direct(conn, "SELECT event_id FROM processed_events", fetch=True) == [("e1",)]
+    finally:
+        db.dispose()
