@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, event, exists, inspect, select
+from sqlalchemy import bindparam, event, exists, insert, inspect, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.common.settings import Settings
@@ -199,3 +199,28 @@ def test_a_statement_on_sqlite_s_own_cursor_keeps_the_deadline_listeners_and_err
             assert send_direct(conn, "SELECT event_id FROM processed_events", fetch=True) == [("e1",)]
     finally:
         db.dispose()
+
+
+def test_a_user_another_instance_created_meanwhile_is_the_object_the_session_has(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.storage.repo as repo
+
+    real = repo.get_or_create_user
+    got: list[User] = []
+
+    def racing(session: Any, ref: ConversationRef, now: datetime) -> tuple[User, bool]:
+        # the row appears between the message's query and its insert (another instance's first contact)
+        session.connection().execute(
+            insert(User).values(
+                platform=ref.platform, workspace=ref.workspace, external_id=ref.user, created_at=now, last_seen_at=now
+            )
+        )
+        user, created = real(session, ref, now)
+        got.append(user)
+        return user, created
+
+    monkeypatch.setattr(repo, "get_or_create_user", racing)
+    with db.session() as s:
+        loaded = load_user(s, ConversationRef("slack", "T1", "dm", "U3"), NOW)
+        assert not loaded.created and loaded.user is got[0] and loaded.state is None and loaded.interviews == []

@@ -161,15 +161,16 @@ def load_user(session: Session, ref: ConversationRef, now: datetime) -> Loaded:
     conn = session.connection()
     query = prepared(_load_query(), conn.dialect)
     rows = query.rows(conn, identity)
+    raced = False
     if not rows:
         user, created = get_or_create_user(session, ref, now)
-        if not created:  # another instance created them a moment ago
-            rows = query.rows(conn, identity)
-        else:
+        if created:
             return Loaded(user, None, [], False, True)
+        rows, raced = query.rows(conn, identity), True  # another instance created them a moment ago
     nu, ns = len(_keys(User)), len(_keys(ConversationState))
     first = rows[0]
-    known: User | None = session.identity_map.get(identity_key(User, first[0]))  # (the race above loaded it)
+    # (after the race above the session has the user already: the ORM would give back that object)
+    known: User | None = session.identity_map.get(identity_key(User, first[0])) if raced else None
     user = known if known is not None else _persistent(session, User, first[:nu])
     state = StateRow(*first[nu : nu + ns]) if first[nu] is not None else None
     interviews = []
