@@ -194,9 +194,11 @@ def test_a_statement_on_sqlite_s_own_cursor_keeps_the_deadline_listeners_and_err
             send_direct(conn, insert, ("slack", "e1"))
             with pytest.raises(IntegrityError):
                 send_direct(conn, insert, ("slack", "e1"))
-        assert seen == ["BEGIN IMMEDIATE", "SELECT 1", runaway, insert, insert]
+            send_direct(conn, insert, [("slack", "e2"), ("slack", "e3")], many=True)
+        assert seen == ["BEGIN IMMEDIATE", "SELECT 1", runaway, insert, insert, insert]
         with db.transaction() as conn:
-            assert send_direct(conn, "SELECT event_id FROM processed_events", fetch=True) == [("e1",)]
+            got = send_direct(conn, "SELECT event_id FROM processed_events ORDER BY event_id", fetch=True)
+            assert got == [("e1",), ("e2",), ("e3",)]
     finally:
         db.dispose()
 
