@@ -1,6 +1,6 @@
 """Every performance benchmark, briefly, in one run, as one table with the targets of issue 12.
 
-Usage: python -m bench [--full]
+Usage: python -m bench [--full] [--baseline DIR [--rounds 3]]
 
 Runs, one after the other on this machine (so the figures are from the same conditions):
 
@@ -13,7 +13,9 @@ Runs, one after the other on this machine (so the figures are from the same cond
 * several instances on PostgreSQL (``bench.reminder_instances``): every reminder exactly once.
 
 ``--full`` uses the sizes of the single benchmarks' defaults (slower); the brief run is meant to
-take a few minutes. Each target is printed with the measured value and met / NOT met.
+take a few minutes. Each target is printed with the measured value and met / NOT met. ``--baseline``
+adds "this / baseline" rows for the core: the two trees take ``--rounds`` turns, each in a process
+of its own, and the medians over the rounds are compared.
 """
 
 from __future__ import annotations
@@ -133,6 +135,9 @@ def main() -> None:
         type=Path,
         help="another version's source tree (e.g. `git archive main | tar -x -C DIR`): its core measured alongside",
     )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="with --baseline: turns each takes at the core benchmark (medians)"
+    )
     args = parser.parse_args()
     full = args.full
     rows: list[Row] = []
@@ -166,9 +171,17 @@ def main() -> None:
     ]
 
     if args.baseline is not None:
-        print("core, baseline …", flush=True)
-        base = baseline_core(args.baseline, 2000 if full else 600, 200 if full else 100)
-        ours = core_bench.summary(core)
+        # this tree and the baseline take turns, each in a process of its own, so a load that drifts on
+        # the shared machine falls on both alike; the median of each figure over the rounds is compared
+        here = Path(__file__).resolve().parent.parent
+        mine: list[dict[str, float]] = []
+        theirs: list[dict[str, float]] = []
+        for n in range(args.rounds):
+            print(f"core, this / baseline, round {n + 1} of {args.rounds} …", flush=True)
+            mine.append(baseline_core(here, 2000 if full else 600, 200 if full else 100))
+            theirs.append(baseline_core(args.baseline, 2000 if full else 600, 200 if full else 100))
+        ours = {key: statistics.median(r[key] for r in mine) for key in mine[0]}
+        base = {key: statistics.median(r[key] for r in theirs) for key in theirs[0]}
         for key, label in (
             ("coaching_median_ms", "core CPU, coaching median"),
             ("coaching_p99_ms", "core CPU, coaching p99"),
@@ -179,7 +192,7 @@ def main() -> None:
         ):
             rows.append(
                 Row(
-                    f"{label}: this / baseline",
+                    f"{label}: this / baseline ({args.rounds} rounds)",
                     f"{ours[key]:.2f} / {base[key]:.2f} = {ours[key] / base[key]:.2f}×",
                     "",
                     None,

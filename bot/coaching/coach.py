@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import threading
 import time as _time
 import weakref
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -30,8 +28,7 @@ from bot.nlu import NLU
 from bot.nlu.types import Parse
 from bot.reminders.planner import ReminderPlanner
 from bot.storage.db import Database
-from bot.storage.models import ConversationState
-from bot.storage.repo import UserData, find_user, get_or_create_user, load_user, write_state
+from bot.storage.repo import StateRow, UserData, find_user, get_or_create_user, load_user, store_state
 
 log = logging.getLogger(__name__)
 
@@ -62,28 +59,13 @@ class _Discarded(Exception):
         self.replies, self.intent = replies, intent
 
 
-def _copied(value: Any) -> Any:
-    """A deep copy of plain JSON data (through the C encoder: several times faster than copy.deepcopy)."""
-    return value if value is None else json.loads(json.dumps(value))
+def _write_back(session: Session, stored: StateRow, working: StateRow, now: datetime) -> None:
+    """Write the state once, and only when the message changed it (no UPDATE with the row's own values).
 
-
-def _working_copy(state: ConversationState) -> ConversationState:
-    """The dialogue state as handlers change it during a message, kept outside the session.
-
-    Nothing writes it early (a query's autoflush); :func:`_write_back` stores it once at the end.
+    Handlers work on a copy outside the session (:meth:`StateRow.copy`): nothing writes it early.
     """
-    return ConversationState(
-        user_id=state.user_id,
-        pending=_copied(state.pending),
-        context=_copied(state.context) if state.context is not None else {},
-        updated_at=state.updated_at,
-    )
-
-
-def _write_back(session: Session, stored: ConversationState, working: ConversationState, now: datetime) -> None:
-    """Write the state once, and only when the message changed it (no UPDATE with the row's own values)."""
     if stored.pending != working.pending or stored.context != working.context or stored.updated_at is None:
-        write_state(session, stored, working.pending, working.context, now)
+        store_state(session, stored, working.pending, working.context, now)
 
 
 class Coach:
@@ -305,8 +287,8 @@ class Coach:
                         user.tz, user.tz_source = check_zone(msg.tz_hint), "platform"
                 data = UserData(session, user, loaded)
                 turn = self._turn(msg, now, user.tz or self.settings.default_tz, data, nlu)
-                stored = data.state(now)
-                turn.state = _working_copy(stored)
+                stored = data.state_row(now)
+                turn.state = stored.copy()
                 replies, intent = dispatch(self.registry, turn, text)
                 if data.discarded:  # over a limit: nothing of the message is kept (answered apart)
                     raise _Discarded(replies, intent)

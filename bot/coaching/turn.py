@@ -12,7 +12,7 @@ from bot.common.settings import Settings
 from bot.common.types import IncomingMessage
 from bot.knowledge.library import Knowledge
 from bot.storage.models import ConversationState, Interview
-from bot.storage.repo import UserData
+from bot.storage.repo import StateRow, UserData
 
 if TYPE_CHECKING:
     from bot.coaching.registry import Registry
@@ -42,7 +42,7 @@ class Turn:
     settings: Settings
     planner: ReminderPlanner
     _data: UserData | None = None
-    state: ConversationState | None = None
+    state: ConversationState | StateRow | None = None  # the ORM row (set_timezone) or a working copy (a message)
     pending: Pending | None = None  # the question that was open when this message came (set by dispatch)
     changed: bool = False
     confirmed: bool = False  # the user said yes to "Did you want to …?": act without asking again
@@ -77,7 +77,7 @@ class Turn:
     def context(self) -> dict[str, Any]:
         """Remembered facts about the user's situation (empty and throw-away without storage)."""
         if self.state is None:
-            self.state = ConversationState(user_id=0, pending=None, context={}, updated_at=self.now)
+            self.state = StateRow(0, None, {}, self.now)
         return self.state.context
 
     def remember(self, key: str, value: Any) -> None:

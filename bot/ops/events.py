@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, or_, select, update
+from sqlalchemy import Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import Dialect as SQLDialect
 from sqlalchemy.orm import Session
 
@@ -38,6 +38,7 @@ from bot.common.types import Button, ConversationRef, File, IncomingMessage, Rep
 from bot.storage.db import Database
 from bot.storage.dialects import Dialect
 from bot.storage.models import InboxItem, InstallationSecret
+from bot.storage.prepared import Prepared
 from bot.storage.repo import forget_events_before, remember_event
 
 log = logging.getLogger(__name__)
@@ -133,58 +134,6 @@ def _handled_statement() -> Any:
         )
         .returning(t.c.id)
     )
-
-
-class Prepared:
-    """A Core statement compiled once for an engine's dialect, run on the driver's own cursor.
-
-    The inbox's record and "done" writes run once or twice per event: SQLAlchemy's per-execution
-    work (the compiled-cache key, parameter processing, the execution context) cost more than the
-    statement itself on SQLite (about 30 µs of 150). Here the SQL text, the parameter order and
-    SQLAlchemy's own bind processors (the JSON columns' serializer, the UTC datetime type) are
-    taken from the compiled statement once, so the same values are stored as through Core
-    (``tests/test_slack_perf_inbox.py`` compares them).
-    """
-
-    def __init__(self, statement: Any, dialect: SQLDialect) -> None:
-        compiled = statement.compile(dialect=dialect)
-        self.sql = str(compiled)
-        self.dialect = dialect
-        by_name = {name: bind for bind, name in compiled.bind_names.items()}
-        self.required = [name for name, bind in by_name.items() if bind.required]
-        every = compiled.construct_params(dict.fromkeys(self.required))  # constants filled in
-        processors = {name: by_name[name].type.dialect_impl(dialect).bind_processor(dialect) for name in every}
-        self.processors = {name: processors[name] for name in self.required}
-        self.constants = {
-            name: (processors[name](value) if processors[name] is not None else value)
-            for name, value in every.items()
-            if name not in self.processors
-        }
-        self.order: list[str] | None = list(compiled.positiontup or ()) if compiled.positional else None
-
-    def parameters(self, values: Mapping[str, Any]) -> Any:
-        """The driver's parameters for ``values`` (by bind name), processed as SQLAlchemy would."""
-        out = dict(self.constants)
-        for name, process in self.processors.items():
-            value = values[name]
-            out[name] = process(value) if process is not None else value
-        return tuple(out[name] for name in self.order) if self.order is not None else out
-
-    def run(self, conn: Connection, rows: Sequence[Mapping[str, Any]], *, returning: bool) -> list[Any]:
-        """Execute for each of ``rows`` on ``conn``; the first column returned by each (``returning``).
-
-        Through ``exec_driver_sql``: the engine's events (the SQLite statement deadline, statement
-        counts in tests) and SQLAlchemy's error handling still apply; only the per-execution
-        compilation and parameter machinery is skipped.
-        """
-        if not returning:
-            conn.exec_driver_sql(self.sql, [self.parameters(row) for row in rows])
-            return []
-        out: list[Any] = []
-        for row in rows:
-            got = conn.exec_driver_sql(self.sql, self.parameters(row)).first()
-            out.append(got[0] if got is not None else None)
-        return out
 
 
 @functools.cache

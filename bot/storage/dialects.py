@@ -25,6 +25,8 @@ from sqlalchemy import Connection, Engine, Select, Table, create_engine, event, 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 
+from bot.storage.prepared import send_direct
+
 if TYPE_CHECKING:
     from psycopg.abc import PQGen
 
@@ -119,7 +121,8 @@ class SQLite(Dialect):
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
             # a snapshot read (see Database.snapshot) takes no write lock: in WAL mode it blocks no writer
-            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(SNAPSHOT) else "BEGIN IMMEDIATE")
+            # (on the connection's own cursor: the same listeners, errors and statement; bot/storage/prepared.py)
+            send_direct(conn, "BEGIN" if conn.get_execution_options().get(SNAPSHOT) else "BEGIN IMMEDIATE")
 
         return engine
 

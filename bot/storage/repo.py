@@ -7,21 +7,25 @@ query by that user's id, so no code path can read another user's rows.
 from __future__ import annotations
 
 import functools
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, delete, exists, func, inspect, select, update
+from sqlalchemy import Column, Table, bindparam, delete, exists, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import manager_of_class, set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from bot.common import limits
 from bot.common.limits import LimitReached
 from bot.common.types import ConversationRef
 from bot.storage.dialects import Dialect, dialect_named
 from bot.storage.models import Base, ConversationState, Interview, Note, ProcessedEvent, Reminder, TopicAsk, User
+from bot.storage.prepared import prepared
 
 
 def get_or_create_user(session: Session, ref: ConversationRef, now: datetime) -> tuple[User, bool]:
@@ -47,57 +51,138 @@ LAST_SEEN_EVERY = timedelta(hours=1)
 """``users.last_seen_at`` is written at most this often (it only feeds retention, counted in days)."""
 
 
+@dataclass(slots=True)
+class StateRow:
+    """A dialogue state's stored values, as the message's first query read them.
+
+    Plain values, not an ORM object: nothing tracks or flushes it. The coach works on a copy
+    (:meth:`copy`) and writes the state back with one statement when the message changed it
+    (:func:`store_state`).
+    """
+
+    user_id: int
+    pending: Any
+    context: Any
+    updated_at: datetime | None
+    new: ConversationState | None = None
+    """The row made for a user who has none yet (in the session, inserted with its flush)."""
+
+    def copy(self) -> StateRow:
+        """A deep copy of the values (through the C JSON encoder: several times faster than copy.deepcopy)."""
+        return StateRow(
+            self.user_id,
+            _copied(self.pending),
+            _copied(self.context) if self.context is not None else {},
+            self.updated_at,
+            self.new,
+        )
+
+
+def _copied(value: Any) -> Any:
+    return value if value is None else json.loads(json.dumps(value))
+
+
 @dataclass
 class Loaded:
     """A user as one message needs them, from one query: the row, the dialogue state, the interviews."""
 
     user: User
-    state: ConversationState | None
+    state: StateRow | None
     interviews: list[Interview]
     undelivered: bool  # a reminder failed and the user was not told yet
     created: bool = False
 
 
+def _columns(model: type[Base]) -> list[Column[Any]]:
+    return list(cast(Table, model.__table__).c)
+
+
 @functools.cache
 def _load_query() -> Any:
-    """The one query of a message (built once; the identity comes as bound parameters)."""
+    """The one query of a message (built once; the identity comes as bound parameters).
+
+    The same SQL the ORM sent for ``select(User, ConversationState, Interview, undelivered)`` (users'
+    columns, the state's, the interviews', the ``EXISTS``), on the tables: :func:`load_user` makes
+    the objects itself.
+    """
+    users, states, interviews = (cast(Table, m.__table__) for m in (User, ConversationState, Interview))
+    reminders = cast(Table, Reminder.__table__)
     failed = (
         exists()
-        .where(Reminder.user_id == User.id, Reminder.status == "failed", Reminder.failure_told.is_(False))
+        .where(reminders.c.user_id == users.c.id, reminders.c.status == "failed", reminders.c.failure_told.is_(False))
         .label("undelivered")
     )
     return (
-        select(User, ConversationState, Interview, failed)
-        .outerjoin(ConversationState, ConversationState.user_id == User.id)
-        .outerjoin(Interview, Interview.user_id == User.id)
-        .where(
-            User.platform == bindparam("platform"),
-            User.workspace == bindparam("workspace"),
-            User.external_id == bindparam("external_id"),
+        select(*_columns(User), *_columns(ConversationState), *_columns(Interview), failed)
+        .select_from(
+            users.outerjoin(states, states.c.user_id == users.c.id).outerjoin(
+                interviews, interviews.c.user_id == users.c.id
+            )
         )
-        .order_by(Interview.id)
+        .where(
+            users.c.platform == bindparam("platform"),
+            users.c.workspace == bindparam("workspace"),
+            users.c.external_id == bindparam("external_id"),
+        )
+        .order_by(interviews.c.id)
     )
+
+
+@functools.cache
+def _keys(model: type[Base]) -> tuple[str, ...]:
+    """The attribute name of each of the model's table columns, in the table's order."""
+    mapper = inspect(model)
+    return tuple(mapper.get_property_by_column(c).key for c in _columns(model))
+
+
+def _persistent(session: Session, model: type[Base], values: Sequence[Any]) -> Any:
+    """An object of ``model`` with these column values, in ``session`` as if the ORM had loaded it.
+
+    The values go straight into the instance's dict and are committed as its loaded state
+    (``make_transient_to_detached``), then the session takes it as persistent: a change made later is
+    flushed as an UPDATE of what changed, as for a loaded object, and nothing is written otherwise.
+    """
+    obj = manager_of_class(model).new_instance()
+    obj.__dict__.update(zip(_keys(model), values, strict=True))
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
 
 
 def load_user(session: Session, ref: ConversationRef, now: datetime) -> Loaded:
     """The user behind ``ref`` with their state and every interview, in one query (created on first contact).
 
     ``last_seen_at`` is moved only when it is older than :data:`LAST_SEEN_EVERY`, so a conversation
-    does not rewrite the user's row with every message.
+    does not rewrite the user's row with every message. The query is sent prepared
+    (:mod:`bot.storage.prepared`) and the user and interviews are made from its rows as the ORM makes
+    them (``tests/test_perf3_storage.py`` compares them with the ORM's).
     """
     identity = {"platform": ref.platform, "workspace": ref.workspace, "external_id": ref.user}
-    rows = session.execute(_load_query(), identity).all()
+    conn = session.connection()
+    query = prepared(_load_query(), conn.dialect)
+    rows = query.rows(conn, identity)
+    raced = False
     if not rows:
         user, created = get_or_create_user(session, ref, now)
-        if not created:  # another instance created them a moment ago
-            rows = session.execute(_load_query(), identity).all()
-        else:
+        if created:
             return Loaded(user, None, [], False, True)
-    user, state = rows[0][0], rows[0][1]
-    interviews = [row[2] for row in rows if row[2] is not None]
+        rows, raced = query.rows(conn, identity), True  # another instance created them a moment ago
+    nu, ns = len(_keys(User)), len(_keys(ConversationState))
+    first = rows[0]
+    # (after the race above the session has the user already: the ORM would give back that object)
+    known: User | None = session.identity_map.get(identity_key(User, first[0])) if raced else None
+    user = known if known is not None else _persistent(session, User, first[:nu])
+    state = StateRow(*first[nu : nu + ns]) if first[nu] is not None else None
+    interviews = []
+    for row in rows:
+        if row[nu + ns] is None:
+            continue
+        interview = _persistent(session, Interview, row[nu + ns : -1])
+        interview.planned_schedule = interview.schedule()  # (what the ORM's "load" event sets: models.py)
+        interviews.append(interview)
     if now - user.last_seen_at >= LAST_SEEN_EVERY:
         user.last_seen_at = now
-    return Loaded(user, state, interviews, bool(rows[0][3]))
+    return Loaded(user, state, interviews, bool(first[-1]))
 
 
 def find_user(session: Session, ref: ConversationRef) -> User | None:
@@ -282,16 +367,33 @@ class UserData:
     # dialogue state ------------------------------------------------------------------------------
 
     def state(self, now: datetime) -> ConversationState:
-        """The user's dialogue state row (created empty on first use)."""
+        """The user's dialogue state row as an ORM object (created empty on first use)."""
         if self._state is None:
-            loaded = self.preloaded if self.preloaded is not None and self.preloaded.user is self.user else None
-            # the message's first query brought the row, or showed there is none
-            state = loaded.state if loaded is not None else self.session.get(ConversationState, self.user.id)
+            state = self.session.get(ConversationState, self.user.id)
             if state is None:
                 state = ConversationState(user_id=self.user.id, pending=None, context={}, updated_at=now)
                 self.session.add(state)
             self._state = state
         return self._state
+
+    def state_row(self, now: datetime) -> StateRow:
+        """The user's dialogue state as stored, as plain values (see :class:`StateRow`; written by :func:`store_state`).
+
+        From the message's first query when it brought the row; a user without one gets an empty row,
+        added to the session at once (inserted at its next flush, as :meth:`state` does).
+        """
+        loaded = self.preloaded if self.preloaded is not None and self.preloaded.user is self.user else None
+        if loaded is not None and loaded.state is not None:
+            return loaded.state
+        if loaded is not None and self._state is None:  # the message's first query showed there is none
+            self._state = ConversationState(user_id=self.user.id, pending=None, context={}, updated_at=now)
+            self.session.add(self._state)
+        elif loaded is None and self._state is None:
+            found = self.session.get(ConversationState, self.user.id)
+            if found is not None:
+                return StateRow(found.user_id, found.pending, found.context, found.updated_at)
+        state = self.state(now)
+        return StateRow(state.user_id, state.pending, state.context, state.updated_at, state)
 
     # everything ---------------------------------------------------------------------------------
 
@@ -318,13 +420,18 @@ class UserData:
         Rows are written column by column from the table definitions, so a field added to a table
         later is exported without anyone having to remember it.
         """
-        state = self.session.get(ConversationState, self.user.id)
+        loaded = self.preloaded.state if self.preloaded is not None and self.preloaded.user is self.user else None
+        conversation = (
+            _state_data(loaded)
+            if loaded is not None  # (as the message's first query read it: the ORM had it in its identity map)
+            else (row_data(state) if (state := self.session.get(ConversationState, self.user.id)) is not None else None)
+        )
         return {
             "user": row_data(self.user),
             "interviews": [row_data(i) for i in sorted(self.interviews(include_cancelled=True), key=lambda i: i.id)],
             "notes": [row_data(n) for n in self.notes()],
             "reminders": [row_data(r) for r in self.reminders()],
-            "conversation": row_data(state) if state is not None else None,
+            "conversation": conversation,
             "topics_asked": [  # the career office's anonymous counts are made from these (never the text)
                 row_data(t)
                 for t in self.session.scalars(
@@ -351,6 +458,15 @@ def row_data(row: Base) -> dict[str, Any]:
     return out
 
 
+def _state_data(state: StateRow) -> dict[str, Any]:
+    """:func:`row_data` of the state row these values were read from."""
+    out: dict[str, Any] = {}
+    for key in _keys(ConversationState):
+        value = getattr(state, key)
+        out[key] = value.isoformat() if hasattr(value, "isoformat") else value
+    return out
+
+
 _SUFFIXES = (
     " inc",
     " inc.",
@@ -374,6 +490,16 @@ def normalise_company(name: str) -> str:
         if norm.endswith(suffix) and len(norm) > len(suffix):
             return norm[: -len(suffix)].strip()
     return norm
+
+
+def store_state(session: Session, stored: StateRow, pending: Any, context: Any, now: datetime) -> None:
+    """Store a changed dialogue state: one prepared UPDATE of the row (the ORM's path for a new row)."""
+    if stored.new is not None:
+        write_state(session, stored.new, pending, context, now)
+        return
+    conn = session.connection()
+    values = {"uid": stored.user_id, "b_pending": pending, "b_context": context, "b_updated": now}
+    prepared(_state_update(), conn.dialect).execute(conn, values)
 
 
 def write_state(session: Session, state: ConversationState, pending: Any, context: Any, now: datetime) -> None:
