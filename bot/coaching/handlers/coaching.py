@@ -188,6 +188,18 @@ def answer(turn: Turn, parse: Parse, *, ask: bool = True, follow_on: bool = Fals
     return _reply(turn, lead_topic, items, facts, heading=picked[0].item.heading, ask=False)
 
 
+def _for_the_ending(ranking: advice.Ranking, facts: situation.Facts) -> list[advice.Scored]:
+    """Advice made for how the student's process ended, among the best three, when it has ended.
+
+    After "I withdrew" or "I accepted the offer", a short question whose best item is the advice made for that
+    ending ("how do I leave on good terms?") is about the process, whatever it reads like alone (see
+    :func:`rescue`).
+    """
+    if facts.values.get(OUTCOME_STATEMENT) not in situation.ENDINGS or OUTCOME_STATEMENT in facts.supposed:
+        return []
+    return [s for s in ranking.scored[:3] if OUTCOME_STATEMENT in s.fits]
+
+
 def _disagree(priors: dict[str, float], ranking: advice.Ranking) -> bool:
     """Whether the words and the classifier point to different topics and the words match weakly.
 
@@ -305,9 +317,12 @@ def rescue(turn: Turn, parse: Parse) -> list[Reply] | None:
             and top.cover >= RESCUE_COVER
             and ranking.best_match >= RESCUE_EXACT_MATCH
         )
-        if _scope(turn, parse) < (RESCUE_SCOPE_STRONG if exact else RESCUE_SCOPE):
-            return None
         fitting = [s for s in ranking.scored[:3] if s.fits and s.relative >= RESCUE_FIT and s.cover >= RESCUE_TOLD]
+        # a short question whose best item is made for how the process ended is read with the message before
+        ending = top in fitting and top in _for_the_ending(ranking, known)
+        scope = _scope_in_context(turn, parse) if ending else _scope(turn, parse)
+        if scope < (RESCUE_SCOPE_STRONG if exact else RESCUE_SCOPE):
+            return None
         # "round two just ended, what's my next move?": the advice made for what this message says leads
         said = told and all(s.fits & known.told and s.relative >= RESCUE_FIT for s in ranking.scored[:2])
         if not ranking.asked or (not fitting and not said and ranking.coverage < RESCUE_COVER):
@@ -322,6 +337,23 @@ def rescue(turn: Turn, parse: Parse) -> list[Reply] | None:
 def _scope(turn: Turn, parse: Parse) -> float:
     """The scope model's reading of the message: the one its parse made, else read now (a parse built by hand)."""
     return parse.scope if parse.scope is not None else turn.nlu.classifier.scope_probability(parse.text)
+
+
+def _scope_in_context(turn: Turn, parse: Parse) -> float:
+    """The scope model's reading of a short question together with the message before it, or alone.
+
+    "how do I leave on good terms?" is ambiguous on its own, and about the process right after "I withdrew":
+    a short question is read with the message before it, as the ranking reads it (``W_CONTEXT``). Used only
+    when the question's best item is the advice made for how the student's process ended (see :func:`rescue`).
+    """
+    alone = _scope(turn, parse)
+    before = situation.said_before(turn) if _short(parse.text) else ""
+    if not before:
+        return alone
+    together = turn.nlu.classifier.scope_probability(f"{before.rstrip()} {parse.text}")
+    # the two read together must be surely in scope (CLOSEST_SCOPE): dev out-of-scope messages said after "they
+    # rejected me" are read as in scope only unsurely
+    return together if together >= CLOSEST_SCOPE else alone
 
 
 def unsure_question(turn: Turn, parse: Parse) -> list[Reply] | None:
@@ -359,6 +391,37 @@ REQUESTS = frozenset(
     }
 )
 QUESTION_ELSEWHERE = "question_elsewhere"  # the always-asked route bot/coaching/dialog.py calls before a request
+# "remind me what to do if I go blank": "remind me" opening a question (a wh-word, not "what time") is a question
+_REMIND_ASK = re.compile(
+    r"^\W*(?:\w+\W+){0,3}?remind\s+me\s+(?:again\s+)?(?:of\s+)?(?=(?:what|how|why|where|who|which)\b)(?!what\s+time\b)",
+    re.I,
+)
+# …unless it names an event to remind on ("the day before", "after the interview"); a time is read by parse_when
+_REMIND_EVENT = re.compile(r"\b(?:before|after|b4|ahead of|morning of|night of|day of|when (?:my|the) )", re.I)
+
+
+def _reminder_question(turn: Turn, parse: Parse) -> list[Reply] | None:
+    """A "remind me what/how/why…" with no time and no event: a question, not a reminder, answered as coaching.
+
+    The question is the part after "remind me" ("what to do if I go blank"), read again on its own words, so
+    "remind" is not taken for advice about reminding oneself. None when it is a reminder after all.
+    """
+    opening = _REMIND_ASK.match(parse.text)
+    if opening is None or _REMIND_EVENT.search(parse.text):
+        return None
+    if turn.nlu.parse_when(parse.text, turn.local_now, turn.tz) is not None:
+        return None
+    asked = parse.text[opening.end() :].strip()
+    reread = turn.nlu.parse(asked, turn.local_now, turn.tz)
+    if reread.intent in COACHING_TOPICS:
+        return answer(turn, reread)
+    if reread.intent in LOOKUPS and reread.confidence >= ACT:  # "remind me where my interview is": the list
+        return turn.handle_as(reread.intent, reread)
+    priors = sorted(_priors(reread).items(), key=lambda kv: -kv[1])
+    if not priors:
+        return rescue(turn, reread)
+    belief = sum(conf for _, conf in priors)
+    return answer(turn, replace(reread, intent=priors[0][0], confidence=belief, alternatives=tuple(priors)))
 
 
 @on_pending(QUESTION_ELSEWHERE)
@@ -371,6 +434,8 @@ def question_elsewhere(turn: Turn, pending: Pending | None, parse: Parse) -> lis
     """
     if parse.intent not in REQUESTS:
         return None
+    if parse.intent == "set_reminder" and (asked := _reminder_question(turn, parse)) is not None:
+        return asked
     if parse.intent == "schedule_interview" and (parse.entities.company or parse.entities.when):
         return None
     return unsure_question(turn, parse)

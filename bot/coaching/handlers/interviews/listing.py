@@ -22,7 +22,8 @@ LIST_SHOWN = 25
 
 
 _ASK_DEADLINE = re.compile(
-    r"\b(when|by when|how long|how many days|until when|till when|what date|which day|wen)\b.*"
+    r"\b(when(?!\s+(?:i|we|you|they|he|she)\b)|by when|how long|how many days|until when|till when|what date|"
+    r"which day|wen)\b.*"
     r"\b(deadline|dedline|due|answer|reply|respond|decide|deciding|decision|hear back|get back|accept)\b|"
     r"^\W*(?:offer\s+)?deadlines?\W*$|\bwhat'?s (?:my|the) (?:offer )?deadline\b"
 )
