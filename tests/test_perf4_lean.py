@@ -166,3 +166,36 @@ def test_terms_are_encoded_a_block_at_a_time_as_all_at_once(monkeypatch: pytest.
     blocks = intents.Vocabulary(terms)
     assert blocks.sorted.dtype == whole.sorted.dtype and np.array_equal(blocks.sorted, whole.sorted)
     assert np.array_equal(blocks.terms(), terms) and blocks.columns is None
+
+
+# patterns compiled once ----------------------------------------------------------------------------------
+
+
+def test_the_date_reader_s_fixes_and_the_tagger_s_shapes_are_the_former_re_sub_calls() -> None:
+    import re
+
+    from bot.nlu import dates, entities
+
+    assert [(p.pattern, p.flags, r) for p, r in dates._FIXES_COMPILED] == [
+        (pattern, re.compile(pattern).flags, r) for pattern, r in dates._FIXES
+    ]
+
+    def former_prepare_fixes(low: str) -> str:
+        for pattern, repl in dates._FIXES:
+            low = re.sub(pattern, repl, low)
+        return low
+
+    def former_shape(word: str) -> str:
+        shape = re.sub(r"[A-Z]", "X", word)
+        shape = re.sub(r"[a-z]", "x", shape)
+        shape = re.sub(r"\d", "d", shape)
+        return re.sub(r"(.)\1{2,}", r"\1\1", shape)
+
+    for text in [*_texts(), *AWKWARD, "tmrw 2nite @ 3pm", "AAAbbb111 ÉÉÉ"]:
+        low = text.lower()
+        fixed = low
+        for pattern, repl in dates._FIXES_COMPILED:
+            fixed = pattern.sub(repl, fixed)
+        assert fixed == former_prepare_fixes(low), text
+        for word in text.split():
+            assert entities._shape(word) == former_shape(word), word
