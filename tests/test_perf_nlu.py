@@ -111,14 +111,22 @@ def test_the_tagger_s_features_are_the_former_ones_for_every_message(nlu: NLU, t
             assert got == _reference_features(tokens, lexicon, random.Random(n)), text
 
 
+_AS_IT_WAS: dict[int, tuple[intents.Vocabulary, np.ndarray, np.ndarray]] = {}
+
+
 def _reference_lookup(vocab: intents.Vocabulary, grams: list[str]) -> np.ndarray:
-    if not grams or not len(vocab.sorted):
+    if id(vocab) not in _AS_IT_WAS:  # the vocabulary as it was: a sorted copy of the terms and their columns
+        terms = vocab.terms()
+        order = np.argsort(terms, kind="stable")
+        _AS_IT_WAS[id(vocab)] = (vocab, terms[order], order.astype(np.int64))
+    _, sorted_terms, columns = _AS_IT_WAS[id(vocab)]
+    if not grams or not len(sorted_terms):
         return np.zeros(0, dtype=np.int64)
     query = np.array(grams, dtype=str)
-    pos = np.searchsorted(vocab.sorted, query)
-    np.minimum(pos, len(vocab.sorted) - 1, out=pos)
-    found = vocab.sorted[pos] == query
-    cols: np.ndarray = vocab.columns[pos[found]]
+    pos = np.searchsorted(sorted_terms, query)
+    np.minimum(pos, len(sorted_terms) - 1, out=pos)
+    found = sorted_terms[pos] == query
+    cols: np.ndarray = columns[pos[found]]
     return cols
 
 

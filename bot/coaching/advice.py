@@ -658,6 +658,7 @@ class Scored:
     own: float = 0.0  # match with the question's own words (without the message a follow-up refers to), relative
 
 
+ITER_CHUNK = 32  # past the first FEW_MADE, iterating a Ranked makes its items this many at a time
 FEW_MADE = 12  # the first items of a ranking are made from the arrays one value at a time, later ones from lists
 _SCORED_COLUMNS = ("score", "match", "seen", "side", "position", "variant", "relative", "decisive", "cover", "own")
 _SCORED_FIELDS = tuple(f.name for f in fields(Scored))  # (a Scored's attributes in the dataclass's order)
@@ -704,7 +705,7 @@ class Ranked(Sequence[Scored]):
 
     def __getitem__(self, i: int | slice) -> Scored | list[Scored]:
         if isinstance(i, slice):
-            return [self._make(j) for j in range(*i.indices(len(self._made)))]
+            return self._make_all(range(*i.indices(len(self._made))))
         if i < 0:
             i += len(self._made)
         if not 0 <= i < len(self._made):
@@ -712,8 +713,41 @@ class Ranked(Sequence[Scored]):
         return self._make(i)
 
     def __iter__(self) -> Iterator[Scored]:
-        for j in range(len(self._made)):
+        size = len(self._made)
+        for j in range(min(FEW_MADE, size)):  # the first few one at a time (most loops stop early)
             yield self._make(j)
+        for start in range(FEW_MADE, size, ITER_CHUNK):  # the rest made a chunk at a time
+            yield from self._make_all(range(start, min(start + ITER_CHUNK, size)))
+
+    def _make_all(self, places: range) -> list[Scored]:
+        """The items at these places (a slice), those not made yet made in one pass over the columns' lists.
+
+        The same objects, with the same values in the same attribute order, as :meth:`_make` one by one (a
+        slice of a long ranking made ~130 items one dict at a time: ~8 µs each).
+        """
+        made = self._made
+        if len(places) <= FEW_MADE and self._lists is None:
+            return [self._make(j) for j in places]
+        c = self.lists()
+        entries, fits, rows = self._entries, self._fits, c["rows"]
+        score, match, seen, side, position = c["score"], c["match"], c["seen"], c["side"], c["position"]
+        variant, relative, decisive, cover, own = c["variant"], c["relative"], c["decisive"], c["cover"], c["own"]
+        new = object.__new__
+        out: list[Scored] = []
+        for i in places:
+            one = made[i]
+            if one is None:
+                n = rows[i]
+                top, item = entries[n]
+                one = new(Scored)  # a frozen dataclass filled without its per-field __setattr__
+                one.__dict__.update(  # (the dataclass's field order, as _scored puts them)
+                    topic=top, item=item, score=score[i], match=match[i], seen=seen[i], side=side[i],
+                    position=position[i], fits=fits[n], variant=variant[i], relative=relative[i],
+                    decisive=decisive[i], cover=cover[i], own=own[i],
+                )  # fmt: skip
+                made[i] = one
+            out.append(one)
+        return out
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Ranked | list | tuple):

@@ -94,6 +94,7 @@ _FIXES = [
     (r"[’‘]", "'"),
     (r"[–—]", "-"),
 ]
+_FIXES_COMPILED = [(re.compile(pattern), repl) for pattern, repl in _FIXES]  # (as re.sub compiles them, once)
 _OCLOCK = re.compile(r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s*o'clock")
 # ordinals that are not dates: "2nd interview", "second round", "3rd time"
 _NOT_DATE = re.compile(
@@ -165,8 +166,8 @@ class Found:
 def prepare(text: str) -> str:
     """Lowercase, expand chat spellings of days and times, and blank out ordinals that are not dates."""
     low = text.lower()
-    for pattern, repl in _FIXES:
-        low = re.sub(pattern, repl, low)
+    for pattern, repl in _FIXES_COMPILED:
+        low = pattern.sub(repl, low)
     low = _OCLOCK.sub(lambda m: f"{_number(m.group(1))}:00", low)  # "3 o'clock", "14 o'clock": a clock time
     low = low.replace("o'clock", " ")
     low = _NOT_DATE.sub(" ", low)

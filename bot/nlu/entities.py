@@ -288,11 +288,14 @@ def tokenize(text: str) -> list[Token]:
     return [Token(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
+_UPPER, _LOWER, _DIGIT, _RUN = re.compile(r"[A-Z]"), re.compile(r"[a-z]"), re.compile(r"\d"), re.compile(r"(.)\1{2,}")
+
+
 def _shape(word: str) -> str:
-    shape = re.sub(r"[A-Z]", "X", word)
-    shape = re.sub(r"[a-z]", "x", shape)
-    shape = re.sub(r"\d", "d", shape)
-    return re.sub(r"(.)\1{2,}", r"\1\1", shape)
+    shape = _UPPER.sub("X", word)
+    shape = _LOWER.sub("x", shape)
+    shape = _DIGIT.sub("d", shape)
+    return _RUN.sub(r"\1\1", shape)
 
 
 def _fold(word: str) -> str:
