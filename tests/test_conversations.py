@@ -321,3 +321,22 @@ def test_a_long_note_is_stored_whole(bot: BotHarness) -> None:
     body = " ".join(f"word{i}" for i in range(450))  # about 3,500 characters: over what is read for meaning
     me.say(f"note: {body}")
     assert "word449" in me.say("export my data").text
+
+
+def test_not_knowing_the_time_or_date_yet_is_accepted_and_not_asked_again(bot: BotHarness) -> None:
+    me = bot.chat()
+    assert "What time does it start?" in me.say("got a 2nd interview w/ Globex on thursday").text
+    r = me.say("the time is not known yet")
+    assert "without a time for now" in r.text and "outside what I can help with" not in r.text
+    r = me.say("it'll be on zoom")
+    assert "on zoom" in r.text and "What time does it start?" not in r.text
+    with bot.app.db.session() as s:
+        assert [(i.company, i.has_time) for i in s.scalars(select(Interview))] == [("Globex", False)]
+    r = me.say("it starts at 4pm")
+    assert "Thursday 5 March, 4:00 PM" in r.text
+
+    other = bot.chat("bob")
+    assert "When is it?" in other.say("second interview with Hooli!!").text
+    r = other.say("they haven't told me yet")
+    assert "without a date for now" in r.text
+    assert "When is it?" not in other.say("it'll be over coffee").text

@@ -239,14 +239,33 @@ def _next_reminder_line(turn: Turn, interview: Interview) -> str:
     return f"Next reminder ({kinds.words(reminder.kind)}): {day}, {formatting.clock(local)}."
 
 
+def _declined(turn: Turn, interview: Interview) -> set[str]:
+    """The questions about ``interview`` the student answered with "I don't know (yet)" in this conversation."""
+    if not turn.has_storage:
+        return set()
+    return set((turn.context.get("declined") or {}).get(str(interview.id)) or [])
+
+
+def _decline(turn: Turn, interview: Interview | None, question: str) -> None:
+    """Remember that the student can't answer ``question`` about ``interview`` yet, so it is not asked again."""
+    if interview is None or not turn.has_storage:
+        return
+    declined = dict(turn.context.get("declined") or {})
+    declined[str(interview.id)] = sorted({*(declined.get(str(interview.id)) or []), question})
+    turn.remember("declined", declined)
+
+
 def _ask_missing(turn: Turn, interview: Interview) -> str | None:
-    if not interview.company:
+    declined = _declined(turn, interview)
+    if not interview.company and "missing_company" not in declined:
         turn.ask("missing_company", interview_id=interview.id)
         return "Which company is it with?"
-    if interview.local_start is None:
+    if interview.local_start is None and "missing_when" not in declined:
         turn.ask("missing_when", interview_id=interview.id)
         return "When is it? You can say something like “Friday at 3pm” or “March 12 at 10:30”."
-    if not interview.has_time:
+    if interview.local_start is None:
+        return None
+    if not interview.has_time and "missing_time" not in declined:
         turn.ask("missing_time", interview_id=interview.id)
         return "What time does it start? (e.g. “3pm” or “10:30”)"
     return None
@@ -705,6 +724,7 @@ def answer_company(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | 
     if not told.entities.company and asks_something(told.text):
         return None  # "who pays?": a question of its own, not the company's name
     if not told.entities.company and _UNKNOWN_ANSWER.match(told.text.strip()):
+        _decline(turn, interview, "missing_company")
         return [  # "no idea" / "skip" / "not yet": not a company name; the interview keeps none
             Reply(
                 "No problem, I'll keep it without a company for now. When you know, just tell me "
@@ -725,13 +745,16 @@ def answer_company(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | 
 
 # an answer that says the student doesn't know or won't say yet, never a name
 _UNKNOWN_ANSWER = re.compile(
-    r"^(?:(?:i|we)\s+)?(?:no\s+(?:idea|clue)|not\s+sure(?:\s+yet)?|dunno|don'?t\s+know|do\s+not\s+know|idk|"
+    r"^(?:(?:the\s+)?(?:time|date|day|company|name|it)(?:\s+is|'s|s)?\s+)?(?:(?:i|we)\s+)?(?:no\s+(?:idea|clue)|not\s+sure(?:\s+yet)?|dunno|don'?t\s+know|do\s+not\s+know|idk|"
     r"skip(?:\s+(?:it|that|this))?|not\s+yet|later|pass|unknown|n/?a|none|no|nope|tbd|tba|tbc|"
     r"can'?t\s+say|rather\s+not(?:\s+say)?|they\s+didn'?t\s+say|not\s+(?:decided|told|known)(?:\s+yet)?|"
-    r"haven'?t\s+been\s+told|still\s+(?:waiting|don'?t\s+know)|confidential|secret)"
+    r"haven'?t\s+been\s+told|they\s+(?:haven'?t|have\s+not|didn'?t|did\s+not)\s+(?:told\s+me|tell\s+me|said|say)|still\s+(?:waiting|don'?t\s+know)|confidential|secret)"
     r"(?:\s+(?:yet|for\s+now|atm|right\s+now|sorry|lol|haha|tbh|honestly))*(?:\s*[^\w\s].*)?$",
     re.I,
 )
+
+
+_NOT_KNOWN = "No problem, I'll keep it without {what} for now. When you know, just tell me (e.g. {example})."
 
 
 def _bare_answer(text: str) -> str:
@@ -761,6 +784,9 @@ def answer_when(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
     full, parse = parse, _details(turn, parse)
     e = parse.entities
     when = e.when or turn.nlu.parse_when(parse.text, turn.local_now, turn.tz)
+    if when is None and interview is not None and _UNKNOWN_ANSWER.match(parse.text.strip()):
+        _decline(turn, interview, "missing_when")  # "not decided yet": not asked again; the interview keeps no date
+        return [Reply(_NOT_KNOWN.format(what="a date", example="“it's on March 12 at 10:30”"))]
     if when is None:
         problem = check_when(turn, parse)
         if problem:
@@ -797,6 +823,9 @@ def answer_time(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
     full, parse = parse, _details(turn, parse)
     written = turn.nlu.read_when(parse.text, turn.local_now, turn.tz)
     at: time | None = written.at or turn.nlu.parse_time(parse.text)
+    if at is None and written.day is None and _UNKNOWN_ANSWER.match(parse.text.strip()):
+        _decline(turn, interview, "missing_time")  # "idk yet": not asked again; the interview keeps its day
+        return [Reply(_NOT_KNOWN.format(what="a time", example="“it starts at 3pm”"))]
     if at is None:
         return None
     day = written.day or interview.local_start.date()  # a day only when one was actually written
