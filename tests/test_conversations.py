@@ -340,3 +340,13 @@ def test_not_knowing_the_time_or_date_yet_is_accepted_and_not_asked_again(bot: B
     r = other.say("they haven't told me yet")
     assert "without a date for now" in r.text
     assert "When is it?" not in other.say("it'll be over coffee").text
+
+
+def test_ok_after_advice_is_acknowledged_not_greeted_again(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("hi")
+    me.say("who will I meet in the second round?")
+    r = me.say("ok")
+    assert "I'm SecondRound" not in r.text and "Ask me anything else" in r.text
+    r = me.say("got it 👍")
+    assert "I'm SecondRound" not in r.text and r.text.startswith("(Same as a moment ago.)")

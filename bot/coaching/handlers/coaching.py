@@ -48,6 +48,11 @@ _WHAT_NOW = re.compile(  # "what should I do now?": a next step in what the conv
     r")\W*(?:then|now)?\W*(?:please|pls)?\W*$",
     re.I,
 )
+_ACK = re.compile(  # "ok", "got it 👍": the student acknowledges what was said; not a hello
+    r"^\W*(?:ok(?:ay)?|k+|kk|alright|all right|got it|gotcha|cool|great|nice|perfect|sounds good|noted|"
+    r"understood|makes sense|will do|i see|sure|fine)(?:\W+(?:ok(?:ay)?|cool|great|got it|then|thanks?))*\W*$",
+    re.I,
+)
 _BYE = re.compile(r"\b(bye|goodbye|see ya|see you|cya|later|good night|gn|ttyl)\b", re.I)
 _AGAIN = re.compile(
     r"^\W*(?:(?:can you |could you |please )?(?:show|say|give|send|repeat)(?: me)?(?: that| it| those| this)?"
@@ -794,6 +799,8 @@ def greeting(turn: Turn, parse: Parse) -> list[Reply]:
         return _fresh(turn, [Reply(turn.knowledge.response("thanks"))])
     if _BYE.search(parse.text):
         return _fresh(turn, [Reply(turn.knowledge.response("goodbye"))])
+    if _ACK.match(parse.text):  # "ok": a short answer, not the whole introduction again
+        return _fresh(turn, [Reply(turn.knowledge.response("acknowledged"))])
     told = [f for f in situation.detect(turn.knowledge, parse.text).values() if not f.hypothetical]
     if (rescued := unsure_question(turn, parse)) is not None:  # "hey, quick one: who pays at the dinner?"
         return rescued
