@@ -350,3 +350,10 @@ def test_ok_after_advice_is_acknowledged_not_greeted_again(bot: BotHarness) -> N
     assert "I'm SecondRound" not in r.text and "Ask me anything else" in r.text
     r = me.say("got it 👍")
     assert "I'm SecondRound" not in r.text and r.text.startswith("(Same as a moment ago.)")
+
+
+def test_an_interview_already_behind_the_student_is_not_asked_its_start_time(bot: BotHarness) -> None:
+    me = bot.chat()
+    r = me.say("i had my 2nd interview at Umbrella yesterday")
+    assert "already behind you" in r.text and "Umbrella: Sunday 1 March" in r.text
+    assert "What time does it start?" not in r.text

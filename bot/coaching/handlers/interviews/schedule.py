@@ -263,8 +263,8 @@ def _ask_missing(turn: Turn, interview: Interview) -> str | None:
     if interview.local_start is None and "missing_when" not in declined:
         turn.ask("missing_when", interview_id=interview.id)
         return "When is it? You can say something like “Friday at 3pm” or “March 12 at 10:30”."
-    if interview.local_start is None:
-        return None
+    if interview.local_start is None or interview.local_start.date() < turn.local_now.date():
+        return None  # no day yet, or a day already behind the student: its start time no longer matters
     if not interview.has_time and "missing_time" not in declined:
         turn.ask("missing_time", interview_id=interview.id)
         return "What time does it start? (e.g. “3pm” or “10:30”)"
