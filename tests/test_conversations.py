@@ -357,3 +357,13 @@ def test_an_interview_already_behind_the_student_is_not_asked_its_start_time(bot
     r = me.say("i had my 2nd interview at Umbrella yesterday")
     assert "already behind you" in r.text and "Umbrella: Sunday 1 March" in r.text
     assert "What time does it start?" not in r.text
+
+
+def test_typing_not_sure_to_the_interviewer_question_is_its_not_sure_answer(bot: BotHarness) -> None:
+    me = bot.chat()
+    r = me.say("2nd interview with Acme friday 3pm with Sarah Chen")
+    assert "Is Sarah Chen someone you met in round one, or new to you?" in r.text
+    r = me.say("idk")
+    assert "outside what I can help with" not in r.text and "not sure yet" in r.text.lower()
+    r = me.say("who's interviewing me this time?")
+    assert "Is it the same person" not in r.text and "someone you met in round one" not in r.text

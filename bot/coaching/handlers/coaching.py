@@ -14,7 +14,7 @@ import re
 from dataclasses import replace
 
 from bot.coaching import advice, situation
-from bot.coaching.dialog import is_other_action, yes_no
+from bot.coaching.dialog import dont_know, is_other_action, yes_no
 from bot.coaching.registry import on_action, on_intent, on_pending
 from bot.coaching.turn import Turn
 from bot.common import formatting, markup
@@ -684,6 +684,9 @@ def coaching(turn: Turn, parse: Parse) -> list[Reply]:
     return replies
 
 
+UNKNOWN = "unknown"  # the value of a topic's question for "I don't know yet" (knowledge/facts.yaml)
+
+
 @on_pending("situation")
 def answer_situation(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | None:
     """The reply to "is it the same person or someone new?" and the like."""
@@ -697,6 +700,8 @@ def answer_situation(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] 
     if key is None:
         reply = yes_no(parse.text)
         key = topic.ask.if_yes if reply is True else topic.ask.if_no if reply is False else None
+    if key is None and UNKNOWN in options and dont_know(parse.text):
+        key = UNKNOWN  # "idk" / "not sure yet": the question's own "Not sure yet" answer, typed
     if key is None:
         return None
     if len(parse.text.split()) > 6 and parse.intent in COACHING_TOPICS:
