@@ -367,3 +367,12 @@ def test_typing_not_sure_to_the_interviewer_question_is_its_not_sure_answer(bot:
     assert "outside what I can help with" not in r.text and "not sure yet" in r.text.lower()
     r = me.say("who's interviewing me this time?")
     assert "Is it the same person" not in r.text and "someone you met in round one" not in r.text
+
+
+def test_an_interview_the_student_says_took_place_last_week_keeps_its_date(bot: BotHarness) -> None:
+    me = bot.chat()
+    r = me.say("I had my second interview at Acme last friday")
+    assert "already behind you" in r.text and "Acme: Friday 27 February" in r.text
+    assert "has already passed" not in r.text
+    r = me.say("my 2nd interview with Globex was moved to last friday")
+    assert "Friday 27 February has already passed" in r.text  # a move into the past is still a slip

@@ -170,6 +170,14 @@ def setting_words(turn: Turn, text: str, setting: str | None, company: str | Non
 
 
 RECENT_PAST = timedelta(days=2)
+TOLD_PAST = timedelta(days=14)  # how far back a date is kept when the student says the interview took place
+# the student says the interview took place ("I had my 2nd interview…", "it went well"), not that it was moved
+_HAPPENED = re.compile(
+    r"\b(?:i|we)\s+(?:had|did|attended|finished|sat)\b|\b(?:i|we)\s+went\s+to\b|"
+    r"\b(?:interview|it|round\s*(?:2|two))\s+(?:was|went)\b"
+    r"(?!\s+(?:moved|pushed|changed|rescheduled|postponed|supposed|going|meant|planned|set|booked|put))",
+    re.I,
+)
 
 
 JUST_DISCUSSED = timedelta(minutes=30)
@@ -208,11 +216,15 @@ def _past(turn: Turn, day: date) -> str:
     )
 
 
-def _past_problem(turn: Turn, day: date, at: time | None) -> str | None:
-    """Why a day (and time) cannot be an interview's date: long past. Just-past ones are kept."""
+def _past_problem(turn: Turn, day: date, at: time | None, *, happened: bool = False) -> str | None:
+    """Why a day (and time) cannot be an interview's date: long past. Just-past ones are kept.
+
+    ``happened``: the student said the interview took place ("I had my interview last friday"), so a day
+    up to ``TOLD_PAST`` ago is its real date, not a slip: kept for the thank-yous and the follow-up.
+    """
     now = turn.local_now
     if (at is not None and datetime.combine(day, at) < now) or (at is None and day < now.date()):
-        if now.date() - day <= RECENT_PAST:
+        if now.date() - day <= (TOLD_PAST if happened else RECENT_PAST):
             return None  # it just happened: worth tracking for the thank-yous and the follow-up
         return _past(turn, day)
     return None
@@ -227,7 +239,7 @@ def check_when(turn: Turn, parse: Parse) -> str | None:
         if e.when_text:
             return _unreadable(e.when_text)
         return None
-    return _past_problem(turn, e.when.day, e.when.at)
+    return _past_problem(turn, e.when.day, e.when.at, happened=bool(_HAPPENED.search(parse.text)))
 
 
 def _next_reminder_line(turn: Turn, interview: Interview) -> str:
