@@ -376,3 +376,11 @@ def test_an_interview_the_student_says_took_place_last_week_keeps_its_date(bot: 
     assert "has already passed" not in r.text
     r = me.say("my 2nd interview with Globex was moved to last friday")
     assert "Friday 27 February has already passed" in r.text  # a move into the past is still a slip
+
+
+def test_a_past_interview_said_without_a_year_is_not_put_in_next_year(bot: BotHarness) -> None:
+    me = bot.chat()
+    r = me.say("my 2nd interview with Globex was on feb 25 at 2pm, they haven't replied")
+    assert "Globex: Wednesday 25 February, 2:00 PM" in r.text and "2027" not in r.text
+    with bot.app.db.session() as s:
+        assert [i.local_start.year for i in s.scalars(select(Interview))] == [2026]  # type: ignore[union-attr]

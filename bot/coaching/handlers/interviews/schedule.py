@@ -10,6 +10,7 @@ time alone keeps the day, a new day alone keeps the time.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -174,7 +175,7 @@ TOLD_PAST = timedelta(days=14)  # how far back a date is kept when the student s
 # the student says the interview took place ("I had my 2nd interview…", "it went well"), not that it was moved
 _HAPPENED = re.compile(
     r"\b(?:i|we)\s+(?:had|did|attended|finished|sat)\b|\b(?:i|we)\s+went\s+to\b|"
-    r"\b(?:interview|it|round\s*(?:2|two))\s+(?:was|went)\b"
+    r"\b(?:interview|it|round\s*(?:2|two))(?:\s+(?:with|at|for)\s+[^\s.,;!?]+(?:\s+[A-Z][^\s.,;!?]*)?)?\s+(?:was|went)\b"
     r"(?!\s+(?:moved|pushed|changed|rescheduled|postponed|supposed|going|meant|planned|set|booked|put))",
     re.I,
 )
@@ -659,9 +660,33 @@ def _create(turn: Turn, parse: Parse) -> list[Reply]:
     return confirm(turn, interview, verb, parse.text)
 
 
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def _took_place(turn: Turn, parse: Parse) -> Parse:
+    """An interview the student says took place ("mine was on feb 25") is on the last such date, not next year's.
+
+    A date written without a year is read as the next one to come; said of an interview that already
+    happened, a day more than half a year ahead means that day a year earlier (then checked as any past day).
+    """
+    when = parse.entities.when
+    if when is None or not _HAPPENED.search(parse.text) or _YEAR.search(parse.text):
+        return parse
+    today = turn.local_now.date()
+    if when.day - today < timedelta(days=183):
+        return parse
+    try:
+        day = when.day.replace(year=when.day.year - 1)
+    except ValueError:  # 29 February
+        return parse
+    moved = dataclasses.replace(when, day=day)
+    return dataclasses.replace(parse, entities=dataclasses.replace(parse.entities, when=moved))
+
+
 @on_intent("schedule_interview")
 def schedule(turn: Turn, parse: Parse) -> list[Reply]:
     """A new interview, a correction or more details of one on file, or one that moved."""
+    parse = _took_place(turn, parse)
     target, replies = _target(turn, parse)
     if replies is not None:
         return replies
