@@ -384,3 +384,12 @@ def test_a_past_interview_said_without_a_year_is_not_put_in_next_year(bot: BotHa
     assert "Globex: Wednesday 25 February, 2:00 PM" in r.text and "2027" not in r.text
     with bot.app.db.session() as s:
         assert [i.local_start.year for i in s.scalars(select(Interview))] == [2026]  # type: ignore[union-attr]
+
+
+def test_what_a_company_answer_says_was_wrong_is_not_stored_as_an_interviewer(bot: BotHarness) -> None:
+    me = bot.chat()
+    assert "Which company is it with?" in me.say("i have round 2 with the VP of sales on monday at 9").text
+    r = me.say("wait the company is Initech not the VP")
+    assert "Initech: Monday 9 March, 9:00 AM, with the VP of sales" in r.text and "and the VP" not in r.text
+    with bot.app.db.session() as s:
+        assert [(i.company, i.interviewers) for i in s.scalars(select(Interview))] == [("Initech", ["the VP of sales"])]

@@ -760,6 +760,10 @@ def answer_company(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | 
         return None  # another date: a second interview, not the company of this one
     if not told.entities.company and asks_something(told.text):
         return None  # "who pays?": a question of its own, not the company's name
+    right, wrong = split_correction(told.text)
+    if wrong is not None:  # "the company is Initech not the VP": what it says was wrong is never stored
+        corrected = turn.nlu.parse(right, turn.local_now, turn.tz)
+        told = corrected if corrected.entities.company else told
     if not told.entities.company and _UNKNOWN_ANSWER.match(told.text.strip()):
         _decline(turn, interview, "missing_company")
         return [  # "no idea" / "skip" / "not yet": not a company name; the interview keeps none
