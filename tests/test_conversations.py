@@ -393,3 +393,10 @@ def test_what_a_company_answer_says_was_wrong_is_not_stored_as_an_interviewer(bo
     assert "Initech: Monday 9 March, 9:00 AM, with the VP of sales" in r.text and "and the VP" not in r.text
     with bot.app.db.session() as s:
         assert [(i.company, i.interviewers) for i in s.scalars(select(Interview))] == [("Initech", ["the VP of sales"])]
+
+
+def test_remind_me_about_it_asks_when_without_a_garbled_task(bot: BotHarness) -> None:
+    me = bot.chat()
+    r = me.say("remind me about it")
+    assert r.text.startswith("When should I remind you?"), r.text
+    assert "remind you to it" not in r.text
