@@ -321,3 +321,82 @@ def test_a_long_note_is_stored_whole(bot: BotHarness) -> None:
     body = " ".join(f"word{i}" for i in range(450))  # about 3,500 characters: over what is read for meaning
     me.say(f"note: {body}")
     assert "word449" in me.say("export my data").text
+
+
+def test_not_knowing_the_time_or_date_yet_is_accepted_and_not_asked_again(bot: BotHarness) -> None:
+    me = bot.chat()
+    assert "What time does it start?" in me.say("got a 2nd interview w/ Globex on thursday").text
+    r = me.say("the time is not known yet")
+    assert "without a time for now" in r.text and "outside what I can help with" not in r.text
+    r = me.say("it'll be on zoom")
+    assert "on zoom" in r.text and "What time does it start?" not in r.text
+    with bot.app.db.session() as s:
+        assert [(i.company, i.has_time) for i in s.scalars(select(Interview))] == [("Globex", False)]
+    r = me.say("it starts at 4pm")
+    assert "Thursday 5 March, 4:00 PM" in r.text
+
+    other = bot.chat("bob")
+    assert "When is it?" in other.say("second interview with Hooli!!").text
+    r = other.say("they haven't told me yet")
+    assert "without a date for now" in r.text
+    assert "When is it?" not in other.say("it'll be over coffee").text
+
+
+def test_ok_after_advice_is_acknowledged_not_greeted_again(bot: BotHarness) -> None:
+    me = bot.chat()
+    me.say("hi")
+    me.say("who will I meet in the second round?")
+    r = me.say("ok")
+    assert "I'm SecondRound" not in r.text and "Ask me anything else" in r.text
+    r = me.say("got it 👍")
+    assert "I'm SecondRound" not in r.text and r.text.startswith("(Same as a moment ago.)")
+
+
+def test_an_interview_already_behind_the_student_is_not_asked_its_start_time(bot: BotHarness) -> None:
+    me = bot.chat()
+    r = me.say("i had my 2nd interview at Umbrella yesterday")
+    assert "already behind you" in r.text and "Umbrella: Sunday 1 March" in r.text
+    assert "What time does it start?" not in r.text
+
+
+def test_typing_not_sure_to_the_interviewer_question_is_its_not_sure_answer(bot: BotHarness) -> None:
+    me = bot.chat()
+    r = me.say("2nd interview with Acme friday 3pm with Sarah Chen")
+    assert "Is Sarah Chen someone you met in round one, or new to you?" in r.text
+    r = me.say("idk")
+    assert "outside what I can help with" not in r.text and "not sure yet" in r.text.lower()
+    r = me.say("who's interviewing me this time?")
+    assert "Is it the same person" not in r.text and "someone you met in round one" not in r.text
+
+
+def test_an_interview_the_student_says_took_place_last_week_keeps_its_date(bot: BotHarness) -> None:
+    me = bot.chat()
+    r = me.say("I had my second interview at Acme last friday")
+    assert "already behind you" in r.text and "Acme: Friday 27 February" in r.text
+    assert "has already passed" not in r.text
+    r = me.say("my 2nd interview with Globex was moved to last friday")
+    assert "Friday 27 February has already passed" in r.text  # a move into the past is still a slip
+
+
+def test_a_past_interview_said_without_a_year_is_not_put_in_next_year(bot: BotHarness) -> None:
+    me = bot.chat()
+    r = me.say("my 2nd interview with Globex was on feb 25 at 2pm, they haven't replied")
+    assert "Globex: Wednesday 25 February, 2:00 PM" in r.text and "2027" not in r.text
+    with bot.app.db.session() as s:
+        assert [i.local_start.year for i in s.scalars(select(Interview))] == [2026]  # type: ignore[union-attr]
+
+
+def test_what_a_company_answer_says_was_wrong_is_not_stored_as_an_interviewer(bot: BotHarness) -> None:
+    me = bot.chat()
+    assert "Which company is it with?" in me.say("i have round 2 with the VP of sales on monday at 9").text
+    r = me.say("wait the company is Initech not the VP")
+    assert "Initech: Monday 9 March, 9:00 AM, with the VP of sales" in r.text and "and the VP" not in r.text
+    with bot.app.db.session() as s:
+        assert [(i.company, i.interviewers) for i in s.scalars(select(Interview))] == [("Initech", ["the VP of sales"])]
+
+
+def test_remind_me_about_it_asks_when_without_a_garbled_task(bot: BotHarness) -> None:
+    me = bot.chat()
+    r = me.say("remind me about it")
+    assert r.text.startswith("When should I remind you?"), r.text
+    assert "remind you to it" not in r.text

@@ -60,6 +60,20 @@ def yes_no(text: str) -> bool | None:
     return None
 
 
+_DONT_KNOW = re.compile(
+    r"^(?:(?:i|we)\s+)?(?:honestly\s+|really\s+)?(?:don'?t\s+know|do\s+not\s+know|dont\s+know|dunno|idk|no\s+(?:idea|clue)|"
+    r"not\s+sure|unsure|can'?t\s+say|have\s+no\s+idea|haven'?t\s+been\s+told|wasn'?t\s+told|"
+    r"they\s+(?:didn'?t|haven'?t|did\s+not|have\s+not)\s+(?:say|said|tell\s+me|told\s+me))"
+    r"(?:\s+(?:yet|either|sorry|tbh|honestly|lol|really|at\s+all|for\s+now|right\s+now))*$"
+)
+
+
+def dont_know(text: str) -> bool:
+    """Whether a short answer says only that the student doesn't know ("idk", "not sure yet", "no idea tbh")."""
+    low = " ".join(re.sub(r"[^\w\s']", " ", text.lower().replace("’", "'")).split())
+    return bool(low) and bool(_DONT_KNOW.match(low))
+
+
 # the parts of a message: clauses and the punctuation that ends them ("3pm. any tips for a panel?")
 _PART = re.compile(r"[^.?!;,\n]+[.?!;,\n]*")
 

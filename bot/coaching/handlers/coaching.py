@@ -14,7 +14,7 @@ import re
 from dataclasses import replace
 
 from bot.coaching import advice, situation
-from bot.coaching.dialog import is_other_action, yes_no
+from bot.coaching.dialog import dont_know, is_other_action, yes_no
 from bot.coaching.registry import on_action, on_intent, on_pending
 from bot.coaching.turn import Turn
 from bot.common import formatting, markup
@@ -46,6 +46,11 @@ _WHAT_NOW = re.compile(  # "what should I do now?": a next step in what the conv
     r"what (?:are|r) (?:my|the) next steps?|next steps?|where do i go from here|how do i move on|"
     r"what happens (?:now|next|then)|what else"
     r")\W*(?:then|now)?\W*(?:please|pls)?\W*$",
+    re.I,
+)
+_ACK = re.compile(  # "ok", "got it 👍": the student acknowledges what was said; not a hello
+    r"^\W*(?:ok(?:ay)?|k+|kk|alright|all right|got it|gotcha|cool|great|nice|perfect|sounds good|noted|"
+    r"understood|makes sense|will do|i see|sure|fine)(?:\W+(?:ok(?:ay)?|cool|great|got it|then|thanks?))*\W*$",
     re.I,
 )
 _BYE = re.compile(r"\b(bye|goodbye|see ya|see you|cya|later|good night|gn|ttyl)\b", re.I)
@@ -679,6 +684,9 @@ def coaching(turn: Turn, parse: Parse) -> list[Reply]:
     return replies
 
 
+UNKNOWN = "unknown"  # the value of a topic's question for "I don't know yet" (knowledge/facts.yaml)
+
+
 @on_pending("situation")
 def answer_situation(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | None:
     """The reply to "is it the same person or someone new?" and the like."""
@@ -692,6 +700,8 @@ def answer_situation(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] 
     if key is None:
         reply = yes_no(parse.text)
         key = topic.ask.if_yes if reply is True else topic.ask.if_no if reply is False else None
+    if key is None and UNKNOWN in options and dont_know(parse.text):
+        key = UNKNOWN  # "idk" / "not sure yet": the question's own "Not sure yet" answer, typed
     if key is None:
         return None
     if len(parse.text.split()) > 6 and parse.intent in COACHING_TOPICS:
@@ -794,6 +804,8 @@ def greeting(turn: Turn, parse: Parse) -> list[Reply]:
         return _fresh(turn, [Reply(turn.knowledge.response("thanks"))])
     if _BYE.search(parse.text):
         return _fresh(turn, [Reply(turn.knowledge.response("goodbye"))])
+    if _ACK.match(parse.text):  # "ok": a short answer, not the whole introduction again
+        return _fresh(turn, [Reply(turn.knowledge.response("acknowledged"))])
     told = [f for f in situation.detect(turn.knowledge, parse.text).values() if not f.hypothetical]
     if (rescued := unsure_question(turn, parse)) is not None:  # "hey, quick one: who pays at the dinner?"
         return rescued

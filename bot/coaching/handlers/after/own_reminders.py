@@ -123,6 +123,9 @@ def _minutes(n: float, unit: str) -> int:
 _NOT_A_TASK = {"", "when", "what", "where", "how", "which", "the", "my", "a", "an", "me", "us", "before", "about", "of"}
 
 
+_PRONOUNS = {"it", "that", "this", "them", "those", "these", "this one", "that one"}
+
+
 def _task(text: str) -> str | None:
     """What to be reminded of: "email Sarah" in "remind me tomorrow at 9 to email Sarah"."""
     body = re.sub(r"^\W*(?:(?:hey|hi|pls|please|can you|could you|would you|bot|coach|@\w+)\W+)*", "", text, flags=re.I)
@@ -145,6 +148,8 @@ def _task(text: str) -> str | None:
     task = " ".join(task.split()).strip(" ,.!?:;-")
     task = re.sub(r"^[^\w\[(\"'“]+", "", task).strip()  # a leading emoji or dash
     task = re.sub(r"\s+(?:on|at|by|in|the)$", "", task, flags=re.I)
+    if task.lower() in _PRONOUNS:
+        return None  # "remind me about it": the pronoun names nothing the reminder could say
     rest = _INTERVIEW.sub(" ", task)
     rest = re.sub(r"\b(?:my|the|our|a|an|one|with|at|for|'s)\b", " ", rest, flags=re.I)
     if len(task) < 2 or len(rest.split()) == 0 or (len(rest.split()) == 1 and _INTERVIEW.search(task)):

@@ -10,6 +10,7 @@ time alone keeps the day, a new day alone keeps the time.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -170,6 +171,14 @@ def setting_words(turn: Turn, text: str, setting: str | None, company: str | Non
 
 
 RECENT_PAST = timedelta(days=2)
+TOLD_PAST = timedelta(days=14)  # how far back a date is kept when the student says the interview took place
+# the student says the interview took place ("I had my 2nd interview…", "it went well"), not that it was moved
+_HAPPENED = re.compile(
+    r"\b(?:i|we)\s+(?:had|did|attended|finished|sat)\b|\b(?:i|we)\s+went\s+to\b|"
+    r"\b(?:interview|it|round\s*(?:2|two))(?:\s+(?:with|at|for)\s+[^\s.,;!?]+(?:\s+[A-Z][^\s.,;!?]*)?)?\s+(?:was|went)\b"
+    r"(?!\s+(?:moved|pushed|changed|rescheduled|postponed|supposed|going|meant|planned|set|booked|put))",
+    re.I,
+)
 
 
 JUST_DISCUSSED = timedelta(minutes=30)
@@ -208,11 +217,15 @@ def _past(turn: Turn, day: date) -> str:
     )
 
 
-def _past_problem(turn: Turn, day: date, at: time | None) -> str | None:
-    """Why a day (and time) cannot be an interview's date: long past. Just-past ones are kept."""
+def _past_problem(turn: Turn, day: date, at: time | None, *, happened: bool = False) -> str | None:
+    """Why a day (and time) cannot be an interview's date: long past. Just-past ones are kept.
+
+    ``happened``: the student said the interview took place ("I had my interview last friday"), so a day
+    up to ``TOLD_PAST`` ago is its real date, not a slip: kept for the thank-yous and the follow-up.
+    """
     now = turn.local_now
     if (at is not None and datetime.combine(day, at) < now) or (at is None and day < now.date()):
-        if now.date() - day <= RECENT_PAST:
+        if now.date() - day <= (TOLD_PAST if happened else RECENT_PAST):
             return None  # it just happened: worth tracking for the thank-yous and the follow-up
         return _past(turn, day)
     return None
@@ -227,7 +240,7 @@ def check_when(turn: Turn, parse: Parse) -> str | None:
         if e.when_text:
             return _unreadable(e.when_text)
         return None
-    return _past_problem(turn, e.when.day, e.when.at)
+    return _past_problem(turn, e.when.day, e.when.at, happened=bool(_HAPPENED.search(parse.text)))
 
 
 def _next_reminder_line(turn: Turn, interview: Interview) -> str:
@@ -239,14 +252,33 @@ def _next_reminder_line(turn: Turn, interview: Interview) -> str:
     return f"Next reminder ({kinds.words(reminder.kind)}): {day}, {formatting.clock(local)}."
 
 
+def _declined(turn: Turn, interview: Interview) -> set[str]:
+    """The questions about ``interview`` the student answered with "I don't know (yet)" in this conversation."""
+    if not turn.has_storage:
+        return set()
+    return set((turn.context.get("declined") or {}).get(str(interview.id)) or [])
+
+
+def _decline(turn: Turn, interview: Interview | None, question: str) -> None:
+    """Remember that the student can't answer ``question`` about ``interview`` yet, so it is not asked again."""
+    if interview is None or not turn.has_storage:
+        return
+    declined = dict(turn.context.get("declined") or {})
+    declined[str(interview.id)] = sorted({*(declined.get(str(interview.id)) or []), question})
+    turn.remember("declined", declined)
+
+
 def _ask_missing(turn: Turn, interview: Interview) -> str | None:
-    if not interview.company:
+    declined = _declined(turn, interview)
+    if not interview.company and "missing_company" not in declined:
         turn.ask("missing_company", interview_id=interview.id)
         return "Which company is it with?"
-    if interview.local_start is None:
+    if interview.local_start is None and "missing_when" not in declined:
         turn.ask("missing_when", interview_id=interview.id)
         return "When is it? You can say something like “Friday at 3pm” or “March 12 at 10:30”."
-    if not interview.has_time:
+    if interview.local_start is None or interview.local_start.date() < turn.local_now.date():
+        return None  # no day yet, or a day already behind the student: its start time no longer matters
+    if not interview.has_time and "missing_time" not in declined:
         turn.ask("missing_time", interview_id=interview.id)
         return "What time does it start? (e.g. “3pm” or “10:30”)"
     return None
@@ -628,9 +660,33 @@ def _create(turn: Turn, parse: Parse) -> list[Reply]:
     return confirm(turn, interview, verb, parse.text)
 
 
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def _took_place(turn: Turn, parse: Parse) -> Parse:
+    """An interview the student says took place ("mine was on feb 25") is on the last such date, not next year's.
+
+    A date written without a year is read as the next one to come; said of an interview that already
+    happened, a day more than half a year ahead means that day a year earlier (then checked as any past day).
+    """
+    when = parse.entities.when
+    if when is None or not _HAPPENED.search(parse.text) or _YEAR.search(parse.text):
+        return parse
+    today = turn.local_now.date()
+    if when.day - today < timedelta(days=183):
+        return parse
+    try:
+        day = when.day.replace(year=when.day.year - 1)
+    except ValueError:  # 29 February
+        return parse
+    moved = dataclasses.replace(when, day=day)
+    return dataclasses.replace(parse, entities=dataclasses.replace(parse.entities, when=moved))
+
+
 @on_intent("schedule_interview")
 def schedule(turn: Turn, parse: Parse) -> list[Reply]:
     """A new interview, a correction or more details of one on file, or one that moved."""
+    parse = _took_place(turn, parse)
     target, replies = _target(turn, parse)
     if replies is not None:
         return replies
@@ -704,7 +760,12 @@ def answer_company(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | 
         return None  # another date: a second interview, not the company of this one
     if not told.entities.company and asks_something(told.text):
         return None  # "who pays?": a question of its own, not the company's name
+    right, wrong = split_correction(told.text)
+    if wrong is not None:  # "the company is Initech not the VP": what it says was wrong is never stored
+        corrected = turn.nlu.parse(right, turn.local_now, turn.tz)
+        told = corrected if corrected.entities.company else told
     if not told.entities.company and _UNKNOWN_ANSWER.match(told.text.strip()):
+        _decline(turn, interview, "missing_company")
         return [  # "no idea" / "skip" / "not yet": not a company name; the interview keeps none
             Reply(
                 "No problem, I'll keep it without a company for now. When you know, just tell me "
@@ -725,13 +786,16 @@ def answer_company(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | 
 
 # an answer that says the student doesn't know or won't say yet, never a name
 _UNKNOWN_ANSWER = re.compile(
-    r"^(?:(?:i|we)\s+)?(?:no\s+(?:idea|clue)|not\s+sure(?:\s+yet)?|dunno|don'?t\s+know|do\s+not\s+know|idk|"
+    r"^(?:(?:the\s+)?(?:time|date|day|company|name|it)(?:\s+is|'s|s)?\s+)?(?:(?:i|we)\s+)?(?:no\s+(?:idea|clue)|not\s+sure(?:\s+yet)?|dunno|don'?t\s+know|do\s+not\s+know|idk|"
     r"skip(?:\s+(?:it|that|this))?|not\s+yet|later|pass|unknown|n/?a|none|no|nope|tbd|tba|tbc|"
     r"can'?t\s+say|rather\s+not(?:\s+say)?|they\s+didn'?t\s+say|not\s+(?:decided|told|known)(?:\s+yet)?|"
-    r"haven'?t\s+been\s+told|still\s+(?:waiting|don'?t\s+know)|confidential|secret)"
+    r"haven'?t\s+been\s+told|they\s+(?:haven'?t|have\s+not|didn'?t|did\s+not)\s+(?:told\s+me|tell\s+me|said|say)|still\s+(?:waiting|don'?t\s+know)|confidential|secret)"
     r"(?:\s+(?:yet|for\s+now|atm|right\s+now|sorry|lol|haha|tbh|honestly))*(?:\s*[^\w\s].*)?$",
     re.I,
 )
+
+
+_NOT_KNOWN = "No problem, I'll keep it without {what} for now. When you know, just tell me (e.g. {example})."
 
 
 def _bare_answer(text: str) -> str:
@@ -761,6 +825,9 @@ def answer_when(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
     full, parse = parse, _details(turn, parse)
     e = parse.entities
     when = e.when or turn.nlu.parse_when(parse.text, turn.local_now, turn.tz)
+    if when is None and interview is not None and _UNKNOWN_ANSWER.match(parse.text.strip()):
+        _decline(turn, interview, "missing_when")  # "not decided yet": not asked again; the interview keeps no date
+        return [Reply(_NOT_KNOWN.format(what="a date", example="“it's on March 12 at 10:30”"))]
     if when is None:
         problem = check_when(turn, parse)
         if problem:
@@ -797,6 +864,9 @@ def answer_time(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
     full, parse = parse, _details(turn, parse)
     written = turn.nlu.read_when(parse.text, turn.local_now, turn.tz)
     at: time | None = written.at or turn.nlu.parse_time(parse.text)
+    if at is None and written.day is None and _UNKNOWN_ANSWER.match(parse.text.strip()):
+        _decline(turn, interview, "missing_time")  # "idk yet": not asked again; the interview keeps its day
+        return [Reply(_NOT_KNOWN.format(what="a time", example="“it starts at 3pm”"))]
     if at is None:
         return None
     day = written.day or interview.local_start.date()  # a day only when one was actually written
