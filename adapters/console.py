@@ -146,7 +146,7 @@ class ConsoleAdapter:
             if line == "":
                 break
             line = line.rstrip("\n")
-            if not self.jsonl and line.strip() in {"/quit", "/exit"}:
+            if not self.jsonl and line.strip().lower() in {"/quit", "/exit", "quit", "exit"}:  # as other REPLs
                 break
             if not self.jsonl and not line.strip():
                 continue

@@ -74,6 +74,12 @@ def test_interactive_chat_numbers_buttons(env: dict[str, str]) -> None:
     assert "[/1]" in p.stdout and "(someone new)" in p.stdout
 
 
+def test_typing_quit_without_the_slash_ends_the_chat(env: dict[str, str]) -> None:
+    p = run(["chat", "--user", "lou"], env, "quit\nwho pays for the dinner?\n")
+    assert p.returncode == 0, p.stderr
+    assert "outside what I can help with" not in p.stdout and "bill" not in p.stdout
+
+
 @pytest.mark.parametrize(
     ("args", "env_extra", "message"),
     [
