@@ -232,14 +232,20 @@ def _has(clause: list[str], marks: frozenset[tuple[str, ...]]) -> bool:
     )
 
 
-def _about_earlier_round(words: list[str], start: int, end: int) -> bool:
-    """Whether the clause holding words[start:end] tells of the earlier round, in the past ("round one was on zoom")."""
+def _clause_around(words: list[str], start: int, end: int) -> tuple[int, int]:
+    """The bounds of the clause holding words[start:end] (up to the nearest breaks on either side)."""
     left = start
     while left > 0 and words[left - 1] not in _BREAKS:
         left -= 1
     right = end
     while right < len(words) and words[right] not in _BREAKS:
         right += 1
+    return left, right
+
+
+def _about_earlier_round(words: list[str], start: int, end: int) -> bool:
+    """Whether the clause holding words[start:end] tells of the earlier round, in the past ("round one was on zoom")."""
+    left, right = _clause_around(words, start, end)
     clause = words[left:right]
     if not any(w in _PAST for w in clause) or not _has(clause, _EARLIER):
         return False
@@ -255,12 +261,7 @@ _COMPARING = frozenset({"from", "than", "as", "to"})
 
 def _supposed(words: list[str], start: int, end: int) -> bool:
     """Whether the clause holding words[start:end] only supposes it ("what if…", "will it be…?")."""
-    left = start
-    while left > 0 and words[left - 1] not in _BREAKS:
-        left -= 1
-    right = end
-    while right < len(words) and words[right] not in _BREAKS:
-        right += 1
+    left, right = _clause_around(words, start, end)
     clause = words[left:start]
     reported = any(w in _REPORTED for w in words[:start])
     if any((w in _IFFY and not (reported and w in _WOULD)) or (w.endswith("'d") and not reported) for w in clause):
