@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from bot.coaching import situation
-from bot.coaching.dialog import ask_first, asks_something, is_other_action, split_ask
+from bot.coaching.dialog import ask_first, asks_something, dont_know, is_other_action, split_ask
 from bot.coaching.handlers.after.calendar import calendar_reply
 from bot.coaching.handlers.coaching import tips_in_message
 from bot.coaching.handlers.interviews.pick import _MOVE, _ask_which, _inside, _same_name
@@ -764,7 +764,7 @@ def answer_company(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | 
     if wrong is not None:  # "the company is Initech not the VP": what it says was wrong is never stored
         corrected = turn.nlu.parse(right, turn.local_now, turn.tz)
         told = corrected if corrected.entities.company else told
-    if not told.entities.company and _UNKNOWN_ANSWER.match(told.text.strip()):
+    if not told.entities.company and _not_given(told.text):
         _decline(turn, interview, "missing_company")
         return [  # "no idea" / "skip" / "not yet": not a company name; the interview keeps none
             Reply(
@@ -784,15 +784,26 @@ def answer_company(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | 
     return _with_tips(turn, parse, confirm(turn, interview, "Thanks. Here's the interview:", parse.text))
 
 
-# an answer that says the student doesn't know or won't say yet, never a name
-_UNKNOWN_ANSWER = re.compile(
-    r"^(?:(?:the\s+)?(?:time|date|day|company|name|it)(?:\s+is|'s|s)?\s+)?(?:(?:i|we)\s+)?(?:no\s+(?:idea|clue)|not\s+sure(?:\s+yet)?|dunno|don'?t\s+know|do\s+not\s+know|idk|"
-    r"skip(?:\s+(?:it|that|this))?|not\s+yet|later|pass|unknown|n/?a|none|no|nope|tbd|tba|tbc|"
-    r"can'?t\s+say|rather\s+not(?:\s+say)?|they\s+didn'?t\s+say|not\s+(?:decided|told|known)(?:\s+yet)?|"
-    r"haven'?t\s+been\s+told|they\s+(?:haven'?t|have\s+not|didn'?t|did\s+not)\s+(?:told\s+me|tell\s+me|said|say)|still\s+(?:waiting|don'?t\s+know)|confidential|secret)"
-    r"(?:\s+(?:yet|for\s+now|atm|right\s+now|sorry|lol|haha|tbh|honestly))*(?:\s*[^\w\s].*)?$",
-    re.I,
+# an answer that says the student doesn't know (dialog.dont_know) or won't say yet, never a name
+_SUBJECT = re.compile(r"^(?:the\s+)?(?:time|date|day|company|name|it)(?:\s+is|'s|s)?\s+")  # "the time is …"
+_DECLINED = re.compile(
+    r"^(?:skip(?:\s+(?:it|that|this))?|not\s+yet|later|pass|unknown|n/?a|none|no|nope|tbd|tba|tbc|"
+    r"rather\s+not(?:\s+say)?|not\s+(?:decided|told|known)(?:\s+yet)?|still\s+(?:waiting|don'?t\s+know)|"
+    r"confidential|secret)(?:\s+(?:yet|for\s+now|atm|right\s+now|sorry|lol|haha|tbh|honestly))*$"
 )
+
+
+def _not_given(text: str) -> bool:
+    """Whether an answer to "Which company…?" / "What time…?" says only that it isn't known or said yet.
+
+    The whole answer or its first clause counts ("no clue, the recruiter didn't say"); "Pass Labs" is a name.
+    """
+    first = re.split(r"[^\w\s'/’]", text.strip(), maxsplit=1)[0]
+    for said in (text, first):
+        low = _SUBJECT.sub("", " ".join(said.lower().replace("’", "'").split()))
+        if low and (dont_know(low) or _DECLINED.match(low)):
+            return True
+    return False
 
 
 _NOT_KNOWN = "No problem, I'll keep it without {what} for now. When you know, just tell me (e.g. {example})."
@@ -825,7 +836,7 @@ def answer_when(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
     full, parse = parse, _details(turn, parse)
     e = parse.entities
     when = e.when or turn.nlu.parse_when(parse.text, turn.local_now, turn.tz)
-    if when is None and interview is not None and _UNKNOWN_ANSWER.match(parse.text.strip()):
+    if when is None and interview is not None and _not_given(parse.text):
         _decline(turn, interview, "missing_when")  # "not decided yet": not asked again; the interview keeps no date
         return [Reply(_NOT_KNOWN.format(what="a date", example="“it's on March 12 at 10:30”"))]
     if when is None:
@@ -864,7 +875,7 @@ def answer_time(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | Non
     full, parse = parse, _details(turn, parse)
     written = turn.nlu.read_when(parse.text, turn.local_now, turn.tz)
     at: time | None = written.at or turn.nlu.parse_time(parse.text)
-    if at is None and written.day is None and _UNKNOWN_ANSWER.match(parse.text.strip()):
+    if at is None and written.day is None and _not_given(parse.text):
         _decline(turn, interview, "missing_time")  # "idk yet": not asked again; the interview keeps its day
         return [Reply(_NOT_KNOWN.format(what="a time", example="“it starts at 3pm”"))]
     if at is None:
