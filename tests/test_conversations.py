@@ -400,3 +400,10 @@ def test_remind_me_about_it_asks_when_without_a_garbled_task(bot: BotHarness) ->
     r = me.say("remind me about it")
     assert r.text.startswith("When should I remind you?"), r.text
     assert "remind you to it" not in r.text
+
+
+def test_a_reminder_about_a_thing_is_asked_about_it_and_one_to_do_something_to_do_it(bot: BotHarness) -> None:
+    me = bot.chat()
+    assert me.say("remind me about the portfolio").text.startswith("When should I remind you about the portfolio?")
+    other = bot.chat()
+    assert other.say("remind me to email Sarah").text.startswith("When should I remind you to email Sarah?")

@@ -126,6 +126,17 @@ _NOT_A_TASK = {"", "when", "what", "where", "how", "which", "the", "my", "a", "a
 _PRONOUNS = {"it", "that", "this", "them", "those", "these", "this one", "that one"}
 
 
+_NOUN_START = re.compile(r"^(?:the|my|a|an|our|your|his|her|their|this|that|these|those)\b", re.I)
+
+
+def _of_task(task: str | None) -> str:
+    """" to email Sarah" for something to do, " about the portfolio" for a thing; empty without a task."""
+    if not task:
+        return ""
+    link = "about" if _NOUN_START.match(task) or len(task.split()) == 1 else "to"
+    return f" {link} {markup.literal(task)}"
+
+
 def _task(text: str) -> str | None:
     """What to be reminded of: "email Sarah" in "remind me tomorrow at 9 to email Sarah"."""
     body = re.sub(r"^\W*(?:(?:hey|hi|pls|please|can you|could you|would you|bot|coach|@\w+)\W+)*", "", text, flags=re.I)
@@ -289,7 +300,7 @@ def set_reminder(turn: Turn, parse: Parse) -> list[Reply]:
         return _before_interview(turn, parse, interview, relative, bool(day_before), task)
     if when is None:
         turn.ask("reminder_when", task=task or "", interview_id=interview.id if interview else None)
-        what = f" to {markup.literal(task)}" if task else ""
+        what = _of_task(task)
         return [
             Reply(
                 f"When should I remind you{what}? For example “tomorrow at 9”, “Friday at 2pm”, “in 3 hours” or "
@@ -318,7 +329,7 @@ def _at_time(
                 private=True,
             )
         ]
-    what = f" to {markup.literal(task)}" if task else ""
+    what = _of_task(task)
     asked = ask_first(turn, parse, f"Did you want me to remind you {_when_line(turn, due)}{what}?")
     if asked:
         return asked
