@@ -123,16 +123,21 @@ class Vocabulary:
         # a gram longer than every term is not one of them (numpy would cut it to the width)
         return np.array([b if len(b) <= width else b"" for b in encoded], dtype=self.sorted.dtype), fits
 
-    def lookup(self, grams: list[str]) -> np.ndarray:
-        """The column of each gram that is a known term (unknown ones are left out), as int64."""
-        if not grams or not len(self.sorted):
-            return np.zeros(0, dtype=np.int64)
+    def _search(self, grams: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Each gram's place among the sorted terms, and whether the term there is that gram."""
         query, fits = self._query(grams)
         pos = np.searchsorted(self.sorted, query)
         np.minimum(pos, len(self.sorted) - 1, out=pos)
         found = self.sorted[pos] == query
         if fits is not None:
             found &= fits
+        return pos, found
+
+    def lookup(self, grams: list[str]) -> np.ndarray:
+        """The column of each gram that is a known term (unknown ones are left out), as int64."""
+        if not grams or not len(self.sorted):
+            return np.zeros(0, dtype=np.int64)
+        pos, found = self._search(grams)
         cols: np.ndarray = pos[found] if self.columns is None else self.columns[pos[found]]
         return cols.astype(np.int64, copy=False)
 
@@ -140,12 +145,7 @@ class Vocabulary:
         """Each gram's column, or -1 where it is not a known term (in the grams' order), as int64."""
         if not grams or not len(self.sorted):
             return np.full(len(grams), -1, dtype=np.int64)
-        query, fits = self._query(grams)
-        pos = np.searchsorted(self.sorted, query)
-        np.minimum(pos, len(self.sorted) - 1, out=pos)
-        found = self.sorted[pos] == query
-        if fits is not None:
-            found &= fits
+        pos, found = self._search(grams)
         return np.where(found, pos if self.columns is None else self.columns[pos], -1).astype(np.int64, copy=False)
 
 
