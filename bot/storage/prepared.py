@@ -79,11 +79,8 @@ class Prepared:
             return []
         out: list[Any] = []
         for row in rows:
-            if direct:
-                got = next(iter(send_direct(conn, self.sql, self.parameters(row), fetch=True)), None)
-            else:
-                got = conn.exec_driver_sql(self.sql, self.parameters(row)).first()
-            out.append(got[0] if got is not None else None)
+            got = self._send(conn, self.parameters(row), fetch=True)
+            out.append(got[0][0] if got else None)
         return out
 
     def execute(self, conn: Connection, values: Mapping[str, Any]) -> None:
