@@ -120,10 +120,18 @@ class Interview(Base):
         )
 
 
+def remember_schedule(target: Interview) -> None:
+    """Remember the schedule the stored reminders were planned for (see ReminderPlanner.plan).
+
+    Done for every interview read from the database: by the ORM's "load" event, and by
+    ``repo.load_user``, which makes the message's interviews from its own query's rows.
+    """
+    target.planned_schedule = target.schedule()  # type: ignore[attr-defined]
+
+
 @event.listens_for(Interview, "load")
 def _loaded_schedule(target: Interview, _context: Any) -> None:
-    """Remember the schedule the stored reminders were planned for (see ReminderPlanner.plan)."""
-    target.planned_schedule = target.schedule()  # type: ignore[attr-defined]
+    remember_schedule(target)
 
 
 class Note(Base):

@@ -24,7 +24,17 @@ from bot.common import limits
 from bot.common.limits import LimitReached
 from bot.common.types import ConversationRef
 from bot.storage.dialects import Dialect, dialect_named
-from bot.storage.models import Base, ConversationState, Interview, Note, ProcessedEvent, Reminder, TopicAsk, User
+from bot.storage.models import (
+    Base,
+    ConversationState,
+    Interview,
+    Note,
+    ProcessedEvent,
+    Reminder,
+    TopicAsk,
+    User,
+    remember_schedule,
+)
 from bot.storage.prepared import prepared
 
 
@@ -178,7 +188,7 @@ def load_user(session: Session, ref: ConversationRef, now: datetime) -> Loaded:
         if row[nu + ns] is None:
             continue
         interview = _persistent(session, Interview, row[nu + ns : -1])
-        interview.planned_schedule = interview.schedule()  # (what the ORM's "load" event sets: models.py)
+        remember_schedule(interview)  # (as the ORM's "load" event does)
         interviews.append(interview)
     if now - user.last_seen_at >= LAST_SEEN_EVERY:
         user.last_seen_at = now
