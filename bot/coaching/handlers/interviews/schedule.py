@@ -766,12 +766,8 @@ def answer_company(turn: Turn, pending: Pending, parse: Parse) -> list[Reply] | 
         told = corrected if corrected.entities.company else told
     if not told.entities.company and _not_given(told.text):
         _decline(turn, interview, "missing_company")
-        return [  # "no idea" / "skip" / "not yet": not a company name; the interview keeps none
-            Reply(
-                "No problem, I'll keep it without a company for now. When you know, just tell me "
-                "(e.g. “the company is Acme”)."
-            )
-        ]
+        # "no idea" / "skip" / "not yet": not a company name; the interview keeps none
+        return [Reply(_NOT_KNOWN.format(what="a company", example="“the company is Acme”"))]
     name = told.entities.company or _bare_answer(told.text)
     if not name or len(name) > MAX_COMPANY:
         return None
